@@ -1,0 +1,100 @@
+// The error family: one base class with a closed set of string codes, plus the error a step throws to opt out of retries.
+
+/** Every code a `WeftError` can carry. */
+export type WeftErrorCode =
+  | 'WORKFLOW_NOT_COMMITTED'
+  | 'WORKFLOW_EMPTY'
+  | 'WORKFLOW_NOT_FOUND'
+  | 'WORKFLOW_MISMATCH'
+  | 'INVALID_DEFINITION'
+  | 'INVALID_INPUT'
+  | 'INVALID_INITIAL_STATE'
+  | 'INVALID_REQUEST_CONTEXT'
+  | 'INVALID_RESUME_DATA'
+  | 'INVALID_ARGUMENT'
+  | 'STEP_INPUT_INVALID'
+  | 'STEP_OUTPUT_INVALID'
+  | 'STEP_SUSPEND_DATA_INVALID'
+  | 'STEP_STATE_INVALID'
+  | 'STEP_REQUEST_CONTEXT_INVALID'
+  | 'STEP_NOT_FOUND'
+  | 'STEP_NOT_SUSPENDED'
+  | 'MULTIPLE_SUSPENDED_STEPS'
+  | 'RESUME_LABEL_NOT_FOUND'
+  | 'NESTED_RUN_NOT_SUCCESSFUL'
+  | 'MAP_PATH_INVALID'
+  | 'CONDITION_FAILED'
+  | 'RUN_NOT_FOUND'
+  | 'RUN_NOT_SUSPENDED'
+  | 'RUN_NOT_ACTIVE'
+  | 'RUN_STILL_RUNNING'
+  | 'RUN_ALREADY_CLAIMED'
+  | 'RUN_OWNERSHIP_LOST'
+  | 'RUN_CANCELED'
+  | 'STORAGE_ERROR';
+
+/** Structured fields a `WeftError` may carry besides its code. */
+export interface WeftErrorFields {
+  runId?: string;
+  workflowId?: string;
+  stepId?: string;
+  /** The status found, when the error is about a status. */
+  actualStatus?: string;
+  /** Validation issues: `{ path, message }` per problem. */
+  issues?: readonly { path: string; message: string }[];
+  cause?: unknown;
+}
+
+const WEFT_ERROR_BRAND = Symbol.for('weft.error');
+
+/**
+ * The base of every error Weft throws. `code` is a closed union; `WeftError.is(e)` works across
+ * copies of the package.
+ *
+ * @example
+ * try { await run.resume({ resumeData }) } catch (e) { if (WeftError.is(e, 'RUN_NOT_SUSPENDED')) ... }
+ */
+export class WeftError extends Error {
+  readonly code: WeftErrorCode;
+  readonly runId?: string;
+  readonly workflowId?: string;
+  readonly stepId?: string;
+  readonly actualStatus?: string;
+  readonly issues?: readonly { path: string; message: string }[];
+
+  constructor(code: WeftErrorCode, message: string, fields: WeftErrorFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'WeftError';
+    this.code = code;
+    if (fields.runId !== undefined) this.runId = fields.runId;
+    if (fields.workflowId !== undefined) this.workflowId = fields.workflowId;
+    if (fields.stepId !== undefined) this.stepId = fields.stepId;
+    if (fields.actualStatus !== undefined) this.actualStatus = fields.actualStatus;
+    if (fields.issues !== undefined) this.issues = fields.issues;
+    Object.defineProperty(this, WEFT_ERROR_BRAND, { value: true });
+  }
+
+  /** True when `value` is a WeftError (from any copy of the package), optionally with the given code. */
+  static is(value: unknown, code?: WeftErrorCode): value is WeftError {
+    if (typeof value !== 'object' || value === null) return false;
+    if (!(value as Record<symbol, unknown>)[WEFT_ERROR_BRAND]) return false;
+    return code === undefined || (value as WeftError).code === code;
+  }
+}
+
+/**
+ * Thrown by a step to fail at once, without retries, whatever `retries` or `retryConfig` say.
+ * The step's result is marked `nonRetryable: true`.
+ */
+export class NonRetryableError extends Error {
+  readonly nonRetryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
+
+  /** True for a NonRetryableError, from any copy of the package or any class that sets `nonRetryable: true`. */
+  static is(value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { nonRetryable?: unknown }).nonRetryable === true;
+  }
+}

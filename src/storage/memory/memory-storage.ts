@@ -1,0 +1,193 @@
+// In-process storage: the default for workflows never registered with a store, and for tests.
+import { WeftError } from '../../errors.js';
+import type {
+  JournalEntry,
+  JournalNotifier,
+  NewRun,
+  RunChange,
+  RunCondition,
+  RunFilter,
+  StoredRun,
+  WeftStorage,
+} from '../types.js';
+import { ACTIVE_STATUSES } from '../types.js';
+
+interface MemoryRun {
+  row: StoredRun;
+  journal: JournalEntry[];
+}
+
+/**
+ * Keeps runs and journals in memory. Values are kept as the JSON text the engine wrote, so a
+ * later change to a live object never leaks into what was stored. Several `Weft` instances may
+ * share one `MemoryStorage`; they see each other's runs and entries live.
+ *
+ * @example
+ * const weft = new Weft({ workflows: { order }, storage: new MemoryStorage() });
+ */
+export class MemoryStorage implements WeftStorage {
+  readonly kind = 'memory';
+  readonly notifier: JournalNotifier;
+  private readonly runs = new Map<string, MemoryRun>();
+  private readonly listeners = new Map<string, Set<() => void>>();
+
+  constructor() {
+    this.notifier = {
+      subscribe: (runId, listener) => {
+        let set = this.listeners.get(runId);
+        if (!set) this.listeners.set(runId, (set = new Set()));
+        set.add(listener);
+        return () => {
+          set.delete(listener);
+          if (set.size === 0) this.listeners.delete(runId);
+        };
+      },
+    };
+  }
+
+  async init(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  async createRun(run: NewRun): Promise<StoredRun> {
+    const existing = this.runs.get(run.runId);
+    if (existing) return { ...existing.row };
+    const row: StoredRun = {
+      runId: run.runId,
+      workflowId: run.workflowId,
+      resourceId: run.resourceId,
+      status: 'pending',
+      epoch: 0,
+      createdAt: run.createdAt,
+      updatedAt: run.createdAt,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      wakeAt: null,
+      input: null,
+      outcome: null,
+    };
+    this.runs.set(run.runId, { row, journal: [] });
+    return { ...row };
+  }
+
+  async getRun(runId: string): Promise<StoredRun | null> {
+    const run = this.runs.get(runId);
+    return run ? { ...run.row } : null;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<{ runs: StoredRun[]; total: number }> {
+    const statuses = filter.status === undefined ? undefined : ([] as string[]).concat(filter.status);
+    const rows: StoredRun[] = [];
+    for (const { row } of this.runs.values()) {
+      if (filter.workflowId !== undefined && row.workflowId !== filter.workflowId) continue;
+      if (statuses && !statuses.includes(row.status)) continue;
+      if (filter.resourceId !== undefined && row.resourceId !== filter.resourceId) continue;
+      if (filter.fromDate !== undefined && row.createdAt < filter.fromDate) continue;
+      if (filter.toDate !== undefined && row.createdAt > filter.toDate) continue;
+      rows.push(row);
+    }
+    rows.sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
+    const total = rows.length;
+    const perPage = filter.perPage;
+    const page = filter.page ?? 0;
+    const slice = perPage === undefined ? rows : rows.slice(page * perPage, page * perPage + perPage);
+    return { runs: slice.map((r) => ({ ...r })), total };
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    return this.runs.delete(runId);
+  }
+
+  async updateRun(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries?: readonly JournalEntry[],
+  ): Promise<StoredRun | null> {
+    const run = this.runs.get(runId);
+    if (!run) return null;
+    const { row } = run;
+    if (condition.status && !condition.status.includes(row.status)) return null;
+    if (condition.epoch !== undefined && condition.epoch !== row.epoch) return null;
+    if (entries && entries.length > 0) this.checkSeq(run, entries);
+    const { bumpEpoch, ...fields } = change;
+    Object.assign(row, fields);
+    if (bumpEpoch) row.epoch += 1;
+    if (entries && entries.length > 0) this.push(run, entries);
+    return { ...row };
+  }
+
+  async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run || run.row.epoch !== epoch) {
+      throw new WeftError(
+        'RUN_OWNERSHIP_LOST',
+        run
+          ? `Cannot append to run "${runId}": its epoch is ${run.row.epoch}, expected ${epoch}; another owner took it over`
+          : `Cannot append to run "${runId}": the run does not exist (it may have been deleted)`,
+        { runId },
+      );
+    }
+    this.checkSeq(run, entries);
+    this.push(run, entries);
+  }
+
+  async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {
+    const run = this.runs.get(runId);
+    if (!run) return [];
+    const afterSeq = options.afterSeq ?? 0;
+    const { journal } = run;
+    // Seqs are dense from 1 in practice, but search to stay correct if they are not.
+    let start = 0;
+    let hi = journal.length;
+    while (start < hi) {
+      const mid = (start + hi) >> 1;
+      if (journal[mid]!.seq <= afterSeq) start = mid + 1;
+      else hi = mid;
+    }
+    const end = options.limit === undefined ? journal.length : Math.min(journal.length, start + options.limit);
+    return journal.slice(start, end);
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
+    const kept: string[] = [];
+    for (const runId of runIds) {
+      const row = this.runs.get(runId)?.row;
+      if (!row || row.leaseOwner !== owner || !ACTIVE_STATUSES.includes(row.status)) continue;
+      row.leaseExpiresAt = expiresAt;
+      kept.push(runId);
+    }
+    return kept;
+  }
+
+  async listExpiredRuns(now: number, limit: number): Promise<StoredRun[]> {
+    const out: StoredRun[] = [];
+    for (const { row } of this.runs.values()) {
+      if (!ACTIVE_STATUSES.includes(row.status)) continue;
+      if (row.leaseExpiresAt !== null && row.leaseExpiresAt >= now) continue;
+      out.push({ ...row });
+    }
+    out.sort((a, b) => a.updatedAt - b.updatedAt);
+    return out.slice(0, limit);
+  }
+
+  private checkSeq(run: MemoryRun, entries: readonly JournalEntry[]): void {
+    let last = run.journal.length === 0 ? 0 : run.journal[run.journal.length - 1]!.seq;
+    for (const entry of entries) {
+      if (entry.seq <= last) {
+        throw new WeftError(
+          'STORAGE_ERROR',
+          `Cannot append entry ${entry.seq} to run "${run.row.runId}": its journal already reaches ${last}`,
+          { runId: run.row.runId },
+        );
+      }
+      last = entry.seq;
+    }
+  }
+
+  private push(run: MemoryRun, entries: readonly JournalEntry[]): void {
+    for (const entry of entries) run.journal.push(entry);
+    const set = this.listeners.get(run.row.runId);
+    if (set) for (const listener of [...set]) listener();
+  }
+}

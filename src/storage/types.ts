@@ -1,0 +1,174 @@
+// The storage contract: the few primitives every adapter implements, grouped by resource.
+//
+// Runs are rows with a status that only changes by compare-and-set, and an epoch (a fencing
+// token) that every claim bumps. The journal is an append-only, per-run sequence of entries;
+// it is the source of truth for a run and doubles as its event log (events are journal
+// entries, so a stream can be replayed from any `seq`). Leases say which process executes a
+// run and until when; timers are the `wakeAt` of sleeping runs. Values cross this boundary as
+// JSON text: the engine serialises once and adapters store the text as it is.
+
+/** Every status a run can be in. */
+export type RunStatus =
+  | 'pending'
+  | 'running'
+  | 'waiting'
+  | 'suspended'
+  | 'paused'
+  | 'success'
+  | 'failed'
+  | 'canceled';
+
+/** Statuses after which nothing executes until a user acts (resume, time travel). */
+export const FINISHED_STATUSES: readonly RunStatus[] = ['success', 'failed', 'canceled'];
+/** Statuses in which some process owns and executes the run. */
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['running', 'waiting'];
+
+/** One run as stored. */
+export interface StoredRun {
+  runId: string;
+  workflowId: string;
+  resourceId: string | null;
+  status: RunStatus;
+  /** Fencing token: bumped by every claim; a write carrying an older epoch is refused. */
+  epoch: number;
+  /** Epoch ms. */
+  createdAt: number;
+  updatedAt: number;
+  /** Which process executes the run, and until when its lease holds. */
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  /** For a `waiting` run: when its sleep ends (epoch ms). */
+  wakeAt: number | null;
+  /** JSON text of the workflow input, once started. */
+  input: string | null;
+  /** JSON text of the latest outcome projection: `{ result }`, `{ error }`, `{ suspended, ... }`. */
+  outcome: string | null;
+}
+
+/** What `createRun` needs. */
+export interface NewRun {
+  runId: string;
+  workflowId: string;
+  resourceId: string | null;
+  createdAt: number;
+}
+
+/** Fields of a run that a transition may set. */
+export interface RunChange {
+  status?: RunStatus;
+  leaseOwner?: string | null;
+  leaseExpiresAt?: number | null;
+  wakeAt?: number | null;
+  input?: string | null;
+  outcome?: string | null;
+  updatedAt: number;
+}
+
+/** Conditions of a compare-and-set: each given field must hold for the change to apply. */
+export interface RunCondition {
+  /** The run's status must be one of these. */
+  status?: readonly RunStatus[];
+  /** The run's epoch must equal this. */
+  epoch?: number;
+}
+
+/** Kinds of journal entries. Their `data` is JSON text whose shape the engine owns. */
+export type JournalEntryType =
+  | 'run-start'
+  | 'run-resume'
+  | 'run-restart'
+  | 'run-time-travel'
+  | 'step-start'
+  | 'step-end'
+  | 'branch'
+  | 'step-output'
+  | 'custom'
+  | 'run-end';
+
+/** One journal entry, as appended. `seq` is per run, strictly increasing, assigned by the owner. */
+export interface JournalEntry {
+  seq: number;
+  type: JournalEntryType;
+  /** JSON text. */
+  data: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** Filter and page for `listRuns`. `page` is 0-based; newest runs come first. */
+export interface RunFilter {
+  workflowId?: string;
+  status?: RunStatus | readonly RunStatus[];
+  resourceId?: string;
+  fromDate?: number;
+  toDate?: number;
+  page?: number;
+  perPage?: number;
+}
+
+/** Runs: create, read, list, delete, and change by compare-and-set. */
+export interface RunStore {
+  /** Inserts a `pending` run with epoch 0. Returns the stored run; if the id exists, returns the existing row unchanged. */
+  createRun(run: NewRun): Promise<StoredRun>;
+  getRun(runId: string): Promise<StoredRun | null>;
+  listRuns(filter?: RunFilter): Promise<{ runs: StoredRun[]; total: number }>;
+  /** Deletes the run and its journal. Returns false when there was no such run. */
+  deleteRun(runId: string): Promise<boolean>;
+  /**
+   * Compare-and-set: when every `condition` holds, applies `change` (bumping the epoch when
+   * `bumpEpoch`), appends `entries`, all in one transaction, and returns the new row. Returns
+   * null, changing nothing, when a condition does not hold or the run does not exist.
+   */
+  updateRun(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries?: readonly JournalEntry[],
+  ): Promise<StoredRun | null>;
+}
+
+/** The journal: append (fenced by epoch) and read. */
+export interface JournalStore {
+  /**
+   * Appends entries if the run's epoch still equals `epoch`; otherwise rejects with a
+   * `WeftError` of code `RUN_OWNERSHIP_LOST` and appends nothing. This is the hot path:
+   * adapters may group the appends of concurrent runs into one transaction, but the promise
+   * resolves only once the entries are stored.
+   */
+  appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void>;
+  /** Entries with `seq > afterSeq` (all when omitted), in order, at most `limit` of them. */
+  readJournal(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<JournalEntry[]>;
+}
+
+/** Leases and timers: which process owns which active run, and which runs need recovery. */
+export interface LeaseStore {
+  /**
+   * Extends the lease of `owner` on the given runs to `expiresAt`, for those it still owns
+   * (status `running`/`waiting`, `leaseOwner = owner`). Returns the ids it still owns.
+   */
+  renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]>;
+  /**
+   * Active runs (status `running` or `waiting`) whose lease expired before `now`, or that have
+   * no lease, oldest first: their owner is gone and they need recovery.
+   */
+  listExpiredRuns(now: number, limit: number): Promise<StoredRun[]>;
+}
+
+/** Notifications of new journal entries, so a reader in another instance can follow a run live. */
+export interface JournalNotifier {
+  /** Calls `listener` (with the run id) after entries of that run were appended. Returns an unsubscribe function. */
+  subscribe(runId: string, listener: () => void): () => void;
+}
+
+/**
+ * A storage adapter. `init()` runs the versioned migrations and must be called (the engine
+ * does) before any other method; it is idempotent and safe to run from several processes.
+ */
+export interface WeftStorage extends RunStore, JournalStore, LeaseStore {
+  /** A short name for logs and errors: 'memory', 'sqlite', 'postgres'. */
+  readonly kind: string;
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** Present when the adapter can tell other instances about new entries (memory, Postgres). */
+  readonly notifier?: JournalNotifier;
+}
