@@ -133,7 +133,9 @@ export interface JournalStore {
    * Appends entries if the run's epoch still equals `epoch`; otherwise rejects with a
    * `WeftError` of code `RUN_OWNERSHIP_LOST` and appends nothing. This is the hot path:
    * adapters may group the appends of concurrent runs into one transaction, but the promise
-   * resolves only once the entries are stored.
+   * resolves only once the entries are stored. Appends of one run issued without awaiting are
+   * applied in the order they were issued. A `seq` not above the journal's last one is an
+   * error (`STORAGE_ERROR`) and appends nothing.
    */
   appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void>;
   /** Entries with `seq > afterSeq` (all when omitted), in order, at most `limit` of them. */
@@ -149,7 +151,7 @@ export interface LeaseStore {
   renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]>;
   /**
    * Active runs (status `running` or `waiting`) whose lease expired before `now`, or that have
-   * no lease, oldest first: their owner is gone and they need recovery.
+   * no lease, least recently updated first: their owner is gone and they need recovery.
    */
   listExpiredRuns(now: number, limit: number): Promise<StoredRun[]>;
 }

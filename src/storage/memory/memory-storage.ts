@@ -111,7 +111,10 @@ export class MemoryStorage implements WeftStorage {
     if (condition.epoch !== undefined && condition.epoch !== row.epoch) return null;
     if (entries && entries.length > 0) this.checkSeq(run, entries);
     const { bumpEpoch, ...fields } = change;
-    Object.assign(row, fields);
+    // A field given as `undefined` (e.g. from a spread) means "leave it", as in the SQL adapters.
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined) (row as unknown as Record<string, unknown>)[key] = value;
+    }
     if (bumpEpoch) row.epoch += 1;
     if (entries && entries.length > 0) this.push(run, entries);
     return { ...row };
@@ -146,7 +149,7 @@ export class MemoryStorage implements WeftStorage {
       else hi = mid;
     }
     const end = options.limit === undefined ? journal.length : Math.min(journal.length, start + options.limit);
-    return journal.slice(start, end);
+    return journal.slice(start, end).map(copyEntry);
   }
 
   async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
@@ -167,7 +170,7 @@ export class MemoryStorage implements WeftStorage {
       if (row.leaseExpiresAt !== null && row.leaseExpiresAt >= now) continue;
       out.push({ ...row });
     }
-    out.sort((a, b) => a.updatedAt - b.updatedAt);
+    out.sort((a, b) => a.updatedAt - b.updatedAt || (a.runId < b.runId ? -1 : 1));
     return out.slice(0, limit);
   }
 
@@ -186,8 +189,13 @@ export class MemoryStorage implements WeftStorage {
   }
 
   private push(run: MemoryRun, entries: readonly JournalEntry[]): void {
-    for (const entry of entries) run.journal.push(entry);
+    for (const entry of entries) run.journal.push(copyEntry(entry));
     const set = this.listeners.get(run.row.runId);
     if (set) for (const listener of [...set]) listener();
   }
+}
+
+/** A copy with the contract's fields only, so neither the caller's object nor a reader's can change what is stored. */
+function copyEntry(entry: JournalEntry): JournalEntry {
+  return { seq: entry.seq, type: entry.type, data: entry.data, at: entry.at };
 }

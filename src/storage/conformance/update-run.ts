@@ -1,0 +1,163 @@
+// Conformance of updateRun: compare-and-set on status and epoch, epoch bumps, entries in the same transaction.
+import { describe, expect, it } from 'vitest';
+import type { CurrentStorage } from './fixtures.js';
+import { T0, claimRun, entries, entry, expectWeftError, newRun, seqs } from './fixtures.js';
+
+/** Registers the tests of changing a run by compare-and-set. */
+export function describeUpdateRun(current: CurrentStorage): void {
+  describe('updateRun', () => {
+    it('applies every field of the change and returns the new row', async () => {
+      await current().createRun(newRun('r1'));
+      const row = await current().updateRun(
+        'r1',
+        {},
+        {
+          status: 'waiting',
+          leaseOwner: 'owner-a',
+          leaseExpiresAt: T0 + 100,
+          wakeAt: T0 + 50,
+          input: '{"n":1}',
+          outcome: '{"suspended":[]}',
+          updatedAt: T0 + 7,
+        },
+      );
+      expect(row).toMatchObject({
+        status: 'waiting',
+        leaseOwner: 'owner-a',
+        leaseExpiresAt: T0 + 100,
+        wakeAt: T0 + 50,
+        input: '{"n":1}',
+        outcome: '{"suspended":[]}',
+        updatedAt: T0 + 7,
+        createdAt: T0,
+        epoch: 0,
+      });
+      expect(await current().getRun('r1')).toEqual(row);
+    });
+
+    it('leaves the fields that the change omits as they were', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const row = await current().updateRun('r1', {}, { outcome: '{}', updatedAt: T0 + 9 });
+      expect(row).toEqual({ ...claimed, outcome: '{}', updatedAt: T0 + 9 });
+    });
+
+    it('ignores change fields whose value is undefined', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const row = await current().updateRun('r1', {}, { status: undefined, leaseOwner: undefined, updatedAt: T0 + 9 });
+      expect(row).toEqual({ ...claimed, updatedAt: T0 + 9 });
+    });
+
+    it('sets fields to null when the change says null', async () => {
+      await claimRun(current(), 'r1');
+      const row = await current().updateRun(
+        'r1',
+        {},
+        { status: 'suspended', leaseOwner: null, leaseExpiresAt: null, wakeAt: null, updatedAt: T0 + 2 },
+      );
+      expect(row).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, wakeAt: null });
+    });
+
+    it('returns null for an unknown run', async () => {
+      expect(await current().updateRun('missing', {}, { status: 'running', updatedAt: T0 })).toBeNull();
+      expect(await current().getRun('missing')).toBeNull();
+    });
+
+    it('applies the change when the status is one of the expected ones', async () => {
+      await current().createRun(newRun('r1'));
+      const row = await current().updateRun(
+        'r1',
+        { status: ['suspended', 'pending'] },
+        { status: 'running', updatedAt: T0 + 1 },
+      );
+      expect(row?.status).toBe('running');
+    });
+
+    it('returns null and changes nothing when the status condition fails', async () => {
+      const created = await current().createRun(newRun('r1'));
+      const row = await current().updateRun('r1', { status: ['suspended'] }, { status: 'running', updatedAt: T0 + 1 });
+      expect(row).toBeNull();
+      expect(await current().getRun('r1')).toEqual(created);
+    });
+
+    it('returns null and changes nothing when the epoch condition fails', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const row = await current().updateRun(
+        'r1',
+        { epoch: claimed.epoch - 1 },
+        { status: 'success', updatedAt: T0 + 5 },
+      );
+      expect(row).toBeNull();
+      expect(await current().getRun('r1')).toEqual(claimed);
+    });
+
+    it('requires both conditions when both are given', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const change = { status: 'success' as const, updatedAt: T0 + 5 };
+      expect(await current().updateRun('r1', { status: ['running'], epoch: claimed.epoch + 1 }, change)).toBeNull();
+      expect(await current().updateRun('r1', { status: ['pending'], epoch: claimed.epoch }, change)).toBeNull();
+      expect(await current().updateRun('r1', { status: ['running'], epoch: claimed.epoch }, change)).not.toBeNull();
+    });
+
+    it('bumps the epoch by one when asked', async () => {
+      await current().createRun(newRun('r1'));
+      const first = await current().updateRun('r1', {}, { status: 'running', updatedAt: T0 + 1, bumpEpoch: true });
+      const second = await current().updateRun('r1', { epoch: 1 }, { updatedAt: T0 + 2, bumpEpoch: true });
+      expect(first?.epoch).toBe(1);
+      expect(second?.epoch).toBe(2);
+    });
+
+    it('keeps the epoch when bumpEpoch is not set', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const row = await current().updateRun('r1', {}, { status: 'waiting', updatedAt: T0 + 3 });
+      expect(row?.epoch).toBe(claimed.epoch);
+    });
+
+    it('fences appends of the previous epoch after a bump', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      await current().updateRun('r1', {}, { updatedAt: T0 + 2, bumpEpoch: true });
+      await expectWeftError(current().appendJournal('r1', claimed.epoch, [entry(1)]), 'RUN_OWNERSHIP_LOST');
+    });
+
+    it('appends the given entries together with the change', async () => {
+      await current().createRun(newRun('r1'));
+      const row = await current().updateRun(
+        'r1',
+        { status: ['pending'] },
+        { status: 'running', updatedAt: T0 + 1 },
+        entries(1, 2),
+      );
+      expect(row?.status).toBe('running');
+      expect(await current().readJournal('r1')).toEqual(entries(1, 2));
+    });
+
+    it('appends after entries already in the journal', async () => {
+      const { epoch } = await claimRun(current(), 'r1');
+      await current().appendJournal('r1', epoch, entries(1, 2));
+      await current().updateRun('r1', { epoch }, { status: 'success', updatedAt: T0 + 3 }, [entry(3, 'run-end')]);
+      expect(seqs(await current().readJournal('r1'))).toEqual([1, 2, 3]);
+    });
+
+    it('inserts no entries when a condition fails', async () => {
+      await current().createRun(newRun('r1'));
+      const row = await current().updateRun(
+        'r1',
+        { status: ['running'] },
+        { status: 'success', updatedAt: T0 + 1 },
+        entries(1, 2),
+      );
+      expect(row).toBeNull();
+      expect(await current().readJournal('r1')).toEqual([]);
+    });
+
+    it('rejects entries whose seq does not follow the journal and changes nothing', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      await current().appendJournal('r1', claimed.epoch, entries(1, 2));
+      await expectWeftError(
+        current().updateRun('r1', {}, { status: 'success', updatedAt: T0 + 9, bumpEpoch: true }, [entry(2), entry(3)]),
+        'STORAGE_ERROR',
+      );
+      expect(await current().getRun('r1')).toEqual(claimed);
+      expect(seqs(await current().readJournal('r1'))).toEqual([1, 2]);
+    });
+  });
+}
