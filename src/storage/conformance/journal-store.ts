@@ -1,5 +1,6 @@
 // Conformance of appendJournal and readJournal: fencing by epoch, seq order, reading after a seq.
 import { describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../types.js';
 import type { CurrentStorage } from './fixtures.js';
 import { claimRun, entries, entry, expectWeftError, seqs } from './fixtures.js';
 
@@ -80,6 +81,14 @@ export function describeJournalStore(current: CurrentStorage): void {
     it('rejects seq 0, since seqs start above 0', async () => {
       const { epoch } = await claimRun(current(), 'r1');
       await expectWeftError(current().appendJournal('r1', epoch, [entry(0)]), 'STORAGE_ERROR');
+      expect(await current().readJournal('r1')).toEqual([]);
+    });
+
+    it('rejects an entry whose data is not JSON text with INVALID_ARGUMENT and appends none of the batch', async () => {
+      const { epoch } = await claimRun(current(), 'r1');
+      const bad = { ...entry(2), data: { not: 'text' } } as unknown as JournalEntry;
+      const error = await expectWeftError(current().appendJournal('r1', epoch, [entry(1), bad]), 'INVALID_ARGUMENT');
+      expect(error.message).toContain('"r1"');
       expect(await current().readJournal('r1')).toEqual([]);
     });
 

@@ -1,5 +1,5 @@
 // In-process storage: the default for workflows never registered with a store, and for tests.
-import { WeftError } from '../../errors.js';
+import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
   JournalEntry,
   JournalNotifier,
@@ -122,15 +122,7 @@ export class MemoryStorage implements WeftStorage {
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
     const run = this.runs.get(runId);
-    if (!run || run.row.epoch !== epoch) {
-      throw new WeftError(
-        'RUN_OWNERSHIP_LOST',
-        run
-          ? `Cannot append to run "${runId}": its epoch is ${run.row.epoch}, expected ${epoch}; another owner took it over`
-          : `Cannot append to run "${runId}": the run does not exist (it may have been deleted)`,
-        { runId },
-      );
-    }
+    if (!run || run.row.epoch !== epoch) throw ownershipLost(runId, run ? run.row.epoch : null, epoch);
     this.checkSeq(run, entries);
     this.push(run, entries);
   }
@@ -175,17 +167,12 @@ export class MemoryStorage implements WeftStorage {
   }
 
   private checkSeq(run: MemoryRun, entries: readonly JournalEntry[]): void {
-    let last = run.journal.length === 0 ? 0 : run.journal[run.journal.length - 1]!.seq;
-    for (const entry of entries) {
-      if (entry.seq <= last) {
-        throw new WeftError(
-          'STORAGE_ERROR',
-          `Cannot append entry ${entry.seq} to run "${run.row.runId}": its journal already reaches ${last}`,
-          { runId: run.row.runId },
-        );
-      }
-      last = entry.seq;
-    }
+    const { runId } = run.row;
+    const invalid = checkJournalBatch(runId, entries);
+    if (invalid) throw invalid;
+    const last = run.journal.length === 0 ? 0 : run.journal[run.journal.length - 1]!.seq;
+    const first = entries[0];
+    if (first && first.seq <= last) throw seqNotAfterJournal(runId, first.seq, last);
   }
 
   private push(run: MemoryRun, entries: readonly JournalEntry[]): void {

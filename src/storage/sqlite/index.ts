@@ -1,0 +1,3 @@
+// The `weft/sqlite` entry point: durable storage in one SQLite file.
+export { SqliteStorage } from './sqlite-storage.js';
+export type { SqliteStorageOptions } from './sqlite-storage.js';

@@ -1,0 +1,94 @@
+// The versioned, ordered schema migrations of the SQLite adapter, and the runner that applies them once.
+import type { Database } from 'better-sqlite3';
+import { WeftError } from '../../errors.js';
+
+/** One schema change. Versions start at 1 and only grow; a released migration never changes. */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'runs and journal',
+    sql: `
+      CREATE TABLE runs (
+        run_id           TEXT    NOT NULL PRIMARY KEY,
+        workflow_id      TEXT    NOT NULL,
+        resource_id      TEXT,
+        status           TEXT    NOT NULL,
+        epoch            INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        wake_at          INTEGER,
+        input            TEXT,
+        outcome          TEXT
+      ) STRICT;
+
+      CREATE TABLE journal (
+        run_id TEXT    NOT NULL,
+        seq    INTEGER NOT NULL,
+        type   TEXT    NOT NULL,
+        data   TEXT    NOT NULL,
+        at     INTEGER NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) STRICT;
+
+      -- listRuns: newest first, alone or under one equality filter.
+      CREATE INDEX runs_by_created ON runs (created_at DESC, run_id DESC);
+      CREATE INDEX runs_by_workflow ON runs (workflow_id, created_at DESC, run_id DESC);
+      CREATE INDEX runs_by_resource ON runs (resource_id, created_at DESC, run_id DESC);
+      CREATE INDEX runs_by_status ON runs (status, created_at DESC, run_id DESC);
+
+      -- listExpiredRuns: only active runs, least recently updated first.
+      CREATE INDEX runs_active_by_updated ON runs (updated_at, run_id) WHERE status IN ('running', 'waiting');
+    `,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, in order, in one
+ * `BEGIN IMMEDIATE` transaction: a second process that migrates at the same time waits for
+ * the first (busy timeout) and then finds nothing left to do. Returns the versions applied.
+ */
+export function migrateSqlite(db: Database, path: string): number[] {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER NOT NULL PRIMARY KEY,
+      name       TEXT    NOT NULL,
+      applied_at INTEGER NOT NULL
+    ) STRICT`);
+    const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+    const newest = Math.max(0, ...applied);
+    if (newest > SQLITE_SCHEMA_VERSION) {
+      throw new WeftError(
+        'STORAGE_ERROR',
+        `Cannot open the SQLite database "${path}": its schema version is ${newest}, newer than ${SQLITE_SCHEMA_VERSION} that this version of Weft knows; upgrade Weft`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    const done: number[] = [];
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+      done.push(migration.version);
+    }
+    // Mirrors the version for tools that only read the header (`sqlite3 weft.db 'PRAGMA user_version'`).
+    if (done.length > 0) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+    return done;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -1,0 +1,165 @@
+// The prepared SQLite statements of the runs table, created once per connection, and the listRuns query cache.
+import type { Database, Statement } from 'better-sqlite3';
+import type { RunChange, RunCondition, RunFilter, StoredRun } from '../types.js';
+
+/** The runs columns under the names of `StoredRun`, so rows need no mapping. */
+const RUN_COLUMNS = `run_id AS runId, workflow_id AS workflowId, resource_id AS resourceId, status, epoch,
+  created_at AS createdAt, updated_at AS updatedAt, lease_owner AS leaseOwner,
+  lease_expires_at AS leaseExpiresAt, wake_at AS wakeAt, input, outcome`;
+
+/** Named parameters of the compare-and-set statement: a `set*` flag (1/0) and a value per optional field. */
+export interface UpdateRunParams {
+  runId: string;
+  statuses: string | null;
+  epoch: number | null;
+  setStatus: number;
+  status: string | null;
+  setLeaseOwner: number;
+  leaseOwner: string | null;
+  setLeaseExpiresAt: number;
+  leaseExpiresAt: number | null;
+  setWakeAt: number;
+  wakeAt: number | null;
+  setInput: number;
+  input: string | null;
+  setOutcome: number;
+  outcome: string | null;
+  updatedAt: number;
+  bump: number;
+}
+
+/** The statements of the runs table. */
+export interface RunStatements {
+  insert: Statement<[string, string, string | null, number, number]>;
+  get: Statement<[string], StoredRun>;
+  delete: Statement<[string]>;
+  update: Statement<[UpdateRunParams], StoredRun>;
+  renew: Statement<[number, string, string], { runId: string }>;
+  expired: Statement<[number, number], StoredRun>;
+}
+
+/** Prepares the statements of the runs table on `db`. */
+export function prepareRunStatements(db: Database): RunStatements {
+  return {
+    insert: db.prepare(
+      `INSERT INTO runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
+       VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (run_id) DO NOTHING`,
+    ),
+    get: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    delete: db.prepare('DELETE FROM runs WHERE run_id = ?'),
+    update: db.prepare(
+      `UPDATE runs SET
+         status           = CASE WHEN @setStatus         THEN @status         ELSE status END,
+         lease_owner      = CASE WHEN @setLeaseOwner     THEN @leaseOwner     ELSE lease_owner END,
+         lease_expires_at = CASE WHEN @setLeaseExpiresAt THEN @leaseExpiresAt ELSE lease_expires_at END,
+         wake_at          = CASE WHEN @setWakeAt         THEN @wakeAt         ELSE wake_at END,
+         input            = CASE WHEN @setInput          THEN @input          ELSE input END,
+         outcome          = CASE WHEN @setOutcome        THEN @outcome        ELSE outcome END,
+         updated_at       = @updatedAt,
+         epoch            = epoch + @bump
+       WHERE run_id = @runId
+         AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+         AND (@epoch IS NULL OR epoch = @epoch)
+       RETURNING ${RUN_COLUMNS}`,
+    ),
+    renew: db.prepare(
+      `UPDATE runs SET lease_expires_at = ?
+       WHERE run_id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status IN ('running', 'waiting')
+       RETURNING run_id AS runId`,
+    ),
+    expired: db.prepare(
+      `SELECT ${RUN_COLUMNS} FROM runs
+       WHERE status IN ('running', 'waiting') AND (lease_expires_at IS NULL OR lease_expires_at < ?)
+       ORDER BY updated_at, run_id LIMIT ?`,
+    ),
+  };
+}
+
+/** The named parameters of the compare-and-set `update` statement for one call of `updateRun`. */
+export function updateRunParams(
+  runId: string,
+  condition: RunCondition,
+  change: RunChange & { bumpEpoch?: boolean },
+): UpdateRunParams {
+  const field = <T>(value: T | undefined): [number, T | null] => (value === undefined ? [0, null] : [1, value]);
+  const [setStatus, status] = field(change.status);
+  const [setLeaseOwner, leaseOwner] = field(change.leaseOwner);
+  const [setLeaseExpiresAt, leaseExpiresAt] = field(change.leaseExpiresAt);
+  const [setWakeAt, wakeAt] = field(change.wakeAt);
+  const [setInput, input] = field(change.input);
+  const [setOutcome, outcome] = field(change.outcome);
+  return {
+    runId,
+    statuses: condition.status === undefined ? null : JSON.stringify(condition.status),
+    epoch: condition.epoch ?? null,
+    setStatus,
+    status,
+    setLeaseOwner,
+    leaseOwner,
+    setLeaseExpiresAt,
+    leaseExpiresAt,
+    setWakeAt,
+    wakeAt,
+    setInput,
+    input,
+    setOutcome,
+    outcome,
+    updatedAt: change.updatedAt,
+    bump: change.bumpEpoch ? 1 : 0,
+  };
+}
+
+/** A prepared listRuns query: the page of rows and the total, for one combination of filters. */
+interface ListStatements {
+  rows: Statement<unknown[], StoredRun>;
+  count: Statement<unknown[], number>;
+}
+
+/**
+ * Builds and caches one pair of statements per combination of filters present, so each
+ * query keeps a plain `col = ?` shape that the indexes serve.
+ */
+export class ListRunsQueries {
+  private readonly cache = new Map<string, ListStatements>();
+
+  constructor(private readonly db: Database) {}
+
+  /** The matching rows (newest first, paged) and their total. Call inside a read transaction for a consistent pair. */
+  list(filter: RunFilter): { runs: StoredRun[]; total: number } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      where.push(sql);
+      params.push(value);
+    };
+    if (filter.workflowId !== undefined) add('workflow_id = ?', filter.workflowId);
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
+      add('status IN (SELECT value FROM json_each(?))', JSON.stringify(statuses));
+    }
+    if (filter.resourceId !== undefined) add('resource_id = ?', filter.resourceId);
+    if (filter.fromDate !== undefined) add('created_at >= ?', filter.fromDate);
+    if (filter.toDate !== undefined) add('created_at <= ?', filter.toDate);
+    const paged = filter.perPage !== undefined;
+    const statements = this.statements(where, paged);
+    const total = statements.count.get(...params) ?? 0;
+    const pageParams = paged ? [filter.perPage, (filter.page ?? 0) * filter.perPage!] : [];
+    return { runs: statements.rows.all(...params, ...pageParams), total };
+  }
+
+  private statements(where: string[], paged: boolean): ListStatements {
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const key = `${clause}|${paged}`;
+    let statements = this.cache.get(key);
+    if (!statements) {
+      statements = {
+        rows: this.db.prepare(
+          `SELECT ${RUN_COLUMNS} FROM runs ${clause} ORDER BY created_at DESC, run_id DESC${paged ? ' LIMIT ? OFFSET ?' : ''}`,
+        ),
+        count: this.db.prepare<unknown[], number>(`SELECT COUNT(*) FROM runs ${clause}`).pluck(),
+      };
+      this.cache.set(key, statements);
+    }
+    return statements;
+  }
+}

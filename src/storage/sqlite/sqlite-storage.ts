@@ -1,0 +1,196 @@
+// Durable storage in one SQLite file (better-sqlite3): the embedded default, shared by several instances and processes.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Transaction } from 'better-sqlite3';
+import { WeftError } from '../../errors.js';
+import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
+import { migrateSqlite } from './migrations.js';
+import type { RunStatements } from './run-statements.js';
+import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-statements.js';
+import { SqliteJournal } from './sqlite-journal.js';
+
+/** Options of `SqliteStorage`. */
+export interface SqliteStorageOptions {
+  /** The database file (its parent directories are created), or `':memory:'`. */
+  path: string;
+  /** How long a write waits for another process's write lock before failing (ms). Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** Everything that exists only while the database is open. */
+interface OpenDatabase {
+  db: SqliteDatabase;
+  runs: RunStatements;
+  lists: ListRunsQueries;
+  journal: SqliteJournal;
+  createRun: Transaction<(run: NewRun) => StoredRun>;
+  deleteRun: Transaction<(runId: string) => boolean>;
+  updateRun: Transaction<(...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null>;
+  listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
+}
+
+/**
+ * Stores runs and journals in a SQLite file, in WAL mode so that readers never block the
+ * writer. Several instances and processes may open the same file: writes take the file's
+ * write lock (`BEGIN IMMEDIATE`) and wait up to `busyTimeoutMs` for it. Appends issued in the
+ * same tick are committed together, one transaction for many runs.
+ *
+ * @example
+ * import { SqliteStorage } from 'weft/sqlite';
+ * const weft = new Weft({ workflows: { order }, storage: new SqliteStorage({ path: '.weft/weft.db' }) });
+ */
+export class SqliteStorage implements WeftStorage {
+  readonly kind = 'sqlite';
+  private open: OpenDatabase | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SqliteStorageOptions) {}
+
+  /** Opens the file (creating its directory), sets WAL mode and runs the pending migrations. Idempotent. */
+  async init(): Promise<void> {
+    if (this.closed) throw this.closedError();
+    if (this.open) return;
+    const { path } = this.options;
+    if (path !== ':memory:' && path !== '' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000))}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrateSqlite(db, path);
+      this.open = this.prepare(db);
+    } catch (error) {
+      db.close();
+      throw this.failure('open', undefined, error);
+    }
+  }
+
+  /** Commits the queued appends and closes the file. Later calls do nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const open = this.open;
+    this.open = undefined;
+    if (!open) return;
+    open.journal.flush();
+    open.db.close();
+  }
+
+  async createRun(run: NewRun): Promise<StoredRun> {
+    return this.execute('create', run.runId, (o) => o.createRun.immediate(run));
+  }
+
+  async getRun(runId: string): Promise<StoredRun | null> {
+    return this.execute('read', runId, (o) => o.runs.get.get(runId) ?? null);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<{ runs: StoredRun[]; total: number }> {
+    return this.execute('list runs', undefined, (o) => o.listRuns.deferred(filter));
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    return this.execute('delete', runId, (o) => o.deleteRun.immediate(runId));
+  }
+
+  async updateRun(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries?: readonly JournalEntry[],
+  ): Promise<StoredRun | null> {
+    return this.execute('update', runId, (o) => o.updateRun.immediate(runId, condition, change, entries));
+  }
+
+  async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
+    return this.opened().journal.append(runId, epoch, entries);
+  }
+
+  async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {
+    return this.execute('read the journal of', runId, (o) =>
+      o.journal.readAfter(runId, options.afterSeq ?? 0, options.limit),
+    );
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    return this.execute('renew leases', undefined, (o) =>
+      o.runs.renew.all(expiresAt, JSON.stringify(runIds), owner).map((row) => row.runId),
+    );
+  }
+
+  async listExpiredRuns(now: number, limit: number): Promise<StoredRun[]> {
+    return this.execute('list expired runs', undefined, (o) => o.runs.expired.all(now, limit));
+  }
+
+  /** Prepares every statement and transaction once, after the migrations. */
+  private prepare(db: SqliteDatabase): OpenDatabase {
+    const runs = prepareRunStatements(db);
+    const lists = new ListRunsQueries(db);
+    const journal = new SqliteJournal(db, (action, runId, error) => this.failure(action, runId, error));
+    return {
+      db,
+      runs,
+      lists,
+      journal,
+      createRun: db.transaction((run: NewRun) => {
+        runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
+        return runs.get.get(run.runId)!;
+      }),
+      deleteRun: db.transaction((runId: string) => {
+        journal.deleteRun(runId);
+        return runs.delete.run(runId).changes > 0;
+      }),
+      updateRun: db.transaction(
+        (
+          runId: string,
+          condition: RunCondition,
+          change: RunChange & { bumpEpoch?: boolean },
+          entries?: readonly JournalEntry[],
+        ) => {
+          const row = runs.update.get(updateRunParams(runId, condition, change));
+          if (!row) return null;
+          if (entries && entries.length > 0) journal.insertChecked(runId, entries);
+          return row;
+        },
+      ),
+      listRuns: db.transaction((filter: RunFilter) => lists.list(filter)),
+    };
+  }
+
+  /**
+   * Runs one synchronous database action after committing the queued appends (so nothing
+   * overtakes an append issued earlier), turning driver errors into `STORAGE_ERROR`s.
+   */
+  private execute<T>(action: string, runId: string | undefined, fn: (open: OpenDatabase) => T): T {
+    const open = this.opened();
+    open.journal.flush();
+    try {
+      return fn(open);
+    } catch (error) {
+      throw this.failure(action, runId, error);
+    }
+  }
+
+  private opened(): OpenDatabase {
+    if (this.open) return this.open;
+    if (this.closed) throw this.closedError();
+    throw new WeftError('STORAGE_ERROR', `SQLite storage "${this.options.path}" is not initialised: call init() first`);
+  }
+
+  private closedError(): WeftError {
+    return new WeftError('STORAGE_ERROR', `SQLite storage "${this.options.path}" is closed`);
+  }
+
+  /** A WeftError stays as it is; a driver error becomes a STORAGE_ERROR that names the action, not the values. */
+  private failure(action: string, runId: string | undefined, error: unknown): unknown {
+    if (WeftError.is(error)) return error;
+    const code = (error as { code?: unknown }).code;
+    const what = runId === undefined ? action : `${action} run "${runId}"`;
+    return new WeftError(
+      'STORAGE_ERROR',
+      `SQLite storage "${this.options.path}" failed to ${what}${typeof code === 'string' ? ` (${code})` : ''}: ${(error as Error).message ?? String(error)}`,
+      runId === undefined ? { cause: error } : { runId, cause: error },
+    );
+  }
+}
