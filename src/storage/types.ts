@@ -8,15 +8,7 @@
 // JSON text: the engine serialises once and adapters store the text as it is.
 
 /** Every status a run can be in. */
-export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'waiting'
-  | 'suspended'
-  | 'paused'
-  | 'success'
-  | 'failed'
-  | 'canceled';
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'suspended' | 'paused' | 'success' | 'failed' | 'canceled';
 
 /** Statuses after which nothing executes until a user acts (resume, time travel). */
 export const FINISHED_STATUSES: readonly RunStatus[] = ['success', 'failed', 'canceled'];
@@ -83,6 +75,8 @@ export type JournalEntryType =
   | 'branch'
   | 'step-output'
   | 'custom'
+  | 'run-cancel'
+  | 'run-pause'
   | 'run-end';
 
 /** One journal entry, as appended. `seq` is per run, strictly increasing, assigned by the owner. */

@@ -1,0 +1,64 @@
+// Example: a short three-step job with retries and a failure mode, good for trying time travel.
+import { z } from 'zod';
+import { createStep, createWorkflow } from '../src/index.js';
+
+const stockLine = z.object({ sku: z.string(), counted: z.number().int(), expected: z.number().int() });
+
+const fetchCounts = createStep({
+  id: 'fetch-counts',
+  description: 'Downloads the shelf counts of a warehouse',
+  inputSchema: z.object({ warehouse: z.string(), simulateOutage: z.boolean().default(false) }),
+  outputSchema: z.object({ warehouse: z.string(), lines: z.array(stockLine) }),
+  retries: 2,
+  execute: async ({ inputData, retryCount }) => {
+    if (inputData.simulateOutage && retryCount < 3) {
+      throw Object.assign(new Error(`Warehouse API of "${inputData.warehouse}" timed out`), { status: 504, attempt: retryCount });
+    }
+    return {
+      warehouse: inputData.warehouse,
+      lines: [
+        { sku: 'CHAIR-OAK', counted: 41, expected: 40 },
+        { sku: 'DESK-PINE', counted: 12, expected: 15 },
+        { sku: 'LAMP-BRASS', counted: 7, expected: 7 },
+      ],
+    };
+  },
+});
+
+const reconcile = createStep({
+  id: 'reconcile',
+  description: 'Finds the lines whose count differs from the books',
+  inputSchema: fetchCounts.outputSchema,
+  outputSchema: z.object({ warehouse: z.string(), differences: z.array(stockLine.extend({ delta: z.number() })) }),
+  execute: async ({ inputData }) => ({
+    warehouse: inputData.warehouse,
+    differences: inputData.lines.filter((l) => l.counted !== l.expected).map((l) => ({ ...l, delta: l.counted - l.expected })),
+  }),
+});
+
+const report = createStep({
+  id: 'report',
+  description: 'Posts the differences to the stock channel',
+  inputSchema: reconcile.outputSchema,
+  outputSchema: z.object({ warehouse: z.string(), message: z.string(), differences: z.number() }),
+  execute: async ({ inputData }) => ({
+    warehouse: inputData.warehouse,
+    differences: inputData.differences.length,
+    message:
+      inputData.differences.length === 0
+        ? `${inputData.warehouse}: books and shelves agree`
+        : `${inputData.warehouse}: ${inputData.differences.map((d) => `${d.sku} ${d.delta > 0 ? '+' : ''}${d.delta}`).join(', ')}`,
+  }),
+});
+
+/** Inventory sync: fetch counts (retried on outages), reconcile, report. */
+export const syncInventory = createWorkflow({
+  id: 'sync-inventory',
+  description: 'Reconciles shelf counts with the books and reports the differences',
+  inputSchema: fetchCounts.inputSchema,
+  outputSchema: report.outputSchema,
+})
+  .then(fetchCounts)
+  .then(reconcile)
+  .then(report)
+  .commit();

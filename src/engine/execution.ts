@@ -1,0 +1,158 @@
+// One execution of a run in this process: what every part of the executor shares.
+import { WeftError } from '../errors.js';
+import type { RequestContext } from '../request-context.js';
+import type { CompiledGraph } from '../workflow/graph.js';
+import type { Logger, SerializedError } from '../workflow/types.js';
+import type { JournalWriter } from './journal-writer.js';
+import type { RunProjection } from './run-projection.js';
+
+/** How a node or a level ended. */
+export type Outcome =
+  | { kind: 'success'; output: unknown }
+  | { kind: 'suspended' }
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'bailed'; output: unknown }
+  | { kind: 'canceled' }
+  | { kind: 'paused' };
+
+/** Time, injectable so that long sleeps can be tested without waiting. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    }),
+};
+
+/** One workflow level being executed: the root, or a nested workflow inside it. */
+export interface Level {
+  graph: CompiledGraph;
+  /** Key prefix of this level's nodes ('' at the root, `4/` inside the nested workflow at node 4). */
+  keyPrefix: string;
+  /** Display id prefix ('' at the root, `inner.` inside `inner`). */
+  idPrefix: string;
+  /** This level's workflow input (what `getInitData` returns). */
+  input: unknown;
+  /** Latest successful output per step id at this level. */
+  outputs: Map<string, unknown>;
+  parent: Level | undefined;
+}
+
+/** What the executor needs from its surroundings. */
+export interface ExecutionServices {
+  logger: Logger;
+  clock: Clock;
+  /** The engine instance, passed to steps as `weft` (and `mastra`). */
+  instance: unknown;
+  /** Marks the run `waiting` until `wakeAt` (a durable timer), then `running` again. */
+  setWaiting(runId: string, epoch: number, wakeAt: number | null): Promise<void>;
+}
+
+export class Execution {
+  readonly abort = new AbortController();
+  /** Steps executing now, by key, so a cancel can record them. */
+  readonly inflight = new Map<string, { id: string; item?: number }>();
+  /** Steps that actually executed (not replayed) in this execution. */
+  executed = 0;
+  canceled = false;
+  /** Settles when this execution has recorded where it stopped. */
+  readonly finished: Promise<void>;
+  /** @internal */
+  markFinished: () => void = () => undefined;
+  /** Keys of suspended steps this execution resumes. */
+  readonly resumeKeys: Set<string>;
+
+  constructor(
+    readonly runId: string,
+    readonly workflowId: string,
+    readonly resourceId: string | undefined,
+    readonly graph: CompiledGraph,
+    readonly writer: JournalWriter,
+    readonly projection: RunProjection,
+    readonly requestContext: RequestContext<any>,
+    readonly services: ExecutionServices,
+    readonly perStep: boolean,
+    resumeKeys: readonly string[],
+    readonly resumeData: unknown,
+    readonly resumeLabel: string | undefined,
+  ) {
+    this.resumeKeys = new Set(resumeKeys);
+    this.finished = new Promise((resolve) => (this.markFinished = resolve));
+  }
+
+  get state(): Record<string, unknown> {
+    return this.projection.state;
+  }
+
+  /** True when a resume targets this key or a step inside it. */
+  isResumeTarget(key: string): boolean {
+    if (this.resumeKeys.size === 0) return false;
+    if (this.resumeKeys.has(key)) return true;
+    for (const k of this.resumeKeys) {
+      if (k.length > key.length && k.startsWith(key) && '/.@['.includes(k[key.length]!)) return true;
+    }
+    return false;
+  }
+
+  /** Fails with the reason the run stopped, if it was canceled or lost. */
+  checkOwnership(): void {
+    if (this.writer.failed !== undefined) throw this.writer.failed;
+  }
+
+  /** Sleeps until `wakeAt` (epoch ms), marking the run `waiting` meanwhile; ends at once on cancel. */
+  async sleepUntil(wakeAt: number): Promise<void> {
+    const { clock, setWaiting } = this.services;
+    const ms = wakeAt - clock.now();
+    if (ms <= 0 || this.canceled) return;
+    this.sleepers++;
+    if (this.sleepers === 1) await setWaiting(this.runId, this.writer.epoch, wakeAt);
+    try {
+      await clock.sleep(ms, this.abort.signal);
+    } finally {
+      this.sleepers--;
+      if (this.sleepers === 0 && !this.canceled) await setWaiting(this.runId, this.writer.epoch, null);
+    }
+  }
+
+  private sleepers = 0;
+
+  /** Called on cancel: each releases a step that is waiting for its execute to settle. */
+  readonly cancelWaiters = new Set<() => void>();
+
+  cancel(): void {
+    if (this.canceled) return;
+    this.canceled = true;
+    this.abort.abort(new DOMException('This operation was aborted', 'AbortError'));
+    for (const stop of [...this.cancelWaiters]) stop();
+  }
+}
+
+/** Builds the error of a validation failure inside a step (the run fails; nothing is thrown to the caller). */
+export function stepValidationError(
+  code: 'STEP_INPUT_INVALID' | 'STEP_OUTPUT_INVALID' | 'STEP_SUSPEND_DATA_INVALID' | 'STEP_STATE_INVALID' | 'STEP_REQUEST_CONTEXT_INVALID',
+  what: string,
+  stepId: string,
+  issues: { path: string; message: string }[],
+  runId: string,
+): WeftError {
+  const lines = issues.map((i) => `\n- ${i.path}: ${i.message}`).join('');
+  return new WeftError(code, `${what}: ${lines}`, { stepId, runId, issues });
+}
+
+/** Whether an error record says the step may not be retried. */
+export function isSerializedNonRetryable(error: SerializedError | undefined): boolean {
+  return error?.nonRetryable === true;
+}

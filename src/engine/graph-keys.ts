@@ -1,0 +1,87 @@
+// Between journal keys and the graph: which compiled step a key names, and the key of a step path.
+import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
+
+const SEGMENT = /^(\d+)(?:\.(\d+)|@(\d+)|\[(\d+)\])?$/;
+
+/** The compiled step a key executes, or undefined (sleeps, or a key the graph no longer has). */
+export function stepAtKey(graph: CompiledGraph, key: string): CompiledStep | undefined {
+  let current: CompiledGraph | undefined = graph;
+  let step: CompiledStep | undefined;
+  for (const segment of key.split('/')) {
+    if (!current) return undefined;
+    const m = SEGMENT.exec(segment);
+    if (!m) return undefined;
+    const node: GraphNode | undefined = current.nodes[Number(m[1])];
+    if (!node) return undefined;
+    if (m[2] !== undefined) step = node.type === 'parallel' || node.type === 'conditional' ? node.steps[Number(m[2])] : undefined;
+    else step = node.type === 'step' || node.type === 'loop' || node.type === 'foreach' ? node.step : undefined;
+    if (!step) return undefined;
+    current = step.graph;
+  }
+  return step;
+}
+
+/** A place in the graph found by a path of step ids: the key prefix of the node and the step. */
+export interface GraphPlace {
+  key: string;
+  step: CompiledStep | undefined;
+  node: GraphNode;
+  /** The id path of the place (`['outer', 'inner']`). */
+  path: string[];
+}
+
+function findInGraph(graph: CompiledGraph, ids: readonly string[], prefix: string, path: string[]): GraphPlace | undefined {
+  const [head, ...rest] = ids;
+  for (let i = 0; i < graph.nodes.length; i++) {
+    const node = graph.nodes[i]!;
+    const candidates: { key: string; step: CompiledStep | undefined; id: string }[] = [];
+    switch (node.type) {
+      case 'step':
+      case 'loop':
+      case 'foreach':
+        candidates.push({ key: `${prefix}${i}`, step: node.step, id: node.step.id });
+        break;
+      case 'parallel':
+      case 'conditional':
+        node.steps.forEach((s, j) => candidates.push({ key: `${prefix}${i}.${j}`, step: s, id: s.id }));
+        break;
+      case 'sleep':
+      case 'sleepUntil':
+        candidates.push({ key: `${prefix}${i}`, step: undefined, id: node.id });
+        break;
+    }
+    for (const c of candidates) {
+      if (c.id !== head) continue;
+      if (rest.length === 0) return { key: c.key, step: c.step, node, path: [...path, c.id] };
+      if (c.step?.graph) {
+        const inner = findInGraph(c.step.graph, rest, `${c.key}/`, [...path, c.id]);
+        if (inner) return inner;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Finds a step by its id path (the first match in graph order), nested workflows included. */
+export function findStepByPath(graph: CompiledGraph, ids: readonly string[]): GraphPlace | undefined {
+  return ids.length === 0 ? undefined : findInGraph(graph, ids, '', []);
+}
+
+/** Every step id path in the graph, for error messages. */
+export function allStepPaths(graph: CompiledGraph, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const node of graph.nodes) {
+    const steps =
+      node.type === 'parallel' || node.type === 'conditional'
+        ? node.steps
+        : node.type === 'sleep' || node.type === 'sleepUntil'
+          ? []
+          : [node.step];
+    if (node.type === 'sleep' || node.type === 'sleepUntil') out.push(prefix + node.id);
+    for (const s of steps) {
+      out.push(prefix + s.id);
+      if (s.graph) out.push(...allStepPaths(s.graph, `${prefix}${s.id}.`));
+    }
+  }
+  return out;
+}

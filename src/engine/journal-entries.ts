@@ -1,0 +1,129 @@
+// The shapes of journal entry data: what the engine records for a run, one entry per fact.
+//
+// Keys address one execution of one graph position: `2` is the third node of the top-level
+// sequence, `2.1` its second parallel/branch child, `2@3` the third iteration of a loop,
+// `2[7]` the eighth foreach item, `4/0` the first node inside the nested workflow at `4`.
+
+import type { SerializedError, StepStatus } from '../workflow/types.js';
+
+export interface RunStartData {
+  input: unknown;
+  state: Record<string, unknown>;
+  requestContext: Record<string, unknown>;
+  resourceId: string | null;
+  perStep?: boolean;
+}
+
+export interface RunResumeData {
+  keys: string[];
+  resumeData: unknown;
+  label?: string;
+  requestContext: Record<string, unknown>;
+  perStep?: boolean;
+}
+
+export interface RunTimeTravelData {
+  attempt: number;
+  /** Key of the target; records at or after it are replaced. */
+  key: string;
+  /** Records supplied or made up for steps before the target, keyed by key. */
+  records: Record<string, StepRecordData>;
+  input?: unknown;
+  state?: Record<string, unknown>;
+  resumeData?: unknown;
+  requestContext: Record<string, unknown>;
+  perStep?: boolean;
+}
+
+export interface StepStartData {
+  key: string;
+  /** Display id: the step id, dotted inside nested workflows (`outer.inner`). */
+  id: string;
+  payload: unknown;
+  startedAt: number;
+  status?: 'running' | 'waiting';
+  /** Foreach item index, for item executions. */
+  item?: number;
+  /** Listed in `stepExecutionPath`. */
+  inPath?: true;
+  resumePayload?: unknown;
+  resumedAt?: number;
+  /** A sleep's end (epoch ms). */
+  wakeAt?: number;
+  metadata?: Record<string, unknown>;
+  /** A restart ran this step again. */
+  restart?: true;
+}
+
+export interface StepEndData {
+  key: string;
+  id: string;
+  status: StepStatus;
+  endedAt: number;
+  item?: number;
+  output?: unknown;
+  error?: SerializedError;
+  nonRetryable?: true;
+  suspendPayload?: unknown;
+  suspendedAt?: number;
+  suspendOutput?: unknown;
+  resumeLabels?: string[];
+  /** Workflow state after this step, when it changed. */
+  state?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** For foreach items: progress of the whole foreach. */
+  progress?: { completedCount: number; totalCount: number };
+}
+
+/** A step record as supplied to time travel. */
+export interface StepRecordData {
+  id: string;
+  status: StepStatus;
+  payload?: unknown;
+  output?: unknown;
+  startedAt?: number;
+  endedAt?: number;
+  item?: number;
+}
+
+export interface BranchData {
+  key: string;
+  chosen: number[];
+}
+
+export interface StepOutputData {
+  id: string;
+  output: unknown;
+}
+
+export interface CustomEventData {
+  type: string;
+  data?: unknown;
+  [key: string]: unknown;
+}
+
+export interface RunEndData {
+  status: 'success' | 'failed' | 'suspended' | 'canceled' | 'paused';
+  result?: unknown;
+  error?: SerializedError;
+  state: Record<string, unknown>;
+  requestContext: Record<string, unknown>;
+}
+
+/** Journal entry type → its data. */
+export interface EntryDataMap {
+  'run-start': RunStartData;
+  'run-resume': RunResumeData;
+  'run-restart': { requestContext?: Record<string, unknown> };
+  'run-time-travel': RunTimeTravelData;
+  'step-start': StepStartData;
+  'step-end': StepEndData;
+  branch: BranchData;
+  'step-output': StepOutputData;
+  custom: CustomEventData;
+  'run-cancel': Record<string, never>;
+  'run-pause': Record<string, never>;
+  'run-end': RunEndData;
+}
+
+export type EntryType = keyof EntryDataMap;

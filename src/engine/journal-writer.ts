@@ -1,0 +1,103 @@
+// Appends a run's journal entries: numbers them, folds them into the projection, tells live
+// listeners, and writes them to storage in batches (flushed before any user code runs).
+import type { JournalEntry, JournalStore } from '../storage/types.js';
+import type { WorkflowEvent } from '../events/event-types.js';
+import { entryToEvents } from '../events/to-events.js';
+import type { EntryDataMap, EntryType } from './journal-entries.js';
+import type { RunProjection } from './run-projection.js';
+
+/** Finds the listeners of a run, if any (a map lookup: free when nobody listens). */
+export type ListenerLookup = (runId: string) => ReadonlySet<(event: WorkflowEvent) => void> | undefined;
+
+function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // BigInts and cycles: store what can be stored rather than lose the entry.
+    const seen = new WeakSet();
+    return JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) return '[Circular]';
+        seen.add(v);
+      }
+      return v;
+    });
+  }
+}
+
+export class JournalWriter {
+  private pending: JournalEntry[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown = undefined;
+  private outputs = 0;
+
+  constructor(
+    private readonly store: JournalStore,
+    readonly runId: string,
+    private readonly workflowId: string,
+    /** The epoch this owner holds; appends carrying it are refused once another owner claims the run. */
+    public epoch: number,
+    private seq: number,
+    private readonly projection: RunProjection,
+    private readonly listeners: ListenerLookup,
+    private readonly maxOutputEntries: number,
+    private readonly now: () => number,
+  ) {}
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Records an entry: numbered, folded into the projection, shown to listeners, queued for storage. */
+  add<T extends EntryType>(type: T, data: EntryDataMap[T]): void {
+    const seq = ++this.seq;
+    const at = this.now();
+    this.projection.apply(type, data, seq, at);
+    const set = this.listeners(this.runId);
+    if (set && set.size > 0) {
+      for (const event of entryToEvents(type, data, seq, this.runId, this.workflowId)) {
+        for (const listener of set) {
+          try {
+            listener(event);
+          } catch {
+            // A listener's failure never touches the run.
+          }
+        }
+      }
+    }
+    if ((type === 'step-output' || type === 'custom') && ++this.outputs > this.maxOutputEntries) return;
+    this.pending.push({ seq, type, data: toJson(data), at });
+  }
+
+  /** Entries not yet written, taken out of the queue (for a final write that carries them with a status change). */
+  takePending(): JournalEntry[] {
+    const batch = this.pending;
+    this.pending = [];
+    return batch;
+  }
+
+  /** Writes what is queued. Resolves once stored; rejects (and keeps rejecting) if a write failed. */
+  flush(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.pending.length === 0) return this.chain;
+    const batch = this.takePending();
+    this.chain = this.chain.then(
+      () =>
+        this.store.appendJournal(this.runId, this.epoch, batch).catch((error: unknown) => {
+          this.failure = error;
+          throw error;
+        }),
+    );
+    return this.chain;
+  }
+
+  /** Waits for writes in flight, ignoring their failure (the caller reads `failed`). */
+  async settle(): Promise<void> {
+    await this.chain.catch(() => undefined);
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+}

@@ -1,0 +1,204 @@
+// A run's state folded from its journal: step records by key, display results by id, state, outcome.
+// The executor applies each entry as it writes it, and readers fold stored entries the same way,
+// so a live run and a replayed one always agree.
+import { deserializeError } from './serialize-error.js';
+import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './journal-entries.js';
+import type { RunStatus } from '../storage/types.js';
+import type { SerializedError, StepResult } from '../workflow/types.js';
+
+/** One execution of one graph position. */
+export interface StepRecord extends StepResult {
+  key: string;
+  id: string;
+  item?: number;
+  restart?: boolean;
+  resumeLabels?: string[];
+  wakeAt?: number;
+}
+
+/** Parses a key into its positions, for ordering (`2.1` → [2, 1], `4/0` → [4, 0]). */
+export function keyPositions(key: string): number[] {
+  return key.split(/[./@[\]]+/).filter(Boolean).map(Number);
+}
+
+/** True when `key` is at or after `target` in graph order, or is one of its ancestors. */
+export function isAtOrAfter(key: string, target: readonly number[]): boolean {
+  const k = keyPositions(key);
+  for (let i = 0; i < Math.min(k.length, target.length); i++) {
+    if (k[i]! !== target[i]!) return k[i]! > target[i]!;
+  }
+  return true; // equal, ancestor or descendant
+}
+
+export class RunProjection {
+  input: unknown = undefined;
+  state: Record<string, unknown> = {};
+  requestContext: Record<string, unknown> = {};
+  resourceId: string | null = null;
+  /** Latest record per key. */
+  readonly records = new Map<string, StepRecord>();
+  readonly branches = new Map<string, number[]>();
+  stepExecutionPath: string[] = [];
+  status: RunStatus = 'pending';
+  result: unknown = undefined;
+  error: SerializedError | undefined = undefined;
+  attempts: { attempt: number; startedAt: number; steps: Record<string, StepResult> }[] = [];
+  lastSeq = 0;
+  /** Keys of the latest resume, and its data. */
+  resumeKeys: string[] = [];
+  resumeData: unknown = undefined;
+  resumeLabel: string | undefined = undefined;
+  perStep = false;
+
+  /** Folds one entry in. `revive` rebuilds errors when the data came from storage. */
+  apply<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number, at: number, revive = false): void {
+    this.lastSeq = seq;
+    switch (type) {
+      case 'run-start': {
+        const d = data as EntryDataMap['run-start'];
+        this.input = d.input;
+        this.state = d.state;
+        this.requestContext = d.requestContext;
+        this.resourceId = d.resourceId;
+        this.perStep = d.perStep === true;
+        this.status = 'running';
+        break;
+      }
+      case 'run-resume': {
+        const d = data as EntryDataMap['run-resume'];
+        this.resumeKeys = d.keys;
+        this.resumeData = d.resumeData;
+        this.resumeLabel = d.label;
+        this.requestContext = d.requestContext;
+        this.perStep = d.perStep === true;
+        this.status = 'running';
+        break;
+      }
+      case 'run-restart':
+        // The latest resume stays in force: a step interrupted while resumed runs again with its data.
+        this.status = 'running';
+        break;
+      case 'run-time-travel': {
+        const d = data as EntryDataMap['run-time-travel'];
+        this.attempts.push({ attempt: this.attempts.length + 1, startedAt: at, steps: this.displaySteps(true) });
+        const target = keyPositions(d.key);
+        for (const key of [...this.records.keys()]) if (isAtOrAfter(key, target)) this.records.delete(key);
+        for (const key of [...this.branches.keys()]) if (isAtOrAfter(key, target)) this.branches.delete(key);
+        for (const [key, rec] of Object.entries(d.records)) {
+          this.records.set(key, { ...rec, key, startedAt: rec.startedAt ?? at, endedAt: rec.endedAt ?? at } as StepRecord);
+        }
+        if (d.input !== undefined) this.input = d.input;
+        if (d.state !== undefined) this.state = d.state;
+        this.requestContext = d.requestContext;
+        this.perStep = d.perStep === true;
+        this.resumeKeys = d.resumeData === undefined ? [] : [d.key];
+        this.resumeData = d.resumeData;
+        this.result = undefined;
+        this.error = undefined;
+        this.status = 'running';
+        break;
+      }
+      case 'step-start':
+        this.applyStart(data as StepStartData);
+        break;
+      case 'step-end':
+        this.applyEnd(data as StepEndData, revive);
+        break;
+      case 'branch': {
+        const d = data as EntryDataMap['branch'];
+        this.branches.set(d.key, d.chosen);
+        break;
+      }
+      case 'run-cancel':
+        this.status = 'canceled';
+        break;
+      case 'run-pause':
+        this.status = 'paused';
+        break;
+      case 'run-end': {
+        const d = data as EntryDataMap['run-end'];
+        this.status = d.status;
+        this.result = d.result;
+        this.error = d.error;
+        this.state = d.state;
+        this.requestContext = d.requestContext;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private applyStart(d: StepStartData): void {
+    const prev = this.records.get(d.key);
+    const rec: StepRecord = {
+      key: d.key,
+      id: d.id,
+      status: d.status ?? 'running',
+      payload: d.payload,
+      startedAt: d.startedAt,
+    };
+    if (d.item !== undefined) rec.item = d.item;
+    if (prev?.suspendPayload !== undefined) {
+      rec.suspendPayload = prev.suspendPayload;
+      rec.suspendedAt = prev.suspendedAt!;
+    }
+    if (d.resumePayload !== undefined || d.resumedAt !== undefined) {
+      rec.resumePayload = d.resumePayload;
+      rec.resumedAt = d.resumedAt!;
+    }
+    if (d.wakeAt !== undefined) rec.wakeAt = d.wakeAt;
+    if (d.metadata !== undefined) rec.metadata = d.metadata;
+    if (d.restart) rec.restart = true;
+    this.records.set(d.key, rec);
+    if (d.inPath) this.stepExecutionPath.push(d.id);
+  }
+
+  private applyEnd(d: StepEndData, revive: boolean): void {
+    const rec = this.records.get(d.key) ?? { key: d.key, id: d.id, status: d.status, startedAt: d.endedAt };
+    rec.status = d.status;
+    rec.endedAt = d.endedAt;
+    if ('output' in d) rec.output = d.output;
+    if (d.error !== undefined) rec.error = revive ? deserializeError(d.error) : d.error;
+    if (d.nonRetryable) rec.nonRetryable = true;
+    if (d.suspendPayload !== undefined || d.status === 'suspended') {
+      rec.suspendPayload = d.suspendPayload;
+      rec.suspendedAt = d.suspendedAt ?? d.endedAt;
+    }
+    if (d.suspendOutput !== undefined) rec.suspendOutput = d.suspendOutput;
+    if (d.resumeLabels !== undefined) rec.resumeLabels = d.resumeLabels;
+    if (d.metadata !== undefined) rec.metadata = { ...rec.metadata, ...d.metadata };
+    if (d.state !== undefined) this.state = d.state;
+    this.records.set(d.key, rec);
+  }
+
+  /**
+   * Step results by display id, latest execution winning. Top level only, unless `nested`:
+   * then steps inside nested workflows appear under dotted ids too. Foreach items are left out.
+   */
+  displaySteps(nested: boolean): Record<string, StepResult> {
+    const out: Record<string, StepResult> = {};
+    for (const rec of this.records.values()) {
+      if (rec.item !== undefined) continue;
+      if (!nested && rec.id.includes('.')) continue;
+      out[rec.id] = toStepResult(rec);
+    }
+    return out;
+  }
+
+  /** The records of a foreach's items, in index order. */
+  foreachItems(foreachKey: string): StepRecord[] {
+    const items: StepRecord[] = [];
+    const prefix = `${foreachKey}[`;
+    for (const [key, rec] of this.records) {
+      if (rec.item !== undefined && key.startsWith(prefix) && !key.includes('/', prefix.length)) items[rec.item] = rec;
+    }
+    return items;
+  }
+}
+
+/** A record as shown in results: the step result fields only. */
+export function toStepResult(rec: StepRecord): StepResult {
+  const { key: _key, id: _id, item: _item, restart: _restart, resumeLabels: _labels, wakeAt: _wake, ...result } = rec;
+  return result;
+}

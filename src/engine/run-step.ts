@@ -1,0 +1,355 @@
+// Executes one step: replays its stored result, or validates, runs with retries, and records it.
+import { NonRetryableError, WeftError } from '../errors.js';
+import { validate } from '../schema/validate.js';
+import type { CompiledStep } from '../workflow/graph.js';
+import type { ExecuteContext, StepWriter } from '../workflow/types.js';
+import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
+import type { StepEndData, StepStartData } from './journal-entries.js';
+import type { StepRecord } from './run-projection.js';
+import { serializeError } from './serialize-error.js';
+
+/** Where a step runs from: its key, and extras for loop iterations and foreach items. */
+export interface StepPlace {
+  key: string;
+  item?: number;
+  metadata?: Record<string, unknown>;
+  inPath?: boolean;
+  progress?: () => { completedCount: number; totalCount: number };
+}
+
+/** Runs a nested workflow's level; provided by the executor to avoid a module cycle. */
+export type LevelRunner = (exec: Execution, level: Level) => Promise<Outcome>;
+
+const CANCELED = Symbol('canceled');
+
+/** The step's result, or CANCELED as soon as the run is canceled (the step's late result is then discarded). */
+function untilCanceled<T>(exec: Execution, running: Promise<T>): Promise<T | typeof CANCELED> {
+  if (exec.canceled) return Promise.resolve(CANCELED);
+  return new Promise((resolve, reject) => {
+    const stop = (): void => resolve(CANCELED);
+    exec.cancelWaiters.add(stop);
+    running.then(
+      (value) => {
+        exec.cancelWaiters.delete(stop);
+        resolve(value);
+      },
+      (error: unknown) => {
+        exec.cancelWaiters.delete(stop);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function check<T>(
+  exec: Execution,
+  schema: CompiledStep['step']['inputSchema'] | undefined,
+  value: unknown,
+): Promise<{ ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] }> {
+  if (!schema) return { ok: true, value: value as T };
+  const r = validate<T>(schema, value);
+  void exec;
+  return r instanceof Promise ? await r : r;
+}
+
+/** Replays a stored record: returns its outcome without running the step, or undefined to run it. */
+function replay(exec: Execution, level: Level, cstep: CompiledStep, rec: StepRecord | undefined): Outcome | undefined {
+  if (!rec) return undefined;
+  if (rec.status === 'success' || rec.status === 'bailed') {
+    if (rec.item === undefined) level.outputs.set(cstep.id, rec.output);
+    return rec.status === 'success' ? { kind: 'success', output: rec.output } : { kind: 'bailed', output: rec.output };
+  }
+  if (rec.status === 'suspended' && !exec.isResumeTarget(rec.key)) return { kind: 'suspended' };
+  if (rec.status === 'failed') return { kind: 'failed', error: rec.error };
+  return undefined; // running (interrupted), waiting, or a suspended step being resumed
+}
+
+/**
+ * Runs the step at `place.key` with `input`, or replays its stored result. Records a start and an
+ * end entry; flushes the journal before user code runs, so every earlier result is stored first.
+ */
+export async function runStep(
+  exec: Execution,
+  level: Level,
+  cstep: CompiledStep,
+  input: unknown,
+  place: StepPlace,
+  runLevel: LevelRunner,
+): Promise<Outcome> {
+  const rec = exec.projection.records.get(place.key);
+  const replayed = replay(exec, level, cstep, rec);
+  if (replayed) return replayed;
+
+  const restarting = rec?.status === 'running';
+  // A suspended step named by the resume, or one that was interrupted while being resumed.
+  const resuming =
+    rec?.status === 'suspended' || (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key));
+  const payload = rec ? rec.payload : input;
+  const id = level.idPrefix + cstep.id;
+  const { writer, projection } = exec;
+  const now = exec.services.clock.now;
+
+  const start: StepStartData = { key: place.key, id, payload, startedAt: resuming || restarting ? rec!.startedAt : now() };
+  if (place.item !== undefined) start.item = place.item;
+  if (place.inPath && !resuming) start.inPath = true;
+  if (place.metadata) start.metadata = place.metadata;
+  if (resuming) {
+    start.resumePayload = exec.resumeData;
+    start.resumedAt = now();
+  }
+  if (restarting) start.restart = true;
+  writer.add('step-start', start);
+  exec.executed++;
+
+  const end = (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>): void => {
+    const e: StepEndData = { key: place.key, id, endedAt: now(), ...data };
+    if (place.item !== undefined) {
+      e.item = place.item;
+      if (place.progress) e.progress = place.progress();
+    }
+    writer.add('step-end', e);
+  };
+
+  if (cstep.kind === 'workflow') return runNested(exec, level, cstep, payload, place, end, runLevel);
+
+  const step = cstep.step;
+  const validateInputs = level.graph.validateInputs;
+  let inputData = payload;
+  if (validateInputs && !resuming) {
+    const v = await check(exec, step.inputSchema, payload);
+    if (!v.ok) {
+      const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, v.issues, exec.runId);
+      end({ status: 'failed', error: serializeError(error) });
+      return { kind: 'failed', error };
+    }
+    inputData = v.value;
+  }
+  let resumeData: unknown = undefined;
+  if (resuming && exec.resumeKeys.has(place.key)) {
+    resumeData = exec.resumeData;
+    if (step.resumeSchema) {
+      const v = await check(exec, step.resumeSchema, resumeData);
+      if (v.ok) resumeData = v.value;
+    }
+  }
+  if (step.requestContextSchema) {
+    const v = await check(exec, step.requestContextSchema, exec.requestContext.toJSON());
+    if (!v.ok) {
+      const error = stepValidationError(
+        'STEP_REQUEST_CONTEXT_INVALID',
+        `Step request context validation failed for step '${cstep.id}'`,
+        id,
+        v.issues,
+        exec.runId,
+      );
+      end({ status: 'failed', error: serializeError(error) });
+      return { kind: 'failed', error };
+    }
+  }
+
+  const attempts = (step.retries ?? level.graph.retryAttempts) + 1;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0 && level.graph.retryDelay > 0) await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
+    if (exec.canceled) return { kind: 'canceled' };
+    let suspended: { payload: unknown; labels?: string[] } | undefined;
+    let bailed: { value: unknown } | undefined;
+    let stateUpdate: Record<string, unknown> | undefined;
+    const writerApi: StepWriter = {
+      write: async (chunk) => writer.add('step-output', { id, output: chunk }),
+      custom: async (event) => writer.add('custom', { ...event, type: String(event.type) }),
+    };
+    const ctx: ExecuteContext = {
+      inputData,
+      resumeData,
+      suspendData: resuming ? rec?.suspendPayload : undefined,
+      suspend: async (p?: unknown, options?: { resumeLabel?: string | string[] }) => {
+        const labels = options?.resumeLabel === undefined ? undefined : ([] as string[]).concat(options.resumeLabel);
+        suspended = labels ? { payload: p, labels } : { payload: p };
+      },
+      bail: (value: unknown) => {
+        bailed = { value };
+        return value;
+      },
+      abort: () => exec.cancel(),
+      abortSignal: exec.abort.signal,
+      getStepResult: (s) => lookupOutput(level, typeof s === 'string' ? s : s.id),
+      getInitData: () => level.input as any,
+      state: exec.state,
+      setState: async (s) => {
+        stateUpdate = s as Record<string, unknown>;
+      },
+      requestContext: exec.requestContext,
+      writer: writerApi,
+      runId: exec.runId,
+      workflowId: exec.workflowId,
+      resourceId: exec.resourceId,
+      retryCount: attempt,
+      restart: restarting,
+      ...(resuming ? { resume: { steps: [cstep.id], resumePayload: exec.resumeData, ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}) } } : {}),
+      weft: exec.services.instance,
+      mastra: exec.services.instance,
+      engine: {},
+    };
+    await writer.flush();
+    exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
+    let output: unknown;
+    try {
+      const running = Promise.resolve(step.execute(ctx));
+      const raced = await untilCanceled(exec, running);
+      if (raced === CANCELED) {
+        running.catch(() => undefined); // the late result of an aborted step is discarded
+        return { kind: 'canceled' };
+      }
+      output = raced;
+    } catch (error) {
+      lastError = error;
+      if (exec.canceled) return { kind: 'canceled' };
+      if (NonRetryableError.is(error)) {
+        end({ status: 'failed', error: serializeError(error), nonRetryable: true });
+        return { kind: 'failed', error };
+      }
+      continue;
+    } finally {
+      exec.inflight.delete(place.key);
+    }
+
+    const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
+    if (newState instanceof WeftError) {
+      end({ status: 'failed', error: serializeError(newState) });
+      return { kind: 'failed', error: newState };
+    }
+    if (suspended) {
+      let payloadOut = suspended.payload;
+      if (step.suspendSchema) {
+        const v = await check(exec, step.suspendSchema, payloadOut);
+        if (!v.ok) {
+          const error = stepValidationError('STEP_SUSPEND_DATA_INVALID', 'Step suspend data validation failed', id, v.issues, exec.runId);
+          end({ status: 'failed', error: serializeError(error) });
+          return { kind: 'failed', error };
+        }
+        payloadOut = v.value;
+      }
+      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'suspended', suspendPayload: payloadOut, suspendedAt: now() };
+      if (output !== undefined) data.suspendOutput = output;
+      if (suspended.labels) data.resumeLabels = suspended.labels;
+      if (newState) data.state = newState;
+      end(data);
+      return { kind: 'suspended' };
+    }
+    if (bailed) {
+      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'bailed', output: bailed.value };
+      if (newState) data.state = newState;
+      end(data);
+      if (place.item === undefined) level.outputs.set(cstep.id, bailed.value);
+      return { kind: 'bailed', output: bailed.value };
+    }
+    if (cstep.kind === 'step') {
+      const v = await check(exec, step.outputSchema, output);
+      if (!v.ok) {
+        const error = stepValidationError('STEP_OUTPUT_INVALID', `Step output validation failed for step '${cstep.id}'`, id, v.issues, exec.runId);
+        end({ status: 'failed', error: serializeError(error) });
+        return { kind: 'failed', error };
+      }
+      output = v.value;
+    }
+    const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'success', output };
+    if (newState) data.state = newState;
+    if (place.metadata) data.metadata = place.metadata;
+    end(data);
+    if (place.item === undefined) level.outputs.set(cstep.id, output);
+    return { kind: 'success', output };
+  }
+  end({ status: 'failed', error: serializeError(lastError) });
+  return { kind: 'failed', error: lastError };
+}
+
+async function mergeState(
+  exec: Execution,
+  step: CompiledStep['step'],
+  update: Record<string, unknown>,
+  id: string,
+): Promise<Record<string, unknown> | WeftError> {
+  const merged = { ...exec.state, ...update };
+  if (step.stateSchema) {
+    const v = await check(exec, step.stateSchema, update);
+    if (!v.ok) return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
+  }
+  return merged;
+}
+
+/** `getStepResult`: the latest successful output of a step at this level or an enclosing one. */
+export function lookupOutput(level: Level, stepId: string): any {
+  for (let l: Level | undefined = level; l; l = l.parent) {
+    if (l.outputs.has(stepId)) return l.outputs.get(stepId);
+  }
+  return undefined;
+}
+
+async function runNested(
+  exec: Execution,
+  level: Level,
+  cstep: CompiledStep,
+  payload: unknown,
+  place: StepPlace,
+  end: (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>) => void,
+  runLevel: LevelRunner,
+): Promise<Outcome> {
+  const graph = cstep.graph!;
+  let input = payload;
+  if (level.graph.validateInputs) {
+    const v = await check(exec, graph.inputSchema, payload);
+    if (!v.ok) {
+      const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', level.idPrefix + cstep.id, v.issues, exec.runId);
+      end({ status: 'failed', error: serializeError(error) });
+      return { kind: 'failed', error };
+    }
+    input = v.value;
+  }
+  const inner: Level = {
+    graph,
+    keyPrefix: `${place.key}/`,
+    idPrefix: `${level.idPrefix}${cstep.id}.`,
+    input,
+    outputs: new Map(),
+    parent: level,
+  };
+  const outcome = await runLevel(exec, inner);
+  switch (outcome.kind) {
+    case 'success':
+    case 'bailed': // bail ends only the nested workflow; the parent goes on with its value
+      end({ status: 'success', output: outcome.output });
+      if (place.item === undefined) level.outputs.set(cstep.id, outcome.output);
+      return { kind: 'success', output: outcome.output };
+    case 'suspended': {
+      const leaf = firstSuspendedLeaf(exec, inner.keyPrefix);
+      const path = leaf ? leaf.id.slice(inner.idPrefix.length).split('.') : [];
+      const leafPayload = leaf?.suspendPayload;
+      const base = typeof leafPayload === 'object' && leafPayload !== null && !Array.isArray(leafPayload) ? leafPayload : {};
+      end({
+        status: 'suspended',
+        suspendPayload: { ...base, __workflow_meta: { runId: exec.runId, path } },
+        suspendedAt: exec.services.clock.now(),
+      });
+      return outcome;
+    }
+    case 'failed':
+      end({ status: 'failed', error: serializeError(outcome.error) });
+      return outcome;
+    case 'paused':
+      end({ status: 'paused' });
+      return outcome;
+    case 'canceled':
+      return outcome;
+  }
+}
+
+/** The first suspended step (in key order) under a key prefix, innermost. */
+export function firstSuspendedLeaf(exec: Execution, prefix: string): StepRecord | undefined {
+  let found: StepRecord | undefined;
+  for (const [key, rec] of exec.projection.records) {
+    if (!key.startsWith(prefix) || rec.status !== 'suspended') continue;
+    if (!found || key.startsWith(found.key)) found = rec;
+  }
+  return found;
+}

@@ -1,0 +1,28 @@
+// The events a run emits, as stream() delivers them.
+
+/** Every event type. `data-*` events come from `writer.custom`. */
+export type WorkflowEventType =
+  | 'workflow-start'
+  | 'workflow-step-start'
+  | 'workflow-step-result'
+  | 'workflow-step-suspended'
+  | 'workflow-step-waiting'
+  | 'workflow-step-output'
+  | 'workflow-step-progress'
+  | 'workflow-canceled'
+  | 'workflow-paused'
+  | 'workflow-finish'
+  | `data-${string}`;
+
+/**
+ * One event. `seq` is per run and strictly increasing, so a client that lost its connection can
+ * ask for what came after the last `seq` it saw. `data-*` events carry `data` instead of `payload`.
+ */
+export interface WorkflowEvent {
+  type: WorkflowEventType;
+  runId: string;
+  from: 'WORKFLOW' | 'USER';
+  seq: number;
+  payload?: any;
+  data?: unknown;
+}

@@ -1,0 +1,101 @@
+// The object stream(), resumeStream() and timeTravelStream() return: a live event stream plus the result.
+import { serializeError } from '../engine/serialize-error.js';
+import type { RunStatus } from '../storage/types.js';
+import type { WorkflowResult } from '../workflow/types.js';
+import type { WorkflowRunOutput } from '../run/run-types.js';
+import type { WorkflowEvent } from './event-types.js';
+
+/** What the output needs from the engine instance. */
+export interface EventSource {
+  subscribe(runId: string, listener: (event: WorkflowEvent) => void): () => void;
+}
+
+const STATUS_OF: Partial<Record<WorkflowEvent['type'], RunStatus>> = {
+  'workflow-step-suspended': 'suspended',
+  'workflow-canceled': 'canceled',
+  'workflow-paused': 'paused',
+};
+
+/**
+ * Subscribes to the run's events, then calls `begin` (which starts or resumes the run). The
+ * stream never applies back-pressure to the run: a slow reader only grows its own queue.
+ */
+export function createRunOutput<TOutput>(
+  source: EventSource,
+  runId: string,
+  workflowId: string,
+  begin: () => Promise<WorkflowResult<any, any>>,
+  closeOnSuspend: boolean,
+): WorkflowRunOutput<TOutput> {
+  let controller!: ReadableStreamDefaultController<WorkflowEvent>;
+  let closed = false;
+  let seen = 0;
+  let status: RunStatus = 'running';
+  const fullStream = new ReadableStream<WorkflowEvent>(
+    {
+      start(c) {
+        controller = c;
+      },
+      cancel() {
+        close();
+      },
+    },
+    { highWaterMark: Number.MAX_SAFE_INTEGER },
+  );
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    try {
+      controller.close();
+    } catch {
+      // already closed by the reader
+    }
+  };
+  const push = (event: WorkflowEvent): void => {
+    if (closed) return;
+    seen++;
+    controller.enqueue(event);
+    const s = STATUS_OF[event.type];
+    if (s) status = s;
+    if (event.type === 'workflow-step-result' && event.payload?.status === 'failed') status = 'failed';
+    if (event.type === 'workflow-finish') {
+      const final = event.payload?.workflowStatus as RunStatus;
+      if (final === 'suspended' && !closeOnSuspend) return;
+      status = final;
+      close();
+    }
+  };
+  const unsubscribe = source.subscribe(runId, push);
+  const result = begin().then(
+    (r) => {
+      if (!closed && !(r.status === 'suspended' && !closeOnSuspend)) close();
+      return r as WorkflowResult<unknown, TOutput>;
+    },
+    (error: unknown) => {
+      if (!closed) {
+        const serialized = serializeError(error);
+        if (seen === 0) push({ type: 'workflow-start', runId, from: 'WORKFLOW', seq: 0, payload: { workflowId } });
+        push({
+          type: 'workflow-finish',
+          runId,
+          from: 'WORKFLOW',
+          seq: 0,
+          payload: { workflowStatus: 'failed', metadata: { error: serialized, errorMessage: serialized.message } },
+        });
+        close();
+      }
+      throw error;
+    },
+  );
+  result.catch(() => undefined); // the caller may read only the stream
+  return {
+    runId,
+    workflowId,
+    fullStream,
+    result,
+    get status() {
+      return status;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// Journal entries → stream events. Live runs and replays use this one mapping, so they agree.
+import type { EntryDataMap, EntryType } from '../engine/journal-entries.js';
+import type { WorkflowEvent } from './event-types.js';
+
+const ZERO_USAGE = {
+  inputTokens: 0,
+  outputTokens: 0,
+  totalTokens: 0,
+  cachedInputTokens: 0,
+  cacheCreationInputTokens: 0,
+  reasoningTokens: 0,
+};
+
+/** The events one journal entry stands for (none for internal entries such as branch choices). */
+export function entryToEvents<T extends EntryType>(
+  type: T,
+  data: EntryDataMap[T],
+  seq: number,
+  runId: string,
+  workflowId: string,
+): WorkflowEvent[] {
+  const ev = (t: WorkflowEvent['type'], payload: unknown, from: 'WORKFLOW' | 'USER' = 'WORKFLOW'): WorkflowEvent => ({
+    type: t,
+    runId,
+    from,
+    seq,
+    payload,
+  });
+  switch (type) {
+    case 'run-start':
+    case 'run-resume':
+    case 'run-restart':
+    case 'run-time-travel':
+      return [ev('workflow-start', { workflowId })];
+    case 'step-start': {
+      const d = data as EntryDataMap['step-start'];
+      if (d.item !== undefined) return [];
+      const payload: Record<string, unknown> = {
+        stepName: d.id,
+        id: d.id,
+        stepCallId: `${runId}:${d.key}`,
+        payload: d.payload,
+        startedAt: d.startedAt,
+        status: d.status ?? 'running',
+      };
+      if (d.resumePayload !== undefined) payload.resumePayload = d.resumePayload;
+      if (d.resumedAt !== undefined) payload.resumedAt = d.resumedAt;
+      if (d.metadata !== undefined) payload.metadata = d.metadata;
+      return [ev(d.status === 'waiting' ? 'workflow-step-waiting' : 'workflow-step-start', payload)];
+    }
+    case 'step-end': {
+      const d = data as EntryDataMap['step-end'];
+      if (d.item !== undefined) {
+        const progress: Record<string, unknown> = {
+          stepName: d.id,
+          id: d.id,
+          completedCount: d.progress?.completedCount ?? 0,
+          totalCount: d.progress?.totalCount ?? 0,
+          currentIndex: d.item,
+          iterationStatus: d.status,
+        };
+        if (d.status === 'success') progress.iterationOutput = d.output;
+        return [ev('workflow-step-progress', progress)];
+      }
+      const payload: Record<string, unknown> = {
+        stepName: d.id,
+        id: d.id,
+        stepCallId: `${runId}:${d.key}`,
+        status: d.status,
+        endedAt: d.endedAt,
+      };
+      if (d.status === 'suspended') {
+        payload.suspendPayload = d.suspendPayload;
+        payload.suspendedAt = d.suspendedAt;
+        return [ev('workflow-step-suspended', payload)];
+      }
+      if ('output' in d) payload.output = d.output;
+      if (d.error !== undefined) payload.error = d.error;
+      if (d.metadata !== undefined) payload.metadata = d.metadata;
+      return [ev('workflow-step-result', payload)];
+    }
+    case 'step-output': {
+      const d = data as EntryDataMap['step-output'];
+      return [ev('workflow-step-output', { stepName: d.id, output: d.output, runId }, 'USER')];
+    }
+    case 'custom': {
+      const d = data as EntryDataMap['custom'];
+      const { type: customType, ...rest } = d;
+      return [{ ...rest, type: customType as WorkflowEvent['type'], runId, from: 'WORKFLOW', seq }];
+    }
+    case 'run-cancel':
+      return [ev('workflow-canceled', {})];
+    case 'run-pause':
+      return [ev('workflow-paused', {})];
+    case 'run-end': {
+      const d = data as EntryDataMap['run-end'];
+      const payload: Record<string, unknown> = {
+        workflowStatus: d.status,
+        metadata: d.error ? { error: d.error, errorMessage: d.error.message } : {},
+        output: { usage: ZERO_USAGE },
+      };
+      if (d.status === 'success') payload.finalWorkflowResult = d.result;
+      return [ev('workflow-finish', payload)];
+    }
+    default:
+      return [];
+  }
+}

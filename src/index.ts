@@ -1,0 +1,55 @@
+// weft: durable workflows for TypeScript. Definitions, the Run handle, the engine instance, memory storage, errors.
+export { createStep, cloneStep } from './workflow/create-step.js';
+export type { StepParams } from './workflow/create-step.js';
+export { createWorkflow, cloneWorkflow, Workflow, isWorkflow } from './workflow/create-workflow.js';
+export type { WorkflowParams } from './workflow/create-workflow.js';
+export type { MapConfig, MapSource } from './workflow/map-step.js';
+export type { SerializedNode, SerializedStep } from './workflow/graph.js';
+export type {
+  AnySchema,
+  CallbackInfo,
+  ConditionContext,
+  ConditionFn,
+  ExecuteContext,
+  Infer,
+  Logger,
+  SerializedError,
+  Step,
+  StepResult,
+  StepStatus,
+  StepWriter,
+  WorkflowOptions,
+  WorkflowResult,
+} from './workflow/types.js';
+export { Weft } from './run/weft.js';
+export type { WeftOptions } from './run/weft.js';
+export { RunHandle as Run } from './run/run.js';
+export type {
+  OutputOptions,
+  ResumeArgs,
+  RunListFilter,
+  RunListPage,
+  StartArgs,
+  StepTarget,
+  StreamArgs,
+  TimeTravelArgs,
+  WorkflowRunOutput,
+  WorkflowRunView,
+} from './run/run-types.js';
+export type { Clock } from './engine/execution.js';
+export type { WorkflowEvent, WorkflowEventType } from './events/event-types.js';
+export { RequestContext } from './request-context.js';
+export { MemoryStorage } from './storage/memory/memory-storage.js';
+export type {
+  JournalEntry,
+  JournalEntryType,
+  NewRun,
+  RunChange,
+  RunCondition,
+  RunFilter,
+  RunStatus,
+  StoredRun,
+  WeftStorage,
+} from './storage/types.js';
+export { WeftError, NonRetryableError } from './errors.js';
+export type { WeftErrorCode } from './errors.js';

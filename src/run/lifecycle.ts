@@ -1,0 +1,258 @@
+// Claim, execute, finish: what start, resume, restart and time travel share.
+import { WeftError } from '../errors.js';
+import { Execution, type Level, type Outcome } from '../engine/execution.js';
+import { runLevel } from '../engine/executor.js';
+import type { EntryDataMap } from '../engine/journal-entries.js';
+import { JournalWriter } from '../engine/journal-writer.js';
+import { RunProjection } from '../engine/run-projection.js';
+import { serializeError } from '../engine/serialize-error.js';
+import { RequestContext } from '../request-context.js';
+import { validate } from '../schema/validate.js';
+import type { JournalEntry, RunStatus, StoredRun } from '../storage/types.js';
+import type { Workflow } from '../workflow/create-workflow.js';
+import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
+import { buildResult } from './result.js';
+import type { OutputOptions } from './run-types.js';
+import type { Weft } from './weft.js';
+
+/** Statuses a cancel may end. */
+export const CANCELABLE: readonly RunStatus[] = ['pending', 'running', 'waiting', 'suspended', 'paused'];
+
+/** Reads a run's journal and folds it. */
+export async function loadProjection(weft: Weft, runId: string): Promise<RunProjection> {
+  const projection = new RunProjection();
+  const entries = await weft.storage.readJournal(runId);
+  foldEntries(projection, entries);
+  return projection;
+}
+
+export function foldEntries(projection: RunProjection, entries: readonly JournalEntry[]): void {
+  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, JSON.parse(e.data), e.seq, e.at, true);
+}
+
+/** A plain object of request context values from either form callers pass. */
+export function plainContext(rc: RequestContext<any> | Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!rc) return {};
+  if (rc instanceof RequestContext) return rc.toJSON();
+  if (typeof (rc as { entries?: unknown }).entries === 'function') return Object.fromEntries((rc as unknown as RequestContext).entries());
+  return { ...rc };
+}
+
+/** Entries to write with a claim: numbered after what the journal holds. */
+export function numbered<T extends keyof EntryDataMap>(seq: number, type: T, data: EntryDataMap[T], at: number): JournalEntry {
+  return { seq, type, data: JSON.stringify(data), at };
+}
+
+/** Claims a run by compare-and-set; returns the new row or throws RUN_ALREADY_CLAIMED with what was found. */
+export async function claim(
+  weft: Weft,
+  runId: string,
+  from: readonly RunStatus[],
+  verb: string,
+  entries: JournalEntry[],
+  extra: { epoch?: number; input?: string } = {},
+): Promise<StoredRun> {
+  const now = weft.clock.now();
+  const row = await weft.storage.updateRun(
+    runId,
+    extra.epoch === undefined ? { status: from } : { status: from, epoch: extra.epoch },
+    {
+      status: 'running',
+      bumpEpoch: true,
+      leaseOwner: weft.instanceId,
+      leaseExpiresAt: now + weft.leaseMs,
+      wakeAt: null,
+      updatedAt: now,
+      ...(extra.input !== undefined ? { input: extra.input } : {}),
+    },
+    entries,
+  );
+  if (row) return row;
+  const current = await weft.storage.getRun(runId);
+  throw new WeftError(
+    current ? 'RUN_ALREADY_CLAIMED' : 'RUN_NOT_FOUND',
+    current
+      ? `Cannot ${verb} run "${runId}": its status is "${current.status}", expected ${from.map((s) => `"${s}"`).join(' or ')}; another caller claimed it first`
+      : `Cannot ${verb} run "${runId}": no such run in storage`,
+    { runId, ...(current ? { actualStatus: current.status } : {}) },
+  );
+}
+
+export interface ExecuteOptions {
+  row: StoredRun;
+  projection: RunProjection;
+  requestContext: RequestContext<any>;
+  perStep: boolean;
+  resumeKeys?: readonly string[];
+  resumeData?: unknown;
+  resumeLabel?: string;
+  outputOptions?: OutputOptions;
+  /** Entries to add first (they are written with the first flush). */
+  first?: { [K in keyof EntryDataMap]: [K, EntryDataMap[K]] }[keyof EntryDataMap];
+}
+
+/** Executes a claimed run to its next stop (success, failure, suspension, pause, cancel) and records it. */
+export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOptions): Promise<WorkflowResult> {
+  const { row, projection } = options;
+  const graph = workflow.graph;
+  const writer = new JournalWriter(
+    weft.storage,
+    row.runId,
+    row.workflowId,
+    row.epoch,
+    projection.lastSeq,
+    projection,
+    weft.listenersOf,
+    weft.maxOutputEntries,
+    weft.clock.now,
+  );
+  if (options.first) writer.add(options.first[0], options.first[1] as never);
+  const exec = new Execution(
+    row.runId,
+    row.workflowId,
+    row.resourceId ?? undefined,
+    graph,
+    writer,
+    projection,
+    options.requestContext,
+    weft.services,
+    options.perStep,
+    options.resumeKeys ?? [],
+    options.resumeData,
+    options.resumeLabel,
+  );
+  const level: Level = { graph, keyPrefix: '', idPrefix: '', input: projection.input, outputs: new Map(), parent: undefined };
+  const done = weft.track(exec);
+  let outcome: Outcome;
+  try {
+    outcome = await runLevel(exec, level);
+  } catch (error) {
+    outcome = { kind: 'failed', error };
+  }
+  try {
+    return await finish(weft, workflow, exec, outcome, options.outputOptions);
+  } finally {
+    done();
+    exec.markFinished();
+  }
+}
+
+async function finish(
+  weft: Weft,
+  workflow: Workflow,
+  exec: Execution,
+  outcome: Outcome,
+  outputOptions: OutputOptions | undefined,
+): Promise<WorkflowResult> {
+  const { writer, projection, runId } = exec;
+  await writer.settle();
+  if (writer.failed !== undefined || (outcome.kind === 'failed' && WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST'))) {
+    return lostOwnership(weft, exec, writer.failed ?? (outcome as { error: unknown }).error, outputOptions);
+  }
+  if (exec.canceled) outcome = { kind: 'canceled' };
+  if (outcome.kind === 'success') outcome = await checkWorkflowOutput(workflow, exec, outcome.output);
+  const state = projection.state;
+  const requestContext = exec.requestContext.toJSON();
+  let end: EntryDataMap['run-end'];
+  switch (outcome.kind) {
+    case 'success':
+    case 'bailed':
+      end = { status: 'success', result: outcome.output, state, requestContext };
+      break;
+    case 'failed':
+      end = { status: 'failed', error: serializeError(outcome.error), state, requestContext };
+      break;
+    case 'suspended':
+      end = { status: 'suspended', state, requestContext };
+      break;
+    case 'paused':
+      writer.add('run-pause', {});
+      end = { status: 'paused', state, requestContext };
+      break;
+    case 'canceled':
+      for (const [key, { id, item }] of exec.inflight) {
+        writer.add('step-end', { key, id, status: 'canceled', endedAt: weft.clock.now(), ...(item === undefined ? {} : { item }) });
+      }
+      writer.add('run-cancel', {});
+      end = { status: 'canceled', state, requestContext };
+      break;
+  }
+  writer.add('run-end', end);
+  const now = weft.clock.now();
+  const outcomeJson = JSON.stringify(end.status === 'success' ? { result: end.result } : end.error ? { error: end.error } : {});
+  const stored = await weft.storage.updateRun(
+    runId,
+    { epoch: writer.epoch },
+    { status: end.status, leaseOwner: null, leaseExpiresAt: null, wakeAt: null, outcome: outcomeJson, updatedAt: now },
+    writer.takePending(),
+  );
+  if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
+  await runCallbacks(weft, workflow, exec, end);
+  return buildResult(projection, runId, outputOptions);
+}
+
+async function checkWorkflowOutput(workflow: Workflow, exec: Execution, output: unknown): Promise<Outcome> {
+  const r = validate(workflow.outputSchema, output);
+  const v = r instanceof Promise ? await r : r;
+  if (v.ok) return { kind: 'success', output: v.value };
+  const lines = v.issues.map((i) => `\n- ${i.path}: ${i.message}`).join('');
+  return {
+    kind: 'failed',
+    error: new WeftError('STEP_OUTPUT_INVALID', `Workflow output validation failed for workflow '${workflow.id}': ${lines}`, {
+      runId: exec.runId,
+      workflowId: workflow.id,
+      issues: v.issues,
+    }),
+  };
+}
+
+/** Another owner (a cancel, a restart) took the run: report what storage now says. */
+async function lostOwnership(
+  weft: Weft,
+  exec: Execution,
+  error: unknown,
+  outputOptions: OutputOptions | undefined,
+): Promise<WorkflowResult> {
+  const row = await weft.storage.getRun(exec.runId);
+  if (row?.status === 'canceled') {
+    const projection = await loadProjection(weft, exec.runId);
+    return buildResult(projection, exec.runId, outputOptions);
+  }
+  throw (
+    error ??
+    new WeftError('RUN_OWNERSHIP_LOST', `Run "${exec.runId}" was taken over by another owner before it finished here`, {
+      runId: exec.runId,
+    })
+  );
+}
+
+async function runCallbacks(weft: Weft, workflow: Workflow, exec: Execution, end: EntryDataMap['run-end']): Promise<void> {
+  const { onFinish, onError } = workflow.options;
+  if (!onFinish && !onError) return;
+  const info: CallbackInfo = {
+    status: end.status,
+    runId: exec.runId,
+    workflowId: exec.workflowId,
+    resourceId: exec.resourceId,
+    steps: exec.projection.displaySteps(false),
+    state: end.state,
+    stepExecutionPath: exec.projection.stepExecutionPath,
+    requestContext: exec.requestContext,
+    getInitData: () => exec.projection.input as any,
+    logger: weft.logger,
+    weft,
+    mastra: weft,
+    ...(end.status === 'success' ? { result: end.result } : {}),
+    ...(end.error ? { error: end.error } : {}),
+  };
+  const call = async (name: string, fn: ((i: CallbackInfo) => unknown) | undefined): Promise<void> => {
+    if (!fn) return;
+    try {
+      await fn(info);
+    } catch (error) {
+      weft.logger.error(`weft: ${name} of workflow "${workflow.id}" threw for run "${exec.runId}"`, serializeError(error));
+    }
+  };
+  if (end.status !== 'canceled' && end.status !== 'paused') await call('onFinish', onFinish);
+  if (end.status === 'failed') await call('onError', onError);
+}

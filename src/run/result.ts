@@ -1,0 +1,103 @@
+// Builds what callers see from a projection: the run result and the stored-run view.
+import type { RunProjection, StepRecord } from '../engine/run-projection.js';
+import type { StoredRun } from '../storage/types.js';
+import type { WorkflowResult } from '../workflow/types.js';
+import type { OutputOptions, WorkflowRunView } from './run-types.js';
+
+/** Suspended steps with nothing suspended inside them (foreach items count as inside their foreach). */
+export function suspendedLeaves(projection: RunProjection): StepRecord[] {
+  const suspended: StepRecord[] = [];
+  for (const rec of projection.records.values()) if (rec.status === 'suspended') suspended.push(rec);
+  return suspended.filter(
+    (rec) => !suspended.some((o) => o !== rec && o.key.length > rec.key.length && o.key.startsWith(rec.key) && '/['.includes(o.key[rec.key.length]!)),
+  );
+}
+
+function withoutMeta(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null || !('__workflow_meta' in payload)) return payload;
+  const { __workflow_meta: _meta, ...rest } = payload as Record<string, unknown>;
+  return rest;
+}
+
+function suspendedFields(projection: RunProjection): Pick<WorkflowResult, 'suspended' | 'suspendPayload'> {
+  const leaves = suspendedLeaves(projection);
+  const seen = new Set<string>();
+  const suspended: string[][] = [];
+  for (const leaf of leaves) {
+    if (seen.has(leaf.id)) continue;
+    seen.add(leaf.id);
+    suspended.push(leaf.id.split('.'));
+  }
+  const suspendPayload: Record<string, unknown> = {};
+  for (const rec of projection.records.values()) {
+    if (rec.status === 'suspended' && rec.item === undefined && !rec.id.includes('.')) {
+      suspendPayload[rec.id] = withoutMeta(rec.suspendPayload);
+    }
+  }
+  return { suspended, suspendPayload };
+}
+
+/** Label → the step it resumes, for the suspended steps that gave labels. */
+export function resumeLabels(projection: RunProjection): Record<string, { stepId: string; foreachIndex?: number }> {
+  const out: Record<string, { stepId: string; foreachIndex?: number }> = {};
+  for (const leaf of suspendedLeaves(projection)) {
+    for (const label of leaf.resumeLabels ?? []) {
+      out[label] = leaf.item === undefined ? { stepId: leaf.id } : { stepId: leaf.id, foreachIndex: leaf.item };
+    }
+  }
+  return out;
+}
+
+/** The result `start`, `resume`, `restart` and `timeTravel` resolve to. */
+export function buildResult(projection: RunProjection, runId: string, options?: OutputOptions): WorkflowResult {
+  const steps = { input: projection.input, ...projection.displaySteps(false) };
+  const result: WorkflowResult = {
+    status: projection.status,
+    runId,
+    input: projection.input,
+    steps,
+    stepExecutionPath: projection.stepExecutionPath,
+  };
+  if (projection.status === 'success') result.result = projection.result;
+  if (projection.status === 'failed' && projection.error) result.error = projection.error;
+  if (projection.status === 'suspended') {
+    Object.assign(result, suspendedFields(projection));
+    if (options?.includeResumeLabels) result.resumeLabels = resumeLabels(projection);
+  }
+  if (options?.includeState) result.state = projection.state;
+  return result;
+}
+
+/** A stored run as `getWorkflowRunById` and the server show it. */
+export function buildView(
+  row: StoredRun,
+  projection: RunProjection,
+  options: { withNestedWorkflows?: boolean; fields?: string[] } = {},
+): WorkflowRunView {
+  const view: WorkflowRunView = {
+    runId: row.runId,
+    workflowName: row.workflowId,
+    resourceId: row.resourceId,
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+    status: row.status,
+    payload: projection.input,
+    steps: projection.displaySteps(options.withNestedWorkflows !== false),
+    stepExecutionPath: projection.stepExecutionPath,
+    attempts: projection.attempts,
+    lastSeq: projection.lastSeq,
+  };
+  if (row.status === 'success') view.result = projection.result;
+  if (row.status === 'failed') view.error = projection.error;
+  if (row.status === 'suspended') {
+    Object.assign(view, suspendedFields(projection));
+    view.resumeLabels = resumeLabels(projection);
+  }
+  view.state = projection.state;
+  if (options.fields?.includes('requestContext')) view.requestContext = projection.requestContext;
+  if (options.fields && options.fields.length > 0) {
+    const keep = new Set(['runId', 'workflowName', 'resourceId', 'createdAt', 'updatedAt', 'status', ...options.fields]);
+    for (const key of Object.keys(view)) if (!keep.has(key)) delete (view as unknown as Record<string, unknown>)[key];
+  }
+  return view;
+}

@@ -1,0 +1,308 @@
+// The Run handle: start, resume, stream, cancel, restart and time travel of one run.
+import { WeftError } from '../errors.js';
+import { RunProjection } from '../engine/run-projection.js';
+import type { WorkflowEvent } from '../events/event-types.js';
+import { createRunOutput } from '../events/run-output.js';
+import { RequestContext } from '../request-context.js';
+import { formatIssues, validate, type Issue } from '../schema/validate.js';
+import type { AnySchema, WorkflowResult } from '../workflow/types.js';
+import type { Workflow } from '../workflow/create-workflow.js';
+import { CANCELABLE, claim, execute, loadProjection, numbered, plainContext } from './lifecycle.js';
+import { resolveResumeTarget } from './resume-target.js';
+import { buildResult } from './result.js';
+import type { ResumeArgs, Run, StartArgs, StreamArgs, TimeTravelArgs, WorkflowRunOutput } from './run-types.js';
+import { prepareTimeTravel } from './time-travel.js';
+import type { Weft } from './weft.js';
+
+async function check(
+  schema: AnySchema | undefined,
+  value: unknown,
+  fail: (issues: Issue[]) => WeftError,
+): Promise<unknown> {
+  if (!schema) return value;
+  const r = validate(schema, value);
+  const v = r instanceof Promise ? await r : r;
+  if (!v.ok) throw fail(v.issues);
+  return v.value;
+}
+
+function contextFrom(stored: Record<string, unknown>, given: RequestContext<any> | Record<string, unknown> | undefined): RequestContext<any> {
+  const rc = given instanceof RequestContext ? given : new RequestContext(plainContext(given));
+  for (const [k, v] of Object.entries(stored)) if (!rc.has(k)) rc.set(k, v);
+  return rc;
+}
+
+/** The handle of one run of a workflow, bound to the engine instance that stores it. */
+export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutput> {
+  private output: WorkflowRunOutput<TOutput> | undefined;
+
+  constructor(
+    private readonly weft: Weft,
+    private readonly workflow: Workflow,
+    readonly runId: string,
+    readonly resourceId: string | undefined,
+  ) {}
+
+  get workflowId(): string {
+    return this.workflow.id;
+  }
+
+  /** Starts the run and resolves with its result once it succeeds, fails, suspends, pauses or is canceled. */
+  async start(args: StartArgs<TInput> = {}): Promise<WorkflowResult<TInput, TOutput>> {
+    const { workflow, weft, runId } = this;
+    const graph = workflow.graph;
+    const wfId = workflow.id;
+    const inputData = await check(graph.inputSchema, args.inputData, (issues) =>
+      new WeftError('INVALID_INPUT', `Invalid input data: ${formatIssues(issues)}`, { runId, workflowId: wfId, issues }),
+    );
+    const initialState = (await check(graph.stateSchema, args.initialState ?? {}, (issues) =>
+      new WeftError('INVALID_INITIAL_STATE', `Invalid initial data: ${formatIssues(issues)}`, { runId, workflowId: wfId, issues }),
+    )) as Record<string, unknown>;
+    const requestContext = args.requestContext instanceof RequestContext ? args.requestContext : new RequestContext(plainContext(args.requestContext));
+    await check(graph.requestContextSchema, requestContext.toJSON(), (issues) =>
+      new WeftError('INVALID_REQUEST_CONTEXT', `Request context validation failed for workflow '${wfId}': ${formatIssues(issues)}`, {
+        runId,
+        workflowId: wfId,
+        issues,
+      }),
+    );
+    const row = await weft.storage.getRun(runId);
+    if (row?.status === 'canceled') return buildResult(await loadProjection(weft, runId), runId, args.outputOptions) as WorkflowResult<TInput, TOutput>;
+    if (workflow.options.onStart) {
+      await workflow.options.onStart({
+        status: 'running',
+        runId,
+        workflowId: wfId,
+        resourceId: this.resourceId,
+        steps: {},
+        state: initialState,
+        stepExecutionPath: [],
+        requestContext,
+        getInitData: () => inputData as any,
+        logger: weft.logger,
+        weft,
+        mastra: weft,
+      });
+    }
+    const now = weft.clock.now();
+    const startData = {
+      input: inputData,
+      state: initialState,
+      requestContext: requestContext.toJSON(),
+      resourceId: this.resourceId ?? null,
+      ...(args.perStep ? { perStep: true } : {}),
+    };
+    const claimed = await claim(weft, runId, ['pending'], 'start', [], { input: JSON.stringify(inputData ?? null) });
+    const projection = new RunProjection();
+    projection.lastSeq = 0;
+    return this.hold(
+      execute(weft, workflow, {
+        row: claimed,
+        projection,
+        requestContext,
+        perStep: args.perStep === true,
+        outputOptions: args.outputOptions,
+        first: ['run-start', startData],
+      }),
+      now,
+    );
+  }
+
+  /** Starts the run without waiting for it; resolves with its id once it is claimed. */
+  async startAsync(args: StartArgs<TInput> = {}): Promise<{ runId: string }> {
+    const started = this.start(args);
+    started.catch((error: unknown) => this.weft.logger.error(`weft: run "${this.runId}" failed to start`, error));
+    return { runId: this.runId };
+  }
+
+  /** Starts the run and streams its events. Calling it again while the run is live returns the same output. */
+  stream(args: StreamArgs<TInput> = {}): WorkflowRunOutput<TOutput> {
+    if (this.output && this.weft.activeExecution(this.runId)) return this.output;
+    this.output = createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.start(args), args.closeOnSuspend ?? true);
+    return this.output;
+  }
+
+  /** Resumes a suspended step with `resumeData`; with no `step` or `label`, the only suspended one. */
+  async resume(args: ResumeArgs = {}): Promise<WorkflowResult<TInput, TOutput>> {
+    const { weft, runId, workflow } = this;
+    // A resume right after a start waits for that execution to record its suspension.
+    await weft.activeExecution(runId)?.finished;
+    const row = await weft.storage.getRun(runId);
+    if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
+    if (row.status !== 'suspended') {
+      throw new WeftError(
+        'RUN_NOT_SUSPENDED',
+        `Cannot resume run "${runId}": its status is "${row.status}", expected "suspended" (This workflow run was not suspended)`,
+        { runId, workflowId: workflow.id, actualStatus: row.status },
+      );
+    }
+    const projection = await loadProjection(weft, runId);
+    const target = resolveResumeTarget(workflow, projection, runId, args);
+    const resumeData = await check(target.resumeSchema, args.resumeData, (issues) =>
+      new WeftError('INVALID_RESUME_DATA', `Invalid resume data: ${formatIssues(issues)}`, {
+        runId,
+        stepId: target.stepId,
+        issues,
+      }),
+    );
+    const requestContext = contextFrom(projection.requestContext, args.requestContext);
+    const data = {
+      keys: target.keys,
+      resumeData,
+      requestContext: requestContext.toJSON(),
+      ...(args.label ? { label: args.label } : {}),
+      ...(args.perStep ? { perStep: true } : {}),
+    };
+    const claimed = await claim(weft, runId, ['suspended'], 'resume', [], { epoch: row.epoch });
+    return this.hold(
+      execute(weft, workflow, {
+        row: claimed,
+        projection,
+        requestContext,
+        perStep: args.perStep === true,
+        resumeKeys: target.keys,
+        resumeData,
+        ...(args.label ? { resumeLabel: args.label } : {}),
+        outputOptions: args.outputOptions,
+        first: ['run-resume', data],
+      }),
+      weft.clock.now(),
+    );
+  }
+
+  async resumeAsync(args: ResumeArgs = {}): Promise<{ runId: string }> {
+    const resumed = this.resume(args);
+    resumed.catch((error: unknown) => this.weft.logger.error(`weft: resume of run "${this.runId}" failed`, error));
+    return { runId: this.runId };
+  }
+
+  resumeStream(args: ResumeArgs & { closeOnSuspend?: boolean } = {}): WorkflowRunOutput<TOutput> {
+    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.resume(args), args.closeOnSuspend ?? true);
+  }
+
+  /** Cancels the run: running steps see their abortSignal fire, and the run is `canceled` at once. A finished run is left as it is. */
+  async cancel(): Promise<void> {
+    const { weft, runId } = this;
+    const exec = weft.activeExecution(runId);
+    if (exec) {
+      exec.cancel();
+      await this.settled;
+      return;
+    }
+    const now = weft.clock.now();
+    const row = await weft.storage.updateRun(
+      runId,
+      { status: CANCELABLE },
+      { status: 'canceled', bumpEpoch: true, leaseOwner: null, leaseExpiresAt: null, wakeAt: null, updatedAt: now },
+    );
+    if (!row) return;
+    const projection = await loadProjection(weft, runId);
+    const end = { status: 'canceled' as const, state: projection.state, requestContext: projection.requestContext };
+    const seq = projection.lastSeq;
+    await weft.storage.appendJournal(runId, row.epoch, [
+      numbered(seq + 1, 'run-cancel', {}, now),
+      numbered(seq + 2, 'run-end', end, now),
+    ]);
+  }
+
+  /** Continues a run whose owner died while it was running or waiting; a finished run returns its stored result. */
+  async restart(args: { requestContext?: RequestContext<any> | Record<string, unknown> } = {}): Promise<WorkflowResult<TInput, TOutput>> {
+    return this.takeOver(undefined, args.requestContext);
+  }
+
+  /** @internal Recovery: continue a run whose lease expired, if its epoch is still the one seen. */
+  continueAfterCrash(epoch: number): Promise<WorkflowResult<TInput, TOutput>> {
+    return this.takeOver(epoch, undefined);
+  }
+
+  private async takeOver(
+    epoch: number | undefined,
+    rc: RequestContext<any> | Record<string, unknown> | undefined,
+  ): Promise<WorkflowResult<TInput, TOutput>> {
+    const { weft, runId, workflow } = this;
+    const row = await weft.storage.getRun(runId);
+    if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot restart run "${runId}": no such run in storage`, { runId });
+    if (row.status === 'success' || row.status === 'failed') {
+      return buildResult(await loadProjection(weft, runId), runId) as WorkflowResult<TInput, TOutput>;
+    }
+    if (row.status !== 'running' && row.status !== 'waiting') {
+      throw new WeftError(
+        'RUN_NOT_ACTIVE',
+        `Cannot restart run "${runId}": its status is "${row.status}", expected "running" or "waiting" (This workflow run was not active)`,
+        { runId, workflowId: workflow.id, actualStatus: row.status },
+      );
+    }
+    const claimed = await claim(weft, runId, ['running', 'waiting'], 'restart', [], epoch === undefined ? {} : { epoch });
+    // The previous owner can no longer append: the journal read now is complete.
+    const projection = await loadProjection(weft, runId);
+    const requestContext = contextFrom(projection.requestContext, rc);
+    return this.hold(
+      execute(weft, workflow, {
+        row: claimed,
+        projection,
+        requestContext,
+        perStep: projection.perStep,
+        resumeKeys: projection.resumeKeys,
+        resumeData: projection.resumeData,
+        ...(projection.resumeLabel ? { resumeLabel: projection.resumeLabel } : {}),
+        first: ['run-restart', { requestContext: requestContext.toJSON() }],
+      }),
+      weft.clock.now(),
+    );
+  }
+
+  /** Runs again from a chosen step, with stored or supplied results before it; what it replaces stays readable as an earlier attempt. */
+  async timeTravel(args: TimeTravelArgs): Promise<WorkflowResult<TInput, TOutput>> {
+    const { weft, runId, workflow } = this;
+    await weft.activeExecution(runId)?.finished;
+    const row = await weft.storage.getRun(runId);
+    if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
+    if (row.status === 'running' || row.status === 'waiting') {
+      throw new WeftError(
+        'RUN_STILL_RUNNING',
+        `Cannot time travel run "${runId}": its status is "${row.status}" (This workflow run is still running, cannot time travel)`,
+        { runId, actualStatus: row.status },
+      );
+    }
+    const projection = await loadProjection(weft, runId);
+    const plan = await prepareTimeTravel(workflow, projection, runId, args);
+    const requestContext = contextFrom(projection.requestContext, args.requestContext);
+    const claimed = await claim(weft, runId, [row.status], 'time travel', [], { epoch: row.epoch });
+    return this.hold(
+      execute(weft, workflow, {
+        row: claimed,
+        projection,
+        requestContext,
+        perStep: args.perStep === true,
+        resumeKeys: plan.resumeKeys,
+        resumeData: args.resumeData,
+        outputOptions: args.outputOptions,
+        first: ['run-time-travel', { ...plan.data, requestContext: requestContext.toJSON() }],
+      }),
+      weft.clock.now(),
+    );
+  }
+
+  timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput> {
+    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.timeTravel(args), args.closeOnSuspend ?? true);
+  }
+
+  /** Calls `listener` with each event of this run from now on, in this process. */
+  watch(listener: (event: WorkflowEvent) => void): () => void {
+    return this.weft.subscribe(this.runId, listener);
+  }
+
+  /** The run's events: stored ones after `fromSeq`, then live ones until it stops. Works from any process. */
+  observeStream(options: { fromSeq?: number } = {}): ReadableStream<WorkflowEvent> {
+    return this.weft.observeRun(this.runId, { afterSeq: options.fromSeq ?? 0 });
+  }
+
+  private settled: Promise<unknown> = Promise.resolve();
+
+  private hold<T>(running: Promise<WorkflowResult>, _at: number): Promise<WorkflowResult<TInput, T>> {
+    const release = this.weft.holdHandle(this as RunHandle);
+    const p = running.finally(release);
+    this.settled = p.catch(() => undefined);
+    return p as Promise<WorkflowResult<TInput, T>>;
+  }
+}

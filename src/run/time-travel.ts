@@ -1,0 +1,164 @@
+// Plans a time travel: the target's key, the records to stand in for earlier steps, and checks that the stored run still fits the graph.
+import { WeftError } from '../errors.js';
+import type { RunTimeTravelData, StepRecordData } from '../engine/journal-entries.js';
+import { allStepPaths, findStepByPath, stepAtKey } from '../engine/graph-keys.js';
+import { isAtOrAfter, keyPositions, type RunProjection } from '../engine/run-projection.js';
+import { formatIssues, validate } from '../schema/validate.js';
+import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
+import type { Workflow } from '../workflow/create-workflow.js';
+import { suspendedLeaves } from './result.js';
+import type { TimeTravelArgs } from './run-types.js';
+import { targetPath } from './resume-target.js';
+
+export interface TimeTravelPlan {
+  data: Omit<RunTimeTravelData, 'requestContext'>;
+  resumeKeys: string[];
+}
+
+type Supplied = Record<string, { status?: string; payload?: unknown; output?: unknown; startedAt?: number; endedAt?: number }>;
+
+function nodeIds(node: GraphNode): { key: string; id: string }[] {
+  switch (node.type) {
+    case 'parallel':
+    case 'conditional':
+      return node.steps.map((s, j) => ({ key: `.${j}`, id: s.id }));
+    case 'sleep':
+    case 'sleepUntil':
+      return [{ key: '', id: node.id }];
+    default:
+      return [{ key: '', id: node.step.id }];
+  }
+}
+
+/** The key whose output feeds `key` (the node before it, climbing out of nested workflows), or undefined at the very start. */
+function previousKey(key: string): string | undefined {
+  const segments = key.split('/');
+  for (let depth = segments.length - 1; depth >= 0; depth--) {
+    const index = Number(/^\d+/.exec(segments[depth]!)![0]);
+    if (index > 0) return [...segments.slice(0, depth), String(index - 1)].join('/');
+  }
+  return undefined;
+}
+
+/** Refuses when a stored record no longer matches the step at its key: the definition changed. */
+function checkDefinitionMatches(graph: CompiledGraph, projection: RunProjection, runId: string): void {
+  const mismatched: string[] = [];
+  for (const rec of projection.records.values()) {
+    const last = rec.id.split('.').pop()!;
+    const step = stepAtKey(graph, rec.key.replace(/(@\d+|\[\d+\])$/, ''));
+    const sleepId = (() => {
+      const top = graph.nodes[keyPositions(rec.key)[0]!];
+      return top && (top.type === 'sleep' || top.type === 'sleepUntil') && !rec.key.includes('/') ? top.id : undefined;
+    })();
+    if ((step?.id ?? sleepId) !== last) mismatched.push(rec.id);
+  }
+  if (mismatched.length > 0) {
+    throw new WeftError(
+      'WORKFLOW_MISMATCH',
+      `Cannot time travel run "${runId}": the workflow definition no longer matches the stored run (steps ${[...new Set(mismatched)].map((m) => `'${m}'`).join(', ')} are not where the graph has them); the stored run has not been modified`,
+      { runId },
+    );
+  }
+}
+
+/** Works out what a time travel records before it executes. Throws, changing nothing, on bad arguments. */
+export async function prepareTimeTravel(
+  workflow: Workflow,
+  projection: RunProjection,
+  runId: string,
+  args: TimeTravelArgs,
+): Promise<TimeTravelPlan> {
+  const graph = workflow.graph;
+  if (args?.step === undefined || args.step === null || (Array.isArray(args.step) && args.step.length === 0)) {
+    throw new WeftError('INVALID_ARGUMENT', 'Step is required and must be a valid step or array of steps', { runId });
+  }
+  const path = targetPath(args.step);
+  const place = findStepByPath(graph, path);
+  if (!place) {
+    throw new WeftError(
+      'STEP_NOT_FOUND',
+      `Time travel target step not found in execution graph: '${path.join('.')}'. Verify the step id/path. Steps: ${allStepPaths(graph).join(', ')}`,
+      { runId, stepId: path.join('.') },
+    );
+  }
+  checkDefinitionMatches(graph, projection, runId);
+  let inputData = args.inputData;
+  if (inputData !== undefined && place.step && graph.validateInputs) {
+    const schema = place.step.graph ? place.step.graph.inputSchema : place.step.step.inputSchema;
+    const r = validate(schema, inputData);
+    const v = r instanceof Promise ? await r : r;
+    if (!v.ok) throw new WeftError('INVALID_INPUT', `Invalid inputData: ${formatIssues(v.issues)}`, { runId, issues: v.issues });
+    inputData = v.value;
+  }
+
+  const target = keyPositions(place.key);
+  const records: Record<string, StepRecordData> = {};
+  const fresh = projection.input === undefined && projection.records.size === 0;
+  const supplied = (args.context ?? {}) as Supplied;
+  const put = (key: string, id: string, given: Supplied[string] | undefined, fallbackOutput: unknown): void => {
+    const rec: StepRecordData = { id, status: (given?.status as StepRecordData['status']) ?? 'success' };
+    rec.payload = given?.payload ?? {};
+    rec.output = given && 'output' in given ? given.output : fallbackOutput;
+    if (given?.startedAt !== undefined) rec.startedAt = given.startedAt;
+    if (given?.endedAt !== undefined) rec.endedAt = given.endedAt;
+    records[key] = rec;
+  };
+
+  // Earlier nodes at every level from the root down to the target: supplied context first, then what is stored, then `{}`.
+  const segments = place.key.split('/');
+  let level: CompiledGraph | undefined = graph;
+  let prefix = '';
+  let idPrefix = '';
+  for (let depth = 0; depth < segments.length && level; depth++) {
+    const index = Number(/^\d+/.exec(segments[depth]!)![0]);
+    const nested = depth === 0 ? supplied : ((args.nestedStepsContext ?? {})[idPrefix.slice(0, -1).split('.').pop()!] as Supplied | undefined) ?? {};
+    const missing: string[] = [];
+    for (let i = 0; i <= index; i++) {
+      const node = level.nodes[i]!;
+      for (const { key: suffix, id } of nodeIds(node)) {
+        const key = `${prefix}${i}${suffix}`;
+        if (!isAtOrAfter(key, target) || (i === index && key !== `${prefix}${segments[depth]}` && suffix !== '' && !place.key.startsWith(`${key}/`))) {
+          const stored = projection.records.get(key);
+          if (nested[id]) put(key, idPrefix + id, nested[id], {});
+          else if (!stored && i < index && !fresh && depth === 0) missing.push(id);
+          else if (!stored) put(key, idPrefix + id, undefined, {});
+        }
+      }
+    }
+    if (missing.length > 0 && inputData === undefined) {
+      throw new WeftError(
+        'WORKFLOW_MISMATCH',
+        `Cannot time travel to step '${path.join('.')}': step(s) ${missing.map((m) => `'${m}'`).join(', ')} precede the target in the current execution graph but were not recorded in the run; the stored run has not been modified`,
+        { runId },
+      );
+    }
+    const node: GraphNode | undefined = level.nodes[index];
+    const step: CompiledStep | undefined = node && 'step' in node ? node.step : node && 'steps' in node ? node.steps[Number(/\.(\d+)/.exec(segments[depth]!)?.[1] ?? 0)] : undefined;
+    prefix = `${prefix}${segments[depth]}/`;
+    idPrefix = `${idPrefix}${step?.id ?? ''}.`;
+    level = step?.graph;
+  }
+
+  const data: Omit<RunTimeTravelData, 'requestContext'> = {
+    attempt: projection.attempts.length + 1,
+    key: place.key,
+    records,
+  };
+  if (inputData !== undefined) {
+    const prev = previousKey(place.key);
+    if (prev === undefined) data.input = inputData;
+    else {
+      const prevRec = records[prev] ?? projection.records.get(prev);
+      put(prev, prevRec?.id ?? prev, { ...(prevRec ?? {}), status: 'success', output: inputData }, inputData);
+    }
+  }
+  if (fresh && data.input === undefined) data.input = {};
+  if (args.initialState !== undefined) data.state = args.initialState;
+  if (args.resumeData !== undefined) data.resumeData = args.resumeData;
+  if (args.perStep) data.perStep = true;
+  const resumeKeys =
+    args.resumeData === undefined
+      ? []
+      : [place.key, ...suspendedLeaves(projection).filter((l) => isAtOrAfter(l.key, target)).map((l) => l.key)];
+  return { data, resumeKeys };
+}

@@ -1,0 +1,294 @@
+// The engine instance: registers workflows, owns storage, live listeners, leases and crash recovery.
+import { randomUUID } from 'node:crypto';
+import { WeftError } from '../errors.js';
+import { systemClock, type Clock, type Execution, type ExecutionServices } from '../engine/execution.js';
+import type { WorkflowEvent } from '../events/event-types.js';
+import { observeRun } from '../events/observe.js';
+import { MemoryStorage } from '../storage/memory/memory-storage.js';
+import type { WeftStorage } from '../storage/types.js';
+import { isWorkflow, type Workflow } from '../workflow/create-workflow.js';
+import { setDefaultHostFactory, type WorkflowHost } from '../workflow/host.js';
+import type { Logger } from '../workflow/types.js';
+import { loadProjection } from './lifecycle.js';
+import { recoverExpiredRuns } from './recovery.js';
+import { buildView } from './result.js';
+import { RunHandle } from './run.js';
+import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
+
+/** Options of `new Weft`. */
+export interface WeftOptions {
+  workflows?: Record<string, Workflow<any, any, any>>;
+  /** Where runs live. Default: a `MemoryStorage` (use `SqliteStorage` from 'weft/sqlite' for durability). */
+  storage?: WeftStorage;
+  logger?: Logger;
+  /** Time source; inject one to test long sleeps without waiting. */
+  clock?: Clock;
+  /** How long a lease on a running run lasts without renewal (default 30 s). */
+  leaseMs?: number;
+  /** Recover runs whose owner died (default true). */
+  recovery?: boolean;
+  /** How often to look for runs to recover (default: the lease length / 2). */
+  recoveryIntervalMs?: number;
+  /** Most `writer.write`/`custom` events stored per run; later ones are streamed live only (default 10,000). */
+  maxOutputEntries?: number;
+}
+
+const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
+
+/**
+ * A Weft engine instance. Registration binds the workflow objects: afterwards `wf.createRun()`
+ * uses this instance's storage, and `weft.getWorkflow(id)` returns the same object.
+ *
+ * @example
+ * const weft = new Weft({ workflows: { order }, storage: new SqliteStorage({ path: '.weft/weft.db' }) });
+ * const run = await order.createRun();
+ */
+export class Weft implements WorkflowHost {
+  readonly storage: WeftStorage;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly instanceId = randomUUID();
+  readonly leaseMs: number;
+  readonly maxOutputEntries: number;
+  readonly services: ExecutionServices;
+  private readonly workflows = new Map<string, Workflow>();
+  private readonly listeners = new Map<string, Set<(event: WorkflowEvent) => void>>();
+  private readonly active = new Map<string, Execution>();
+  private readonly handles = new Map<string, RunHandle>();
+  private readonly recovery: boolean;
+  private readonly recoveryIntervalMs: number;
+  private ready: Promise<void> | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(options: WeftOptions = {}) {
+    this.storage = options.storage ?? new MemoryStorage();
+    this.logger = options.logger ?? quietLogger;
+    this.clock = options.clock ?? systemClock;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.recovery = options.recovery ?? true;
+    this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(50, Math.floor(this.leaseMs / 2));
+    this.maxOutputEntries = options.maxOutputEntries ?? 10_000;
+    this.services = {
+      logger: this.logger,
+      clock: this.clock,
+      instance: this,
+      setWaiting: async (runId, epoch, wakeAt) => {
+        await this.storage.updateRun(
+          runId,
+          { epoch },
+          { status: wakeAt === null ? 'running' : 'waiting', wakeAt, updatedAt: this.clock.now() },
+        );
+      },
+    };
+    for (const [key, workflow] of Object.entries(options.workflows ?? {})) this.addWorkflow(workflow, key);
+  }
+
+  /** Registers a workflow (committing it if needed) and binds it to this instance. */
+  addWorkflow(workflow: Workflow<any, any, any>, key?: string): void {
+    if (!isWorkflow(workflow)) {
+      throw new WeftError('INVALID_ARGUMENT', `Cannot register ${JSON.stringify(key)}: expected a workflow made with createWorkflow`);
+    }
+    if (!workflow.committed) workflow.commit();
+    void workflow.graph; // throws for an empty workflow
+    workflow.bindHost(this);
+    this.workflows.set(workflow.id, workflow);
+    if (key !== undefined && key !== workflow.id) this.workflows.set(key, workflow);
+  }
+
+  /** The registered workflow with this id (or registration key). */
+  getWorkflow(id: string): Workflow {
+    const wf = this.workflows.get(id);
+    if (!wf) {
+      throw new WeftError(
+        'WORKFLOW_NOT_FOUND',
+        `Workflow "${id}" is not registered; registered: ${[...new Set(this.workflows.values())].map((w) => `"${w.id}"`).join(', ') || 'none'}`,
+        { workflowId: id },
+      );
+    }
+    return wf;
+  }
+
+  /** Same as `getWorkflow` (Mastra's name). */
+  getWorkflowById(id: string): Workflow {
+    return this.getWorkflow(id);
+  }
+
+  /** The registered workflows by id. */
+  listWorkflows(): Record<string, Workflow> {
+    const out: Record<string, Workflow> = {};
+    for (const wf of this.workflows.values()) out[wf.id] = wf;
+    return out;
+  }
+
+  /** Runs storage migrations and starts crash recovery. Called by every operation; call it yourself to recover at start-up. */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.storage.init();
+      if (this.recovery && !this.closed) {
+        await this.recoverNow();
+        this.timer = setInterval(() => void this.tick(), this.recoveryIntervalMs);
+        this.timer.unref();
+      }
+    })();
+    return this.ready;
+  }
+
+  /** Looks for runs whose owner died and restarts them (normally done on a timer). */
+  async recoverNow(): Promise<number> {
+    return recoverExpiredRuns(this);
+  }
+
+  /** Stops recovery and lease renewal and closes storage. Runs in flight here lose their leases. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const exec of this.active.values()) exec.cancel();
+    await this.storage.close();
+  }
+
+  // ---- WorkflowHost ----
+
+  async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
+    await this.init();
+    const runId = options.runId ?? randomUUID();
+    const cached = this.handles.get(runId);
+    if (cached) return cached;
+    const row = await this.storage.createRun({
+      runId,
+      workflowId: workflow.id,
+      resourceId: options.resourceId ?? null,
+      createdAt: this.clock.now(),
+    });
+    if (row.workflowId !== workflow.id) {
+      throw new WeftError(
+        'WORKFLOW_MISMATCH',
+        `Run "${runId}" belongs to workflow "${row.workflowId}", not "${workflow.id}"`,
+        { runId, workflowId: workflow.id },
+      );
+    }
+    return new RunHandle(this, workflow, runId, row.resourceId ?? undefined);
+  }
+
+  async getWorkflowRunById(
+    workflow: Workflow,
+    runId: string,
+    options: { withNestedWorkflows?: boolean; fields?: string[] },
+  ): Promise<WorkflowRunView | null> {
+    const view = await this.getRun(runId, options);
+    return view && view.workflowName === workflow.id ? view : null;
+  }
+
+  listWorkflowRuns(workflow: Workflow, filter: RunListFilter): Promise<RunListPage> {
+    return this.listRuns({ ...filter, workflowId: workflow.id });
+  }
+
+  async deleteWorkflowRunById(_workflow: Workflow, runId: string): Promise<void> {
+    await this.deleteRun(runId);
+  }
+
+  // ---- runs in the store, whatever workflow they belong to ----
+
+  /** A stored run with its steps, or null. Works without the workflow's definition. */
+  async getRun(runId: string, options: { withNestedWorkflows?: boolean; fields?: string[] } = {}): Promise<WorkflowRunView | null> {
+    await this.init();
+    const row = await this.storage.getRun(runId);
+    if (!row) return null;
+    return buildView(row, await loadProjection(this, runId), options);
+  }
+
+  /** Stored runs, newest first. */
+  async listRuns(filter: RunListFilter & { workflowId?: string } = {}): Promise<RunListPage> {
+    await this.init();
+    const { runs, total } = await this.storage.listRuns({
+      ...(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {}),
+      ...(filter.status !== undefined ? { status: filter.status } : {}),
+      ...(filter.resourceId !== undefined ? { resourceId: filter.resourceId } : {}),
+      ...(filter.fromDate !== undefined ? { fromDate: new Date(filter.fromDate).getTime() } : {}),
+      ...(filter.toDate !== undefined ? { toDate: new Date(filter.toDate).getTime() } : {}),
+      ...(typeof filter.perPage === 'number' ? { perPage: filter.perPage, page: filter.page ?? 0 } : {}),
+    });
+    return {
+      runs: runs.map((r) => ({
+        runId: r.runId,
+        workflowName: r.workflowId,
+        resourceId: r.resourceId,
+        status: r.status,
+        createdAt: new Date(r.createdAt),
+        updatedAt: new Date(r.updatedAt),
+      })),
+      total,
+    };
+  }
+
+  /** Deletes a run and its journal. A run executing here is canceled first. */
+  async deleteRun(runId: string): Promise<boolean> {
+    await this.init();
+    this.active.get(runId)?.cancel();
+    return this.storage.deleteRun(runId);
+  }
+
+  /** The run's events after `afterSeq` (stored ones first), then live ones until it stops. */
+  observeRun(runId: string, options: { afterSeq?: number } = {}): ReadableStream<WorkflowEvent> {
+    return observeRun(this, runId, options.afterSeq ?? 0);
+  }
+
+  // ---- internal: live listeners and executions ----
+
+  /** Subscribes to a run's live events in this process. */
+  subscribe(runId: string, listener: (event: WorkflowEvent) => void): () => void {
+    let set = this.listeners.get(runId);
+    if (!set) this.listeners.set(runId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
+    };
+  }
+
+  /** @internal */
+  readonly listenersOf = (runId: string): ReadonlySet<(event: WorkflowEvent) => void> | undefined => this.listeners.get(runId);
+
+  /** @internal The execution of a run in this process, if any. */
+  activeExecution(runId: string): Execution | undefined {
+    return this.active.get(runId);
+  }
+
+  /** @internal Keeps the run handle while its run executes, so createRun({ runId }) returns the same one. */
+  holdHandle(handle: RunHandle): () => void {
+    this.handles.set(handle.runId, handle);
+    return () => {
+      if (this.handles.get(handle.runId) === handle) this.handles.delete(handle.runId);
+    };
+  }
+
+  /** @internal Records an execution as active here; the returned function ends that. */
+  track(exec: Execution): () => void {
+    this.active.set(exec.runId, exec);
+    return () => {
+      if (this.active.get(exec.runId) === exec) this.active.delete(exec.runId);
+    };
+  }
+
+  /** @internal Ids of the runs executing here. */
+  activeRunIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const ids = this.activeRunIds();
+      if (ids.length > 0) {
+        const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
+        // A run we no longer own was canceled or taken over elsewhere: stop executing it here.
+        for (const id of ids) if (!kept.has(id)) this.active.get(id)?.cancel();
+      }
+      await this.recoverNow();
+    } catch (error) {
+      this.logger.warn('weft: lease renewal or recovery failed; will retry', error);
+    }
+  }
+}
+
+setDefaultHostFactory((workflow) => new Weft({ workflows: { [workflow.id]: workflow }, recovery: false }));

@@ -1,0 +1,102 @@
+// Live journal notifications across processes: Postgres LISTEN/NOTIFY on one dedicated connection.
+import pg from 'pg';
+import type { ClientConfig, Notification } from 'pg';
+import type { JournalNotifier } from '../types.js';
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 10_000;
+
+/**
+ * Follows the schema's notification channel (payload: a run id) on one connection of its own,
+ * opened at the first `subscribe` and kept until `close()`. Listeners are called after entries
+ * of their run were committed, by any process. They are also called once whenever listening
+ * (re)starts, since entries may have been committed while nobody listened: a reader re-reads
+ * its journal after its last seq on every call, so an extra call is harmless and none is lost.
+ */
+export class PgJournalNotifier implements JournalNotifier {
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private client: pg.Client | undefined;
+  private listening: Promise<void> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private closed = false;
+
+  /** `channel` is the exact channel name, which `LISTEN` gets quoted. */
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly channel: string,
+  ) {}
+
+  subscribe(runId: string, listener: () => void): () => void {
+    let set = this.listeners.get(runId);
+    if (!set) this.listeners.set(runId, (set = new Set()));
+    set.add(listener);
+    this.ready().catch(() => undefined);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
+    };
+  }
+
+  /** Resolves once the connection listens (connecting if needed); rejects if it cannot connect now. */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('The Postgres journal notifier is closed'));
+    this.listening ??= this.listen();
+    return this.listening;
+  }
+
+  /** Ends the connection; listeners are no longer called. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.listeners.clear();
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client(this.config);
+    client.on('notification', (message: Notification) => this.deliver(message));
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      this.lost(client);
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.reconnectDelay = RECONNECT_MIN_MS;
+    for (const runId of [...this.listeners.keys()]) this.call(runId);
+  }
+
+  private deliver(message: Notification): void {
+    if (message.channel === this.channel && message.payload) this.call(message.payload);
+  }
+
+  private call(runId: string): void {
+    const set = this.listeners.get(runId);
+    if (set) for (const listener of [...set]) listener();
+  }
+
+  /** A connection failed or ended: unless a newer one is active, forget it and, while someone listens, connect again later. */
+  private lost(client: pg.Client): void {
+    client.end().catch(() => undefined);
+    if (this.closed || (this.client !== undefined && this.client !== client)) return;
+    this.client = undefined;
+    this.listening = undefined;
+    if (this.reconnectTimer || this.listeners.size === 0) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.ready().catch(() => undefined);
+    }, this.reconnectDelay);
+    this.reconnectTimer.unref();
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+}

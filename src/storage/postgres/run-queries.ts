@@ -1,0 +1,116 @@
+// SQL of the Postgres runs table for one schema, and the mapping of its rows to StoredRun.
+import type { RunChange, RunCondition, RunFilter, RunStatus, StoredRun } from '../types.js';
+
+/** A query ready for `pool.query`. */
+export interface PgQuery {
+  text: string;
+  values: unknown[];
+}
+
+/** A runs row as the driver returns it: BIGINT columns come back as strings. */
+export interface PgRunRow {
+  run_id: string;
+  workflow_id: string;
+  resource_id: string | null;
+  status: string;
+  epoch: number;
+  created_at: string;
+  updated_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  wake_at: string | null;
+  input: string | null;
+  outcome: string | null;
+}
+
+/** The runs columns, in `PgRunRow` order. */
+export const RUN_COLUMNS =
+  'run_id, workflow_id, resource_id, status, epoch, created_at, updated_at, lease_owner, lease_expires_at, wake_at, input, outcome';
+
+/** Maps a driver row to a `StoredRun`, turning BIGINT strings into numbers. */
+export function toStoredRun(row: PgRunRow): StoredRun {
+  return {
+    runId: row.run_id,
+    workflowId: row.workflow_id,
+    resourceId: row.resource_id,
+    status: row.status as RunStatus,
+    epoch: Number(row.epoch),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
+    wakeAt: row.wake_at === null ? null : Number(row.wake_at),
+    input: row.input,
+    outcome: row.outcome,
+  };
+}
+
+/** The columns a `RunChange` may set, by field. */
+const CHANGE_COLUMNS = {
+  status: 'status',
+  leaseOwner: 'lease_owner',
+  leaseExpiresAt: 'lease_expires_at',
+  wakeAt: 'wake_at',
+  input: 'input',
+  outcome: 'outcome',
+} as const;
+
+/** The compare-and-set UPDATE of `updateRun`: sets the fields given (undefined means "leave it"), guarded by the condition. */
+export function updateRunQuery(
+  s: string,
+  runId: string,
+  condition: RunCondition,
+  change: RunChange & { bumpEpoch?: boolean },
+): PgQuery {
+  const values: unknown[] = [runId, change.updatedAt];
+  const sets = ['updated_at = $2'];
+  for (const [field, column] of Object.entries(CHANGE_COLUMNS)) {
+    const value = change[field as keyof typeof CHANGE_COLUMNS];
+    if (value === undefined) continue;
+    values.push(value);
+    sets.push(`${column} = $${values.length}`);
+  }
+  if (change.bumpEpoch) sets.push('epoch = epoch + 1');
+  const where = ['run_id = $1'];
+  if (condition.status !== undefined) {
+    values.push(condition.status);
+    where.push(`status = ANY($${values.length}::text[])`);
+  }
+  if (condition.epoch !== undefined) {
+    values.push(condition.epoch);
+    where.push(`epoch = $${values.length}`);
+  }
+  return {
+    text: `UPDATE ${s}.runs SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${RUN_COLUMNS}`,
+    values,
+  };
+}
+
+/**
+ * The listRuns query: a page of matching rows, newest first, each carrying the total of
+ * matching rows (`count(*) OVER ()`), and the count alone for when the page is empty.
+ */
+export function listRunsQueries(s: string, filter: RunFilter): { page: PgQuery; count: PgQuery } {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: (n: number) => string, value: unknown): void => {
+    values.push(value);
+    where.push(sql(values.length));
+  };
+  if (filter.workflowId !== undefined) add((n) => `workflow_id = $${n}`, filter.workflowId);
+  if (filter.status !== undefined) {
+    add((n) => `status = ANY($${n}::text[])`, typeof filter.status === 'string' ? [filter.status] : filter.status);
+  }
+  if (filter.resourceId !== undefined) add((n) => `resource_id = $${n}`, filter.resourceId);
+  if (filter.fromDate !== undefined) add((n) => `created_at >= $${n}`, filter.fromDate);
+  if (filter.toDate !== undefined) add((n) => `created_at <= $${n}`, filter.toDate);
+  const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+  const count: PgQuery = { text: `SELECT count(*) AS total FROM ${s}.runs ${clause}`, values };
+  let text = `SELECT ${RUN_COLUMNS}, count(*) OVER () AS total FROM ${s}.runs ${clause} ORDER BY created_at DESC, run_id DESC`;
+  const pageValues = [...values];
+  if (filter.perPage !== undefined) {
+    pageValues.push(filter.perPage, (filter.page ?? 0) * filter.perPage);
+    text += ` LIMIT $${pageValues.length - 1} OFFSET $${pageValues.length}`;
+  }
+  return { page: { text, values: pageValues }, count };
+}
