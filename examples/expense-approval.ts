@@ -69,18 +69,20 @@ const requestApproval = createStep({
   },
 });
 
+const settlement = z.object({
+  claimId: z.string(),
+  outcome: z.enum(['reimbursed', 'rejected']),
+  message: z.string(),
+});
+
 const settle = createStep({
   id: 'settle',
   description: 'Schedules the reimbursement or tells the employee why not',
   inputSchema: decision,
-  outputSchema: z.object({
-    claimId: z.string(),
-    outcome: z.enum(['reimbursed', 'rejected']),
-    message: z.string(),
-  }),
+  outputSchema: settlement,
   execute: async ({ inputData }) => ({
     claimId: inputData.claimId,
-    outcome: inputData.approved ? 'reimbursed' : 'rejected',
+    outcome: inputData.approved ? ('reimbursed' as const) : ('rejected' as const),
     message: inputData.approved
       ? `Approved by ${inputData.approver}; paid with the next payroll`
       : `Rejected by ${inputData.approver}${inputData.comment ? `: ${inputData.comment}` : ''}`,
@@ -92,7 +94,7 @@ export const expenseApproval = createWorkflow({
   id: 'expense-approval',
   description: 'An expense claim that waits for a manager when it is over the auto-approval limit',
   inputSchema: claim,
-  outputSchema: settle.outputSchema,
+  outputSchema: settlement,
 })
   .then(checkPolicy)
   .then(requestApproval)

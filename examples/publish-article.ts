@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createStep, createWorkflow } from '../src/index.js';
 
 const draft = z.object({ slug: z.string(), title: z.string(), body: z.string() });
+const slugInput = z.object({ slug: z.string().regex(/^[a-z0-9-]+$/, 'lower-case words joined by dashes') });
 const reviewed = draft.extend({ topic: z.string(), wordCount: z.number(), fixes: z.number() });
 
 const TYPOS: Record<string, string> = { teh: 'the', recieve: 'receive', seperate: 'separate', wich: 'which' };
@@ -10,7 +11,7 @@ const TYPOS: Record<string, string> = { teh: 'the', recieve: 'receive', seperate
 const fetchDraft = createStep({
   id: 'fetch-draft',
   description: 'Loads the draft from the CMS',
-  inputSchema: z.object({ slug: z.string().regex(/^[a-z0-9-]+$/, 'lower-case words joined by dashes') }),
+  inputSchema: slugInput,
   outputSchema: draft,
   execute: async ({ inputData }) => {
     const title = inputData.slug.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ');
@@ -58,11 +59,15 @@ export const reviewArticle = createWorkflow({
   .then(classifyTopic)
   .commit();
 
+const page = z.object({ url: z.string(), bytes: z.number() });
+const socialPosts = z.object({ posts: z.array(z.string()) });
+const published = z.object({ url: z.string(), queuedPosts: z.number() });
+
 const renderHtml = createStep({
   id: 'render-html',
   description: 'Renders the article page',
   inputSchema: reviewed,
-  outputSchema: z.object({ url: z.string(), bytes: z.number() }),
+  outputSchema: page,
   execute: async ({ inputData }) => {
     const html = `<article><h1>${inputData.title}</h1><p>${inputData.body}</p></article>`;
     return { url: `https://blog.example.test/${inputData.topic}/${inputData.slug}`, bytes: html.length };
@@ -73,7 +78,7 @@ const buildSocialPosts = createStep({
   id: 'build-social-posts',
   description: 'Writes the announcement posts',
   inputSchema: reviewed,
-  outputSchema: z.object({ posts: z.array(z.string()) }),
+  outputSchema: socialPosts,
   execute: async ({ inputData }) => ({
     posts: [`New on the blog: ${inputData.title}`, `${inputData.wordCount} words on ${inputData.topic}. #${inputData.topic}`],
   }),
@@ -83,10 +88,10 @@ const publish = createStep({
   id: 'publish',
   description: 'Makes the page live and queues the posts',
   inputSchema: z.object({
-    'render-html': renderHtml.outputSchema,
-    'build-social-posts': buildSocialPosts.outputSchema,
+    'render-html': page,
+    'build-social-posts': socialPosts,
   }),
-  outputSchema: z.object({ url: z.string(), queuedPosts: z.number() }),
+  outputSchema: published,
   execute: async ({ inputData }) => ({
     url: inputData['render-html'].url,
     queuedPosts: inputData['build-social-posts'].posts.length,
@@ -97,8 +102,8 @@ const publish = createStep({
 export const publishArticle = createWorkflow({
   id: 'publish-article',
   description: 'Fetches a draft, reviews it in a nested workflow, renders it and publishes it',
-  inputSchema: fetchDraft.inputSchema,
-  outputSchema: publish.outputSchema,
+  inputSchema: slugInput,
+  outputSchema: published,
 })
   .then(fetchDraft)
   .then(reviewArticle)

@@ -4,11 +4,16 @@ import { createStep, createWorkflow } from '../src/index.js';
 
 const stockLine = z.object({ sku: z.string(), counted: z.number().int(), expected: z.number().int() });
 
+const countsInput = z.object({ warehouse: z.string(), simulateOutage: z.boolean().default(false) });
+const counts = z.object({ warehouse: z.string(), lines: z.array(stockLine) });
+const reconciled = z.object({ warehouse: z.string(), differences: z.array(stockLine.extend({ delta: z.number() })) });
+const stockReport = z.object({ warehouse: z.string(), message: z.string(), differences: z.number() });
+
 const fetchCounts = createStep({
   id: 'fetch-counts',
   description: 'Downloads the shelf counts of a warehouse',
-  inputSchema: z.object({ warehouse: z.string(), simulateOutage: z.boolean().default(false) }),
-  outputSchema: z.object({ warehouse: z.string(), lines: z.array(stockLine) }),
+  inputSchema: countsInput,
+  outputSchema: counts,
   retries: 2,
   execute: async ({ inputData, retryCount }) => {
     if (inputData.simulateOutage && retryCount < 3) {
@@ -28,8 +33,8 @@ const fetchCounts = createStep({
 const reconcile = createStep({
   id: 'reconcile',
   description: 'Finds the lines whose count differs from the books',
-  inputSchema: fetchCounts.outputSchema,
-  outputSchema: z.object({ warehouse: z.string(), differences: z.array(stockLine.extend({ delta: z.number() })) }),
+  inputSchema: counts,
+  outputSchema: reconciled,
   execute: async ({ inputData }) => ({
     warehouse: inputData.warehouse,
     differences: inputData.lines.filter((l) => l.counted !== l.expected).map((l) => ({ ...l, delta: l.counted - l.expected })),
@@ -39,8 +44,8 @@ const reconcile = createStep({
 const report = createStep({
   id: 'report',
   description: 'Posts the differences to the stock channel',
-  inputSchema: reconcile.outputSchema,
-  outputSchema: z.object({ warehouse: z.string(), message: z.string(), differences: z.number() }),
+  inputSchema: reconciled,
+  outputSchema: stockReport,
   execute: async ({ inputData }) => ({
     warehouse: inputData.warehouse,
     differences: inputData.differences.length,
@@ -55,8 +60,8 @@ const report = createStep({
 export const syncInventory = createWorkflow({
   id: 'sync-inventory',
   description: 'Reconciles shelf counts with the books and reports the differences',
-  inputSchema: fetchCounts.inputSchema,
-  outputSchema: report.outputSchema,
+  inputSchema: countsInput,
+  outputSchema: stockReport,
 })
   .then(fetchCounts)
   .then(reconcile)

@@ -8,30 +8,34 @@ const trial = z.object({
   trialSeconds: z.number().int().min(0).max(86_400).default(20).describe('Length of the trial (seconds, short for the demo)'),
 });
 
+const started = trial.extend({ startedAt: z.string() });
+const reminded = started.extend({ remindedAt: z.string() });
+const closed = z.object({ customer: z.string(), outcome: z.enum(['converted', 'expired']), plan: z.string() });
+
 const startTrial = createStep({
   id: 'start-trial',
   description: 'Opens the trial account',
   inputSchema: trial,
-  outputSchema: trial.extend({ startedAt: z.string() }),
+  outputSchema: started,
   execute: async ({ inputData }) => ({ ...inputData, startedAt: new Date().toISOString() }),
 });
 
 const sendReminder = createStep({
   id: 'send-reminder',
   description: 'Emails the customer that the trial ends soon',
-  inputSchema: startTrial.outputSchema,
-  outputSchema: startTrial.outputSchema.extend({ remindedAt: z.string() }),
+  inputSchema: started,
+  outputSchema: reminded,
   execute: async ({ inputData }) => ({ ...inputData, remindedAt: new Date().toISOString() }),
 });
 
 const closeTrial = createStep({
   id: 'close-trial',
   description: 'Converts the account to a paid plan, or expires it',
-  inputSchema: sendReminder.outputSchema,
-  outputSchema: z.object({ customer: z.string(), outcome: z.enum(['converted', 'expired']), plan: z.string() }),
+  inputSchema: reminded,
+  outputSchema: closed,
   execute: async ({ inputData }) => ({
     customer: inputData.customer,
-    outcome: inputData.plan === 'starter' ? 'expired' : 'converted',
+    outcome: inputData.plan === 'starter' ? ('expired' as const) : ('converted' as const),
     plan: inputData.plan,
   }),
 });
@@ -41,7 +45,7 @@ export const trialReminder = createWorkflow({
   id: 'trial-reminder',
   description: 'Waits out a trial period (durably), reminds the customer, then converts or expires the account',
   inputSchema: trial,
-  outputSchema: closeTrial.outputSchema,
+  outputSchema: closed,
 })
   .then(startTrial)
   .sleep(({ inputData }: { inputData: { trialSeconds: number } }) => Math.round(inputData.trialSeconds * 750), {

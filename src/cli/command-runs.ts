@@ -8,7 +8,7 @@ import { parseIntOption, parseJsonObjectOption, parseJsonOption } from './json-o
 import { openWeft, type StoreOptions } from './open-weft.js';
 import { printJson, printNote, printText } from './command-output.js';
 import { followRun, runAction } from './run-action.js';
-import { paint, paintStatus } from './terminal-style.js';
+import { paint } from './terminal-style.js';
 
 const STATUSES: readonly RunStatus[] = ['pending', 'running', 'waiting', 'suspended', 'paused', 'success', 'failed', 'canceled'];
 
@@ -134,7 +134,7 @@ export function registerRunCommands(runs: Command): void {
         }
         await weft.deleteRun(runId);
         if (opts.json) printJson({ runId, deleted: true });
-        else printText(`${paintStatus('canceled').replace('canceled', 'deleted')} run ${runId}`);
+        else printText(`${paint('✔ deleted', 'green')} run ${runId}`);
       } finally {
         await weft.close();
       }

@@ -1,6 +1,6 @@
 // Opening the engine for a command: the SQLite file (from --db, WEFT_DB or .weft/weft.db) and the loaded workflows.
 import { resolve } from 'node:path';
-import { Weft } from '../run/weft.js';
+import { Weft } from '../index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { loadWorkflows } from './load-workflows.js';

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// The `weft` command: serve, runs list|show|start|resume|cancel|restart|time-travel|delete, migrate.
+import { Command, CommanderError } from 'commander';
+import { WeftError } from '../errors.js';
+import { registerRunActionCommands } from './command-run-actions.js';
+import { registerRunCommands } from './command-runs.js';
+import { registerMigrateCommand } from './command-migrate.js';
+import { registerServeCommand } from './command-serve.js';
+import { CliError, EXIT, exitCodeOf } from './exit-codes.js';
+import { paint } from './terminal-style.js';
+
+function buildProgram(): Command {
+  const program = new Command('weft')
+    .description('Weft: durable workflows. Serve the API and inspector, and operate runs in the store.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServeCommand(program);
+  const runs = program.command('runs').description('list, show and operate stored runs').exitOverride();
+  registerRunCommands(runs);
+  registerRunActionCommands(runs);
+  registerMigrateCommand(program);
+  for (const cmd of [...program.commands, ...runs.commands]) cmd.exitOverride();
+  return program;
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message already; help and version are not errors.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  const code = exitCodeOf(error);
+  if (error instanceof CliError || WeftError.is(error)) {
+    process.stderr.write(`${paint('error', 'red', 'bold')} ${(error as Error).message}\n`);
+  } else {
+    process.stderr.write(`${paint('error', 'red', 'bold')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  return code;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}
