@@ -29,7 +29,13 @@ function columns(entries: readonly JournalEntry[]): unknown[] {
  * the journal insert every entry and notify the channel (delivered at commit). The outcome row
  * tells the caller which check failed; no row means the run does not exist.
  */
-export function appendQuery(s: string, channel: string, runId: string, epoch: number, entries: readonly JournalEntry[]): PgQuery {
+export function appendQuery(
+  s: string,
+  channel: string,
+  runId: string,
+  epoch: number,
+  entries: readonly JournalEntry[],
+): PgQuery {
   return {
     text: `
       WITH head AS (

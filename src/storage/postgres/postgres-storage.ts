@@ -1,0 +1,247 @@
+// Durable storage in Postgres (pg): for several processes and machines sharing one database.
+import pg from 'pg';
+import type { ClientConfig, Pool, PoolClient } from 'pg';
+import { WeftError } from '../../errors.js';
+import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
+import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
+import type { AppendOutcome, PgJournalRow } from './journal-queries.js';
+import { appendQuery, epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
+import { migratePostgres } from './migrations.js';
+import { PgJournalNotifier } from './pg-notifier.js';
+import type { PgRunRow } from './run-queries.js';
+import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
+import { RunOrder } from './run-order.js';
+
+/** Options of `PostgresStorage`: a connection string or a pool of your own, and the schema of the tables. */
+export interface PostgresStorageOptions {
+  /** Used to create a pool (and the notifier's connection) when `pool` is not given; else pg's PG* env variables. */
+  connectionString?: string;
+  /** A pool to use; it stays yours: `close()` does not end it. */
+  pool?: Pool;
+  /** The schema holding Weft's tables, created by `init()`. Letters, digits and `_`. Default `weft`. */
+  schema?: string;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
+const ACTIVE = `status IN ('running', 'waiting')`;
+
+/**
+ * Stores runs and journals in Postgres tables of one schema. Status changes are
+ * `UPDATE ... WHERE ... RETURNING` compare-and-sets; an append is one statement that checks the
+ * epoch under a row lock and inserts all its entries. `notifier` follows runs live across
+ * processes with LISTEN/NOTIFY.
+ *
+ * @example
+ * import { PostgresStorage } from 'weft/postgres';
+ * const storage = new PostgresStorage({ connectionString: process.env.DATABASE_URL });
+ */
+export class PostgresStorage implements WeftStorage {
+  readonly kind = 'postgres';
+  readonly notifier: PgJournalNotifier;
+  /** The schema, as given. */
+  readonly schema: string;
+  private readonly s: string;
+  private readonly channel: string;
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly order = new RunOrder();
+
+  constructor(options: PostgresStorageOptions = {}) {
+    const schema = options.schema ?? 'weft';
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid Postgres schema name "${schema}": use up to 50 letters, digits and underscores, not starting with a digit`,
+      );
+    }
+    this.schema = schema;
+    this.s = `"${schema}"`;
+    this.channel = `weft:${schema}`;
+    this.ownsPool = options.pool === undefined;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+    // An idle client's error (e.g. the server restarted) must not crash the process; the pool replaces it.
+    if (this.ownsPool) this.pool.on('error', () => undefined);
+    const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
+    this.notifier = new PgJournalNotifier(config, this.channel);
+  }
+
+  /** Creates the schema and runs the pending migrations under an advisory lock. Idempotent. */
+  async init(): Promise<void> {
+    await this.guard('migrate', undefined, () => migratePostgres(this.pool, this.schema, this.s));
+  }
+
+  /** Stops the notifier and, when the pool is the storage's own, ends it. */
+  async close(): Promise<void> {
+    await this.order.settled();
+    await this.notifier.close();
+    if (this.ownsPool && !this.pool.ended) await this.pool.end();
+  }
+
+  async createRun(run: NewRun): Promise<StoredRun> {
+    return this.guard('create', run.runId, async () => {
+      const inserted = await this.pool.query<PgRunRow>(
+        `INSERT INTO ${this.s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
+         VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
+        [run.runId, run.workflowId, run.resourceId, run.createdAt],
+      );
+      // On conflict, a second statement (a new snapshot) sees the row that a concurrent creator committed.
+      const row = inserted.rows[0] ?? (await this.selectRun(run.runId));
+      if (!row) throw new WeftError('STORAGE_ERROR', `Run "${run.runId}" was deleted while it was being created`);
+      return toStoredRun(row);
+    });
+  }
+
+  async getRun(runId: string): Promise<StoredRun | null> {
+    return this.guard('read', runId, async () => {
+      const row = await this.selectRun(runId);
+      return row ? toStoredRun(row) : null;
+    });
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<{ runs: StoredRun[]; total: number }> {
+    return this.guard('list runs', undefined, async () => {
+      const queries = listRunsQueries(this.s, filter);
+      const { rows } = await this.pool.query<PgRunRow & { total: string }>(queries.page);
+      if (rows.length > 0) return { runs: rows.map(toStoredRun), total: Number(rows[0]!.total) };
+      const count = await this.pool.query<{ total: string }>(queries.count);
+      return { runs: [], total: Number(count.rows[0]?.total ?? 0) };
+    });
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    return this.order.after(runId, () =>
+      this.guard('delete', runId, () =>
+        this.transaction(async (client) => {
+          // The run first: its row lock waits for an append in flight, whose entries the next statement then sees.
+          const deleted = await client.query(`DELETE FROM ${this.s}.runs WHERE run_id = $1`, [runId]);
+          await client.query(`DELETE FROM ${this.s}.journal WHERE run_id = $1`, [runId]);
+          return (deleted.rowCount ?? 0) > 0;
+        }),
+      ),
+    );
+  }
+
+  async updateRun(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries?: readonly JournalEntry[],
+  ): Promise<StoredRun | null> {
+    const invalid = entries ? checkJournalBatch(runId, entries) : null;
+    if (invalid) throw invalid;
+    const update = updateRunQuery(this.s, runId, condition, change);
+    return this.order.after(runId, () =>
+      this.guard('update', runId, async () => {
+        if (!entries || entries.length === 0) {
+          const { rows } = await this.pool.query<PgRunRow>(update);
+          return rows[0] ? toStoredRun(rows[0]) : null;
+        }
+        return this.transaction(async (client) => {
+          const { rows } = await client.query<PgRunRow>(update);
+          if (!rows[0]) return null;
+          const last = await client.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
+          const lastSeq = Number(last.rows[0]?.last_seq ?? 0);
+          if (entries[0]!.seq <= lastSeq) throw seqNotAfterJournal(runId, entries[0]!.seq, lastSeq);
+          await client.query(insertQuery(this.s, this.channel, runId, entries));
+          return toStoredRun(rows[0]);
+        });
+      }),
+    );
+  }
+
+  async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
+    const invalid = checkJournalBatch(runId, entries);
+    if (invalid) throw invalid;
+    return this.order.after(runId, () =>
+      this.guard('append to', runId, async () => {
+        if (entries.length === 0) {
+          const { rows } = await this.pool.query<{ epoch: number }>(epochQuery(this.s, runId));
+          if (rows[0]?.epoch !== epoch) throw ownershipLost(runId, rows[0]?.epoch ?? null, epoch);
+          return;
+        }
+        const { rows } = await this.pool.query<AppendOutcome>(appendQuery(this.s, this.channel, runId, epoch, entries));
+        const outcome = rows[0];
+        if (!outcome || outcome.epoch !== epoch) throw ownershipLost(runId, outcome?.epoch ?? null, epoch);
+        if (Number(outcome.inserted) === 0)
+          throw seqNotAfterJournal(runId, entries[0]!.seq, Number(outcome.last_seq ?? 0));
+      }),
+    );
+  }
+
+  async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {
+    return this.guard('read the journal of', runId, async () => {
+      const query = readQuery(this.s, runId, options.afterSeq ?? 0, options.limit ?? null);
+      const { rows } = await this.pool.query<PgJournalRow>(query);
+      return rows.map(toJournalEntry);
+    });
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    return this.guard('renew leases', undefined, async () => {
+      const { rows } = await this.pool.query<{ run_id: string }>(
+        `UPDATE ${this.s}.runs SET lease_expires_at = $1
+         WHERE run_id = ANY($2::text[]) AND lease_owner = $3 AND ${ACTIVE} RETURNING run_id`,
+        [expiresAt, runIds, owner],
+      );
+      return rows.map((row) => row.run_id);
+    });
+  }
+
+  async listExpiredRuns(now: number, limit: number): Promise<StoredRun[]> {
+    return this.guard('list expired runs', undefined, async () => {
+      const { rows } = await this.pool.query<PgRunRow>(
+        `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs
+         WHERE ${ACTIVE} AND (lease_expires_at IS NULL OR lease_expires_at < $1)
+         ORDER BY updated_at, run_id LIMIT $2`,
+        [now, limit],
+      );
+      return rows.map(toStoredRun);
+    });
+  }
+
+  private async selectRun(runId: string): Promise<PgRunRow | undefined> {
+    const { rows } = await this.pool.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = $1`, [
+      runId,
+    ]);
+    return rows[0];
+  }
+
+  /** Runs `fn` in a transaction on one pooled client: COMMIT when it returns, ROLLBACK when it throws or returns null. */
+  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query(result === null ? 'ROLLBACK' : 'COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Runs `fn`, turning driver errors into `STORAGE_ERROR`s that name the action and the run, never the values. */
+  private async guard<T>(action: string, runId: string | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (WeftError.is(error)) throw error;
+      const code = (error as { code?: unknown }).code;
+      // SQLSTATE class 22 (data exception) messages quote the offending value.
+      const detail =
+        typeof code === 'string' && code.startsWith('22')
+          ? 'invalid data'
+          : ((error as Error).message ?? String(error));
+      const what = runId === undefined ? action : `${action} run "${runId}"`;
+      throw new WeftError(
+        'STORAGE_ERROR',
+        `Postgres storage (schema "${this.schema}") failed to ${what}${typeof code === 'string' ? ` (${code})` : ''}: ${detail}`,
+        runId === undefined ? { cause: error } : { runId, cause: error },
+      );
+    }
+  }
+}
