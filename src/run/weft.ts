@@ -291,4 +291,10 @@ export class Weft implements WorkflowHost {
   }
 }
 
-setDefaultHostFactory((workflow) => new Weft({ workflows: { [workflow.id]: workflow }, recovery: false }));
+// An unregistered workflow gets a private in-memory instance; binding it does not commit it, so an
+// uncommitted workflow is still refused when run (registration with `new Weft` commits, as in Mastra).
+setDefaultHostFactory((workflow) => {
+  const weft = new Weft({ recovery: false });
+  workflow.bindHost(weft);
+  return weft;
+});

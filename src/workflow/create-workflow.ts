@@ -220,7 +220,8 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   }
 
   /** Creates a run handle. With the id of a stored run, the handle operates that run (resume, cancel, ...). */
-  createRun(options?: { runId?: string; resourceId?: string }): Promise<Run<TInput, TOutput>> {
+  async createRun(options?: { runId?: string; resourceId?: string }): Promise<Run<TInput, TOutput>> {
+    void this.graph; // rejects for an empty or uncommitted workflow
     return this.host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
   }
 
