@@ -5,9 +5,10 @@ import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue } from '../schema/validate.js';
+import type { StoredRun } from '../storage/types.js';
 import type { AnySchema, WorkflowResult } from '../workflow/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
-import { CANCELABLE, claim, execute, loadProjection, numbered, plainContext } from './lifecycle.js';
+import { CANCELABLE, canceledStepEnds, claim, execute, loadProjection, numbered, plainContext } from './lifecycle.js';
 import { resolveResumeTarget } from './resume-target.js';
 import { buildResult } from './result.js';
 import type { ResumeArgs, Run, StartArgs, StreamArgs, TimeTravelArgs, WorkflowRunOutput } from './run-types.js';
@@ -30,6 +31,21 @@ function contextFrom(stored: Record<string, unknown>, given: RequestContext<any>
   const rc = given instanceof RequestContext ? given : new RequestContext(plainContext(given));
   for (const [k, v] of Object.entries(stored)) if (!rc.has(k)) rc.set(k, v);
   return rc;
+}
+
+/** How long a resume waits for a run still on its way to a suspension (here or in another process). */
+const RESUME_WAIT_MS = 2000;
+const RESUME_POLL_MS = 25;
+
+/** The run's row once it is not pending, running or waiting, or the last one seen after a bounded wait. */
+async function settledRow(weft: Weft, runId: string): Promise<StoredRun | null> {
+  const deadline = Date.now() + RESUME_WAIT_MS;
+  for (;;) {
+    await weft.activeExecution(runId)?.finished;
+    const row = await weft.storage.getRun(runId);
+    if (!row || !['pending', 'running', 'waiting'].includes(row.status) || Date.now() >= deadline) return row;
+    await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
+  }
 }
 
 /** The handle of one run of a workflow, bound to the engine instance that stores it. */
@@ -125,9 +141,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   /** Resumes a suspended step with `resumeData`; with no `step` or `label`, the only suspended one. */
   async resume(args: ResumeArgs = {}): Promise<WorkflowResult<TInput, TOutput>> {
     const { weft, runId, workflow } = this;
-    // A resume right after a start waits for that execution to record its suspension.
-    await weft.activeExecution(runId)?.finished;
-    const row = await weft.storage.getRun(runId);
+    const row = await settledRow(weft, runId);
     if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
     if (row.status !== 'suspended') {
       throw new WeftError(
@@ -198,10 +212,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     if (!row) return;
     const projection = await loadProjection(weft, runId);
     const end = { status: 'canceled' as const, state: projection.state, requestContext: projection.requestContext };
-    const seq = projection.lastSeq;
+    let seq = projection.lastSeq;
     await weft.storage.appendJournal(runId, row.epoch, [
-      numbered(seq + 1, 'run-cancel', {}, now),
-      numbered(seq + 2, 'run-end', end, now),
+      ...canceledStepEnds(projection, now).map((e) => numbered(++seq, 'step-end', e, now)),
+      numbered(++seq, 'run-cancel', {}, now),
+      numbered(++seq, 'run-end', end, now),
     ]);
   }
 
