@@ -151,7 +151,8 @@ export class RunProjection {
     if (d.metadata !== undefined) rec.metadata = d.metadata;
     if (d.restart) rec.restart = true;
     this.records.set(d.key, rec);
-    if (d.inPath) this.stepExecutionPath.push(d.id);
+    // The path lists this level only: a nested workflow appears once, under its own id (as in Mastra).
+    if (d.inPath && !d.id.includes('.')) this.stepExecutionPath.push(d.id);
   }
 
   private applyEnd(d: StepEndData, revive: boolean): void {
