@@ -18,6 +18,16 @@ import type { Weft } from './weft.js';
 /** Statuses a cancel may end. */
 export const CANCELABLE: readonly RunStatus[] = ['pending', 'running', 'waiting', 'suspended', 'paused'];
 
+/** Step ends that record as `canceled` every step still running or waiting (nested ones and foreach items included). */
+export function canceledStepEnds(projection: RunProjection, at: number): EntryDataMap['step-end'][] {
+  const ends: EntryDataMap['step-end'][] = [];
+  for (const rec of projection.records.values()) {
+    if (rec.status !== 'running' && rec.status !== 'waiting') continue;
+    ends.push({ key: rec.key, id: rec.id, status: 'canceled', endedAt: at, ...(rec.item === undefined ? {} : { item: rec.item }) });
+  }
+  return ends;
+}
+
 /** Reads a run's journal and folds it. */
 export async function loadProjection(weft: Weft, runId: string): Promise<RunProjection> {
   const projection = new RunProjection();
@@ -170,9 +180,7 @@ async function finish(
       end = { status: 'paused', state, requestContext };
       break;
     case 'canceled':
-      for (const [key, { id, item }] of exec.inflight) {
-        writer.add('step-end', { key, id, status: 'canceled', endedAt: weft.clock.now(), ...(item === undefined ? {} : { item }) });
-      }
+      for (const end of canceledStepEnds(projection, weft.clock.now())) writer.add('step-end', end);
       writer.add('run-cancel', {});
       end = { status: 'canceled', state, requestContext };
       break;
