@@ -26,7 +26,7 @@ function runNode(exec: Execution, level: Level, node: GraphNode, key: string, in
     case 'step':
       return runStep(exec, level, node.step, input, { key, inPath: true }, runLevel);
     case 'parallel':
-      return runChildren(exec, level, node.steps, node.steps.map((_, j) => j), key, input);
+      return runChildren(exec, level, node.steps, node.steps.map((_, j) => j), key, input, node.allowFailure === true);
     case 'conditional':
       return runConditional(exec, level, node, key, input);
     case 'loop':
@@ -62,6 +62,7 @@ async function runChildren(
   chosen: readonly number[],
   key: string,
   input: unknown,
+  allowFailure = false,
 ): Promise<Outcome> {
   const outcomes = await Promise.all(
     chosen.map((j) => runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel)),
@@ -71,8 +72,9 @@ async function runChildren(
   let bailed: Outcome | undefined;
   for (let n = 0; n < outcomes.length; n++) {
     const o = outcomes[n]!;
-    if (o.kind === 'failed' || o.kind === 'canceled') return o;
-    if (o.kind === 'suspended') suspended = true;
+    if (o.kind === 'failed' && allowFailure) output[steps[chosen[n]!]!.id] = null;
+    else if (o.kind === 'failed' || o.kind === 'canceled') return o;
+    else if (o.kind === 'suspended') suspended = true;
     else if (o.kind === 'bailed') bailed ??= o;
     else if (o.kind === 'paused') return o;
     else output[steps[chosen[n]!]!.id] = o.output;

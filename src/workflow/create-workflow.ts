@@ -107,9 +107,13 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this;
   }
 
-  /** Runs the steps at the same time; the next input is `{ [stepId]: output }`. */
-  parallel(steps: readonly AnyStep[], _options?: { id?: string }): this {
-    this.push({ type: 'parallel', steps: this.compileList(steps, '.parallel()') });
+  /**
+   * Runs the steps at the same time; the next input is `{ [stepId]: output }`. With
+   * `allowFailure`, a failed step gives `null` there instead of failing the run.
+   */
+  parallel(steps: readonly AnyStep[], options?: { id?: string; allowFailure?: boolean }): this {
+    const compiled = this.compileList(steps, '.parallel()');
+    this.push(options?.allowFailure ? { type: 'parallel', steps: compiled, allowFailure: true } : { type: 'parallel', steps: compiled });
     return this;
   }
 

@@ -18,7 +18,7 @@ export type SleepDate = Date | string | number | ((ctx: any) => Date | Promise<D
 /** One node of a workflow's top-level sequence. */
 export type GraphNode =
   | { readonly type: 'step'; readonly step: CompiledStep }
-  | { readonly type: 'parallel'; readonly steps: readonly CompiledStep[] }
+  | { readonly type: 'parallel'; readonly steps: readonly CompiledStep[]; readonly allowFailure?: boolean }
   | { readonly type: 'conditional'; readonly steps: readonly CompiledStep[]; readonly conditions: readonly ConditionFn[] }
   | {
       readonly type: 'loop';
