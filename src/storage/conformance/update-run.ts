@@ -1,5 +1,6 @@
 // Conformance of updateRun: compare-and-set on status and epoch, epoch bumps, entries in the same transaction.
 import { describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../types.js';
 import type { CurrentStorage } from './fixtures.js';
 import { T0, claimRun, entries, entry, expectWeftError, newRun, seqs } from './fixtures.js';
 
@@ -158,6 +159,17 @@ export function describeUpdateRun(current: CurrentStorage): void {
       );
       expect(await current().getRun('r1')).toEqual(claimed);
       expect(seqs(await current().readJournal('r1'))).toEqual([1, 2]);
+    });
+
+    it('rejects malformed entries with INVALID_ARGUMENT and changes nothing', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const bad = { ...entry(1), data: 42 } as unknown as JournalEntry;
+      await expectWeftError(
+        current().updateRun('r1', {}, { status: 'success', updatedAt: T0 + 9 }, [bad]),
+        'INVALID_ARGUMENT',
+      );
+      expect(await current().getRun('r1')).toEqual(claimed);
+      expect(await current().readJournal('r1')).toEqual([]);
     });
   });
 }

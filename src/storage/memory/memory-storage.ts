@@ -104,18 +104,23 @@ export class MemoryStorage implements WeftStorage {
     change: RunChange & { bumpEpoch?: boolean },
     entries?: readonly JournalEntry[],
   ): Promise<StoredRun | null> {
+    const invalid = entries ? checkJournalBatch(runId, entries) : null;
+    if (invalid) throw invalid;
     const run = this.runs.get(runId);
     if (!run) return null;
     const { row } = run;
     if (condition.status && !condition.status.includes(row.status)) return null;
     if (condition.epoch !== undefined && condition.epoch !== row.epoch) return null;
     if (entries && entries.length > 0) this.checkSeq(run, entries);
-    const { bumpEpoch, ...fields } = change;
     // A field given as `undefined` (e.g. from a spread) means "leave it", as in the SQL adapters.
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) (row as unknown as Record<string, unknown>)[key] = value;
-    }
-    if (bumpEpoch) row.epoch += 1;
+    if (change.status !== undefined) row.status = change.status;
+    if (change.leaseOwner !== undefined) row.leaseOwner = change.leaseOwner;
+    if (change.leaseExpiresAt !== undefined) row.leaseExpiresAt = change.leaseExpiresAt;
+    if (change.wakeAt !== undefined) row.wakeAt = change.wakeAt;
+    if (change.input !== undefined) row.input = change.input;
+    if (change.outcome !== undefined) row.outcome = change.outcome;
+    row.updatedAt = change.updatedAt;
+    if (change.bumpEpoch) row.epoch += 1;
     if (entries && entries.length > 0) this.push(run, entries);
     return { ...row };
   }

@@ -86,12 +86,12 @@ export class SqliteJournal {
   }
 
   /**
-   * Inserts entries after checking them against the journal (no epoch check: the caller holds
-   * its own condition). Throws on a bad batch; call inside a transaction.
+   * Inserts a well-formed batch (see `checkJournalBatch`) after checking that it follows the
+   * journal; no epoch check: the caller holds its own condition. Throws when it does not
+   * follow; call inside a transaction.
    */
-  insertChecked(runId: string, entries: readonly JournalEntry[]): void {
-    const failure =
-      checkJournalBatch(runId, entries) ?? this.checkAfterLast(runId, entries, this.lastSeq.get(runId) ?? 0);
+  insertAfterLast(runId: string, entries: readonly JournalEntry[]): void {
+    const failure = this.checkAfterLast(runId, entries, this.lastSeq.get(runId) ?? 0);
     if (failure) throw failure;
     this.insertAll(runId, entries);
   }

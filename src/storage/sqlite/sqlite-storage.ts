@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Transaction } from 'better-sqlite3';
 import { WeftError } from '../../errors.js';
 import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
+import { checkJournalBatch } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
 import type { RunStatements } from './run-statements.js';
 import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-statements.js';
@@ -99,6 +100,8 @@ export class SqliteStorage implements WeftStorage {
     change: RunChange & { bumpEpoch?: boolean },
     entries?: readonly JournalEntry[],
   ): Promise<StoredRun | null> {
+    const invalid = entries ? checkJournalBatch(runId, entries) : null;
+    if (invalid) throw invalid;
     return this.execute('update', runId, (o) => o.updateRun.immediate(runId, condition, change, entries));
   }
 
@@ -150,7 +153,7 @@ export class SqliteStorage implements WeftStorage {
         ) => {
           const row = runs.update.get(updateRunParams(runId, condition, change));
           if (!row) return null;
-          if (entries && entries.length > 0) journal.insertChecked(runId, entries);
+          if (entries && entries.length > 0) journal.insertAfterLast(runId, entries);
           return row;
         },
       ),
