@@ -23,6 +23,7 @@ interface StepPayload {
  */
 export class ProgressPrinter {
   private readonly running = new Map<string, { since: number; detail: string }>();
+  private readonly startedAt = new Map<string, number>();
   private readonly tty: boolean;
   private frame = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -43,6 +44,7 @@ export class ProgressPrinter {
     switch (event.type) {
       case 'workflow-step-start':
         this.running.set(id, { since: Date.now(), detail: '' });
+        if (p.startedAt !== undefined) this.startedAt.set(id, p.startedAt);
         break;
       case 'workflow-step-waiting':
         this.running.set(id, { since: Date.now(), detail: 'sleeping' });
@@ -55,7 +57,9 @@ export class ProgressPrinter {
       case 'workflow-step-result':
       case 'workflow-step-suspended': {
         this.running.delete(id);
-        const took = p.startedAt !== undefined && p.endedAt !== undefined ? paint(formatDuration(p.endedAt - p.startedAt), 'dim') : '';
+        const start = p.startedAt ?? this.startedAt.get(id);
+        const end = p.endedAt ?? (p as { suspendedAt?: number }).suspendedAt;
+        const took = start !== undefined && end !== undefined ? paint(formatDuration(end - start), 'dim') : '';
         let note = '';
         if (p.status === 'failed') note = paint(errorMessage(p.error), 'red');
         if (event.type === 'workflow-step-suspended') note = paint(previewJson(p.suspendPayload, 70), 'dim');
