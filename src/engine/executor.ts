@@ -64,9 +64,20 @@ async function runChildren(
   input: unknown,
   allowFailure = false,
 ): Promise<Outcome> {
-  const outcomes = await Promise.all(
-    chosen.map((j) => runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel)),
-  );
+  const runChild = (j: number): Promise<Outcome> => runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel);
+  let outcomes: Outcome[];
+  if (exec.perStep) {
+    // perStep runs the children one at a time and pauses after the first that executed (Mastra's S17).
+    outcomes = [];
+    for (const j of chosen) {
+      const before = exec.executed;
+      const o = await runChild(j);
+      outcomes.push(o);
+      if (o.kind === 'success' && exec.executed > before && outcomes.length < chosen.length) return { kind: 'paused' };
+    }
+  } else {
+    outcomes = await Promise.all(chosen.map(runChild));
+  }
   const output: Record<string, unknown> = {};
   let suspended = false;
   let bailed: Outcome | undefined;
