@@ -1,5 +1,6 @@
 // Crash recovery: restart the runs whose owner stopped renewing its lease.
 import { WeftError } from '../errors.js';
+import { RunHandle } from './run.js';
 import type { Weft } from './weft.js';
 
 const BATCH = 50;
@@ -20,7 +21,8 @@ export async function recoverExpiredRuns(weft: Weft): Promise<number> {
       continue; // another instance serves this workflow
     }
     if (weft.activeExecution(row.runId)) continue;
-    const run = await weft.createRun(workflow, { runId: row.runId });
+    // Not `weft.createRun`: that waits for `init()`, which runs this very recovery at start-up.
+    const run = new RunHandle(weft, workflow, row.runId, row.resourceId ?? undefined);
     const started = run.continueAfterCrash(row.epoch);
     taken++;
     started.catch((error: unknown) => {
