@@ -108,6 +108,9 @@ export async function runStep(
       if (place.progress) e.progress = place.progress();
     }
     writer.add('step-end', e);
+    // While sibling steps (parallel branches, foreach items) still execute, store this result now,
+    // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
+    if (exec.inflight.size > 0) writer.flush().catch(() => undefined);
   };
 
   if (cstep.kind === 'workflow') return runNested(exec, level, cstep, payload, place, end, runLevel);
