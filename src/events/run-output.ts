@@ -26,11 +26,15 @@ export function createRunOutput<TOutput>(
   workflowId: string,
   begin: () => Promise<WorkflowResult<any, any>>,
   closeOnSuspend: boolean,
+  /** Reads the run's result once a stream kept open across a suspension sees the run end. */
+  reload?: () => Promise<WorkflowResult<any, any>>,
 ): WorkflowRunOutput<TOutput> {
   let controller!: ReadableStreamDefaultController<WorkflowEvent>;
   let closed = false;
   let seen = 0;
   let status: RunStatus = 'running';
+  let ended: (() => void) | undefined;
+  const runEnded = new Promise<void>((resolve) => (ended = resolve));
   const fullStream = new ReadableStream<WorkflowEvent>(
     {
       start(c) {
@@ -54,21 +58,28 @@ export function createRunOutput<TOutput>(
   };
   const push = (event: WorkflowEvent): void => {
     if (closed) return;
+    // Kept open across a suspension: that stop is not the end, one workflow-finish comes at the end.
+    const final = event.type === 'workflow-finish' ? (event.payload?.workflowStatus as RunStatus) : undefined;
+    if (final === 'suspended' && !closeOnSuspend) return;
     seen++;
     controller.enqueue(event);
     const s = STATUS_OF[event.type];
     if (s) status = s;
     if (event.type === 'workflow-step-result' && event.payload?.status === 'failed') status = 'failed';
-    if (event.type === 'workflow-finish') {
-      const final = event.payload?.workflowStatus as RunStatus;
-      if (final === 'suspended' && !closeOnSuspend) return;
+    if (final !== undefined) {
       status = final;
       close();
+      ended?.();
     }
   };
   const unsubscribe = source.subscribe(runId, push);
   const result = begin().then(
-    (r) => {
+    async (r) => {
+      if (r.status === 'suspended' && !closeOnSuspend && reload) {
+        // The result is the run's final one, after the resumes this stream goes on carrying.
+        await runEnded;
+        return (await reload()) as WorkflowResult<unknown, TOutput>;
+      }
       if (!closed && !(r.status === 'suspended' && !closeOnSuspend)) close();
       return r as WorkflowResult<unknown, TOutput>;
     },

@@ -11,7 +11,7 @@ import type { Workflow } from '../workflow/create-workflow.js';
 import { CANCELABLE, canceledStepEnds, claim, execute, loadProjection, numbered, plainContext } from './lifecycle.js';
 import { resolveResumeTarget } from './resume-target.js';
 import { buildResult } from './result.js';
-import type { ResumeArgs, Run, StartArgs, StreamArgs, TimeTravelArgs, WorkflowRunOutput } from './run-types.js';
+import type { OutputOptions, ResumeArgs, Run, StartArgs, StreamArgs, TimeTravelArgs, WorkflowRunOutput } from './run-types.js';
 import { prepareTimeTravel } from './time-travel.js';
 import type { Weft } from './weft.js';
 
@@ -133,9 +133,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
 
   /** Starts the run and streams its events. Calling it again while the run is live returns the same output. */
   stream(args: StreamArgs<TInput> = {}): WorkflowRunOutput<TOutput> {
-    if (this.output && this.weft.activeExecution(this.runId)) return this.output;
-    this.output = createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.start(args), args.closeOnSuspend ?? true);
-    return this.output;
+    if (this.output) return this.output;
+    const output = createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.start(args), args.closeOnSuspend ?? true, () =>
+      this.storedResult(args.outputOptions),
+    );
+    this.output = output;
+    const release = (): void => {
+      if (this.output === output) this.output = undefined;
+    };
+    output.result.then(release, release);
+    return output;
   }
 
   /** Resumes a suspended step with `resumeData`; with no `step` or `label`, the only suspended one. */
@@ -191,7 +198,9 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   }
 
   resumeStream(args: ResumeArgs & { closeOnSuspend?: boolean } = {}): WorkflowRunOutput<TOutput> {
-    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.resume(args), args.closeOnSuspend ?? true);
+    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.resume(args), args.closeOnSuspend ?? true, () =>
+      this.storedResult(args.outputOptions),
+    );
   }
 
   /** Cancels the run: running steps see their abortSignal fire, and the run is `canceled` at once. A finished run is left as it is. */
@@ -310,6 +319,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   /** The run's events: stored ones after `fromSeq`, then live ones until it stops. Works from any process. */
   observeStream(options: { fromSeq?: number } = {}): ReadableStream<WorkflowEvent> {
     return this.weft.observeRun(this.runId, { afterSeq: options.fromSeq ?? 0 });
+  }
+
+  /** The run's result as storage holds it now. */
+  private async storedResult(outputOptions: OutputOptions | undefined): Promise<WorkflowResult<TInput, TOutput>> {
+    return buildResult(await loadProjection(this.weft, this.runId), this.runId, outputOptions) as WorkflowResult<TInput, TOutput>;
   }
 
   private settled: Promise<unknown> = Promise.resolve();
