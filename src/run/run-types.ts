@@ -122,4 +122,6 @@ export interface Run<TInput = any, TOutput = any> {
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput>;
   /** Calls `listener` with each event of the run from now on. Returns an unsubscribe function. */
   watch(listener: (event: WorkflowEvent) => void): () => void;
+  /** The run's events after `fromSeq` (stored ones first), then live ones until it stops. Works from any process. */
+  observeStream(options?: { fromSeq?: number }): ReadableStream<WorkflowEvent>;
 }
