@@ -82,14 +82,17 @@ export async function runStep(
 
   const restarting = rec?.status === 'running';
   // A suspended step named by the resume, or one that was interrupted while being resumed.
+  // Also a step a time travel with `resumeData` aims at (its old record was replaced, so there is none).
   const resuming =
-    rec?.status === 'suspended' || (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key));
+    rec?.status === 'suspended' ||
+    (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key)) ||
+    (rec === undefined && exec.resumeKeys.has(place.key));
   const payload = rec ? rec.payload : input;
   const id = level.idPrefix + cstep.id;
-  const { writer, projection } = exec;
+  const { writer } = exec;
   const now = exec.services.clock.now;
 
-  const start: StepStartData = { key: place.key, id, payload, startedAt: resuming || restarting ? rec!.startedAt : now() };
+  const start: StepStartData = { key: place.key, id, payload, startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? now() };
   if (place.item !== undefined) start.item = place.item;
   if (place.inPath && !resuming) start.inPath = true;
   if (place.metadata) start.metadata = place.metadata;
