@@ -2,7 +2,7 @@
 import { WeftError } from '../errors.js';
 import type { RunTimeTravelData, StepRecordData } from '../engine/journal-entries.js';
 import { allStepPaths, findStepByPath, stepAtKey } from '../engine/graph-keys.js';
-import { isAtOrAfter, keyPositions, type RunProjection } from '../engine/run-projection.js';
+import { isAtOrAfter, keyPositions, type RunProjection, type StepRecord } from '../engine/run-projection.js';
 import { formatIssues, validate } from '../schema/validate.js';
 import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
 import type { Workflow } from '../workflow/create-workflow.js';
@@ -37,6 +37,12 @@ function previousKey(key: string): string | undefined {
     const index = Number(/^\d+/.exec(segments[depth]!)![0]);
     if (index > 0) return [...segments.slice(0, depth), String(index - 1)].join('/');
   }
+  return undefined;
+}
+
+/** Any stored iteration of the loop at `key` (loops record their iterations as `key@n`). */
+function loopIteration(projection: RunProjection, key: string): StepRecord | undefined {
+  for (const [k, rec] of projection.records) if (k.startsWith(`${key}@`) && !k.includes('/', key.length)) return rec;
   return undefined;
 }
 
@@ -118,7 +124,7 @@ export async function prepareTimeTravel(
       for (const { key: suffix, id } of nodeIds(node)) {
         const key = `${prefix}${i}${suffix}`;
         if (!isAtOrAfter(key, target) || (i === index && key !== `${prefix}${segments[depth]}` && suffix !== '' && !place.key.startsWith(`${key}/`))) {
-          const stored = projection.records.get(key);
+          const stored = projection.records.get(key) ?? loopIteration(projection, key);
           if (nested[id]) put(key, idPrefix + id, nested[id], {});
           else if (!stored && i < index && !fresh && depth === 0) missing.push(id);
           else if (!stored) put(key, idPrefix + id, undefined, {});
@@ -152,7 +158,21 @@ export async function prepareTimeTravel(
       put(prev, prevRec?.id ?? prev, { ...(prevRec ?? {}), status: 'success', output: inputData }, inputData);
     }
   }
-  if (fresh && data.input === undefined) data.input = {};
+  if (fresh && data.input === undefined) {
+    // The workflow input of a run that never started: the payload given for its first step, else `{}`.
+    const firstId = graph.nodes[0] ? nodeIds(graph.nodes[0])[0]?.id : undefined;
+    const first = firstId === undefined ? undefined : supplied[firstId];
+    data.input = first?.payload ?? {};
+  }
+  // A foreach aimed at with nothing new for it goes on where it stopped: its items that succeeded are kept.
+  if (place.node.type === 'foreach' && inputData === undefined && !supplied[place.node.step.id]) {
+    for (const rec of projection.foreachItems(place.key)) {
+      if (rec?.status !== 'success') continue;
+      const kept: StepRecordData = { id: rec.id, status: 'success', payload: rec.payload, output: rec.output, startedAt: rec.startedAt, item: rec.item! };
+      if (rec.endedAt !== undefined) kept.endedAt = rec.endedAt;
+      records[rec.key] = kept;
+    }
+  }
   if (args.initialState !== undefined) data.state = args.initialState;
   if (args.resumeData !== undefined) data.resumeData = args.resumeData;
   if (args.perStep) data.perStep = true;
