@@ -103,7 +103,8 @@ export function createRunOutput<TOutput>(
   return {
     runId,
     workflowId,
-    fullStream,
+    // Node's web streams are async-iterable; the DOM lib types do not say so.
+    fullStream: fullStream as ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>,
     result,
     get status() {
       return status;

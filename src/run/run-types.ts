@@ -52,8 +52,8 @@ export interface StreamArgs<TInput = any> extends StartArgs<TInput> {
 export interface WorkflowRunOutput<TOutput = unknown> {
   readonly runId: string;
   readonly workflowId: string;
-  /** The run's events: a web ReadableStream, async-iterable. */
-  readonly fullStream: ReadableStream<WorkflowEvent>;
+  /** The run's events: a web ReadableStream, async-iterable (typed so without the DOM.AsyncIterable lib). */
+  readonly fullStream: ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>;
   /** Settles with the result without the stream being read; rejects when the start itself is refused. */
   readonly result: Promise<WorkflowResult<unknown, TOutput>>;
   /** The status as far as the events seen so far tell. */
