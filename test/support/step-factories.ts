@@ -1,0 +1,78 @@
+// Small factories for the engine suites: numeric steps, a manual clock, a quiet recording logger.
+import { z } from 'zod';
+import { createStep, createWorkflow, type Clock, type Logger } from '../../src/index.js';
+
+export const numSchema = z.object({ n: z.number() });
+
+/** A step that maps `{ n }` to `{ n: f(n) }`. */
+export function numStep(id: string, f: (n: number) => number = (n) => n + 1) {
+  return createStep({
+    id,
+    inputSchema: numSchema,
+    outputSchema: numSchema,
+    execute: async ({ inputData }) => ({ n: f(inputData.n) }),
+  });
+}
+
+/** A step that throws `error` (made fresh per call) and counts its calls in `calls.count`. */
+export function failingStep(id: string, makeError: () => unknown, calls = { count: 0 }, retries?: number) {
+  return createStep({
+    id,
+    inputSchema: numSchema,
+    outputSchema: numSchema,
+    ...(retries === undefined ? {} : { retries }),
+    execute: async () => {
+      calls.count++;
+      throw makeError();
+    },
+  });
+}
+
+/** A workflow over `{ n }` with the given id. */
+export function numWorkflow(id: string, options: Partial<Parameters<typeof createWorkflow>[0]> = {}) {
+  return createWorkflow({ id, inputSchema: numSchema, outputSchema: z.any(), ...options });
+}
+
+/** A logger that records what it is told. */
+export function recordingLogger(): Logger & { lines: { level: string; message: string }[] } {
+  const lines: { level: string; message: string }[] = [];
+  const at = (level: string) => (message: string) => void lines.push({ level, message });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A clock whose time moves only when told; sleeps wake when time passes their end. */
+export function manualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void; sleepers(): number } {
+  let now = start;
+  const waiting = new Set<{ until: number; wake: () => void }>();
+  return {
+    now: () => now,
+    sleep(ms, signal) {
+      return new Promise<void>((resolve) => {
+        if (ms <= 0 || signal.aborted) return resolve();
+        const entry = {
+          until: now + ms,
+          wake: () => {
+            waiting.delete(entry);
+            resolve();
+          },
+        };
+        waiting.add(entry);
+        signal.addEventListener('abort', entry.wake, { once: true });
+      });
+    },
+    advance(ms) {
+      now += ms;
+      for (const w of [...waiting]) if (w.until <= now) w.wake();
+    },
+    sleepers: () => waiting.size,
+  };
+}
+
+/** Resolves once `check` is true (polling every few ms), or rejects after `ms`. */
+export async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
