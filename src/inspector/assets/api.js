@@ -2,6 +2,13 @@
 
 const TOKEN_KEY = 'weft.token';
 let askToken = async () => null;
+let pendingPrompt = null;
+
+/** One prompt at a time: requests refused together share the answer. */
+function promptToken() {
+  pendingPrompt ??= Promise.resolve(askToken()).finally(() => { pendingPrompt = null; });
+  return pendingPrompt;
+}
 
 /** An error answer of the API: `status`, `code` and the server's message. */
 export class ApiError extends Error {
@@ -29,7 +36,7 @@ export async function api(path, { method = 'GET', body } = {}, retried = false) 
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 401 && !retried) {
-    const token = await askToken();
+    const token = await promptToken();
     if (token) {
       sessionStorage.setItem(TOKEN_KEY, token);
       return api(path, { method, body }, true);
