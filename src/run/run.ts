@@ -244,6 +244,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     rc: RequestContext<any> | Record<string, unknown> | undefined,
   ): Promise<WorkflowResult<TInput, TOutput>> {
     const { weft, runId, workflow } = this;
+    // The run executes in this very process (e.g. automatic recovery took it first): its owner is
+    // alive, so wait for it instead of taking over and running its current step a second time.
+    const local = weft.activeExecution(runId);
+    if (local) {
+      await local.finished;
+      return buildResult(await loadProjection(weft, runId), runId) as WorkflowResult<TInput, TOutput>;
+    }
     const row = await weft.storage.getRun(runId);
     if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot restart run "${runId}": no such run in storage`, { runId });
     if (row.status === 'success' || row.status === 'failed') {
