@@ -1,13 +1,6 @@
-// SQL of the Postgres journal for one schema: the fenced one-statement append, the checked insert, the read.
+// SQL of the Postgres journal for one schema: the fenced batch append, the checked insert, the read.
 import type { JournalEntry, JournalEntryType } from '../types.js';
 import type { PgQuery } from './run-queries.js';
-
-/** What the fenced append found: the run's epoch and last seq, and how many entries it inserted (0 or all). */
-export interface AppendOutcome {
-  epoch: number;
-  last_seq: string | null;
-  inserted: string;
-}
 
 /** A journal row as the driver returns it: BIGINT columns come back as strings. */
 export interface PgJournalRow {
@@ -22,39 +15,66 @@ function columns(entries: readonly JournalEntry[]): unknown[] {
   return [entries.map((e) => e.seq), entries.map((e) => e.type), entries.map((e) => e.data), entries.map((e) => e.at)];
 }
 
+/** One run's append within a batch. */
+export interface BatchItem {
+  runId: string;
+  epoch: number;
+  entries: readonly JournalEntry[];
+}
+
+/** What the fenced batch append found for one run that exists: its epoch and last seq before, and whether its entries went in. */
+export interface BatchOutcomeRow {
+  run_id: string;
+  epoch: number;
+  last_seq: string | null;
+  accepted: boolean;
+}
+
 /**
- * The hot path as ONE statement (one round trip, its own transaction): lock the run row
- * `FOR SHARE` (a takeover's UPDATE waits for it, and it sees a takeover that committed first),
- * read the epoch and the last seq, and only when the epoch matches and the first seq follows
- * the journal insert every entry and notify the channel (delivered at commit). The outcome row
- * tells the caller which check failed; no row means the run does not exist.
+ * The hot path as ONE statement (one round trip, one commit) for the appends of many runs,
+ * each run fenced on its own: lock the runs rows `FOR SHARE` in id order (a takeover's UPDATE
+ * waits for the lock, and a takeover that committed first is seen), read each epoch and last
+ * seq, and insert the entries of exactly those runs whose epoch matches and whose first seq
+ * follows their journal, notifying the channel for each (delivered at commit). One outcome row
+ * per existing run tells the caller which check failed. Each run may appear once per batch.
  */
-export function appendQuery(
-  s: string,
-  channel: string,
-  runId: string,
-  epoch: number,
-  entries: readonly JournalEntry[],
-): PgQuery {
+export function appendBatchQuery(s: string, channel: string, items: readonly BatchItem[]): PgQuery {
+  const flat = items.flatMap((item) => item.entries.map((entry) => ({ runId: item.runId, entry })));
   return {
     text: `
-      WITH head AS (
-        SELECT epoch, (SELECT max(seq) FROM ${s}.journal WHERE run_id = $1) AS last_seq
-        FROM ${s}.runs WHERE run_id = $1 FOR SHARE
+      WITH batch AS (
+        SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS b(run_id, epoch, first_seq)
+      ), head AS (
+        SELECT r.run_id, r.epoch, (SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = r.run_id) AS last_seq
+        FROM ${s}.runs r WHERE r.run_id = ANY($1::text[])
+        ORDER BY r.run_id
+        FOR SHARE
       ), accepted AS (
-        SELECT 1 FROM head WHERE epoch = $2 AND coalesce(last_seq, 0) < $3
+        SELECT b.run_id FROM batch b JOIN head h ON h.run_id = b.run_id
+        WHERE h.epoch = b.epoch AND coalesce(h.last_seq, 0) < b.first_seq
       ), inserted AS (
         INSERT INTO ${s}.journal (run_id, seq, type, data, at)
-        SELECT $1, e.seq, e.type, e.data, e.at
-        FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[]) AS e(seq, type, data, at)
-        WHERE EXISTS (SELECT 1 FROM accepted)
+        SELECT e.run_id, e.seq, e.type, e.data, e.at
+        FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[]) AS e(run_id, seq, type, data, at)
+        WHERE e.run_id IN (SELECT run_id FROM accepted)
         RETURNING 1
       ), notified AS (
-        SELECT pg_notify($8, $1) FROM accepted
+        SELECT pg_notify($9, run_id) FROM accepted
       )
-      SELECT head.epoch, head.last_seq, (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM notified) AS notified
-      FROM head`,
-    values: [runId, epoch, entries[0]!.seq, ...columns(entries), channel],
+      SELECT h.run_id, h.epoch, h.last_seq, EXISTS (SELECT 1 FROM accepted a WHERE a.run_id = h.run_id) AS accepted,
+        (SELECT count(*) FROM notified) AS notified
+      FROM head h`,
+    values: [
+      items.map((item) => item.runId),
+      items.map((item) => item.epoch),
+      items.map((item) => item.entries[0]!.seq),
+      flat.map((f) => f.runId),
+      flat.map((f) => f.entry.seq),
+      flat.map((f) => f.entry.type),
+      flat.map((f) => f.entry.data),
+      flat.map((f) => f.entry.at),
+      channel,
+    ],
   };
 }
 

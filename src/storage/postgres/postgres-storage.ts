@@ -4,8 +4,9 @@ import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { WeftError } from '../../errors.js';
 import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
-import type { AppendOutcome, PgJournalRow } from './journal-queries.js';
-import { appendQuery, epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
+import type { PgJournalRow } from './journal-queries.js';
+import { epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
+import { PgAppendBatcher } from './append-batcher.js';
 import { migratePostgres } from './migrations.js';
 import { PgJournalNotifier } from './pg-notifier.js';
 import type { PgRunRow } from './run-queries.js';
@@ -27,8 +28,8 @@ const ACTIVE = `status IN ('running', 'waiting')`;
 
 /**
  * Stores runs and journals in Postgres tables of one schema. Status changes are
- * `UPDATE ... WHERE ... RETURNING` compare-and-sets; an append is one statement that checks the
- * epoch under a row lock and inserts all its entries. `notifier` follows runs live across
+ * `UPDATE ... WHERE ... RETURNING` compare-and-sets; appends issued close together go out as one
+ * statement that checks each run's epoch under a row lock and inserts its entries. `notifier` follows runs live across
  * processes with LISTEN/NOTIFY.
  *
  * @example
@@ -45,6 +46,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly order = new RunOrder();
+  private readonly batcher: PgAppendBatcher;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -63,6 +65,9 @@ export class PostgresStorage implements WeftStorage {
     if (this.ownsPool) this.pool.on('error', () => undefined);
     const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
     this.notifier = new PgJournalNotifier(config, this.channel);
+    this.batcher = new PgAppendBatcher(this.pool, this.s, this.channel, (runId, error) =>
+      this.failure('append to', runId, error),
+    );
   }
 
   /** Creates the schema and runs the pending migrations under an advisory lock. Idempotent. */
@@ -159,11 +164,7 @@ export class PostgresStorage implements WeftStorage {
           if (rows[0]?.epoch !== epoch) throw ownershipLost(runId, rows[0]?.epoch ?? null, epoch);
           return;
         }
-        const { rows } = await this.pool.query<AppendOutcome>(appendQuery(this.s, this.channel, runId, epoch, entries));
-        const outcome = rows[0];
-        if (!outcome || outcome.epoch !== epoch) throw ownershipLost(runId, outcome?.epoch ?? null, epoch);
-        if (Number(outcome.inserted) === 0)
-          throw seqNotAfterJournal(runId, entries[0]!.seq, Number(outcome.last_seq ?? 0));
+        return this.batcher.append({ runId, epoch, entries });
       }),
     );
   }
@@ -224,24 +225,27 @@ export class PostgresStorage implements WeftStorage {
     }
   }
 
-  /** Runs `fn`, turning driver errors into `STORAGE_ERROR`s that name the action and the run, never the values. */
+  /** Runs `fn`, turning driver errors into `STORAGE_ERROR`s. */
   private async guard<T>(action: string, runId: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (WeftError.is(error)) throw error;
-      const code = (error as { code?: unknown }).code;
-      // SQLSTATE class 22 (data exception) messages quote the offending value.
-      const detail =
-        typeof code === 'string' && code.startsWith('22')
-          ? 'invalid data'
-          : ((error as Error).message ?? String(error));
-      const what = runId === undefined ? action : `${action} run "${runId}"`;
-      throw new WeftError(
-        'STORAGE_ERROR',
-        `Postgres storage (schema "${this.schema}") failed to ${what}${typeof code === 'string' ? ` (${code})` : ''}: ${detail}`,
-        runId === undefined ? { cause: error } : { runId, cause: error },
-      );
+      throw this.failure(action, runId, error);
     }
+  }
+
+  /** A WeftError stays as it is; a driver error becomes a STORAGE_ERROR that names the action and the run, never the values. */
+  private failure(action: string, runId: string | undefined, error: unknown): unknown {
+    if (WeftError.is(error)) return error;
+    const code = (error as { code?: unknown }).code;
+    // SQLSTATE class 22 (data exception) messages quote the offending value.
+    const detail =
+      typeof code === 'string' && code.startsWith('22') ? 'invalid data' : ((error as Error).message ?? String(error));
+    const what = runId === undefined ? action : `${action} run "${runId}"`;
+    return new WeftError(
+      'STORAGE_ERROR',
+      `Postgres storage (schema "${this.schema}") failed to ${what}${typeof code === 'string' ? ` (${code})` : ''}: ${detail}`,
+      runId === undefined ? { cause: error } : { runId, cause: error },
+    );
   }
 }
