@@ -80,7 +80,10 @@ describe('CF1-CF2 parallel', () => {
       outputSchema: numSchema,
       execute: async ({ inputData }) => ({ n: inputData.inc.n + inputData.dbl.n }),
     });
-    const wf = numWorkflow('cf1').parallel([slow('inc', (n) => n + 1), slow('dbl', (n) => n * 2)]).then(join).commit();
+    const wf = numWorkflow('cf1')
+      .parallel([slow('inc', (n) => n + 1), slow('dbl', (n) => n * 2)])
+      .then(join)
+      .commit();
     const result = await run(wf, { n: 3 });
     expect(maxInFlight).toBe(2);
     expect(result.steps.inc.payload).toEqual({ n: 3 });
@@ -97,7 +100,10 @@ describe('CF1-CF2 parallel', () => {
         outputSchema: numSchema,
         execute: async ({ inputData }) => ({ n: inputData[key].n * 100 }),
       });
-    const wf = numWorkflow('cf1b').parallel([numStep('a'), numStep('b', (n) => n - 1)]).parallel([pick('x', 'a'), pick('y', 'b')]).commit();
+    const wf = numWorkflow('cf1b')
+      .parallel([numStep('a'), numStep('b', (n) => n - 1)])
+      .parallel([pick('x', 'a'), pick('y', 'b')])
+      .commit();
     const result = await run(wf, { n: 5 });
     expect(result.result).toEqual({ x: { n: 600 }, y: { n: 400 } });
   });
@@ -123,7 +129,10 @@ describe('CF1-CF2 parallel', () => {
         return 'ok';
       },
     });
-    const wf = numWorkflow('cf2').parallel([numStep('ok'), broken('bad')], { allowFailure: true }).then(next).commit();
+    const wf = numWorkflow('cf2')
+      .parallel([numStep('ok'), broken('bad')], { allowFailure: true })
+      .then(next)
+      .commit();
     const result = await run(wf, { n: 1 });
     expect(result.status).toBe('success');
     expect(result.steps.bad.status).toBe('failed');
@@ -131,7 +140,9 @@ describe('CF1-CF2 parallel', () => {
   });
 
   it('CF2 with allowFailure every member failing still succeeds with all nulls', async () => {
-    const wf = numWorkflow('cf2all').parallel([broken('x'), broken('y')], { allowFailure: true }).commit();
+    const wf = numWorkflow('cf2all')
+      .parallel([broken('x'), broken('y')], { allowFailure: true })
+      .commit();
     const result = await run(wf, { n: 1 });
     expect(result.status).toBe('success');
     expect(result.result).toEqual({ x: null, y: null });
@@ -147,14 +158,21 @@ describe('CF1-CF2 parallel', () => {
         return { n: 0 };
       },
     });
-    const wf = numWorkflow('cf2s').parallel([waits, broken('bad')], { allowFailure: true }).commit();
+    const wf = numWorkflow('cf2s')
+      .parallel([waits, broken('bad')], { allowFailure: true })
+      .commit();
     const result = await run(wf, { n: 1 });
     expect(result.status).toBe('suspended');
     expect(result.suspended).toEqual([['waits']]);
   });
 
   it('CF2 without allowFailure a failed member fails the run', async () => {
-    const result = await run(numWorkflow('cf2no').parallel([numStep('ok'), broken('bad')]).commit(), { n: 1 });
+    const result = await run(
+      numWorkflow('cf2no')
+        .parallel([numStep('ok'), broken('bad')])
+        .commit(),
+      { n: 1 },
+    );
     expect(result.status).toBe('failed');
   });
 
@@ -167,7 +185,13 @@ describe('CF1-CF2 parallel', () => {
         throw new Error('branch broke');
       },
     });
-    const result = await run(numWorkflow('er4').parallel([numStep('ok'), boom]).then(numStep('after')).commit(), { n: 1 });
+    const result = await run(
+      numWorkflow('er4')
+        .parallel([numStep('ok'), boom])
+        .then(numStep('after'))
+        .commit(),
+      { n: 1 },
+    );
     expect(result.status).toBe('failed');
     expect(result.steps.ok.status).toBe('success');
     expect(result.steps.boom.status).toBe('failed');
@@ -211,15 +235,22 @@ describe('CF3-CF4 branch', () => {
         return 'done';
       },
     });
-    const wf = numWorkflow('none').branch([[async () => false, numStep('x')]]).then(next).commit();
+    const wf = numWorkflow('none')
+      .branch([[async () => false, numStep('x')]])
+      .then(next)
+      .commit();
     const result = await run(wf, { n: 1 });
     expect(result.status).toBe('success');
     expect(seen).toEqual([{}]);
   });
 
   it('CF3 a branch may be a nested workflow, keyed by the workflow id', async () => {
-    const inner = numWorkflow('innerWf').then(numStep('i', (n) => n * 3)).commit();
-    const wf = numWorkflow('branch-nested').branch([[async () => true, inner]]).commit();
+    const inner = numWorkflow('innerWf')
+      .then(numStep('i', (n) => n * 3))
+      .commit();
+    const wf = numWorkflow('branch-nested')
+      .branch([[async () => true, inner]])
+      .commit();
     expect((await run(wf, { n: 2 })).result).toEqual({ innerWf: { n: 6 } });
   });
 
@@ -276,10 +307,20 @@ describe('CF5-CF6 loops', () => {
         return { n: inputData.n + 1 };
       },
     });
-    const never = await run(numWorkflow('while0').dowhile(body, async () => false).commit(), { n: 10 });
+    const never = await run(
+      numWorkflow('while0')
+        .dowhile(body, async () => false)
+        .commit(),
+      { n: 10 },
+    );
     expect(bodyCalls).toBe(1);
     expect(never.result).toEqual({ n: 11 });
-    const some = await run(numWorkflow('while3').dowhile(numStep('inc'), async ({ inputData }) => inputData.n < 3).commit(), { n: 0 });
+    const some = await run(
+      numWorkflow('while3')
+        .dowhile(numStep('inc'), async ({ inputData }) => inputData.n < 3)
+        .commit(),
+      { n: 0 },
+    );
     expect(some.result).toEqual({ n: 3 });
   });
 
@@ -374,8 +415,13 @@ describe('CF7-CF9 foreach', () => {
         return inputData;
       },
     });
-    const inner = numWorkflow('inner', { stateSchema: z.object({ total: z.number() }) }).then(add).commit();
-    const wf = numWorkflow('cf9', { stateSchema: z.object({ total: z.number() }) }).then(items).foreach(inner).commit();
+    const inner = numWorkflow('inner', { stateSchema: z.object({ total: z.number() }) })
+      .then(add)
+      .commit();
+    const wf = numWorkflow('cf9', { stateSchema: z.object({ total: z.number() }) })
+      .then(items)
+      .foreach(inner)
+      .commit();
     const result = await run(wf, { n: 4 }, { initialState: { total: 0 }, outputOptions: { includeState: true } });
     expect(result.status).toBe('success');
     expect(result.state).toEqual({ total: 10 });
@@ -424,7 +470,11 @@ describe('CF10 bail', () => {
 describe('CF11 map', () => {
   it('CF11 builds the next input from {step, path}, {initData, path}, {value, schema} and {requestContextPath}', async () => {
     const inc = numStep('inc');
-    const wf = createWorkflow({ id: 'cf11', inputSchema: z.object({ n: z.number(), who: z.string() }), outputSchema: z.any() })
+    const wf = createWorkflow({
+      id: 'cf11',
+      inputSchema: z.object({ n: z.number(), who: z.string() }),
+      outputSchema: z.any(),
+    })
       .then(
         createStep({
           id: 'inc',
@@ -482,9 +532,14 @@ describe('CF11 map', () => {
   it('CF11 a function map gets the step context, and appears in steps under its id', async () => {
     const wf = numWorkflow('cf11-fn')
       .then(numStep('a'))
-      .map(async ({ inputData, getInitData, getStepResult }) => ({ sum: inputData.n + getInitData().n + getStepResult('a').n }), {
-        id: 'fnMap',
-      })
+      .map(
+        async ({ inputData, getInitData, getStepResult }) => ({
+          sum: inputData.n + getInitData().n + getStepResult('a').n,
+        }),
+        {
+          id: 'fnMap',
+        },
+      )
       .commit();
     const result = await run(wf, { n: 1 });
     expect(result.result).toEqual({ sum: 5 });
@@ -504,7 +559,9 @@ describe('CF11 map', () => {
   });
 
   it('CF11 initData: null fails the run with a clear message', async () => {
-    const wf = numWorkflow('cf11-null').map({ x: { initData: null, path: 'n' } }).commit();
+    const wf = numWorkflow('cf11-null')
+      .map({ x: { initData: null, path: 'n' } })
+      .commit();
     const result = await run(wf, { n: 1 });
     expect(result.status).toBe('failed');
     expect(result.error?.message).toMatch(/initData must be the workflow/);
@@ -577,14 +634,18 @@ describe('CF12 sleep and sleepUntil', () => {
 
   it('CF12 a sleep inside a nested branch workflow works', async () => {
     const inner = numWorkflow('sleepy').sleep(5).then(numStep('i')).commit();
-    const wf = numWorkflow('cf12-nested').branch([[async () => true, inner]]).commit();
+    const wf = numWorkflow('cf12-nested')
+      .branch([[async () => true, inner]])
+      .commit();
     expect((await run(wf, { n: 1 })).result).toEqual({ sleepy: { n: 2 } });
   });
 });
 
 describe('CF13 nested workflows: data both ways and shared state', () => {
   it('CF13 passes the parent output in and the inner output out', async () => {
-    const inner = numWorkflow('inner').then(numStep('double', (n) => n * 2)).commit();
+    const inner = numWorkflow('inner')
+      .then(numStep('double', (n) => n * 2))
+      .commit();
     const wf = numWorkflow('cf13').then(numStep('a')).then(inner).then(numStep('b')).commit();
     const result = await run(wf, { n: 1 });
     expect(result.steps.inner).toMatchObject({ status: 'success', payload: { n: 2 }, output: { n: 4 } });
@@ -594,7 +655,14 @@ describe('CF13 nested workflows: data both ways and shared state', () => {
 
   it('SV4 bad input into a nested workflow fails with a validation error', async () => {
     const inner = createWorkflow({ id: 'strict', inputSchema: z.object({ s: z.string() }), outputSchema: z.any() })
-      .then(createStep({ id: 's', inputSchema: z.object({ s: z.string() }), outputSchema: z.any(), execute: async () => 1 }))
+      .then(
+        createStep({
+          id: 's',
+          inputSchema: z.object({ s: z.string() }),
+          outputSchema: z.any(),
+          execute: async () => 1,
+        }),
+      )
       .commit();
     const result = await run(numWorkflow('sv4-nested').then(inner).commit(), { n: 1 });
     expect(result.status).toBe('failed');
@@ -615,7 +683,13 @@ describe('CF14 getStepResult and getInitData', () => {
         return inputData;
       },
     });
-    await run(numWorkflow('cf14').then(numStep('a', (n) => n * 5)).then(look).commit(), { n: 2 });
+    await run(
+      numWorkflow('cf14')
+        .then(numStep('a', (n) => n * 5))
+        .then(look)
+        .commit(),
+      { n: 2 },
+    );
     expect(seen).toEqual([{ n: 10 }, { n: 10 }, undefined, { n: 2 }]);
   });
 
@@ -631,7 +705,13 @@ describe('CF14 getStepResult and getInitData', () => {
       },
     });
     const inner = numWorkflow('inner').then(look).commit();
-    await run(numWorkflow('cf14n').then(numStep('a', (n) => n + 10)).then(inner).commit(), { n: 1 });
+    await run(
+      numWorkflow('cf14n')
+        .then(numStep('a', (n) => n + 10))
+        .then(inner)
+        .commit(),
+      { n: 1 },
+    );
     expect(seen).toEqual([{ n: 11 }, { n: 11 }]);
   });
 });

@@ -29,9 +29,9 @@ describe('createStep', () => {
     expect(() => createStep({ id: 'bad2', inputSchema: numSchema, outputSchema: numSchema } as any)).toThrow(
       /Step "bad2": execute must be a function/,
     );
-    expect(() => createStep({ id: 'has.dot', inputSchema: numSchema, outputSchema: numSchema, execute: () => ({ n: 1 }) })).toThrow(
-      WeftError,
-    );
+    expect(() =>
+      createStep({ id: 'has.dot', inputSchema: numSchema, outputSchema: numSchema, execute: () => ({ n: 1 }) }),
+    ).toThrow(WeftError);
   });
 });
 
@@ -56,7 +56,9 @@ describe('createWorkflow and commit (S6, S7)', () => {
       .then((r) => r.start({ inputData: { n: 1 } }))
       .catch((e: unknown) => e);
     expect(WeftError.is(error, 'WORKFLOW_NOT_COMMITTED')).toBe(true);
-    expect((error as Error).message).toContain('Uncommitted step flow changes detected. Call .commit() to register the steps.');
+    expect((error as Error).message).toContain(
+      'Uncommitted step flow changes detected. Call .commit() to register the steps.',
+    );
     expect((error as Error).message).toContain('"uncommitted"');
   });
 
@@ -134,7 +136,14 @@ describe('stable ids for unnamed sleeps and maps', () => {
     const run = await build().createRun();
     const result = await run.start({ inputData: { n: 1 } });
     expect(result.status).toBe('success');
-    expect(result.stepExecutionPath).toEqual(['a', 'mapping_ids_1', 'sleep_ids_1', 'mapping_ids_2', 'sleep_ids_2', 'named']);
+    expect(result.stepExecutionPath).toEqual([
+      'a',
+      'mapping_ids_1',
+      'sleep_ids_1',
+      'mapping_ids_2',
+      'sleep_ids_2',
+      'named',
+    ]);
     expect(Object.keys(result.steps)).toEqual(expect.arrayContaining(['mapping_ids_1', 'sleep_ids_2', 'named']));
   });
 });
@@ -142,7 +151,10 @@ describe('stable ids for unnamed sleeps and maps', () => {
 describe('CF16 cloneStep and cloneWorkflow', () => {
   it('CF16 a cloned step runs under its new id with its own result', async () => {
     const inc = numStep('inc');
-    const wf = numWorkflow('clone-step').then(inc).then(cloneStep(inc, { id: 'inc2' })).commit();
+    const wf = numWorkflow('clone-step')
+      .then(inc)
+      .then(cloneStep(inc, { id: 'inc2' }))
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(result.steps.inc.output).toEqual({ n: 2 });
     expect(result.steps.inc2.output).toEqual({ n: 3 });
@@ -150,7 +162,9 @@ describe('CF16 cloneStep and cloneWorkflow', () => {
   });
 
   it('CF16 a cloned workflow runs on its own and as a nested step under its new id', async () => {
-    const inner = numWorkflow('inner').then(numStep('a', (n) => n * 10)).commit();
+    const inner = numWorkflow('inner')
+      .then(numStep('a', (n) => n * 10))
+      .commit();
     const clone = cloneWorkflow(inner, { id: 'innerClone' });
     expect(clone.id).toBe('innerClone');
     expect(clone.committed).toBe(true);
@@ -165,10 +179,21 @@ describe('CF16 cloneStep and cloneWorkflow', () => {
 
 describe('nested workflows as steps', () => {
   it('CF13 runs three levels deep; each entry output is its last inner step output', async () => {
-    const level3 = numWorkflow('level3').then(numStep('l3', (n) => n + 100)).commit();
-    const level2 = numWorkflow('level2').then(numStep('l2', (n) => n + 10)).then(level3).commit();
-    const level1 = numWorkflow('level1').then(numStep('l1', (n) => n + 1)).then(level2).commit();
-    const root = numWorkflow('root').then(level1).then(numStep('after', (n) => n * 2)).commit();
+    const level3 = numWorkflow('level3')
+      .then(numStep('l3', (n) => n + 100))
+      .commit();
+    const level2 = numWorkflow('level2')
+      .then(numStep('l2', (n) => n + 10))
+      .then(level3)
+      .commit();
+    const level1 = numWorkflow('level1')
+      .then(numStep('l1', (n) => n + 1))
+      .then(level2)
+      .commit();
+    const root = numWorkflow('root')
+      .then(level1)
+      .then(numStep('after', (n) => n * 2))
+      .commit();
     const weft = new Weft({ workflows: { root } });
     const run = await root.createRun();
     const result = await run.start({ inputData: { n: 0 } });
@@ -239,7 +264,17 @@ describe('serializedStepGraph', () => {
       .sleep(5)
       .commit();
     const types = wf.serializedStepGraph.map((n) => n.type);
-    expect(types).toEqual(['step', 'parallel', 'mapping', 'conditional', 'mapping', 'loop', 'mapping', 'foreach', 'sleep']);
+    expect(types).toEqual([
+      'step',
+      'parallel',
+      'mapping',
+      'conditional',
+      'mapping',
+      'loop',
+      'mapping',
+      'foreach',
+      'sleep',
+    ]);
     expect(JSON.stringify(wf.serializedStepGraph)).toContain('b1-condition');
   });
 });

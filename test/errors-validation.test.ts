@@ -20,7 +20,11 @@ const nestedSchema = z.object({ nested: z.object({ value: z.number() }), name: z
 
 describe('ER1-ER3 failed steps and serialised errors', () => {
   it('ER1 a failed step has status failed, payload, timestamps and an error; the run fails with the same message', async () => {
-    const wf = numWorkflow('er1').then(numStep('a')).then(failingStep('boom', () => new Error('kaboom'))).then(numStep('never')).commit();
+    const wf = numWorkflow('er1')
+      .then(numStep('a'))
+      .then(failingStep('boom', () => new Error('kaboom')))
+      .then(numStep('never'))
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(result.status).toBe('failed');
     expect(result.steps.boom).toMatchObject({ status: 'failed', payload: { n: 2 } });
@@ -33,9 +37,14 @@ describe('ER1-ER3 failed steps and serialised errors', () => {
 
   it('ER2 custom fields and a two-level cause chain are kept on the step error and the run error', async () => {
     const makeError = () =>
-      new HttpError('upstream failed', 503, { 'retry-after': '5' }, {
-        cause: Object.assign(new Error('socket closed', { cause: new Error('ECONNRESET') }), { code: 'E_SOCKET' }),
-      });
+      new HttpError(
+        'upstream failed',
+        503,
+        { 'retry-after': '5' },
+        {
+          cause: Object.assign(new Error('socket closed', { cause: new Error('ECONNRESET') }), { code: 'E_SOCKET' }),
+        },
+      );
     const wf = numWorkflow('er2').then(failingStep('call', makeError)).commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     const expected = {
@@ -43,7 +52,12 @@ describe('ER1-ER3 failed steps and serialised errors', () => {
       message: 'upstream failed',
       statusCode: 503,
       responseHeaders: { 'retry-after': '5' },
-      cause: { name: 'Error', message: 'socket closed', code: 'E_SOCKET', cause: { name: 'Error', message: 'ECONNRESET' } },
+      cause: {
+        name: 'Error',
+        message: 'socket closed',
+        code: 'E_SOCKET',
+        cause: { name: 'Error', message: 'ECONNRESET' },
+      },
     };
     expect(result.error).toMatchObject(expected);
     expect(result.steps.call.error).toMatchObject(expected);
@@ -51,7 +65,9 @@ describe('ER1-ER3 failed steps and serialised errors', () => {
   });
 
   it('ER2 a thrown string becomes { name: Error, message }', async () => {
-    const wf = numWorkflow('er2s').then(failingStep('s', () => 'a plain string')).commit();
+    const wf = numWorkflow('er2s')
+      .then(failingStep('s', () => 'a plain string'))
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(result.error).toEqual({ name: 'Error', message: 'a plain string' });
   });
@@ -94,7 +110,9 @@ describe('SV1-SV4 schema validation', () => {
     expect((error as Error).message).toBe('Invalid input data: \n- nested.value: Expected number, received string');
     expect((error as WeftError).runId).toBe('sv1');
     expect((error as WeftError).workflowId).toBe('sv');
-    expect((error as WeftError).issues).toEqual([{ path: 'nested.value', message: 'Expected number, received string' }]);
+    expect((error as WeftError).issues).toEqual([
+      { path: 'nested.value', message: 'Expected number, received string' },
+    ]);
   });
 
   it('SV1 missing input reports the root path; the run stays startable', async () => {
@@ -105,7 +123,9 @@ describe('SV1-SV4 schema validation', () => {
 
   it('SV2 defaults in the workflow inputSchema are applied (step payload and result)', async () => {
     // Start is typed with the schema's output type, so a field with a default must be cast away.
-    const result = await (await wf().createRun()).start({ inputData: { nested: { value: 1 } } as z.infer<typeof nestedSchema> });
+    const result = await (
+      await wf().createRun()
+    ).start({ inputData: { nested: { value: 1 } } as z.infer<typeof nestedSchema> });
     expect(result.input).toEqual({ nested: { value: 1 }, name: 'anon' });
     expect(result.steps.echo.payload).toEqual({ nested: { value: 1 }, name: 'anon' });
     expect(result.result).toEqual({ nested: { value: 1 }, name: 'anon' });
@@ -152,12 +172,16 @@ describe('output schemas (Weft differs: they are validated)', () => {
       outputSchema: numSchema,
       execute: async () => ({ n: 'not a number' }) as unknown as { n: number },
     });
-    const result = await (await numWorkflow('out').then(liar).then(numStep('never')).commit().createRun()).start({ inputData: { n: 1 } });
+    const result = await (
+      await numWorkflow('out').then(liar).then(numStep('never')).commit().createRun()
+    ).start({ inputData: { n: 1 } });
     expect(result.status).toBe('failed');
     expect(result.steps.liar.status).toBe('failed');
     expect(result.steps.never).toBeUndefined();
     expect(result.error).toMatchObject({ code: 'STEP_OUTPUT_INVALID', stepId: 'liar' });
-    expect(result.error?.message).toBe("Step output validation failed for step 'liar': \n- n: Expected number, received string");
+    expect(result.error?.message).toBe(
+      "Step output validation failed for step 'liar': \n- n: Expected number, received string",
+    );
   });
 
   it('a valid output is parsed by the schema: unknown keys are stripped and defaults applied', async () => {
@@ -183,10 +207,14 @@ describe('output schemas (Weft differs: they are validated)', () => {
 
 describe('other validation failures', () => {
   it('a bad workflow requestContext makes start throw INVALID_REQUEST_CONTEXT naming the workflow', async () => {
-    const wf = numWorkflow('rcwf', { requestContextSchema: z.object({ tenant: z.string() }) }).then(numStep('a')).commit();
+    const wf = numWorkflow('rcwf', { requestContextSchema: z.object({ tenant: z.string() }) })
+      .then(numStep('a'))
+      .commit();
     const error = await (await wf.createRun()).start({ inputData: { n: 1 } }).catch((e: unknown) => e);
     expect(WeftError.is(error, 'INVALID_REQUEST_CONTEXT')).toBe(true);
-    expect((error as Error).message).toBe("Request context validation failed for workflow 'rcwf': \n- tenant: Required");
+    expect((error as Error).message).toBe(
+      "Request context validation failed for workflow 'rcwf': \n- tenant: Required",
+    );
   });
 
   it('a bad step requestContext fails the run with STEP_REQUEST_CONTEXT_INVALID naming the step', async () => {
@@ -218,7 +246,9 @@ describe('other validation failures', () => {
     });
     const result = await (await numWorkflow('suss').then(step).commit().createRun()).start({ inputData: { n: 1 } });
     expect(result.status).toBe('failed');
-    expect(result.error?.message).toBe('Step suspend data validation failed: \n- reason: Expected string, received number');
+    expect(result.error?.message).toBe(
+      'Step suspend data validation failed: \n- reason: Expected string, received number',
+    );
   });
 });
 

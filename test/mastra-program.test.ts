@@ -10,7 +10,10 @@ function buildProgram() {
     inputSchema: z.object({ customer: z.string(), count: z.number() }),
     outputSchema: z.array(z.object({ id: z.string(), amount: z.number() })),
     execute: async ({ inputData }) =>
-      Array.from({ length: inputData.count }, (_, i) => ({ id: `${inputData.customer}-${i + 1}`, amount: (i + 1) * 10 })),
+      Array.from({ length: inputData.count }, (_, i) => ({
+        id: `${inputData.customer}-${i + 1}`,
+        amount: (i + 1) * 10,
+      })),
   });
 
   const priceOrder = createStep({
@@ -73,7 +76,9 @@ function buildProgram() {
     execute: async ({ inputData, getInitData, runId }) => {
       const decision = inputData['manual-review'] ?? inputData['auto-approve']!;
       const { customer } = getInitData<{ customer: string }>();
-      return { message: `${customer}: ${decision.approved ? 'approved' : 'rejected'} (+${decision.points}) [${runId}]` };
+      return {
+        message: `${customer}: ${decision.approved ? 'approved' : 'rejected'} (+${decision.points}) [${runId}]`,
+      };
     },
   });
 

@@ -7,7 +7,9 @@ import { failingStep, numSchema, numStep, numWorkflow, recordingLogger } from '.
 describe('RT1-RT4 retries', () => {
   it('RT1 a failing step is called once by default', async () => {
     const calls = { count: 0 };
-    const wf = numWorkflow('rt1').then(failingStep('boom', () => new Error('nope'), calls)).commit();
+    const wf = numWorkflow('rt1')
+      .then(failingStep('boom', () => new Error('nope'), calls))
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(result.status).toBe('failed');
     expect(calls.count).toBe(1);
@@ -38,7 +40,12 @@ describe('RT1-RT4 retries', () => {
         return { n: inputData.n + retryCount };
       },
     });
-    const result = await (await numWorkflow('rt2ok', { retryConfig: { attempts: 5 } }).then(flaky).commit().createRun()).start({
+    const result = await (
+      await numWorkflow('rt2ok', { retryConfig: { attempts: 5 } })
+        .then(flaky)
+        .commit()
+        .createRun()
+    ).start({
       inputData: { n: 1 },
     });
     expect(result.status).toBe('success');
@@ -114,7 +121,10 @@ describe('S16-S17 perStep', () => {
   });
 
   it('S17 perStep with .parallel([A, B]).then(C) runs only A', async () => {
-    const wf = numWorkflow('s17p').parallel([numStep('A'), numStep('B')]).then(numStep('C')).commit();
+    const wf = numWorkflow('s17p')
+      .parallel([numStep('A'), numStep('B')])
+      .then(numStep('C'))
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 }, perStep: true });
     expect(result.status).toBe('paused');
     expect(result.steps.A?.status).toBe('success');
@@ -159,7 +169,13 @@ describe('S16-S17 perStep', () => {
       types.push(e.type);
       if (e.type === 'workflow-finish') finish = e.payload;
     }
-    expect(types).toEqual(['workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-paused', 'workflow-finish']);
+    expect(types).toEqual([
+      'workflow-start',
+      'workflow-step-start',
+      'workflow-step-result',
+      'workflow-paused',
+      'workflow-finish',
+    ]);
     expect(finish).toMatchObject({ workflowStatus: 'paused' });
     expect((await output.result).status).toBe('paused');
   });
@@ -271,7 +287,8 @@ describe('CB1-CB3 onFinish and onError', () => {
     const { wf, calls } = tracked('fail');
     await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(calls.map((c) => c.name)).toEqual(['onFinish', 'onError']);
-    for (const c of calls) expect(c.info).toMatchObject({ status: 'failed', error: { name: 'Error', message: 'work failed', code: 'E42' } });
+    for (const c of calls)
+      expect(c.info).toMatchObject({ status: 'failed', error: { name: 'Error', message: 'work failed', code: 'E42' } });
   });
 
   it('CB1 onFinish runs for a suspended run; onError does not', async () => {

@@ -8,7 +8,12 @@ describe('zod schemas', () => {
   const input = z.object({ nested: z.object({ value: z.number() }), unit: z.string().default('kg') });
   const output = z.object({ total: z.number(), unit: z.string() });
   const make = () =>
-    createWorkflow({ id: 'zod-wf', inputSchema: input, outputSchema: output, stateSchema: z.object({ seen: z.number().default(0) }) })
+    createWorkflow({
+      id: 'zod-wf',
+      inputSchema: input,
+      outputSchema: output,
+      stateSchema: z.object({ seen: z.number().default(0) }),
+    })
       .then(
         createStep({
           id: 'double',
@@ -24,7 +29,9 @@ describe('zod schemas', () => {
       .commit();
 
   it('validates input, applies defaults, validates state and output', async () => {
-    const result = await (await make().createRun()).start({
+    const result = await (
+      await make().createRun()
+    ).start({
       inputData: { nested: { value: 21 } } as z.infer<typeof input>,
       outputOptions: { includeState: true },
     });
@@ -34,7 +41,11 @@ describe('zod schemas', () => {
   });
 
   it('reports zod issues with their dotted paths', async () => {
-    const error = await (await make().createRun()).start({ inputData: { nested: { value: 'x' } } as any }).catch((e: unknown) => e);
+    const error = await (
+      await make().createRun()
+    )
+      .start({ inputData: { nested: { value: 'x' } } as any })
+      .catch((e: unknown) => e);
     expect(WeftError.is(error, 'INVALID_INPUT')).toBe(true);
     expect((error as Error).message).toBe('Invalid input data: \n- nested.value: Expected number, received string');
   });
@@ -44,7 +55,12 @@ describe('valibot schemas', () => {
   const input = v.object({ nested: v.object({ value: v.number() }), unit: v.optional(v.string(), 'kg') });
   const output = v.object({ total: v.number(), unit: v.string() });
   const make = () =>
-    createWorkflow({ id: 'valibot-wf', inputSchema: input, outputSchema: output, stateSchema: v.object({ seen: v.optional(v.number(), 0) }) })
+    createWorkflow({
+      id: 'valibot-wf',
+      inputSchema: input,
+      outputSchema: output,
+      stateSchema: v.object({ seen: v.optional(v.number(), 0) }),
+    })
       .then(
         createStep({
           id: 'double',
@@ -60,7 +76,9 @@ describe('valibot schemas', () => {
       .commit();
 
   it('validates input, applies defaults, validates state and output', async () => {
-    const result = await (await make().createRun()).start({
+    const result = await (
+      await make().createRun()
+    ).start({
       inputData: { nested: { value: 21 } } as v.InferOutput<typeof input>,
       outputOptions: { includeState: true },
     });
@@ -70,7 +88,11 @@ describe('valibot schemas', () => {
   });
 
   it('reports valibot issues with their dotted paths', async () => {
-    const error = await (await make().createRun()).start({ inputData: { nested: { value: 'x' } } as any }).catch((e: unknown) => e);
+    const error = await (
+      await make().createRun()
+    )
+      .start({ inputData: { nested: { value: 'x' } } as any })
+      .catch((e: unknown) => e);
     expect(WeftError.is(error, 'INVALID_INPUT')).toBe(true);
     expect((error as Error).message).toMatch(/^Invalid input data: \n- nested\.value: .*number/);
     expect((error as WeftError).issues?.[0]?.path).toBe('nested.value');
@@ -83,7 +105,9 @@ describe('valibot schemas', () => {
       outputSchema: v.object({ n: v.number() }),
       execute: async () => ({ n: 'text' }) as unknown as { n: number },
     });
-    const wf = createWorkflow({ id: 'vliar', inputSchema: v.object({ n: v.number() }), outputSchema: v.any() }).then(liar).commit();
+    const wf = createWorkflow({ id: 'vliar', inputSchema: v.object({ n: v.number() }), outputSchema: v.any() })
+      .then(liar)
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ code: 'STEP_OUTPUT_INVALID', stepId: 'liar' });
@@ -112,7 +136,11 @@ describe('zod and valibot together', () => {
         return { out: `${inputData.label} ok=${resumeData.ok}` };
       },
     });
-    const wf = createWorkflow({ id: 'mixed', inputSchema: z.object({ n: z.number() }), outputSchema: v.object({ out: v.string() }) })
+    const wf = createWorkflow({
+      id: 'mixed',
+      inputSchema: z.object({ n: z.number() }),
+      outputSchema: v.object({ out: v.string() }),
+    })
       .then(zodStep)
       .then(valibotStep)
       .commit();

@@ -16,7 +16,11 @@ describe('inputData', () => {
         return inputData;
       },
     });
-    const wf = createWorkflow({ id: 'sv3', inputSchema: z.object({ n: z.number(), junk: z.string() }).passthrough(), outputSchema: z.any() })
+    const wf = createWorkflow({
+      id: 'sv3',
+      inputSchema: z.object({ n: z.number(), junk: z.string() }).passthrough(),
+      outputSchema: z.any(),
+    })
       .then(step)
       .commit();
     await (await wf.createRun()).start({ inputData: { n: 1, junk: 'x' } });
@@ -34,7 +38,12 @@ describe('inputData', () => {
         return 1;
       },
     });
-    const wf = createWorkflow({ id: 'novalidate', inputSchema: z.any(), outputSchema: z.any(), options: { validateInputs: false } })
+    const wf = createWorkflow({
+      id: 'novalidate',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      options: { validateInputs: false },
+    })
       .map(async () => ({ s: 'other shape' }))
       .then(step)
       .commit();
@@ -93,7 +102,10 @@ describe('S5 requestContext', () => {
       id: 'reader',
       inputSchema: numSchema,
       outputSchema: z.object({ tenant: z.unknown(), fromStep: z.unknown() }),
-      execute: async ({ requestContext }) => ({ tenant: requestContext.get('tenant'), fromStep: requestContext.get('fromStep') }),
+      execute: async ({ requestContext }) => ({
+        tenant: requestContext.get('tenant'),
+        fromStep: requestContext.get('fromStep'),
+      }),
     });
   const writer = createStep({
     id: 'writer',
@@ -169,7 +181,10 @@ describe('ST1-ST2 state', () => {
           return inputData;
         },
       });
-    const wf = numWorkflow('st1', { stateSchema }).then(look('a')).parallel([look('p1'), look('p2')]).commit();
+    const wf = numWorkflow('st1', { stateSchema })
+      .then(look('a'))
+      .parallel([look('p1'), look('p2')])
+      .commit();
     await (await wf.createRun()).start({ inputData: { n: 1 }, initialState: { count: 7, log: [] } });
     expect(seen).toHaveLength(3);
     for (const [, state] of seen as [string, unknown][]) expect(state).toEqual({ count: 7, log: [] });
@@ -187,7 +202,9 @@ describe('ST1-ST2 state', () => {
       },
     });
     const wf = numWorkflow('st1b', { stateSchema }).then(partial).commit();
-    const result = await (await wf.createRun()).start({
+    const result = await (
+      await wf.createRun()
+    ).start({
       inputData: { n: 1 },
       initialState: { count: 1, log: ['start'] },
       outputOptions: { includeState: true },
@@ -197,7 +214,9 @@ describe('ST1-ST2 state', () => {
 
   it('ST2 setState of one step is seen by the next steps; state is a snapshot within the step', async () => {
     const wf = numWorkflow('st2', { stateSchema }).then(appender('a')).then(appender('b')).commit();
-    const result = await (await wf.createRun()).start({
+    const result = await (
+      await wf.createRun()
+    ).start({
       inputData: { n: 2 },
       initialState: { count: 0, log: [] },
       outputOptions: { includeState: true },
@@ -219,7 +238,9 @@ describe('ST1-ST2 state', () => {
       },
     });
     const wf = numWorkflow('st2b').then(twice).commit();
-    const result = await (await wf.createRun()).start({
+    const result = await (
+      await wf.createRun()
+    ).start({
       inputData: { n: 1 },
       initialState: { keep: true },
       outputOptions: { includeState: true },
@@ -229,8 +250,14 @@ describe('ST1-ST2 state', () => {
 
   it('ST2 steps inside a nested workflow see the parent state and their changes come back to the parent', async () => {
     const inner = numWorkflow('inner', { stateSchema }).then(appender('in')).commit();
-    const wf = numWorkflow('st2n', { stateSchema }).then(appender('before')).then(inner).then(appender('after')).commit();
-    const result = await (await wf.createRun()).start({
+    const wf = numWorkflow('st2n', { stateSchema })
+      .then(appender('before'))
+      .then(inner)
+      .then(appender('after'))
+      .commit();
+    const result = await (
+      await wf.createRun()
+    ).start({
       inputData: { n: 1 },
       initialState: { count: 0, log: [] },
       outputOptions: { includeState: true },
@@ -287,7 +314,9 @@ describe('retryCount', () => {
         return { n: inputData.n + 1 };
       },
     });
-    const wf = numWorkflow('rt5').dountil(flaky, async ({ inputData }) => inputData.n >= 2).commit();
+    const wf = numWorkflow('rt5')
+      .dountil(flaky, async ({ inputData }) => inputData.n >= 2)
+      .commit();
     const result = await (await wf.createRun()).start({ inputData: { n: 0 } });
     expect(result.status).toBe('success');
     expect(counts).toEqual([0, 1, 0, 1]);
