@@ -110,6 +110,7 @@ export async function runStep(
       e.item = place.item;
       if (place.progress) e.progress = place.progress();
     }
+    exec.inflight.delete(place.key);
     writer.add('step-end', e);
     // While sibling steps (parallel branches, foreach items) still execute, store this result now,
     // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
@@ -117,6 +118,8 @@ export async function runStep(
   };
 
   if (cstep.kind === 'workflow') return runNested(exec, level, cstep, payload, place, end, runLevel);
+  // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
+  exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
 
   const step = cstep.step;
   const validateInputs = level.graph.validateInputs;
