@@ -1,0 +1,139 @@
+// The weft CLI run as a child process on a real SQLite file: output, JSON and exit codes.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+const WORKFLOWS = join(ROOT, 'examples/index.ts');
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+let dir: string;
+let db: string;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function weft(...args: string[]): Promise<Result> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', WEFT_DB: '', WEFT_WORKFLOWS: '' } }, (error, stdout, stderr) => {
+      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const claim = JSON.stringify({ claimId: 'EXP-9', employee: 'Ann', amount: 300, purpose: 'Train tickets' });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
+  db = join(dir, 'store.db');
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('weft runs', () => {
+  it('starts, lists, shows, resumes and time-travels runs with exit codes scripts can rely on', async () => {
+    const started = await weft('runs', 'start', 'expense-approval', '--db', db, '--workflows', WORKFLOWS, '--input', claim, '--json');
+    expect(started.code).toBe(12);
+    const { runId, status } = JSON.parse(started.stdout);
+    expect(status).toBe('suspended');
+
+    const list = await weft('runs', 'list', '--db', db, '--json');
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).runs.map((r: { runId: string }) => r.runId)).toEqual([runId]);
+    const table = await weft('runs', 'list', '--db', db, '--status', 'suspended');
+    expect(table.stdout).toMatch(/RUN\s+WORKFLOW\s+STATUS/);
+    expect(table.stdout).toContain(runId);
+
+    const show = await weft('runs', 'show', runId, '--db', db);
+    expect(show.stdout).toContain('Suspended at request-approval');
+    expect(show.stdout).toContain(`weft runs resume ${runId}`);
+
+    const noDefs = await weft('runs', 'resume', runId, '--db', db, '--data', '{"approved":true,"approver":"Bo"}');
+    expect(noDefs.code).toBe(3);
+    expect(noDefs.stderr).toContain('--workflows');
+
+    const invalid = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{"approved":"yes"}');
+    expect(invalid.code).toBe(5);
+    expect(invalid.stderr).toContain('approved');
+
+    const badJson = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{approved');
+    expect(badJson.code).toBe(2);
+    expect(badJson.stderr).toContain('--data must be JSON');
+
+    const resumed = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{"approved":true,"approver":"Bo"}');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('success');
+    expect(resumed.stdout).toContain('Approved by Bo');
+
+    const again = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{"approved":true,"approver":"Bo"}');
+    expect(again.code).toBe(4);
+
+    const travel = await weft('runs', 'time-travel', runId, '--db', db, '--workflows', WORKFLOWS, '--step', 'settle', '--json');
+    expect(travel.code).toBe(0);
+    const shown = JSON.parse((await weft('runs', 'show', runId, '--db', db, '--json')).stdout);
+    expect(shown.attempts).toHaveLength(1);
+  }, 60_000);
+
+  it('cancels a suspended run and reports unknown runs, commands and options clearly', async () => {
+    const started = JSON.parse((await weft('runs', 'start', 'expense-approval', '--db', db, '--workflows', WORKFLOWS, '--input', claim, '--json')).stdout);
+    const cancel = await weft('runs', 'cancel', started.runId, '--db', db, '--workflows', WORKFLOWS, '--json');
+    expect(cancel.code).toBe(0);
+    expect(JSON.parse(cancel.stdout)).toEqual({ runId: started.runId, status: 'canceled' });
+
+    const missing = await weft('runs', 'show', 'no-such-run', '--db', db);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('"no-such-run"');
+    expect((await weft('runs', 'lst')).code).toBe(2);
+    const badStatus = await weft('runs', 'list', '--db', db, '--status', 'bogus');
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toContain('unknown status "bogus"');
+    expect((await weft('runs', 'time-travel', started.runId, '--db', db)).code).toBe(2);
+    expect((await weft('--help')).code).toBe(0);
+  }, 60_000);
+
+  it('migrates a new store', async () => {
+    const out = await weft('migrate', '--db', join(dir, 'fresh.db'), '--json');
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ storage: 'sqlite', migrated: true });
+  }, 30_000);
+});
+
+describe('weft serve', () => {
+  it('refuses to bind beyond loopback without a token', async () => {
+    const out = await weft('serve', '--db', db, '--host', '0.0.0.0', '--port', '0');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--token');
+  }, 30_000);
+
+  it('serves the runs the CLI made, from the same store', async () => {
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--db', db, '--workflows', WORKFLOWS, '--port', '0'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = out.match(/inspector\s+(http:\/\/\S+?)\/\s/);
+          if (m) done(m[1]!);
+        });
+        child.once('exit', (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
+      });
+      const runs = await (await fetch(`${url}/api/runs`)).json();
+      expect(runs.total).toBeGreaterThanOrEqual(2);
+      const page = await fetch(`${url}/`);
+      expect(await page.text()).toContain('Weft');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 30_000);
+});
