@@ -13,7 +13,9 @@ const run = promisify(execFile);
 const fixtures = join(import.meta.dirname, 'fixtures');
 
 async function child(script: string, args: string[]): Promise<string[]> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], { timeout: 30_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], {
+    timeout: 30_000,
+  });
   return stdout.trim().split('\n').filter(Boolean);
 }
 
@@ -52,7 +54,11 @@ describe('across processes on one SQLite file', () => {
     const done = await wf.getWorkflowRunById('xp-1');
     expect(done?.status).toBe('success');
     expect(done?.result).toEqual({ out: 'n=7 by ann' });
-    expect(done?.steps.b).toMatchObject({ status: 'success', resumePayload: { add: 5 }, suspendPayload: { reason: 'need add' } });
+    expect(done?.steps.b).toMatchObject({
+      status: 'success',
+      resumePayload: { add: 5 },
+      suspendPayload: { reason: 'need add' },
+    });
     expect(calls).toEqual([]);
     await weft.close();
   });
@@ -86,7 +92,9 @@ describe('across processes on one SQLite file', () => {
     expect(replayed).toEqual(live);
 
     const cut = first.at(-1)!.seq;
-    const tail = (await child('replay-events.ts', [db, 'xp-3', String(cut)])).map((l) => JSON.parse(l) as WorkflowEvent);
+    const tail = (await child('replay-events.ts', [db, 'xp-3', String(cut)])).map(
+      (l) => JSON.parse(l) as WorkflowEvent,
+    );
     expect(tail).toEqual(second);
     await weft.close();
   });

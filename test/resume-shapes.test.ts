@@ -42,7 +42,9 @@ function counter(id: string, calls: string[], f: (x: number) => number = (x) => 
 
 describe('parallel and branch', () => {
   it('R16: two parallel steps both suspend; each is resumed on its own and the result is keyed by step id', async () => {
-    const wf = createWorkflow({ id: 'par', inputSchema: n, outputSchema: any }).parallel([pauser('p1'), pauser('p2')]).commit();
+    const wf = createWorkflow({ id: 'par', inputSchema: n, outputSchema: any })
+      .parallel([pauser('p1'), pauser('p2')])
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const r = await run.start({ inputData: { n: 1 } });
@@ -84,7 +86,9 @@ describe('parallel and branch', () => {
     const calls: string[] = [];
     const wf = createWorkflow({ id: 'par1', inputSchema: n, outputSchema: any })
       .parallel([pauser('p', calls), counter('ok', calls)])
-      .then(createStep({ id: 'join', inputSchema: any, outputSchema: any, execute: async ({ inputData }) => inputData }))
+      .then(
+        createStep({ id: 'join', inputSchema: any, outputSchema: any, execute: async ({ inputData }) => inputData }),
+      )
       .commit();
     engine({ wf });
     const run = await wf.createRun();
@@ -147,8 +151,14 @@ describe('parallel and branch', () => {
 describe('nested workflows', () => {
   /** outer: before → mid(wf: inner(wf: leaf)) → after, three levels deep. */
   function deep(calls: string[]) {
-    const inner = createWorkflow({ id: 'inner', inputSchema: n, outputSchema: n }).then(counter('innerPre', calls)).then(pauser('leaf', calls)).commit();
-    const mid = createWorkflow({ id: 'mid', inputSchema: n, outputSchema: n }).then(counter('midPre', calls)).then(inner).commit();
+    const inner = createWorkflow({ id: 'inner', inputSchema: n, outputSchema: n })
+      .then(counter('innerPre', calls))
+      .then(pauser('leaf', calls))
+      .commit();
+    const mid = createWorkflow({ id: 'mid', inputSchema: n, outputSchema: n })
+      .then(counter('midPre', calls))
+      .then(inner)
+      .commit();
     const outer = createWorkflow({ id: 'outer', inputSchema: n, outputSchema: n })
       .then(counter('before', calls))
       .then(mid)
@@ -159,7 +169,9 @@ describe('nested workflows', () => {
 
   it('R19: a suspend inside a nested workflow suspends the parent; the nested entry is suspended', async () => {
     const calls: string[] = [];
-    const inner = createWorkflow({ id: 'nest', inputSchema: n, outputSchema: n }).then(pauser('innerS', calls)).commit();
+    const inner = createWorkflow({ id: 'nest', inputSchema: n, outputSchema: n })
+      .then(pauser('innerS', calls))
+      .commit();
     const wf = createWorkflow({ id: 'parent', inputSchema: n, outputSchema: n }).then(inner).commit();
     engine({ wf });
     const run = await wf.createRun();
@@ -250,7 +262,10 @@ describe('nested workflows', () => {
     const run = await outer.createRun();
     await run.start({ inputData: { n: 1 } });
     const view = await outer.getWorkflowRunById(run.runId);
-    const suspendedLeaves = Object.entries(view!.steps).filter(([id, s]) => id.includes('.') && s.status === 'suspended' && !Object.keys(view!.steps).some((o) => o.startsWith(`${id}.`)));
+    const suspendedLeaves = Object.entries(view!.steps).filter(
+      ([id, s]) =>
+        id.includes('.') && s.status === 'suspended' && !Object.keys(view!.steps).some((o) => o.startsWith(`${id}.`)),
+    );
     expect(suspendedLeaves.map(([id]) => id)).toEqual(['mid.inner.leaf']);
     expect(view!.suspended).toEqual([['mid', 'inner', 'leaf']]);
     await run.resume({ resumeData: { add: 1 } });
@@ -261,7 +276,9 @@ describe('nested workflows', () => {
   });
 
   it('R7: a label raised inside a nested workflow resumes it from the parent', async () => {
-    const inner = createWorkflow({ id: 'labelled', inputSchema: n, outputSchema: n }).then(pauser('deepS', [], 'approve')).commit();
+    const inner = createWorkflow({ id: 'labelled', inputSchema: n, outputSchema: n })
+      .then(pauser('deepS', [], 'approve'))
+      .commit();
     const wf = createWorkflow({ id: 'labelParent', inputSchema: n, outputSchema: n }).then(inner).commit();
     engine({ wf });
     const run = await wf.createRun();
@@ -344,7 +361,9 @@ describe('foreach', () => {
 
   it('CF8: with concurrency 1 each plain resume resumes the one suspended item and goes on to the next', async () => {
     const calls: string[] = [];
-    const wf = createWorkflow({ id: 'fe1', inputSchema: z.array(n), outputSchema: any }).foreach(items(calls)).commit();
+    const wf = createWorkflow({ id: 'fe1', inputSchema: z.array(n), outputSchema: any })
+      .foreach(items(calls))
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     let r = await run.start({ inputData: [{ n: 1 }, { n: 2 }, { n: 3 }] });
@@ -363,7 +382,9 @@ describe('foreach', () => {
 
   it('CF8: with concurrency above 1 a plain resume resumes every suspended item', async () => {
     const calls: string[] = [];
-    const wf = createWorkflow({ id: 'fe3', inputSchema: z.array(n), outputSchema: any }).foreach(items(calls), { concurrency: 3 }).commit();
+    const wf = createWorkflow({ id: 'fe3', inputSchema: z.array(n), outputSchema: any })
+      .foreach(items(calls), { concurrency: 3 })
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const r = await run.start({ inputData: [{ n: 1 }, { n: 2 }, { n: 3 }] });
@@ -376,7 +397,9 @@ describe('foreach', () => {
 
   it('CF8: forEachIndex resumes just that item, in any order; items that succeeded never run again', async () => {
     const calls: string[] = [];
-    const wf = createWorkflow({ id: 'feIdx', inputSchema: z.array(n), outputSchema: any }).foreach(items(calls), { concurrency: 3 }).commit();
+    const wf = createWorkflow({ id: 'feIdx', inputSchema: z.array(n), outputSchema: any })
+      .foreach(items(calls), { concurrency: 3 })
+      .commit();
     const weft = engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: [{ n: 1 }, { n: 2 }, { n: 3 }] });
@@ -395,7 +418,9 @@ describe('foreach', () => {
 
   it('CF8: a suspended item keeps its suspendPayload while a sibling is resumed', async () => {
     const calls: string[] = [];
-    const wf = createWorkflow({ id: 'feKeep', inputSchema: z.array(n), outputSchema: any }).foreach(items(calls), { concurrency: 2 }).commit();
+    const wf = createWorkflow({ id: 'feKeep', inputSchema: z.array(n), outputSchema: any })
+      .foreach(items(calls), { concurrency: 2 })
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: [{ n: 1 }, { n: 2 }] });
@@ -408,11 +433,16 @@ describe('foreach', () => {
 
   it('CF8: per-item resume labels resume one item each', async () => {
     const calls: string[] = [];
-    const wf = createWorkflow({ id: 'feLabel', inputSchema: z.array(n), outputSchema: any }).foreach(items(calls, true), { concurrency: 2 }).commit();
+    const wf = createWorkflow({ id: 'feLabel', inputSchema: z.array(n), outputSchema: any })
+      .foreach(items(calls, true), { concurrency: 2 })
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const r = await run.start({ inputData: [{ n: 1 }, { n: 2 }], outputOptions: { includeResumeLabels: true } });
-    expect(r.resumeLabels).toEqual({ 'item-1': { stepId: 'item', foreachIndex: 0 }, 'item-2': { stepId: 'item', foreachIndex: 1 } });
+    expect(r.resumeLabels).toEqual({
+      'item-1': { stepId: 'item', foreachIndex: 0 },
+      'item-2': { stepId: 'item', foreachIndex: 1 },
+    });
     const r2 = await run.resume({ label: 'item-2', resumeData: { add: 5 } });
     expect(r2.status).toBe('suspended');
     const r3 = await run.resume({ label: 'item-1', resumeData: { add: 7 } });
@@ -420,11 +450,15 @@ describe('foreach', () => {
   });
 
   it('CF8: forEachIndex of an item that is not suspended is refused and the run stays suspended', async () => {
-    const wf = createWorkflow({ id: 'feBad', inputSchema: z.array(n), outputSchema: any }).foreach(items([])).commit();
+    const wf = createWorkflow({ id: 'feBad', inputSchema: z.array(n), outputSchema: any })
+      .foreach(items([]))
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: [{ n: 1 }, { n: 2 }] });
-    await expect(run.resume({ forEachIndex: 1, resumeData: { add: 1 } })).rejects.toSatisfy((e: unknown) => WeftError.is(e, 'STEP_NOT_SUSPENDED'));
+    await expect(run.resume({ forEachIndex: 1, resumeData: { add: 1 } })).rejects.toSatisfy((e: unknown) =>
+      WeftError.is(e, 'STEP_NOT_SUSPENDED'),
+    );
     expect((await wf.getWorkflowRunById(run.runId))!.status).toBe('suspended');
   });
 });

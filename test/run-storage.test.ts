@@ -26,7 +26,12 @@ function engine<W extends Record<string, any>>(workflows: W, path = join(dir, 'w
 }
 
 function workflows() {
-  const inc = createStep({ id: 'inc', inputSchema: n, outputSchema: n, execute: async ({ inputData }) => ({ n: inputData.n + 1 }) });
+  const inc = createStep({
+    id: 'inc',
+    inputSchema: n,
+    outputSchema: n,
+    execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+  });
   const gate = createStep({
     id: 'gate',
     inputSchema: n,
@@ -49,7 +54,14 @@ describe('stored runs', () => {
     const run = await wf.createRun({ resourceId: 'user-1' });
     await run.start({ inputData: { n: 1 } });
     const view = await wf.getWorkflowRunById(run.runId);
-    expect(view).toMatchObject({ runId: run.runId, workflowName: 'listed', status: 'success', resourceId: 'user-1', result: { n: 2 }, payload: { n: 1 } });
+    expect(view).toMatchObject({
+      runId: run.runId,
+      workflowName: 'listed',
+      status: 'success',
+      resourceId: 'user-1',
+      result: { n: 2 },
+      payload: { n: 1 },
+    });
     expect(view!.createdAt).toBeInstanceOf(Date);
     expect(Object.keys(view!.steps).sort()).toEqual(['inc', 'inner', 'inner.gate']);
     expect(view!.steps.inc).toMatchObject({ status: 'success', payload: { n: 1 }, output: { n: 2 } });
@@ -123,7 +135,13 @@ describe('stored runs', () => {
     const page2 = await wf.listWorkflowRuns({ perPage: 2, page: 2 });
     expect(page0.total).toBe(5);
     expect(page1.total).toBe(5);
-    expect([...page0.runs, ...page1.runs, ...page2.runs].map((r) => r.runId)).toEqual(['p-4', 'p-3', 'p-2', 'p-1', 'p-0']);
+    expect([...page0.runs, ...page1.runs, ...page2.runs].map((r) => r.runId)).toEqual([
+      'p-4',
+      'p-3',
+      'p-2',
+      'p-1',
+      'p-0',
+    ]);
     expect((await wf.listWorkflowRuns({ perPage: false })).runs).toHaveLength(5);
   });
 
@@ -149,7 +167,12 @@ describe('stored runs', () => {
 
   it('SO4: outputs are stored JSON-encoded, and a later change to a live object does not leak into what was stored', async () => {
     const shared = { list: [1] as number[], when: new Date(0), fn: () => 1 };
-    const make = createStep({ id: 'make', inputSchema: z.object({}), outputSchema: z.any(), execute: async () => shared });
+    const make = createStep({
+      id: 'make',
+      inputSchema: z.object({}),
+      outputSchema: z.any(),
+      execute: async () => shared,
+    });
     const mutate = createStep({
       id: 'mutate',
       inputSchema: z.any(),
@@ -159,14 +182,20 @@ describe('stored runs', () => {
         return { size: inputData.list.length };
       },
     });
-    const wf = createWorkflow({ id: 'json', inputSchema: z.object({}), outputSchema: z.any() }).then(make).then(mutate).commit();
+    const wf = createWorkflow({ id: 'json', inputSchema: z.object({}), outputSchema: z.any() })
+      .then(make)
+      .then(mutate)
+      .commit();
     const path = join(dir, 'json.db');
     engine({ wf }, path);
     const run = await wf.createRun();
     await run.start({ inputData: {} });
 
     // A fresh engine over the same file reads exactly what was written.
-    const again = createWorkflow({ id: 'json', inputSchema: z.object({}), outputSchema: z.any() }).then(make).then(mutate).commit();
+    const again = createWorkflow({ id: 'json', inputSchema: z.object({}), outputSchema: z.any() })
+      .then(make)
+      .then(mutate)
+      .commit();
     engine({ again }, path);
     const view = await again.getWorkflowRunById(run.runId);
     expect(view!.steps.make!.output).toEqual({ list: [1], when: '1970-01-01T00:00:00.000Z' });

@@ -8,7 +8,12 @@ import { Weft, cloneStep, createStep, createWorkflow } from '../src/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 
 const n = z.object({ n: z.number() });
-const inc = createStep({ id: 'inc', inputSchema: n, outputSchema: n, execute: async ({ inputData }) => ({ n: inputData.n + 1 }) });
+const inc = createStep({
+  id: 'inc',
+  inputSchema: n,
+  outputSchema: n,
+  execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+});
 
 function chain(length: number) {
   let wf = createWorkflow({ id: `chain${length}`, inputSchema: n, outputSchema: n });
@@ -49,7 +54,10 @@ async function measure(length: number): Promise<Measure> {
   const journal = await storage.readJournal(run.runId);
   const stepBytes = (from: number, to: number): number =>
     journal
-      .filter((e) => e.type.startsWith('step-') && Number(JSON.parse(e.data).key) >= from && Number(JSON.parse(e.data).key) < to)
+      .filter(
+        (e) =>
+          e.type.startsWith('step-') && Number(JSON.parse(e.data).key) >= from && Number(JSON.parse(e.data).key) < to,
+      )
       .reduce((sum, e) => sum + e.data.length, 0);
   await weft.close(); // checkpoints the WAL into the file
   return {

@@ -25,8 +25,18 @@ function expectEnvelopes(events: WorkflowEvent[], runId: string): void {
   for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThanOrEqual(seqs[i - 1]!);
 }
 
-const inc = createStep({ id: 'inc', inputSchema: n, outputSchema: n, execute: async ({ inputData }) => ({ n: inputData.n + 1 }) });
-const dbl = createStep({ id: 'dbl', inputSchema: n, outputSchema: n, execute: async ({ inputData }) => ({ n: inputData.n * 2 }) });
+const inc = createStep({
+  id: 'inc',
+  inputSchema: n,
+  outputSchema: n,
+  execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+});
+const dbl = createStep({
+  id: 'dbl',
+  inputSchema: n,
+  outputSchema: n,
+  execute: async ({ inputData }) => ({ n: inputData.n * 2 }),
+});
 
 /** a (writes a progress chunk) → b (suspends) → c. */
 function threeSteps() {
@@ -59,7 +69,11 @@ function threeSteps() {
     outputSchema: z.object({ out: z.string() }),
     execute: async ({ inputData }) => ({ out: `n=${inputData.n}` }),
   });
-  return createWorkflow({ id: 'wfs', inputSchema: n, outputSchema: z.object({ out: z.string() }) }).then(a).then(b).then(c).commit();
+  return createWorkflow({ id: 'wfs', inputSchema: n, outputSchema: z.object({ out: z.string() }) })
+    .then(a)
+    .then(b)
+    .then(c)
+    .commit();
 }
 
 describe('stream', () => {
@@ -145,7 +159,10 @@ describe('stream', () => {
     ]);
     expectEnvelopes(events, run.runId);
     expect(events[0]!.payload).toEqual({ workflowId: 'wfs' });
-    expect(events[2]).toMatchObject({ from: 'USER', payload: { stepName: 'a', output: { type: 'custom-progress', pct: 50 }, runId: run.runId } });
+    expect(events[2]).toMatchObject({
+      from: 'USER',
+      payload: { stepName: 'a', output: { type: 'custom-progress', pct: 50 }, runId: run.runId },
+    });
     expect(events[4]!.payload).toMatchObject({ payload: { n: 2 }, status: 'running' });
     expect(events[5]!.payload).toMatchObject({ status: 'suspended', suspendPayload: { reason: 'need add' } });
     expect(typeof events[5]!.payload.suspendedAt).toBe('number');
@@ -168,7 +185,11 @@ describe('stream', () => {
     ]);
     expectEnvelopes(rest, run.runId);
     expect(rest[0]!.seq).toBeGreaterThan(events[6]!.seq);
-    expect(rest[1]!.payload).toMatchObject({ payload: { n: 2 }, startedAt: events[4]!.payload.startedAt, resumePayload: { add: 5 } });
+    expect(rest[1]!.payload).toMatchObject({
+      payload: { n: 2 },
+      startedAt: events[4]!.payload.startedAt,
+      resumePayload: { add: 5 },
+    });
     expect(typeof rest[1]!.payload.resumedAt).toBe('number');
     expect(rest[2]).toMatchObject({ type: 'data-resumed', data: { add: 5 }, from: 'WORKFLOW' });
     expect(rest[3]!.payload).toMatchObject({ status: 'success', output: { n: 7 } });
@@ -239,7 +260,9 @@ describe('stream', () => {
         return {};
       },
     });
-    const wf = createWorkflow({ id: 'talker', inputSchema: z.object({}), outputSchema: z.object({}) }).then(talk).commit();
+    const wf = createWorkflow({ id: 'talker', inputSchema: z.object({}), outputSchema: z.object({}) })
+      .then(talk)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const events = await collect(run.stream({ inputData: {} }).fullStream);
@@ -251,15 +274,26 @@ describe('stream', () => {
   });
 
   it('E9: foreach emits one workflow-step-progress per item, the last with completedCount = totalCount', async () => {
-    const item = createStep({ id: 'item', inputSchema: n, outputSchema: n, execute: async ({ inputData }) => ({ n: inputData.n * 10 }) });
-    const wf = createWorkflow({ id: 'fe', inputSchema: z.array(n), outputSchema: z.array(n) }).foreach(item, { concurrency: 2 }).commit();
+    const item = createStep({
+      id: 'item',
+      inputSchema: n,
+      outputSchema: n,
+      execute: async ({ inputData }) => ({ n: inputData.n * 10 }),
+    });
+    const wf = createWorkflow({ id: 'fe', inputSchema: z.array(n), outputSchema: z.array(n) })
+      .foreach(item, { concurrency: 2 })
+      .commit();
     engine({ wf });
     const out = (await wf.createRun()).stream({ inputData: [{ n: 1 }, { n: 2 }, { n: 3 }] });
     const events = await collect(out.fullStream);
     const progress = events.filter((e) => e.type === 'workflow-step-progress');
     expect(progress).toHaveLength(3);
     expect(progress.map((e) => e.payload.completedCount)).toEqual([1, 2, 3]);
-    expect(progress.every((e) => e.payload.totalCount === 3 && e.payload.iterationStatus === 'success' && e.payload.id === 'item')).toBe(true);
+    expect(
+      progress.every(
+        (e) => e.payload.totalCount === 3 && e.payload.iterationStatus === 'success' && e.payload.id === 'item',
+      ),
+    ).toBe(true);
     expect(progress.map((e) => e.payload.currentIndex).sort()).toEqual([0, 1, 2]);
     expect(events.filter((e) => e.type === 'workflow-step-start')).toHaveLength(1);
     expect((await out.result).result).toEqual([{ n: 10 }, { n: 20 }, { n: 30 }]);
@@ -275,7 +309,9 @@ describe('stream', () => {
         return inputData;
       },
     });
-    const wf = createWorkflow({ id: 'feFail', inputSchema: z.array(n), outputSchema: z.array(n) }).foreach(item).commit();
+    const wf = createWorkflow({ id: 'feFail', inputSchema: z.array(n), outputSchema: z.array(n) })
+      .foreach(item)
+      .commit();
     engine({ wf });
     const out = (await wf.createRun()).stream({ inputData: [{ n: 1 }, { n: 2 }, { n: 3 }] });
     const progress = (await collect(out.fullStream)).filter((e) => e.type === 'workflow-step-progress');
@@ -290,7 +326,9 @@ describe('stream', () => {
     await run.start({ inputData: { n: 1 } });
     const out = run.resumeStream({ step: 'a', resumeData: { add: 1 } });
     const events = await collect(out.fullStream);
-    await expect(out.result).rejects.toThrow('This workflow step "a" was not suspended. Available suspended steps: [b]');
+    await expect(out.result).rejects.toThrow(
+      'This workflow step "a" was not suspended. Available suspended steps: [b]',
+    );
     expect(events.at(-1)!.type).toBe('workflow-finish');
   });
 
@@ -313,14 +351,24 @@ describe('stream', () => {
         throw new HttpError('kaboom', 503, { 'retry-after': '1' });
       },
     });
-    const wf = createWorkflow({ id: 'failing', inputSchema: z.object({}), outputSchema: z.object({}) }).then(boom).commit();
+    const wf = createWorkflow({ id: 'failing', inputSchema: z.object({}), outputSchema: z.object({}) })
+      .then(boom)
+      .commit();
     engine({ wf });
     const out = (await wf.createRun()).stream({ inputData: {} });
     const events = await collect(out.fullStream);
     const r = await out.result;
     expect(r.status).toBe('failed');
-    expect(r.error).toMatchObject({ name: 'HttpError', message: 'kaboom', statusCode: 503, responseHeaders: { 'retry-after': '1' } });
-    expect(events.find((e) => e.type === 'workflow-step-result')!.payload).toMatchObject({ status: 'failed', error: { message: 'kaboom' } });
+    expect(r.error).toMatchObject({
+      name: 'HttpError',
+      message: 'kaboom',
+      statusCode: 503,
+      responseHeaders: { 'retry-after': '1' },
+    });
+    expect(events.find((e) => e.type === 'workflow-step-result')!.payload).toMatchObject({
+      status: 'failed',
+      error: { message: 'kaboom' },
+    });
     expect(events.at(-1)!.payload).toMatchObject({ workflowStatus: 'failed' });
     expect(out.status).toBe('failed');
   });
@@ -337,7 +385,9 @@ describe('stream', () => {
         return {};
       },
     });
-    const wf = createWorkflow({ id: 'again', inputSchema: z.object({}), outputSchema: z.object({}) }).then(slow).commit();
+    const wf = createWorkflow({ id: 'again', inputSchema: z.object({}), outputSchema: z.object({}) })
+      .then(slow)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const one = run.stream({ inputData: {} });
@@ -357,10 +407,26 @@ describe('stream', () => {
     const [e1, e2] = await Promise.all([collect(one.fullStream), collect(two.fullStream)]);
     expect(e1.at(-1)!.type).toBe('workflow-finish');
     expect(e2.at(-1)!.type).toBe('workflow-finish');
+    // The loser shows none of the winner's events: its stream is its own refused start and finish.
+    const loser = e1.at(-1)!.payload.workflowStatus === 'failed' ? e1 : e2;
+    expect(loser.map((e) => e.type)).toEqual(['workflow-start', 'workflow-finish']);
+    expect(loser[1]!.payload.metadata.errorMessage).toMatch(/claimed it first/);
     const settled = await Promise.allSettled([one.result, two.result]);
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
     const lost = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')!;
     expect(WeftError.is(lost.reason, 'RUN_ALREADY_CLAIMED')).toBe(true);
+  });
+
+  it('a second stream() of a finished run is refused: result rejects with RUN_ALREADY_CLAIMED and the stream shows none of the old events', async () => {
+    const wf = createWorkflow({ id: 'twice', inputSchema: n, outputSchema: n }).then(inc).commit();
+    engine({ wf });
+    const run = await wf.createRun();
+    await run.stream({ inputData: { n: 1 } }).result;
+    const again = run.stream({ inputData: { n: 1 } });
+    const events = await collect(again.fullStream);
+    await expect(again.result).rejects.toSatisfy((e: unknown) => WeftError.is(e, 'RUN_ALREADY_CLAIMED'));
+    expect(events.map((e) => e.type)).toEqual(['workflow-start', 'workflow-finish']);
+    expect(events[1]!.payload.workflowStatus).toBe('failed');
   });
 
   it('E15: initialState with includeState gives the whole state, keys a step schema does not name included', async () => {
@@ -383,7 +449,11 @@ describe('stream', () => {
       .then(s)
       .commit();
     engine({ wf });
-    const out = (await wf.createRun()).stream({ inputData: {}, initialState: { count: 1, other: 'kept' }, outputOptions: { includeState: true } });
+    const out = (await wf.createRun()).stream({
+      inputData: {},
+      initialState: { count: 1, other: 'kept' },
+      outputOptions: { includeState: true },
+    });
     expect((await out.result).state).toEqual({ count: 2, other: 'kept' });
   });
 });
@@ -424,7 +494,11 @@ describe('event log', () => {
         return inputData;
       },
     });
-    const wf = createWorkflow({ id: 'twoStreams', inputSchema: n, outputSchema: n }).then(inc).then(wait).then(dbl).commit();
+    const wf = createWorkflow({ id: 'twoStreams', inputSchema: n, outputSchema: n })
+      .then(inc)
+      .then(wait)
+      .then(dbl)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const out = run.stream({ inputData: { n: 1 } });
@@ -469,13 +543,18 @@ describe('event log', () => {
         return {};
       },
     });
-    const wf = createWorkflow({ id: 'slowReader', inputSchema: z.object({}), outputSchema: z.object({}) }).then(many).commit();
+    const wf = createWorkflow({ id: 'slowReader', inputSchema: z.object({}), outputSchema: z.object({}) })
+      .then(many)
+      .commit();
     engine({ wf });
     const out = (await wf.createRun()).stream({ inputData: {} });
     const reader = out.fullStream.getReader();
     await reader.read(); // reads one event, then stalls
     const t0 = Date.now();
-    const r = await Promise.race([out.result, new Promise((_r, reject) => setTimeout(() => reject(new Error('run waited for the reader')), 2000))]);
+    const r = await Promise.race([
+      out.result,
+      new Promise((_r, reject) => setTimeout(() => reject(new Error('run waited for the reader')), 2000)),
+    ]);
     expect((r as { status: string }).status).toBe('success');
     expect(Date.now() - t0).toBeLessThan(2000);
     let count = 1;

@@ -107,7 +107,9 @@ describe('suspend', () => {
         return { ok: true };
       },
     });
-    const wf = createWorkflow({ id: 'bare', inputSchema: z.object({}), outputSchema: z.object({ ok: z.boolean() }) }).then(s).commit();
+    const wf = createWorkflow({ id: 'bare', inputSchema: z.object({}), outputSchema: z.object({ ok: z.boolean() }) })
+      .then(s)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const r = await run.start({ inputData: {} });
@@ -132,7 +134,9 @@ describe('suspend', () => {
         return {};
       },
     });
-    const wf2 = createWorkflow({ id: 'badSuspend', inputSchema: z.object({}), outputSchema: z.object({}) }).then(bad).commit();
+    const wf2 = createWorkflow({ id: 'badSuspend', inputSchema: z.object({}), outputSchema: z.object({}) })
+      .then(bad)
+      .commit();
     engine({ wf2 });
     const r2 = await (await wf2.createRun()).start({ inputData: {} });
     expect(r2.status).toBe('failed');
@@ -196,13 +200,17 @@ describe('resume', () => {
           return { id };
         },
       });
-    const wf = createWorkflow({ id: 'twoSusp', inputSchema: z.object({}), outputSchema: z.any() }).parallel([mk('p1'), mk('p2')]).commit();
+    const wf = createWorkflow({ id: 'twoSusp', inputSchema: z.object({}), outputSchema: z.any() })
+      .parallel([mk('p1'), mk('p2')])
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: {} });
     const e = await rejection(run.resume({ resumeData: { ok: 1 } }));
     expect(e.code).toBe('MULTIPLE_SUSPENDED_STEPS');
-    expect(e.message).toContain('Multiple suspended steps found: [p1], [p2]. Please specify which step to resume using the "step" parameter.');
+    expect(e.message).toContain(
+      'Multiple suspended steps found: [p1], [p2]. Please specify which step to resume using the "step" parameter.',
+    );
     expect((await wf.getWorkflowRunById(run.runId))?.status).toBe('suspended');
   });
 
@@ -217,7 +225,9 @@ describe('resume', () => {
           return { got: resumeData };
         },
       });
-    const wf = createWorkflow({ id: 'labels', inputSchema: z.object({}), outputSchema: z.any() }).parallel([mk('p1'), mk('p2')]).commit();
+    const wf = createWorkflow({ id: 'labels', inputSchema: z.object({}), outputSchema: z.any() })
+      .parallel([mk('p1'), mk('p2')])
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const r = await run.start({ inputData: {}, outputOptions: { includeResumeLabels: true } });
@@ -300,7 +310,9 @@ describe('resume', () => {
         return resumeData;
       },
     });
-    const wf = createWorkflow({ id: 'defaults', inputSchema: z.object({}), outputSchema: z.any() }).then(s).commit();
+    const wf = createWorkflow({ id: 'defaults', inputSchema: z.object({}), outputSchema: z.any() })
+      .then(s)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: {} });
@@ -326,7 +338,12 @@ describe('resume', () => {
         return { n: inputData.n + resumeData.add };
       },
     });
-    const double = createStep({ id: 'double', inputSchema: n, outputSchema: n, execute: async ({ inputData }) => ({ n: inputData.n * 2 }) });
+    const double = createStep({
+      id: 'double',
+      inputSchema: n,
+      outputSchema: n,
+      execute: async ({ inputData }) => ({ n: inputData.n * 2 }),
+    });
     const wf = createWorkflow({ id: 'sd', inputSchema: n, outputSchema: n }).then(double).then(s).commit();
     engine({ wf });
     const run = await wf.createRun();
@@ -371,7 +388,10 @@ describe('resume', () => {
         return {};
       },
     });
-    const wf = createWorkflow({ id: 'st', inputSchema: z.object({}), outputSchema: z.object({}), stateSchema }).then(s).then(t).commit();
+    const wf = createWorkflow({ id: 'st', inputSchema: z.object({}), outputSchema: z.object({}), stateSchema })
+      .then(s)
+      .then(t)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: {}, initialState: { count: 1 } });
@@ -408,10 +428,19 @@ describe('resume', () => {
         return {};
       },
     });
-    const wf = createWorkflow({ id: 'rc', inputSchema: z.object({}), outputSchema: z.object({}) }).then(s).then(t).commit();
+    const wf = createWorkflow({ id: 'rc', inputSchema: z.object({}), outputSchema: z.object({}) })
+      .then(s)
+      .then(t)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
-    await run.start({ inputData: {}, requestContext: new RequestContext([['tenant', 'acme'], ['user', 'ann']]) });
+    await run.start({
+      inputData: {},
+      requestContext: new RequestContext([
+        ['tenant', 'acme'],
+        ['user', 'ann'],
+      ]),
+    });
     await run.resume({ resumeData: { ok: true }, requestContext: new RequestContext([['user', 'bob']]) });
     expect(seen[0]).toEqual({ tenant: 'acme', user: 'ann' });
     expect(seen[1]).toEqual({ tenant: 'acme', user: 'bob', setByStep: 'yes' });
@@ -424,7 +453,10 @@ describe('resume', () => {
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: { n: 1 } });
-    const settled = await Promise.allSettled([run.resume({ resumeData: { add: 1 } }), run.resume({ resumeData: { add: 2 } })]);
+    const settled = await Promise.allSettled([
+      run.resume({ resumeData: { add: 1 } }),
+      run.resume({ resumeData: { add: 2 } }),
+    ]);
     const won = settled.filter((s) => s.status === 'fulfilled');
     const lost = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -445,7 +477,10 @@ describe('resume', () => {
     const run = await one.wf.createRun({ runId: 'shared' });
     await run.start({ inputData: { n: 1 } });
     const other = await two.wf.createRun({ runId: 'shared' });
-    const settled = await Promise.allSettled([run.resume({ resumeData: { add: 1 } }), other.resume({ resumeData: { add: 1 } })]);
+    const settled = await Promise.allSettled([
+      run.resume({ resumeData: { add: 1 } }),
+      other.resume({ resumeData: { add: 1 } }),
+    ]);
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
     const lost = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     expect(WeftError.is(lost?.reason, 'RUN_ALREADY_CLAIMED')).toBe(true);
@@ -457,7 +492,10 @@ describe('resume', () => {
     engine({ wf });
     const run = await wf.createRun();
     await run.start({ inputData: { n: 1 } });
-    const [bad, good] = await Promise.allSettled([run.resume({ resumeData: { add: 'x' } }), run.resume({ resumeData: { add: 1 } })]);
+    const [bad, good] = await Promise.allSettled([
+      run.resume({ resumeData: { add: 'x' } }),
+      run.resume({ resumeData: { add: 1 } }),
+    ]);
     expect(bad.status).toBe('rejected');
     expect(good.status).toBe('fulfilled');
   });
@@ -476,7 +514,9 @@ describe('resume', () => {
         return { v: String(resumeData) };
       },
     });
-    const wf = createWorkflow({ id: 'slowSusp', inputSchema: z.object({}), outputSchema: z.any() }).then(slow).commit();
+    const wf = createWorkflow({ id: 'slowSusp', inputSchema: z.object({}), outputSchema: z.any() })
+      .then(slow)
+      .commit();
     engine({ wf });
     const run = await wf.createRun();
     const started = run.start({ inputData: {} });
@@ -558,7 +598,12 @@ class FailingStorage implements WeftStorage {
   deleteRun(runId: string): Promise<boolean> {
     return this.inner.deleteRun(runId);
   }
-  async updateRun(runId: string, condition: RunCondition, change: RunChange & { bumpEpoch?: boolean }, entries?: readonly JournalEntry[]) {
+  async updateRun(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries?: readonly JournalEntry[],
+  ) {
     if (this.failFinalWrite && change.status === 'success') {
       this.finalWrites++;
       throw this.failFinalWrite;

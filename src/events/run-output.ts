@@ -17,14 +17,16 @@ const STATUS_OF: Partial<Record<WorkflowEvent['type'], RunStatus>> = {
 };
 
 /**
- * Subscribes to the run's events, then calls `begin` (which starts or resumes the run). The
- * stream never applies back-pressure to the run: a slow reader only grows its own queue.
+ * Subscribes to the run's events, then calls `begin` (which starts or resumes the run). Events
+ * are relayed once `begin` reports that it claimed the run, so a caller that loses the claim to
+ * another never shows that other's events. The stream never applies back-pressure to the run:
+ * a slow reader only grows its own queue.
  */
 export function createRunOutput<TOutput>(
   source: EventSource,
   runId: string,
   workflowId: string,
-  begin: () => Promise<WorkflowResult<any, any>>,
+  begin: (claimed: () => void) => Promise<WorkflowResult<any, any>>,
   closeOnSuspend: boolean,
   /** Reads the run's result once a stream kept open across a suspension sees the run end. */
   reload?: () => Promise<WorkflowResult<any, any>>,
@@ -33,6 +35,7 @@ export function createRunOutput<TOutput>(
   let closed = false;
   let seen = 0;
   let status: RunStatus = 'running';
+  let relaying = false;
   let ended: (() => void) | undefined;
   const runEnded = new Promise<void>((resolve) => (ended = resolve));
   const fullStream = new ReadableStream<WorkflowEvent>(
@@ -57,7 +60,7 @@ export function createRunOutput<TOutput>(
     }
   };
   const push = (event: WorkflowEvent): void => {
-    if (closed) return;
+    if (closed || !relaying) return;
     // Kept open across a suspension: that stop is not the end, one workflow-finish comes at the end.
     const final = event.type === 'workflow-finish' ? (event.payload?.workflowStatus as RunStatus) : undefined;
     if (final === 'suspended' && !closeOnSuspend) return;
@@ -73,7 +76,7 @@ export function createRunOutput<TOutput>(
     }
   };
   const unsubscribe = source.subscribe(runId, push);
-  const result = begin().then(
+  const result = begin(() => (relaying = true)).then(
     async (r) => {
       if (r.status === 'suspended' && !closeOnSuspend && reload) {
         // The result is the run's final one, after the resumes this stream goes on carrying.
@@ -85,6 +88,7 @@ export function createRunOutput<TOutput>(
     },
     (error: unknown) => {
       if (!closed) {
+        relaying = true;
         const serialized = serializeError(error);
         if (seen === 0) push({ type: 'workflow-start', runId, from: 'WORKFLOW', seq: 0, payload: { workflowId } });
         push({

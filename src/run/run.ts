@@ -63,8 +63,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     return this.workflow.id;
   }
 
-  /** Starts the run and resolves with its result once it succeeds, fails, suspends, pauses or is canceled. */
-  async start(args: StartArgs<TInput> = {}): Promise<WorkflowResult<TInput, TOutput>> {
+  /**
+   * Starts the run and resolves with its result once it succeeds, fails, suspends, pauses or is canceled.
+   * `onClaimed` (internal) is called once this call owns the run; streams relay events from then on.
+   */
+  async start(args: StartArgs<TInput> = {}, onClaimed?: () => void): Promise<WorkflowResult<TInput, TOutput>> {
     const { workflow, weft, runId } = this;
     const graph = workflow.graph;
     const wfId = workflow.id;
@@ -109,6 +112,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       ...(args.perStep ? { perStep: true } : {}),
     };
     const claimed = await claim(weft, runId, ['pending'], 'start', [], { input: JSON.stringify(inputData ?? null) });
+    onClaimed?.();
     const projection = new RunProjection();
     projection.lastSeq = 0;
     return this.hold(
@@ -134,7 +138,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   /** Starts the run and streams its events. Calling it again while the run is live returns the same output. */
   stream(args: StreamArgs<TInput> = {}): WorkflowRunOutput<TOutput> {
     if (this.output) return this.output;
-    const output = createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.start(args), args.closeOnSuspend ?? true, () =>
+    const output = createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, (claimed) => this.start(args, claimed), args.closeOnSuspend ?? true, () =>
       this.storedResult(args.outputOptions),
     );
     this.output = output;
@@ -145,8 +149,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     return output;
   }
 
-  /** Resumes a suspended step with `resumeData`; with no `step` or `label`, the only suspended one. */
-  async resume(args: ResumeArgs = {}): Promise<WorkflowResult<TInput, TOutput>> {
+  /**
+   * Resumes a suspended step with `resumeData`; with no `step` or `label`, the only suspended one.
+   * `onClaimed` (internal) is called once this call owns the run; streams relay events from then on.
+   */
+  async resume(args: ResumeArgs = {}, onClaimed?: () => void): Promise<WorkflowResult<TInput, TOutput>> {
     const { weft, runId, workflow } = this;
     const row = await settledRow(weft, runId);
     if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
@@ -175,6 +182,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       ...(args.perStep ? { perStep: true } : {}),
     };
     const claimed = await claim(weft, runId, ['suspended'], 'resume', [], { epoch: row.epoch });
+    onClaimed?.();
     return this.hold(
       execute(weft, workflow, {
         row: claimed,
@@ -198,7 +206,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   }
 
   resumeStream(args: ResumeArgs & { closeOnSuspend?: boolean } = {}): WorkflowRunOutput<TOutput> {
-    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.resume(args), args.closeOnSuspend ?? true, () =>
+    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, (claimed) => this.resume(args, claimed), args.closeOnSuspend ?? true, () =>
       this.storedResult(args.outputOptions),
     );
   }
@@ -282,8 +290,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     );
   }
 
-  /** Runs again from a chosen step, with stored or supplied results before it; what it replaces stays readable as an earlier attempt. */
-  async timeTravel(args: TimeTravelArgs): Promise<WorkflowResult<TInput, TOutput>> {
+  /**
+   * Runs again from a chosen step, with stored or supplied results before it; what it replaces stays readable as an earlier attempt.
+   * `onClaimed` (internal) is called once this call owns the run; streams relay events from then on.
+   */
+  async timeTravel(args: TimeTravelArgs, onClaimed?: () => void): Promise<WorkflowResult<TInput, TOutput>> {
     const { weft, runId, workflow } = this;
     await weft.activeExecution(runId)?.finished;
     const row = await weft.storage.getRun(runId);
@@ -299,6 +310,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const plan = await prepareTimeTravel(workflow, projection, runId, args);
     const requestContext = contextFrom(projection.requestContext, args.requestContext);
     const claimed = await claim(weft, runId, [row.status], 'time travel', [], { epoch: row.epoch });
+    onClaimed?.();
     return this.hold(
       execute(weft, workflow, {
         row: claimed,
@@ -315,7 +327,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   }
 
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput> {
-    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, () => this.timeTravel(args), args.closeOnSuspend ?? true);
+    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, (claimed) => this.timeTravel(args, claimed), args.closeOnSuspend ?? true);
   }
 
   /** Calls `listener` with each event of this run from now on, in this process. */
