@@ -536,6 +536,18 @@ describe('resume', () => {
     expect(Date.now() - t0).toBeLessThan(200);
   });
 
+  it('R27: a resume of a run that never started waits a bounded time, then rejects with the status it last saw', async () => {
+    const { wf } = approvalWorkflow();
+    engine({ wf });
+    const run = await wf.createRun();
+    const t0 = Date.now();
+    const e = await rejection(run.resume({ resumeData: { add: 1 } }));
+    expect(e.code).toBe('RUN_NOT_SUSPENDED');
+    expect(e.actualStatus).toBe('pending');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
   it('R28: when the final write of a resume fails, the error reaches the caller and no other outcome is written', async () => {
     const storage = new FailingStorage(new MemoryStorage());
     const { wf } = approvalWorkflow();
