@@ -6,7 +6,9 @@ let pendingPrompt = null;
 
 /** One prompt at a time: requests refused together share the answer. */
 function promptToken() {
-  pendingPrompt ??= Promise.resolve(askToken()).finally(() => { pendingPrompt = null; });
+  pendingPrompt ??= Promise.resolve(askToken()).finally(() => {
+    pendingPrompt = null;
+  });
   return pendingPrompt;
 }
 
@@ -34,7 +36,11 @@ function authHeaders() {
 export async function api(path, { method = 'GET', body } = {}, retried = false) {
   const headers = { accept: 'application/json', ...authHeaders() };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`/api${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (res.status === 401 && !retried) {
     const token = await promptToken();
     if (token) {
@@ -44,7 +50,11 @@ export async function api(path, { method = 'GET', body } = {}, retried = false) 
   }
   const text = await res.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
   if (!res.ok) throw new ApiError(res.status, data?.error ?? { message: text || res.statusText });
   return data;
 }
@@ -115,12 +125,16 @@ export function followRun(runId, { afterSeq = 0, onEvent, onEnd, onConnection })
     }
     if (!closed) {
       onConnection?.(false);
-      setTimeout(() => { if (!closed) void connect(); }, 1000);
+      setTimeout(() => {
+        if (!closed) void connect();
+      }, 1000);
     }
   };
   void connect();
   return {
-    get lastSeq() { return lastSeq; },
+    get lastSeq() {
+      return lastSeq;
+    },
     close() {
       closed = true;
       controller?.abort();

@@ -10,7 +10,8 @@ const app = {
   workflows: [],
   info: null,
   navigate(hash) {
-    if (location.hash === hash) route(); else location.hash = hash;
+    if (location.hash === hash) route();
+    else location.hash = hash;
   },
 };
 
@@ -40,20 +41,36 @@ async function start() {
     app.info = info;
     app.workflows = workflows;
   } catch (error) {
-    replace(document.getElementById('main'), h('div', { class: 'empty' }, h('h2', { text: 'Cannot reach the Weft API' }), h('p', { class: 'muted', text: error.message })));
+    replace(
+      document.getElementById('main'),
+      h(
+        'div',
+        { class: 'empty' },
+        h('h2', { text: 'Cannot reach the Weft API' }),
+        h('p', { class: 'muted', text: error.message }),
+      ),
+    );
     return;
   }
-  replace(document.getElementById('server-info'),
+  replace(
+    document.getElementById('server-info'),
     h('span', { class: 'pill', text: `${app.info.storage}` }),
     h('span', { class: 'pill', text: `${app.workflows.length} workflow${app.workflows.length === 1 ? '' : 's'}` }),
-    h('span', { class: 'muted small', text: `v${app.info.version}` }));
+    h('span', { class: 'muted small', text: `v${app.info.version}` }),
+  );
   const newRun = document.getElementById('new-run-button');
   newRun.disabled = app.workflows.length === 0;
   newRun.addEventListener('click', async () => {
     const id = await newRunDialog(app.workflows, {});
-    if (id) { toast('Run started', 'success'); app.navigate(`#/runs/${encodeURIComponent(id)}`); }
+    if (id) {
+      toast('Run started', 'success');
+      app.navigate(`#/runs/${encodeURIComponent(id)}`);
+    }
   });
-  runsList = mountRunsList(document.getElementById('sidebar'), { workflows: app.workflows, selectedRunId: currentRunId });
+  runsList = mountRunsList(document.getElementById('sidebar'), {
+    workflows: app.workflows,
+    selectedRunId: currentRunId,
+  });
   window.addEventListener('hashchange', route);
   route();
 }

@@ -11,9 +11,13 @@ export function h(tag, props = {}, ...children) {
     if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
     else if (key === 'text') el.textContent = String(value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key === 'attrs') for (const [a, v] of Object.entries(value)) { if (v !== undefined && v !== null && v !== false) el.setAttribute(a, v === true ? '' : String(v)); }
+    else if (key === 'attrs')
+      for (const [a, v] of Object.entries(value)) {
+        if (v !== undefined && v !== null && v !== false) el.setAttribute(a, v === true ? '' : String(v));
+      }
     else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2).toLowerCase(), value);
+    else if (key.startsWith('on') && typeof value === 'function')
+      el.addEventListener(key.slice(2).toLowerCase(), value);
     else if (key in el) el[key] = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }

@@ -1,8 +1,17 @@
 // Human forms of times, durations, ids and statuses for the inspector.
 
 export const STATUS_LABEL = {
-  pending: 'Pending', running: 'Running', waiting: 'Sleeping', suspended: 'Suspended', paused: 'Paused',
-  success: 'Succeeded', failed: 'Failed', canceled: 'Canceled', bailed: 'Bailed', skipped: 'Skipped', 'not-run': 'Not run',
+  pending: 'Pending',
+  running: 'Running',
+  waiting: 'Sleeping',
+  suspended: 'Suspended',
+  paused: 'Paused',
+  success: 'Succeeded',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  bailed: 'Bailed',
+  skipped: 'Skipped',
+  'not-run': 'Not run',
 };
 
 /** Statuses after which a run does nothing until someone acts. */
@@ -37,7 +46,13 @@ export function ago(value, now = Date.now()) {
 export function dateTime(value) {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return '';
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 /** `14:02:07.123`. */
@@ -56,7 +71,11 @@ export function shortId(id) {
 export function preview(value, max = 90) {
   if (value === undefined) return '';
   let text;
-  try { text = JSON.stringify(value); } catch { text = String(value); }
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = String(value);
+  }
   if (text === undefined) return '';
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -64,6 +83,18 @@ export function preview(value, max = 90) {
 /** `Name: message` of a stored error. */
 export function errorText(error) {
   if (!error) return '';
-  if (typeof error === 'object' && 'message' in error) return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : String(error.message);
+  if (typeof error === 'object' && 'message' in error)
+    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : String(error.message);
   return String(error);
+}
+
+/** A short duration for axis ticks: `850ms`, `1.2s`, `52s`, `2m35s`, `3h10m`. */
+export function compactDuration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1).replace(/\.0$/, '') : Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, '')}s`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  const min = Math.floor(ms / 60_000);
+  if (min < 60) return `${min}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  return `${Math.floor(min / 60)}h${String(min % 60).padStart(2, '0')}m`;
 }

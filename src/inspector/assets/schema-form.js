@@ -8,12 +8,21 @@ function typeOf(schema) {
   if (Array.isArray(schema.enum) && schema.enum.every((v) => typeof v === 'string')) return 'enum';
   if (type === 'string' || type === 'number' || type === 'integer' || type === 'boolean') return type;
   if (type === 'object' && schema.properties && Object.keys(schema.properties).length > 0) return 'object';
-  if (type === 'array' && schema.items && ['string', 'number', 'integer'].includes(schema.items.type) && !schema.items.enum) return 'list';
+  if (
+    type === 'array' &&
+    schema.items &&
+    ['string', 'number', 'integer'].includes(schema.items.type) &&
+    !schema.items.enum
+  )
+    return 'list';
   return 'json';
 }
 
 function labelOf(key) {
-  return key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[-_]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return key
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[-_]/g, ' ')
+    .replace(/^./, (c) => c.toUpperCase());
 }
 
 /** True when every value of the schema can be edited by a generated field. */
@@ -26,23 +35,47 @@ function field(key, schema, required, initial, path) {
   const id = `f-${path.join('-')}-${Math.random().toString(36).slice(2, 7)}`;
   const start = initial !== undefined ? initial : schema?.default;
   const hint = schema?.description ? h('div', { class: 'field-hint', text: schema.description }) : null;
-  const label = h('label', { class: 'field-label', attrs: { for: id } }, labelOf(key), required ? h('span', { class: 'req', text: ' *' }) : h('span', { class: 'opt', text: ' optional' }));
+  const label = h(
+    'label',
+    { class: 'field-label', attrs: { for: id } },
+    labelOf(key),
+    required ? h('span', { class: 'req', text: ' *' }) : h('span', { class: 'opt', text: ' optional' }),
+  );
   let input;
   let read;
   switch (type) {
     case 'boolean': {
       input = h('input', { type: 'checkbox', id, class: 'switch', checked: start === true, attrs: { name: key } });
       read = () => ({ set: true, value: input.checked });
-      return { el: h('div', { class: 'field field-check' }, h('label', { class: 'check', attrs: { for: id } }, input, h('span', { text: labelOf(key) })), hint), read };
+      return {
+        el: h(
+          'div',
+          { class: 'field field-check' },
+          h('label', { class: 'check', attrs: { for: id } }, input, h('span', { text: labelOf(key) })),
+          hint,
+        ),
+        read,
+      };
     }
     case 'enum': {
-      input = h('select', { id, attrs: { name: key } }, required ? null : h('option', { value: '', text: '—' }), schema.enum.map((v) => h('option', { value: v, text: v, selected: v === start })));
+      input = h(
+        'select',
+        { id, attrs: { name: key } },
+        required ? null : h('option', { value: '', text: '—' }),
+        schema.enum.map((v) => h('option', { value: v, text: v, selected: v === start })),
+      );
       read = () => (input.value === '' ? { set: false } : { set: true, value: input.value });
       break;
     }
     case 'number':
     case 'integer': {
-      input = h('input', { id, type: 'number', step: type === 'integer' ? '1' : 'any', value: start ?? '', attrs: { name: key, min: schema.minimum, max: schema.maximum } });
+      input = h('input', {
+        id,
+        type: 'number',
+        step: type === 'integer' ? '1' : 'any',
+        value: start ?? '',
+        attrs: { name: key, min: schema.minimum, max: schema.maximum },
+      });
       read = () => {
         if (input.value.trim() === '') return { set: false };
         const n = Number(input.value);
@@ -54,30 +87,58 @@ function field(key, schema, required, initial, path) {
       const long = (schema.maxLength ?? 0) > 200 || /comment|note|body|text|message|description/i.test(key);
       input = long
         ? h('textarea', { id, rows: 3, value: start ?? '', attrs: { name: key } })
-        : h('input', { id, type: schema.format === 'email' ? 'email' : 'text', value: start ?? '', attrs: { name: key, placeholder: schema.format ?? '' } });
+        : h('input', {
+            id,
+            type: schema.format === 'email' ? 'email' : 'text',
+            value: start ?? '',
+            attrs: { name: key, placeholder: schema.format ?? '' },
+          });
       read = () => (input.value === '' ? { set: false } : { set: true, value: input.value });
       break;
     }
     case 'list': {
-      input = h('textarea', { id, rows: 3, value: Array.isArray(start) ? start.join('\n') : '', attrs: { name: key, placeholder: 'one per line' } });
+      input = h('textarea', {
+        id,
+        rows: 3,
+        value: Array.isArray(start) ? start.join('\n') : '',
+        attrs: { name: key, placeholder: 'one per line' },
+      });
       read = () => {
-        const lines = input.value.split('\n').map((l) => l.trim()).filter(Boolean);
+        const lines = input.value
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean);
         if (lines.length === 0) return { set: false };
         const numeric = schema.items.type !== 'string';
         const values = numeric ? lines.map(Number) : lines;
-        return numeric && values.some((n) => !Number.isFinite(n)) ? { error: `${labelOf(key)}: every line must be a number` } : { set: true, value: values };
+        return numeric && values.some((n) => !Number.isFinite(n))
+          ? { error: `${labelOf(key)}: every line must be a number` }
+          : { set: true, value: values };
       };
       break;
     }
     case 'object': {
       const sub = objectFields(schema, start ?? {}, path);
-      return { el: h('fieldset', { class: 'field-group' }, h('legend', { text: labelOf(key) }), hint, sub.el), read: () => ({ set: true, ...sub.read() }) };
+      return {
+        el: h('fieldset', { class: 'field-group' }, h('legend', { text: labelOf(key) }), hint, sub.el),
+        read: () => ({ set: true, ...sub.read() }),
+      };
     }
     default: {
-      input = h('textarea', { id, rows: 3, class: 'mono', value: start === undefined ? '' : JSON.stringify(start, null, 2), attrs: { name: key, placeholder: 'JSON' } });
+      input = h('textarea', {
+        id,
+        rows: 3,
+        class: 'mono',
+        value: start === undefined ? '' : JSON.stringify(start, null, 2),
+        attrs: { name: key, placeholder: 'JSON' },
+      });
       read = () => {
         if (input.value.trim() === '') return { set: false };
-        try { return { set: true, value: JSON.parse(input.value) }; } catch { return { error: `${labelOf(key)} must be JSON` }; }
+        try {
+          return { set: true, value: JSON.parse(input.value) };
+        } catch {
+          return { error: `${labelOf(key)} must be JSON` };
+        }
       };
     }
   }
@@ -86,9 +147,17 @@ function field(key, schema, required, initial, path) {
 
 function objectFields(schema, initial, path) {
   const required = new Set(schema.required ?? []);
-  const fields = Object.entries(schema.properties).map(([key, sub]) => ({ key, required: required.has(key), ...field(key, sub, required.has(key), initial?.[key], [...path, key]) }));
+  const fields = Object.entries(schema.properties).map(([key, sub]) => ({
+    key,
+    required: required.has(key),
+    ...field(key, sub, required.has(key), initial?.[key], [...path, key]),
+  }));
   return {
-    el: h('div', { class: 'fields' }, fields.map((f) => f.el)),
+    el: h(
+      'div',
+      { class: 'fields' },
+      fields.map((f) => f.el),
+    ),
     read: () => {
       const value = {};
       const errors = [];
@@ -112,8 +181,17 @@ export function schemaForm(schema, { initial, name = 'value' } = {}) {
   const root = h('div', { class: 'schema-form', dataset: { form: name } });
   let mode = formFits(schema) ? 'form' : 'json';
   let form;
-  const json = h('textarea', { class: 'json-editor mono', rows: 8, spellcheck: false, attrs: { 'aria-label': `${name} as JSON` } });
-  const toggle = h('button', { type: 'button', class: 'link-button', onclick: () => switchTo(mode === 'form' ? 'json' : 'form') });
+  const json = h('textarea', {
+    class: 'json-editor mono',
+    rows: 8,
+    spellcheck: false,
+    attrs: { 'aria-label': `${name} as JSON` },
+  });
+  const toggle = h('button', {
+    type: 'button',
+    class: 'link-button',
+    onclick: () => switchTo(mode === 'form' ? 'json' : 'form'),
+  });
   const body = h('div');
   const render = (value) => {
     body.replaceChildren();
@@ -130,7 +208,11 @@ export function schemaForm(schema, { initial, name = 'value' } = {}) {
   const read = () => {
     if (mode === 'form') return form.read();
     if (json.value.trim() === '') return { value: undefined, errors: [] };
-    try { return { value: JSON.parse(json.value), errors: [] }; } catch (e) { return { value: undefined, errors: [`Not valid JSON: ${e.message}`] }; }
+    try {
+      return { value: JSON.parse(json.value), errors: [] };
+    } catch (e) {
+      return { value: undefined, errors: [`Not valid JSON: ${e.message}`] };
+    }
   };
   const switchTo = (next) => {
     const current = read();
