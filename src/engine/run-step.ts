@@ -3,7 +3,7 @@ import { NonRetryableError, WeftError } from '../errors.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import type { ExecuteContext, StepWriter } from '../workflow/types.js';
-import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
+import { shouldYield, stepValidationError, yieldToEventLoop, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';
@@ -41,15 +41,12 @@ function untilCanceled<T>(exec: Execution, running: Promise<T>): Promise<T | typ
   });
 }
 
-async function check<T>(
-  exec: Execution,
-  schema: CompiledStep['step']['inputSchema'] | undefined,
-  value: unknown,
-): Promise<{ ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] }> {
+type Checked<T> = { ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] };
+
+/** Validates synchronously when the schema allows; callers await only a promise, so a step costs no extra turns. */
+function check<T>(schema: CompiledStep['step']['inputSchema'] | undefined, value: unknown): Checked<T> | Promise<Checked<T>> {
   if (!schema) return { ok: true, value: value as T };
-  const r = validate<T>(schema, value);
-  void exec;
-  return r instanceof Promise ? await r : r;
+  return validate<T>(schema, value);
 }
 
 /** Replays a stored record: returns its outcome without running the step, or undefined to run it. */
@@ -125,7 +122,8 @@ export async function runStep(
   const validateInputs = level.graph.validateInputs;
   let inputData = payload;
   if (validateInputs && !resuming) {
-    const v = await check(exec, step.inputSchema, payload);
+    const r = check(step.inputSchema, payload);
+    const v = r instanceof Promise ? await r : r;
     if (!v.ok) {
       const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, v.issues, exec.runId);
       end({ status: 'failed', error: serializeError(error) });
@@ -137,12 +135,14 @@ export async function runStep(
   if (resuming && exec.resumeKeys.has(place.key)) {
     resumeData = exec.resumeData;
     if (step.resumeSchema) {
-      const v = await check(exec, step.resumeSchema, resumeData);
+      const r = check(step.resumeSchema, resumeData);
+      const v = r instanceof Promise ? await r : r;
       if (v.ok) resumeData = v.value;
     }
   }
   if (step.requestContextSchema) {
-    const v = await check(exec, step.requestContextSchema, exec.requestContext.toJSON());
+    const r = check(step.requestContextSchema, exec.requestContext.toJSON());
+    const v = r instanceof Promise ? await r : r;
     if (!v.ok) {
       const error = stepValidationError(
         'STEP_REQUEST_CONTEXT_INVALID',
@@ -160,6 +160,7 @@ export async function runStep(
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0 && level.graph.retryDelay > 0) await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
+    if (shouldYield()) await yieldToEventLoop();
     if (exec.canceled) return { kind: 'canceled' };
     let suspended: { payload: unknown; labels?: string[] } | undefined;
     let bailed: { value: unknown } | undefined;
@@ -231,7 +232,8 @@ export async function runStep(
     if (suspended) {
       let payloadOut = suspended.payload;
       if (step.suspendSchema) {
-        const v = await check(exec, step.suspendSchema, payloadOut);
+        const r = check(step.suspendSchema, payloadOut);
+        const v = r instanceof Promise ? await r : r;
         if (!v.ok) {
           const error = stepValidationError('STEP_SUSPEND_DATA_INVALID', 'Step suspend data validation failed', id, v.issues, exec.runId);
           end({ status: 'failed', error: serializeError(error) });
@@ -254,7 +256,8 @@ export async function runStep(
       return { kind: 'bailed', output: bailed.value };
     }
     if (cstep.kind === 'step') {
-      const v = await check(exec, step.outputSchema, output);
+      const r = check(step.outputSchema, output);
+      const v = r instanceof Promise ? await r : r;
       if (!v.ok) {
         const error = stepValidationError('STEP_OUTPUT_INVALID', `Step output validation failed for step '${cstep.id}'`, id, v.issues, exec.runId);
         end({ status: 'failed', error: serializeError(error) });
@@ -281,7 +284,8 @@ async function mergeState(
 ): Promise<Record<string, unknown> | WeftError> {
   const merged = { ...exec.state, ...update };
   if (step.stateSchema) {
-    const v = await check(exec, step.stateSchema, update);
+    const r = check(step.stateSchema, update);
+    const v = r instanceof Promise ? await r : r;
     if (!v.ok) return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
   }
   return merged;
@@ -307,7 +311,8 @@ async function runNested(
   const graph = cstep.graph!;
   let input = payload;
   if (level.graph.validateInputs) {
-    const v = await check(exec, graph.inputSchema, payload);
+    const r = check(graph.inputSchema, payload);
+    const v = r instanceof Promise ? await r : r;
     if (!v.ok) {
       const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', level.idPrefix + cstep.id, v.issues, exec.runId);
       end({ status: 'failed', error: serializeError(error) });
