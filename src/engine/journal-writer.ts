@@ -82,15 +82,33 @@ export class JournalWriter {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.pending.length === 0) return this.chain;
     const batch = this.takePending();
-    this.chain = this.chain.then(
-      () =>
-        this.store.appendJournal(this.runId, this.epoch, batch).catch((error: unknown) => {
-          this.failure = error;
-          throw error;
-        }),
-    );
-    return this.chain;
+    const write = (): Promise<void> => {
+      let appended: Promise<void>;
+      try {
+        appended = this.store.appendJournal(this.runId, this.epoch, batch);
+      } catch (error) {
+        appended = Promise.reject(error);
+      }
+      return appended.then(this.written, this.writeFailed);
+    };
+    // With no write in flight, start this one now rather than one turn later behind a settled chain.
+    const chain = this.inFlight === 0 ? write() : this.chain.then(write);
+    this.inFlight++;
+    this.chain = chain;
+    return chain;
   }
+
+  private inFlight = 0;
+
+  private readonly written = (): void => {
+    this.inFlight--;
+  };
+
+  private readonly writeFailed = (error: unknown): never => {
+    this.inFlight--;
+    this.failure = error;
+    throw error;
+  };
 
   /** Waits for writes in flight, ignoring their failure (the caller reads `failed`). */
   async settle(): Promise<void> {
