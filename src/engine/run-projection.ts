@@ -200,6 +200,12 @@ export class RunProjection {
 
 /** A record as shown in results: the step result fields only. */
 export function toStepResult(rec: StepRecord): StepResult {
-  const { key: _key, id: _id, item: _item, restart: _restart, resumeLabels: _labels, wakeAt: _wake, ...result } = rec;
-  return result;
+  // A plain copy loop: object rest with excluded keys is several times slower, and this runs per step of every result.
+  const result: Record<string, unknown> = {};
+  for (const k in rec) {
+    if (!RECORD_ONLY.has(k)) result[k] = rec[k as keyof StepRecord];
+  }
+  return result as unknown as StepResult;
 }
+
+const RECORD_ONLY = new Set(['key', 'id', 'item', 'restart', 'resumeLabels', 'wakeAt']);
