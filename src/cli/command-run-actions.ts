@@ -25,7 +25,10 @@ export function registerRunActionCommands(runs: Command): void {
     .option('--for-each-index <n>', 'the foreach item to resume')
     .action(async (runId: string, opts: Opts) => {
       const resumeData = parseJsonOption(opts.data as string | undefined, '--data');
-      const forEachIndex = typeof opts.forEachIndex === 'string' ? parseIntOption(opts.forEachIndex, '--for-each-index', 0, 1_000_000) : undefined;
+      const forEachIndex =
+        typeof opts.forEachIndex === 'string'
+          ? parseIntOption(opts.forEachIndex, '--for-each-index', 0, 1_000_000)
+          : undefined;
       const requested = stepTarget(opts.step);
       const opened = await openWeft(opts, { recovery: false });
       try {
@@ -70,7 +73,9 @@ export function registerRunActionCommands(runs: Command): void {
       }
     });
 
-  withStoreOptions(runs.command('time-travel').description('run again from a step, keeping the earlier results as an attempt'))
+  withStoreOptions(
+    runs.command('time-travel').description('run again from a step, keeping the earlier results as an attempt'),
+  )
     .argument('<runId>', 'the run (not running)')
     .option('--step <id>', 'the step to run again from (dotted for nested: outer.inner)')
     .option('--input <json>', "the step's input: JSON, @file or - (default: its stored input)")

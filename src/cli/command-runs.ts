@@ -10,7 +10,16 @@ import { printJson, printNote, printText } from './command-output.js';
 import { followRun, runAction } from './run-action.js';
 import { paint } from './terminal-style.js';
 
-const STATUSES: readonly RunStatus[] = ['pending', 'running', 'waiting', 'suspended', 'paused', 'success', 'failed', 'canceled'];
+const STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'waiting',
+  'suspended',
+  'paused',
+  'success',
+  'failed',
+  'canceled',
+];
 
 /** Options shared by the `runs` subcommands. */
 export interface CommonOptions extends StoreOptions {
@@ -27,9 +36,13 @@ export function withStoreOptions(cmd: Command): Command {
 
 function parseStatuses(text: string | undefined): RunStatus[] | undefined {
   if (text === undefined) return undefined;
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of list) {
-    if (!STATUSES.includes(s as RunStatus)) throw usageError(`--status: unknown status "${s}"; expected ${STATUSES.join(', ')}`);
+    if (!STATUSES.includes(s as RunStatus))
+      throw usageError(`--status: unknown status "${s}"; expected ${STATUSES.join(', ')}`);
   }
   return list as RunStatus[];
 }
@@ -37,7 +50,8 @@ function parseStatuses(text: string | undefined): RunStatus[] | undefined {
 function parseDateOption(text: string | undefined, option: string): Date | undefined {
   if (text === undefined) return undefined;
   const date = /^\d+$/.test(text) ? new Date(Number(text)) : new Date(text);
-  if (Number.isNaN(date.getTime())) throw usageError(`${option} must be a date such as 2025-01-31 or 2025-01-31T14:00, got "${text}"`);
+  if (Number.isNaN(date.getTime()))
+    throw usageError(`${option} must be a date such as 2025-01-31 or 2025-01-31T14:00, got "${text}"`);
   return date;
 }
 
@@ -75,14 +89,15 @@ export function registerRunCommands(runs: Command): void {
       }
     });
 
-  withStoreOptions(runs.command('show').description("show a run: its steps, result or error, and earlier attempts"))
+  withStoreOptions(runs.command('show').description('show a run: its steps, result or error, and earlier attempts'))
     .argument('<runId>', 'the run to show')
     .option('--follow', 'follow the run live until it finishes or suspends')
     .action(async (runId: string, opts: CommonOptions & { follow?: boolean }) => {
       const { weft } = await openWeft({ ...opts, workflows: undefined }, { recovery: false });
       try {
         let view = await weft.getRun(runId);
-        if (!view) throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found in ${opts.db ?? 'the store'}`, { runId });
+        if (!view)
+          throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found in ${opts.db ?? 'the store'}`, { runId });
         if (opts.follow && !['success', 'failed', 'canceled', 'suspended', 'paused'].includes(view.status)) {
           await followRun(weft, runId, view.lastSeq, opts.json === true);
           view = (await weft.getRun(runId)) ?? view;
@@ -107,7 +122,10 @@ export function registerRunCommands(runs: Command): void {
       const initialState = parseJsonObjectOption(opts.state as string | undefined, '--state');
       const opened = await openWeft(opts, { recovery: false });
       try {
-        if (!opened.workflowsFile) throw usageError('weft runs start needs the workflow definitions: pass --workflows FILE (or set WEFT_WORKFLOWS)');
+        if (!opened.workflowsFile)
+          throw usageError(
+            'weft runs start needs the workflow definitions: pass --workflows FILE (or set WEFT_WORKFLOWS)',
+          );
         const workflow = opened.weft.getWorkflow(workflowId);
         const run = await workflow.createRun({
           ...(typeof opts.runId === 'string' ? { runId: opts.runId } : {}),
@@ -115,7 +133,11 @@ export function registerRunCommands(runs: Command): void {
         });
         if (!opts.json) printNote(`${paint('Started', 'bold')} run ${run.runId} of ${workflowId}`);
         await runAction(run, opts.json === true, () =>
-          run.start({ inputData, ...(initialState ? { initialState } : {}), ...(opts.perStep ? { perStep: true } : {}) }),
+          run.start({
+            inputData,
+            ...(initialState ? { initialState } : {}),
+            ...(opts.perStep ? { perStep: true } : {}),
+          }),
         );
       } finally {
         await opened.weft.close();
@@ -130,7 +152,11 @@ export function registerRunCommands(runs: Command): void {
         const view = await weft.getRun(runId);
         if (!view) throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found`, { runId });
         if (view.status === 'running' || view.status === 'waiting') {
-          throw new WeftError('RUN_STILL_RUNNING', `Cannot delete run "${runId}": its status is "${view.status}"; cancel it first`, { runId });
+          throw new WeftError(
+            'RUN_STILL_RUNNING',
+            `Cannot delete run "${runId}": its status is "${view.status}"; cancel it first`,
+            { runId },
+          );
         }
         await weft.deleteRun(runId);
         if (opts.json) printJson({ runId, deleted: true });

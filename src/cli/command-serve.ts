@@ -36,7 +36,9 @@ export function registerServeCommand(program: Command): void {
       const host = opts.host ?? process.env.WEFT_HOST ?? '127.0.0.1';
       const token = opts.token ?? (process.env.WEFT_TOKEN || undefined);
       if (!isLoopbackHost(host) && token === undefined) {
-        throw usageError(`Refusing to serve on ${host} without a token: anyone on the network could operate runs. Pass --token or set WEFT_TOKEN`);
+        throw usageError(
+          `Refusing to serve on ${host} without a token: anyone on the network could operate runs. Pass --token or set WEFT_TOKEN`,
+        );
       }
       const opened = await openWeft(opts, { recovery: true });
       const app = createServer(opened.weft, { host, ...(token !== undefined ? { token } : {}) });
@@ -46,11 +48,14 @@ export function registerServeCommand(program: Command): void {
       } catch (error) {
         await opened.weft.close();
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw usageError(`Port ${port} on ${host} is already in use; pass --port N (or --port 0 for any free port)`);
+        if (code === 'EADDRINUSE')
+          throw usageError(`Port ${port} on ${host} is already in use; pass --port N (or --port 0 for any free port)`);
         throw error;
       }
       const count = Object.keys(opened.weft.listWorkflows()).length;
-      const from = opened.workflowsFile ? ` from ${opened.workflowsFile}` : paint(' (no --workflows: runs in the store can be read, not operated)', 'dim');
+      const from = opened.workflowsFile
+        ? ` from ${opened.workflowsFile}`
+        : paint(' (no --workflows: runs in the store can be read, not operated)', 'dim');
       printText(
         [
           `${paint('weft', 'bold')} serving ${count} workflow${count === 1 ? '' : 's'}${from}`,

@@ -40,7 +40,8 @@ function stepDuration(step: StepResult): string {
 
 function stepNote(step: StepResult): string {
   if (step.status === 'failed') return paint(errorMessage(step.error), 'red');
-  if (step.status === 'suspended') return paint(`waiting for resume: ${previewJson(step.suspendPayload, 60)}`, 'yellow');
+  if (step.status === 'suspended')
+    return paint(`waiting for resume: ${previewJson(step.suspendPayload, 60)}`, 'yellow');
   return paint(previewJson(step.output, 60), 'dim');
 }
 
@@ -60,27 +61,48 @@ export function formatRun(view: WorkflowRunView): string {
   const out: string[] = [];
   out.push(`${paint('Run', 'bold')} ${view.runId}  ${paintStatus(view.status)}`);
   out.push(`${paint('Workflow', 'dim')}  ${view.workflowName}`);
-  out.push(`${paint('Created', 'dim')}   ${formatTime(view.createdAt)}   ${paint('Updated', 'dim')} ${formatTime(view.updatedAt)}`);
+  out.push(
+    `${paint('Created', 'dim')}   ${formatTime(view.createdAt)}   ${paint('Updated', 'dim')} ${formatTime(view.updatedAt)}`,
+  );
   if (view.resourceId) out.push(`${paint('Resource', 'dim')}  ${view.resourceId}`);
   if (view.payload !== undefined) out.push(`${paint('Input', 'dim')}     ${previewJson(view.payload, 200)}`);
   out.push('');
   const rows = stepRows(view.steps);
-  out.push(rows.length > 0
-    ? formatTable([{ header: 'STEP', shrink: true }, { header: 'STATUS' }, { header: 'TOOK', align: 'right' }, { header: 'OUTPUT / ERROR', shrink: true }], rows)
-    : paint('No step has run yet.', 'dim'));
+  out.push(
+    rows.length > 0
+      ? formatTable(
+          [
+            { header: 'STEP', shrink: true },
+            { header: 'STATUS' },
+            { header: 'TOOK', align: 'right' },
+            { header: 'OUTPUT / ERROR', shrink: true },
+          ],
+          rows,
+        )
+      : paint('No step has run yet.', 'dim'),
+  );
   out.push('');
   if (view.status === 'success') out.push(`${paint('Result', 'green', 'bold')}  ${previewJson(view.result, 300)}`);
   if (view.status === 'failed') out.push(`${paint('Error', 'red', 'bold')}   ${errorMessage(view.error)}`);
   if (view.status === 'suspended') {
     const paths = (view.suspended ?? []).map((p) => p.join('.'));
     out.push(`${paint('Suspended at', 'yellow', 'bold')} ${paths.join(', ') || '?'}`);
-    out.push(paint(`Resume with: weft runs resume ${view.runId} --data '<json>'${paths.length > 1 ? ` --step ${paths[0]}` : ''}`, 'dim'));
+    out.push(
+      paint(
+        `Resume with: weft runs resume ${view.runId} --data '<json>'${paths.length > 1 ? ` --step ${paths[0]}` : ''}`,
+        'dim',
+      ),
+    );
   }
   if (view.attempts.length > 0) {
-    out.push(paint(`${view.attempts.length} earlier attempt${view.attempts.length > 1 ? 's' : ''} (time travel):`, 'bold'));
+    out.push(
+      paint(`${view.attempts.length} earlier attempt${view.attempts.length > 1 ? 's' : ''} (time travel):`, 'bold'),
+    );
     for (const attempt of view.attempts) {
       const ids = Object.keys(attempt.steps).filter((id) => id !== 'input');
-      out.push(`  #${attempt.attempt}  ${formatTime(attempt.startedAt)}  ${ids.map((id) => `${id} ${paintStatus(attempt.steps[id]!.status)}`).join('  ')}`);
+      out.push(
+        `  #${attempt.attempt}  ${formatTime(attempt.startedAt)}  ${ids.map((id) => `${id} ${paintStatus(attempt.steps[id]!.status)}`).join('  ')}`,
+      );
     }
   }
   return out.join('\n').trimEnd();

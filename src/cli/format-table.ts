@@ -24,8 +24,14 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
  * Renders rows under headers, two spaces between columns. When `maxWidth` is smaller than the
  * table, the shrinkable columns are cut, widest first.
  */
-export function formatTable(columns: readonly Column[], rows: readonly string[][], maxWidth = process.stdout.columns ?? 120): string {
-  const widths = columns.map((col, i) => Math.max(visibleLength(col.header), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+export function formatTable(
+  columns: readonly Column[],
+  rows: readonly string[][],
+  maxWidth = process.stdout.columns ?? 120,
+): string {
+  const widths = columns.map((col, i) =>
+    Math.max(visibleLength(col.header), ...rows.map((r) => visibleLength(r[i] ?? ''))),
+  );
   const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (columns.length - 1);
   while (total() > maxWidth) {
     let widest = -1;

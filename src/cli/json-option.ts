@@ -26,7 +26,9 @@ export function parseJsonOption(text: string | undefined, option: string): unkno
     try {
       source = readFileSync(file, 'utf8');
     } catch (error) {
-      throw usageError(`${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw usageError(
+        `${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
     from = file;
   }
@@ -41,7 +43,8 @@ export function parseJsonOption(text: string | undefined, option: string): unkno
 export function parseJsonObjectOption(text: string | undefined, option: string): Record<string, unknown> | undefined {
   const value = parseJsonOption(text, option);
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${option} must be a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw usageError(`${option} must be a JSON object`);
   return value as Record<string, unknown>;
 }
 

@@ -20,21 +20,38 @@ function buildProgram(): Command {
   registerRunCommands(runs);
   registerRunActionCommands(runs);
   registerMigrateCommand(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  weft serve --workflows examples/index.ts          API and inspector on http://127.0.0.1:3000
+  weft runs list --status suspended                 runs waiting for a person
+  weft runs resume <runId> --workflows wf.ts --data '{"approved":true}'
+  weft runs time-travel <runId> --workflows wf.ts --step charge --input @input.json
+
+The store is .weft/weft.db in the current directory (--db or WEFT_DB to change it).
+Exit codes: 0 done (or the run succeeded), 2 wrong arguments, 3 run/workflow/step not found,
+4 the run's status does not allow it, 5 input rejected by the schema, 10 run failed,
+11 run canceled, 12 run suspended, 13 run paused, 1 anything else.`,
+  );
   for (const cmd of [...program.commands, ...runs.commands]) cmd.exitOverride();
   return program;
 }
 
 function report(error: unknown): number {
   if (error instanceof CommanderError) {
-    // Commander has printed its message already; help and version are not errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    // Commander has printed its message already; asked-for help and the version are not errors.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     return EXIT.usage;
   }
   const code = exitCodeOf(error);
   if (error instanceof CliError || WeftError.is(error)) {
     process.stderr.write(`${paint('error', 'red', 'bold')} ${(error as Error).message}\n`);
   } else {
-    process.stderr.write(`${paint('error', 'red', 'bold')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `${paint('error', 'red', 'bold')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   return code;
 }

@@ -98,7 +98,9 @@ export class ProgressPrinter {
     this.clear();
     if (this.running.size === 0) return;
     this.frame = (this.frame + 1) % SPINNER.length;
-    const parts = [...this.running.entries()].map(([id, r]) => `${id}${r.detail ? ` (${r.detail})` : ''} ${formatDuration(Date.now() - r.since)}`);
+    const parts = [...this.running.entries()].map(
+      ([id, r]) => `${id}${r.detail ? ` (${r.detail})` : ''} ${formatDuration(Date.now() - r.since)}`,
+    );
     const text = `  ${paint(SPINNER[this.frame]!, 'cyan')} ${parts.join(', ')}`;
     const width = (this.out.columns ?? 100) - 1;
     this.out.write(text.length > width ? `${text.slice(0, width - 1)}…` : text);

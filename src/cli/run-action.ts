@@ -70,7 +70,11 @@ export async function openRunForAction(weft: Weft, runId: string, workflowsFile:
     const hint = workflowsFile
       ? `${workflowsFile} does not define it`
       : 'pass --workflows FILE that defines it (or set WEFT_WORKFLOWS)';
-    throw new CliError(`Run "${runId}" belongs to workflow "${view.workflowName}", whose definition is not loaded: ${hint}`, EXIT.notFound, 'WORKFLOW_NOT_FOUND');
+    throw new CliError(
+      `Run "${runId}" belongs to workflow "${view.workflowName}", whose definition is not loaded: ${hint}`,
+      EXIT.notFound,
+      'WORKFLOW_NOT_FOUND',
+    );
   }
   return workflow.createRun({ runId });
 }
