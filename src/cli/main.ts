@@ -8,11 +8,12 @@ import { registerMigrateCommand } from './command-migrate.js';
 import { registerServeCommand } from './command-serve.js';
 import { CliError, EXIT, exitCodeOf } from './exit-codes.js';
 import { paint } from './terminal-style.js';
+import { packageVersion } from '../server/package-version.js';
 
 function buildProgram(): Command {
   const program = new Command('weft')
     .description('Weft: durable workflows. Serve the API and inspector, and operate runs in the store.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServeCommand(program);

@@ -44,7 +44,9 @@ export function requireToken(token: string): MiddlewareHandler {
   return bearerAuth({
     token,
     realm: 'weft',
-    noAuthenticationHeader: { message: unauthorized('This server requires a token: send "Authorization: Bearer <token>"') },
+    noAuthenticationHeader: {
+      message: unauthorized('This server requires a token: send "Authorization: Bearer <token>"'),
+    },
     invalidAuthenticationHeader: {
       message: unauthorized('Malformed Authorization header: expected "Authorization: Bearer <token>"'),
     },
@@ -69,7 +71,11 @@ export function sameOriginWrites(): MiddlewareHandler {
         originHost = undefined;
       }
       if (host === undefined || originHost !== host) {
-        throw new HttpError(403, 'FORBIDDEN', `Cross-origin request from "${origin}" refused; use the API from the same origin or without a browser`);
+        throw new HttpError(
+          403,
+          'FORBIDDEN',
+          `Cross-origin request from "${origin}" refused; use the API from the same origin or without a browser`,
+        );
       }
     }
     await next();

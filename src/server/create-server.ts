@@ -1,10 +1,10 @@
 // createServer: the Hono app of `weft serve`: the REST API under /api, SSE streams, auth, limits, and the inspector.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { readFileSync } from 'node:fs';
 import { checkAuthSettings, isLoopbackHost, requireToken, sameOriginWrites } from './auth.js';
 import { errorResponse, handleError } from './http-error.js';
 import { inspectorRoutes } from './inspector-assets.js';
+import { packageVersion } from './package-version.js';
 import { runActionRoutes } from './routes-run-actions.js';
 import { runEventRoutes } from './run-events-sse.js';
 import { runRoutes } from './routes-runs.js';
@@ -28,15 +28,6 @@ export interface ServerOptions {
   logger?: ServerContext['logger'];
   /** Interval of SSE keep-alive comments in ms (default 15 s). */
   heartbeatMs?: number;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**

@@ -53,11 +53,7 @@ const CONFLICT_CODES: readonly WeftErrorCode[] = [
   'WORKFLOW_MISMATCH',
   'NESTED_RUN_NOT_SUCCESSFUL',
 ];
-const SERVER_SIDE_CODES: readonly WeftErrorCode[] = [
-  'WORKFLOW_NOT_COMMITTED',
-  'WORKFLOW_EMPTY',
-  'INVALID_DEFINITION',
-];
+const SERVER_SIDE_CODES: readonly WeftErrorCode[] = ['WORKFLOW_NOT_COMMITTED', 'WORKFLOW_EMPTY', 'INVALID_DEFINITION'];
 
 /** The HTTP status for a WeftError code: 404 for unknown things, 409 for state conflicts, 400 for bad input. */
 export function statusOfWeftCode(code: WeftErrorCode): ContentfulStatusCode {
@@ -93,8 +89,11 @@ export function handleError(error: unknown, c: Context, log: (message: string, e
   if (error instanceof HTTPException) {
     const res = error.getResponse();
     if (res.headers.get('content-type')?.includes('application/json')) return res;
-    const code: ServerErrorCode = error.status === 401 ? 'UNAUTHORIZED' : error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
-    return errorResponse(c, error.status as ContentfulStatusCode, { error: { code, message: error.message || res.statusText } });
+    const code: ServerErrorCode =
+      error.status === 401 ? 'UNAUTHORIZED' : error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
+    return errorResponse(c, error.status as ContentfulStatusCode, {
+      error: { code, message: error.message || res.statusText },
+    });
   }
   log(`Unexpected error while serving ${c.req.method} ${c.req.path}`, error);
   return errorResponse(c, 500, { error: { code: 'INTERNAL', message: 'Internal server error; see the server log' } });

@@ -31,7 +31,9 @@ export function toJsonSchema(schema: unknown): JsonSchema | null {
   try {
     if (typeof props.jsonSchema?.input === 'function') return strip(props.jsonSchema.input({ target: 'draft-07' }));
     if (props.vendor === 'zod' && typeof schema === 'object' && schema !== null && '_def' in schema) {
-      return strip(zodToJsonSchema(schema as Parameters<typeof zodToJsonSchema>[0], { $refStrategy: 'none' }) as JsonSchema);
+      return strip(
+        zodToJsonSchema(schema as Parameters<typeof zodToJsonSchema>[0], { $refStrategy: 'none' }) as JsonSchema,
+      );
     }
   } catch {
     return null;

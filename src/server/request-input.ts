@@ -37,7 +37,11 @@ export async function readJsonObject(c: Context, allowed: readonly string[]): Pr
   if (text.trim() === '') return {};
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Request body must be JSON with "Content-Type: application/json", got "${type || 'none'}"`);
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Request body must be JSON with "Content-Type: application/json", got "${type || 'none'}"`,
+    );
   }
   let value: unknown;
   try {
@@ -51,7 +55,9 @@ export async function readJsonObject(c: Context, allowed: readonly string[]): Pr
   const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
     const list = unknown.map((k) => `"${k}"`).join(', ');
-    throw invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${list} in request body; expected some of: ${allowed.join(', ')}`);
+    throw invalid(
+      `Unknown field${unknown.length > 1 ? 's' : ''} ${list} in request body; expected some of: ${allowed.join(', ')}`,
+    );
   }
   return value as JsonObject;
 }
@@ -60,7 +66,8 @@ export async function readJsonObject(c: Context, allowed: readonly string[]): Pr
 export function optionalString(body: JsonObject, key: string): string | undefined {
   const value = body[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw invalid(`Field "${key}" must be a non-empty string, got ${describeJson(value)}`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalid(`Field "${key}" must be a non-empty string, got ${describeJson(value)}`);
   return value;
 }
 
@@ -107,7 +114,9 @@ export function optionalStepTarget(body: JsonObject, key: string): string | stri
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0)) {
     return value as string[];
   }
-  throw invalid(`Field "${key}" must be a step id ("approve" or "outer.inner") or a path of ids, got ${JSON.stringify(value)}`);
+  throw invalid(
+    `Field "${key}" must be a step id ("approve" or "outer.inner") or a path of ids, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** A query parameter as a whole number within bounds, or undefined when absent. */
@@ -126,7 +135,8 @@ export function queryDate(c: Context, key: string): Date | undefined {
   const raw = c.req.query(key);
   if (raw === undefined || raw === '') return undefined;
   const date = /^\d+$/.test(raw) ? new Date(Number(raw)) : new Date(raw);
-  if (Number.isNaN(date.getTime())) throw invalid(`Query parameter "${key}" must be an ISO date or epoch milliseconds, got "${raw}"`);
+  if (Number.isNaN(date.getTime()))
+    throw invalid(`Query parameter "${key}" must be an ISO date or epoch milliseconds, got "${raw}"`);
   return date;
 }
 
@@ -134,7 +144,10 @@ export function queryDate(c: Context, key: string): Date | undefined {
 export function queryStatuses(c: Context): RunStatus[] | undefined {
   const raw = c.req.query('status');
   if (raw === undefined || raw === '') return undefined;
-  const statuses = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const statuses = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const status of statuses) {
     if (!RUN_STATUSES.includes(status as RunStatus)) {
       throw invalid(`Unknown run status "${status}"; expected one of ${RUN_STATUSES.join(', ')}`);

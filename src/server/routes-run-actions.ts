@@ -46,7 +46,10 @@ async function operate(
   const wait = optionalBoolean(body, 'wait') ?? false;
   const { run, view } = await openStoredRun(ctx.weft, runId);
   const outcome = await launchAction(act(run, body), wait ? Infinity : ctx.actionWaitMs, (error) =>
-    ctx.logger.warn(`Run "${runId}" of workflow "${view.workflowName}" ended with an error after its ${name} request`, error),
+    ctx.logger.warn(
+      `Run "${runId}" of workflow "${view.workflowName}" ended with an error after its ${name} request`,
+      error,
+    ),
   );
   if (outcome.settled) return wireJson(c, { runId, status: outcome.result.status, result: outcome.result });
   return wireJson(c, { runId, status: 'running' }, 202);
@@ -84,7 +87,8 @@ export function runActionRoutes(ctx: ServerContext): Hono {
   app.post('/runs/:runId/time-travel', (c) =>
     operate(c, ctx, 'time-travel', TIME_TRAVEL_FIELDS, (run, body) => {
       const step = optionalStepTarget(body, 'step');
-      if (step === undefined) throw new HttpError(400, 'INVALID_REQUEST', 'Field "step" is required: the step to travel back to');
+      if (step === undefined)
+        throw new HttpError(400, 'INVALID_REQUEST', 'Field "step" is required: the step to travel back to');
       const context = optionalObject(body, 'context');
       const nestedStepsContext = optionalObject(body, 'nestedStepsContext');
       const initialState = optionalObject(body, 'initialState');

@@ -31,7 +31,8 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
   const body = await readJsonObject(c, workflowId === null ? ['workflowId', ...START_FIELDS] : START_FIELDS);
   const id = workflowId ?? requiredString(body, 'workflowId');
   const workflow = findWorkflow(ctx.weft, id);
-  if (!workflow) throw new WeftError('WORKFLOW_NOT_FOUND', `Workflow "${id}" is not loaded on this server`, { workflowId: id });
+  if (!workflow)
+    throw new WeftError('WORKFLOW_NOT_FOUND', `Workflow "${id}" is not loaded on this server`, { workflowId: id });
   const runId = optionalString(body, 'runId');
   const resourceId = optionalString(body, 'resourceId');
   const initialState = optionalObject(body, 'initialState');
@@ -39,7 +40,9 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
   const perStep = optionalBoolean(body, 'perStep');
   const wait = optionalBoolean(body, 'wait') ?? false;
   if (runId !== undefined && (await ctx.weft.getRun(runId))) {
-    throw new WeftError('RUN_ALREADY_CLAIMED', `Run "${runId}" already exists; choose another runId or resume it`, { runId });
+    throw new WeftError('RUN_ALREADY_CLAIMED', `Run "${runId}" already exists; choose another runId or resume it`, {
+      runId,
+    });
   }
   const run = await workflow.createRun({
     ...(runId !== undefined ? { runId } : {}),
@@ -52,11 +55,18 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
     ...(perStep !== undefined ? { perStep } : {}),
   });
   const outcome = await launchAction(action, wait ? Infinity : ctx.actionWaitMs, (error) =>
-    ctx.logger.warn(`Run "${run.runId}" of workflow "${workflow.id}" ended with an error after its start request`, error),
+    ctx.logger.warn(
+      `Run "${run.runId}" of workflow "${workflow.id}" ended with an error after its start request`,
+      error,
+    ),
   );
   c.header('Location', `/api/runs/${encodeURIComponent(run.runId)}`);
   if (outcome.settled) {
-    return wireJson(c, { runId: run.runId, workflowId: workflow.id, status: outcome.result.status, result: outcome.result }, 201);
+    return wireJson(
+      c,
+      { runId: run.runId, workflowId: workflow.id, status: outcome.result.status, result: outcome.result },
+      201,
+    );
   }
   return wireJson(c, { runId: run.runId, workflowId: workflow.id, status: 'running' }, 202);
 }

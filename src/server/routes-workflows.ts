@@ -20,7 +20,9 @@ export function workflowRoutes(ctx: ServerContext): Hono {
     const workflowId = c.req.param('workflowId');
     const workflow = findWorkflow(ctx.weft, workflowId);
     if (!workflow) {
-      throw new WeftError('WORKFLOW_NOT_FOUND', `Workflow "${workflowId}" is not loaded on this server`, { workflowId });
+      throw new WeftError('WORKFLOW_NOT_FOUND', `Workflow "${workflowId}" is not loaded on this server`, {
+        workflowId,
+      });
     }
     return wireJson(c, describeWorkflow(workflow));
   });

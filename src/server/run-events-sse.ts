@@ -15,14 +15,22 @@ function readAfterSeq(c: Context): number | undefined {
   if (header !== undefined && header.trim() !== '') {
     const seq = Number(header.trim());
     if (!Number.isInteger(seq) || seq < 0) {
-      throw new HttpError(400, 'INVALID_REQUEST', `Last-Event-ID must be an event seq (a whole number >= 0), got "${header}"`);
+      throw new HttpError(
+        400,
+        'INVALID_REQUEST',
+        `Last-Event-ID must be an event seq (a whole number >= 0), got "${header}"`,
+      );
     }
     return seq;
   }
   return queryInt(c, 'afterSeq', 0, Number.MAX_SAFE_INTEGER);
 }
 
-async function pipeEvents(stream: SSEStreamingApi, events: ReadableStream<WorkflowEvent>, heartbeatMs: number): Promise<void> {
+async function pipeEvents(
+  stream: SSEStreamingApi,
+  events: ReadableStream<WorkflowEvent>,
+  heartbeatMs: number,
+): Promise<void> {
   const reader = events.getReader();
   stream.onAbort(() => {
     reader.cancel().catch(() => undefined);
@@ -60,15 +68,25 @@ export function runEventRoutes(ctx: ServerContext): Hono {
     return streamSSE(
       c,
       async (stream) => {
-        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ runId, afterSeq: afterSeq ?? null }), retry: 2000 });
+        await stream.writeSSE({
+          event: 'ready',
+          data: JSON.stringify({ runId, afterSeq: afterSeq ?? null }),
+          retry: 2000,
+        });
         await pipeEvents(stream, events, ctx.heartbeatMs);
         if (stream.aborted) return;
         const view = await ctx.weft.getRun(runId);
-        await stream.writeSSE({ event: 'end', data: JSON.stringify({ runId, status: view?.status ?? null, lastSeq: view?.lastSeq ?? null }) });
+        await stream.writeSSE({
+          event: 'end',
+          data: JSON.stringify({ runId, status: view?.status ?? null, lastSeq: view?.lastSeq ?? null }),
+        });
       },
       async (error, stream) => {
         ctx.logger.warn(`Event stream of run "${runId}" broke off`, error);
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'INTERNAL', message: 'The event stream broke off; reconnect' }) });
+        await stream.writeSSE({
+          event: 'error',
+          data: JSON.stringify({ code: 'INTERNAL', message: 'The event stream broke off; reconnect' }),
+        });
       },
     );
   });
