@@ -17,6 +17,11 @@ export function inspectorRoutes(root: string = inspectorAssetsDir()): Hono {
     c.header('Cache-Control', 'no-cache');
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
+    c.header('X-Frame-Options', 'DENY');
+    c.header(
+      'Content-Security-Policy',
+      "default-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
     await next();
   });
   if (!available) {
