@@ -23,7 +23,8 @@ const splitLeads = createStep({
   description: 'Normalises the addresses and drops duplicates',
   inputSchema: z.object({ campaign: z.string(), emails: z.array(z.string()).min(1) }),
   outputSchema: z.array(lead),
-  execute: async ({ inputData }) => [...new Set(inputData.emails.map((e) => e.trim().toLowerCase()))].map((email) => ({ email })),
+  execute: async ({ inputData }) =>
+    [...new Set(inputData.emails.map((e) => e.trim().toLowerCase()))].map((email) => ({ email })),
 });
 
 const enrichLead = createStep({

@@ -55,7 +55,12 @@ const requestApproval = createStep({
   }),
   execute: async ({ inputData, resumeData, suspend }) => {
     if (!inputData.needsApproval) {
-      return { claimId: inputData.claimId, approved: true, approver: 'policy', comment: 'Under the auto-approval limit' };
+      return {
+        claimId: inputData.claimId,
+        approved: true,
+        approver: 'policy',
+        comment: 'Under the auto-approval limit',
+      };
     }
     if (!resumeData) {
       await suspend({

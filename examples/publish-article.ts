@@ -14,8 +14,15 @@ const fetchDraft = createStep({
   inputSchema: slugInput,
   outputSchema: draft,
   execute: async ({ inputData }) => {
-    const title = inputData.slug.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ');
-    return { slug: inputData.slug, title, body: `Teh short story of ${title}: how we recieve orders and ship them wich ever way is fastest.` };
+    const title = inputData.slug
+      .split('-')
+      .map((w) => w[0]!.toUpperCase() + w.slice(1))
+      .join(' ');
+    return {
+      slug: inputData.slug,
+      title,
+      body: `Teh short story of ${title}: how we recieve orders and ship them wich ever way is fastest.`,
+    };
   },
 });
 
@@ -80,7 +87,10 @@ const buildSocialPosts = createStep({
   inputSchema: reviewed,
   outputSchema: socialPosts,
   execute: async ({ inputData }) => ({
-    posts: [`New on the blog: ${inputData.title}`, `${inputData.wordCount} words on ${inputData.topic}. #${inputData.topic}`],
+    posts: [
+      `New on the blog: ${inputData.title}`,
+      `${inputData.wordCount} words on ${inputData.topic}. #${inputData.topic}`,
+    ],
   }),
 });
 

@@ -17,7 +17,10 @@ const fetchCounts = createStep({
   retries: 2,
   execute: async ({ inputData, retryCount }) => {
     if (inputData.simulateOutage && retryCount < 3) {
-      throw Object.assign(new Error(`Warehouse API of "${inputData.warehouse}" timed out`), { status: 504, attempt: retryCount });
+      throw Object.assign(new Error(`Warehouse API of "${inputData.warehouse}" timed out`), {
+        status: 504,
+        attempt: retryCount,
+      });
     }
     return {
       warehouse: inputData.warehouse,
@@ -37,7 +40,9 @@ const reconcile = createStep({
   outputSchema: reconciled,
   execute: async ({ inputData }) => ({
     warehouse: inputData.warehouse,
-    differences: inputData.lines.filter((l) => l.counted !== l.expected).map((l) => ({ ...l, delta: l.counted - l.expected })),
+    differences: inputData.lines
+      .filter((l) => l.counted !== l.expected)
+      .map((l) => ({ ...l, delta: l.counted - l.expected })),
   }),
 });
 

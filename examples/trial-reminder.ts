@@ -5,7 +5,13 @@ import { createStep, createWorkflow } from '../src/index.js';
 const trial = z.object({
   customer: z.string(),
   plan: z.enum(['starter', 'team', 'business']),
-  trialSeconds: z.number().int().min(0).max(86_400).default(20).describe('Length of the trial (seconds, short for the demo)'),
+  trialSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(20)
+    .describe('Length of the trial (seconds, short for the demo)'),
 });
 
 const started = trial.extend({ startedAt: z.string() });

@@ -21,9 +21,14 @@ interface Result {
 
 function weft(...args: string[]): Promise<Result> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', WEFT_DB: '', WEFT_WORKFLOWS: '' } }, (error, stdout, stderr) => {
-      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', TSX, MAIN, ...args],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1', WEFT_DB: '', WEFT_WORKFLOWS: '' } },
+      (error, stdout, stderr) => {
+        done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,7 +44,18 @@ afterAll(() => {
 
 describe('weft runs', () => {
   it('starts, lists, shows, resumes and time-travels runs with exit codes scripts can rely on', async () => {
-    const started = await weft('runs', 'start', 'expense-approval', '--db', db, '--workflows', WORKFLOWS, '--input', claim, '--json');
+    const started = await weft(
+      'runs',
+      'start',
+      'expense-approval',
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--input',
+      claim,
+      '--json',
+    );
     expect(started.code).toBe(12);
     const { runId, status } = JSON.parse(started.stdout);
     expect(status).toBe('suspended');
@@ -59,7 +75,17 @@ describe('weft runs', () => {
     expect(noDefs.code).toBe(3);
     expect(noDefs.stderr).toContain('--workflows');
 
-    const invalid = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{"approved":"yes"}');
+    const invalid = await weft(
+      'runs',
+      'resume',
+      runId,
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--data',
+      '{"approved":"yes"}',
+    );
     expect(invalid.code).toBe(5);
     expect(invalid.stderr).toContain('approved');
 
@@ -67,22 +93,68 @@ describe('weft runs', () => {
     expect(badJson.code).toBe(2);
     expect(badJson.stderr).toContain('--data must be JSON');
 
-    const resumed = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{"approved":true,"approver":"Bo"}');
+    const resumed = await weft(
+      'runs',
+      'resume',
+      runId,
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--data',
+      '{"approved":true,"approver":"Bo"}',
+    );
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('success');
     expect(resumed.stdout).toContain('Approved by Bo');
 
-    const again = await weft('runs', 'resume', runId, '--db', db, '--workflows', WORKFLOWS, '--data', '{"approved":true,"approver":"Bo"}');
+    const again = await weft(
+      'runs',
+      'resume',
+      runId,
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--data',
+      '{"approved":true,"approver":"Bo"}',
+    );
     expect(again.code).toBe(4);
 
-    const travel = await weft('runs', 'time-travel', runId, '--db', db, '--workflows', WORKFLOWS, '--step', 'settle', '--json');
+    const travel = await weft(
+      'runs',
+      'time-travel',
+      runId,
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--step',
+      'settle',
+      '--json',
+    );
     expect(travel.code).toBe(0);
     const shown = JSON.parse((await weft('runs', 'show', runId, '--db', db, '--json')).stdout);
     expect(shown.attempts).toHaveLength(1);
   }, 60_000);
 
   it('cancels a suspended run and reports unknown runs, commands and options clearly', async () => {
-    const started = JSON.parse((await weft('runs', 'start', 'expense-approval', '--db', db, '--workflows', WORKFLOWS, '--input', claim, '--json')).stdout);
+    const started = JSON.parse(
+      (
+        await weft(
+          'runs',
+          'start',
+          'expense-approval',
+          '--db',
+          db,
+          '--workflows',
+          WORKFLOWS,
+          '--input',
+          claim,
+          '--json',
+        )
+      ).stdout,
+    );
     const cancel = await weft('runs', 'cancel', started.runId, '--db', db, '--workflows', WORKFLOWS, '--json');
     expect(cancel.code).toBe(0);
     expect(JSON.parse(cancel.stdout)).toEqual({ runId: started.runId, status: 'canceled' });
@@ -113,10 +185,14 @@ describe('weft serve', () => {
   }, 30_000);
 
   it('serves the runs the CLI made, from the same store', async () => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--db', db, '--workflows', WORKFLOWS, '--port', '0'], {
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, MAIN, 'serve', '--db', db, '--workflows', WORKFLOWS, '--port', '0'],
+      {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
     try {
       const url = await new Promise<string>((done, fail) => {
         let out = '';

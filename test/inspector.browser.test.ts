@@ -48,12 +48,16 @@ describe('inspector', () => {
     await dialog.getByRole('button', { name: 'Start run' }).click();
 
     const header = page.locator('.run-header');
-    await expect.poll(() => header.locator('.badge').getAttribute('data-status'), { timeout: 10_000 }).toBe('suspended');
+    await expect
+      .poll(() => header.locator('.badge').getAttribute('data-status'), { timeout: 10_000 })
+      .toBe('suspended');
     const panel = page.locator('[data-testid="resume-panel"]');
     await expect.poll(() => panel.textContent()).toContain('Flights to the customer workshop');
     const runId = await page.locator('.run-page').getAttribute('data-run-id');
     expect(runId).toBeTruthy();
-    await expect.poll(() => page.locator(`.run-item[data-run-id="${runId}"]`).getAttribute('data-status')).toBe('suspended');
+    await expect
+      .poll(() => page.locator(`.run-item[data-run-id="${runId}"]`).getAttribute('data-status'))
+      .toBe('suspended');
 
     // An empty required field is caught before anything is sent.
     await panel.getByRole('button', { name: 'Resume run' }).click();
@@ -68,14 +72,19 @@ describe('inspector', () => {
     await expect.poll(() => page.locator('.tl-row[data-step="settle"]').getAttribute('data-status')).toBe('success');
     await expect.poll(() => page.locator('.io-grid').textContent()).toContain('Approved by Dana');
     await expect.poll(() => page.locator('.event-row[data-type="workflow-finish"]').count()).toBeGreaterThan(0);
-    await expect.poll(() => page.locator(`.run-item[data-run-id="${runId}"]`).getAttribute('data-status')).toBe('success');
+    await expect
+      .poll(() => page.locator(`.run-item[data-run-id="${runId}"]`).getAttribute('data-status'))
+      .toBe('success');
     expect((await t.weft.getRun(runId!))?.status).toBe('success');
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();
   });
 
   it('time-travels a finished run from its second step and shows the new attempt next to the old', async () => {
-    const res = await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'arithmetic', inputData: { n: 3 }, wait: true }));
+    const res = await t.app.request(
+      '/api/runs',
+      jsonInit('POST', { workflowId: 'arithmetic', inputData: { n: 3 }, wait: true }),
+    );
     const { runId } = (await res.json()) as { runId: string };
     const page = await openPage(`/#/runs/${runId}`);
     await expect.poll(() => page.locator('.run-header .badge').getAttribute('data-status')).toBe('success');

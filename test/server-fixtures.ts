@@ -11,9 +11,27 @@ import { workflows as exampleWorkflows } from '../examples/index.js';
 const num = z.object({ n: z.number() });
 
 /** A three-step workflow (add one, double, describe) that finishes at once: good for time travel. */
-export const arithmetic = createWorkflow({ id: 'arithmetic', inputSchema: num, outputSchema: z.object({ text: z.string() }) })
-  .then(createStep({ id: 'add-one', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => ({ n: inputData.n + 1 }) }))
-  .then(createStep({ id: 'double', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => ({ n: inputData.n * 2 }) }))
+export const arithmetic = createWorkflow({
+  id: 'arithmetic',
+  inputSchema: num,
+  outputSchema: z.object({ text: z.string() }),
+})
+  .then(
+    createStep({
+      id: 'add-one',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+    }),
+  )
+  .then(
+    createStep({
+      id: 'double',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => ({ n: inputData.n * 2 }),
+    }),
+  )
   .then(
     createStep({
       id: 'describe',
@@ -25,7 +43,11 @@ export const arithmetic = createWorkflow({ id: 'arithmetic', inputSchema: num, o
   .commit();
 
 /** A workflow whose one step waits until its abort signal fires (or 30 s). */
-export const slow = createWorkflow({ id: 'slow', inputSchema: z.object({}), outputSchema: z.object({ done: z.boolean() }) })
+export const slow = createWorkflow({
+  id: 'slow',
+  inputSchema: z.object({}),
+  outputSchema: z.object({ done: z.boolean() }),
+})
   .then(
     createStep({
       id: 'wait',

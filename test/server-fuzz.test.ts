@@ -8,8 +8,12 @@ let ids: string[] = [];
 
 beforeAll(async () => {
   t = await openTestServer();
-  const claim = await (await t.app.request('/api/workflows/expense-approval/runs', jsonInit('POST', { inputData: claimInput, wait: true }))).json();
-  const done = await (await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'arithmetic', inputData: { n: 1 }, wait: true }))).json();
+  const claim = await (
+    await t.app.request('/api/workflows/expense-approval/runs', jsonInit('POST', { inputData: claimInput, wait: true }))
+  ).json();
+  const done = await (
+    await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'arithmetic', inputData: { n: 1 }, wait: true }))
+  ).json();
   ids = [claim.runId, done.runId];
 });
 afterAll(async () => {
@@ -39,19 +43,53 @@ const weirdSegment = fc.oneof(
 /** A body no endpoint accepts: not JSON, not an object, or an object with a field no endpoint knows. */
 const malformedBody = fc.oneof(
   fc.string({ minLength: 1 }).filter((s) => s.trim() !== '' && !isJsonObject(s)),
-  fc.jsonValue().filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)).map((v) => JSON.stringify(v)),
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }).map((o) => JSON.stringify({ ...o, notAField: true })),
-  fc.record({ resumeData: fc.jsonValue(), step: fc.jsonValue(), forEachIndex: fc.oneof(fc.double(), fc.string()), wait: fc.string() }).map((o) => JSON.stringify(o)),
+  fc
+    .jsonValue()
+    .filter((v) => typeof v !== 'object' || v === null || Array.isArray(v))
+    .map((v) => JSON.stringify(v)),
+  fc
+    .dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 })
+    .map((o) => JSON.stringify({ ...o, notAField: true })),
+  fc
+    .record({
+      resumeData: fc.jsonValue(),
+      step: fc.jsonValue(),
+      forEachIndex: fc.oneof(fc.double(), fc.string()),
+      wait: fc.string(),
+    })
+    .map((o) => JSON.stringify(o)),
 );
 
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
   target: fc.oneof(
-    fc.record({ kind: fc.constant('existing' as const), index: fc.nat(1), action: fc.constantFrom('', '/resume', '/cancel', '/restart', '/time-travel', '/events', '/nope') }),
-    fc.record({ kind: fc.constant('unknown' as const), id: weirdSegment, action: fc.constantFrom('', '/resume', '/cancel', '/restart', '/time-travel', '/events') }),
-    fc.record({ kind: fc.constant('workflow' as const), id: fc.oneof(fc.constantFrom('arithmetic', 'expense-approval'), weirdSegment), suffix: fc.constantFrom('', '/runs') }),
-    fc.record({ kind: fc.constant('list' as const), query: fc.dictionary(fc.constantFrom('status', 'page', 'perPage', 'fromDate', 'toDate', 'workflowId', 'x'), fc.string({ maxLength: 10 }), { maxKeys: 3 }) }),
-    fc.record({ kind: fc.constant('path' as const), path: fc.array(weirdSegment, { maxLength: 4 }).map((s) => `/api/${s.join('/')}`) }),
+    fc.record({
+      kind: fc.constant('existing' as const),
+      index: fc.nat(1),
+      action: fc.constantFrom('', '/resume', '/cancel', '/restart', '/time-travel', '/events', '/nope'),
+    }),
+    fc.record({
+      kind: fc.constant('unknown' as const),
+      id: weirdSegment,
+      action: fc.constantFrom('', '/resume', '/cancel', '/restart', '/time-travel', '/events'),
+    }),
+    fc.record({
+      kind: fc.constant('workflow' as const),
+      id: fc.oneof(fc.constantFrom('arithmetic', 'expense-approval'), weirdSegment),
+      suffix: fc.constantFrom('', '/runs'),
+    }),
+    fc.record({
+      kind: fc.constant('list' as const),
+      query: fc.dictionary(
+        fc.constantFrom('status', 'page', 'perPage', 'fromDate', 'toDate', 'workflowId', 'x'),
+        fc.string({ maxLength: 10 }),
+        { maxKeys: 3 },
+      ),
+    }),
+    fc.record({
+      kind: fc.constant('path' as const),
+      path: fc.array(weirdSegment, { maxLength: 4 }).map((s) => `/api/${s.join('/')}`),
+    }),
   ),
   body: malformedBody,
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', undefined),

@@ -16,7 +16,10 @@ async function json(res: Response): Promise<any> {
 }
 
 async function startClaim(body: Record<string, unknown> = {}): Promise<string> {
-  const res = await t.app.request('/api/workflows/expense-approval/runs', jsonInit('POST', { inputData: claimInput, wait: true, ...body }));
+  const res = await t.app.request(
+    '/api/workflows/expense-approval/runs',
+    jsonInit('POST', { inputData: claimInput, wait: true, ...body }),
+  );
   expect(res.status).toBe(201);
   const out = await json(res);
   expect(out.status).toBe('suspended');
@@ -24,7 +27,10 @@ async function startClaim(body: Record<string, unknown> = {}): Promise<string> {
 }
 
 async function finishedArithmetic(n = 3): Promise<string> {
-  const res = await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'arithmetic', inputData: { n }, wait: true }));
+  const res = await t.app.request(
+    '/api/runs',
+    jsonInit('POST', { workflowId: 'arithmetic', inputData: { n }, wait: true }),
+  );
   const out = await json(res);
   expect(out.status).toBe('success');
   return out.runId;
@@ -60,11 +66,19 @@ describe('workflows', () => {
 
 describe('starting runs', () => {
   it('creates and starts a run, waiting for its result with wait: true', async () => {
-    const res = await t.app.request('/api/workflows/arithmetic/runs', jsonInit('POST', { inputData: { n: 4 }, wait: true, runId: 'r-1' }));
+    const res = await t.app.request(
+      '/api/workflows/arithmetic/runs',
+      jsonInit('POST', { inputData: { n: 4 }, wait: true, runId: 'r-1' }),
+    );
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe('/api/runs/r-1');
     const out = await json(res);
-    expect(out).toMatchObject({ runId: 'r-1', workflowId: 'arithmetic', status: 'success', result: { result: { text: 'n=10' } } });
+    expect(out).toMatchObject({
+      runId: 'r-1',
+      workflowId: 'arithmetic',
+      status: 'success',
+      result: { result: { text: 'n=10' } },
+    });
   });
 
   it('answers 202 for a run still going after the wait, and the run goes on', async () => {
@@ -89,7 +103,10 @@ describe('starting runs', () => {
     const unknown = await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'nope', inputData: {} }));
     expect(unknown.status).toBe(404);
     const runId = await finishedArithmetic();
-    const again = await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'arithmetic', runId, inputData: { n: 1 } }));
+    const again = await t.app.request(
+      '/api/runs',
+      jsonInit('POST', { workflowId: 'arithmetic', runId, inputData: { n: 1 } }),
+    );
     expect(again.status).toBe(409);
     expect((await json(again)).error.code).toBe('RUN_ALREADY_CLAIMED');
   });
@@ -99,7 +116,13 @@ describe('reading runs', () => {
   it('gets a run with its steps and whether its workflow is loaded; 404 for an unknown one', async () => {
     const runId = await startClaim();
     const view = await json(await t.app.request(`/api/runs/${runId}`));
-    expect(view).toMatchObject({ runId, workflowId: 'expense-approval', status: 'suspended', workflowLoaded: true, attempts: [] });
+    expect(view).toMatchObject({
+      runId,
+      workflowId: 'expense-approval',
+      status: 'suspended',
+      workflowLoaded: true,
+      attempts: [],
+    });
     expect(view.steps['request-approval'].suspendPayload.claimId).toBe('EXP-1');
     expect(view.suspended).toEqual([['request-approval']]);
     const res = await t.app.request('/api/runs/nope');
@@ -139,11 +162,17 @@ describe('operating runs', () => {
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.code).toBe('INVALID_RESUME_DATA');
     expect((await t.weft.getRun(runId))?.status).toBe('suspended');
-    const ok = await t.app.request(`/api/runs/${runId}/resume`, jsonInit('POST', { resumeData: { approved: false, approver: 'Bo', comment: 'No receipt' }, wait: true }));
+    const ok = await t.app.request(
+      `/api/runs/${runId}/resume`,
+      jsonInit('POST', { resumeData: { approved: false, approver: 'Bo', comment: 'No receipt' }, wait: true }),
+    );
     expect(ok.status).toBe(200);
     const out = await json(ok);
     expect(out.result.result).toMatchObject({ outcome: 'rejected', message: 'Rejected by Bo: No receipt' });
-    const again = await t.app.request(`/api/runs/${runId}/resume`, jsonInit('POST', { resumeData: { approved: true, approver: 'Bo' } }));
+    const again = await t.app.request(
+      `/api/runs/${runId}/resume`,
+      jsonInit('POST', { resumeData: { approved: true, approver: 'Bo' } }),
+    );
     expect(again.status).toBe(409);
     expect((await json(again)).error.code).toBe('RUN_NOT_SUSPENDED');
   });
@@ -151,7 +180,10 @@ describe('operating runs', () => {
   it('answers 404 for a resume of an unknown run or step', async () => {
     expect((await t.app.request('/api/runs/nope/resume', jsonInit('POST', { resumeData: {} }))).status).toBe(404);
     const runId = await startClaim();
-    const res = await t.app.request(`/api/runs/${runId}/resume`, jsonInit('POST', { step: 'settle', resumeData: { approved: true, approver: 'x' } }));
+    const res = await t.app.request(
+      `/api/runs/${runId}/resume`,
+      jsonInit('POST', { step: 'settle', resumeData: { approved: true, approver: 'x' } }),
+    );
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
   });
@@ -167,7 +199,9 @@ describe('operating runs', () => {
   });
 
   it('cancels a running run', async () => {
-    const { runId } = await json(await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'slow', inputData: {} })));
+    const { runId } = await json(
+      await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'slow', inputData: {} })),
+    );
     const res = await t.app.request(`/api/runs/${runId}/cancel`, { method: 'POST' });
     expect((await json(res)).status).toBe('canceled');
   });
@@ -185,7 +219,10 @@ describe('operating runs', () => {
 
   it('time-travels a finished run from its second step and keeps the first try as an attempt', async () => {
     const runId = await finishedArithmetic(3);
-    const res = await t.app.request(`/api/runs/${runId}/time-travel`, jsonInit('POST', { step: 'double', inputData: { n: 10 }, wait: true }));
+    const res = await t.app.request(
+      `/api/runs/${runId}/time-travel`,
+      jsonInit('POST', { step: 'double', inputData: { n: 10 }, wait: true }),
+    );
     expect(res.status).toBe(200);
     expect((await json(res)).result.result).toEqual({ text: 'n=20' });
     const view = await json(await t.app.request(`/api/runs/${runId}`));
@@ -200,7 +237,10 @@ describe('operating runs', () => {
     const unknown = await t.app.request(`/api/runs/${runId}/time-travel`, jsonInit('POST', { step: 'zzz' }));
     expect(unknown.status).toBe(404);
     expect((await json(unknown)).error.code).toBe('STEP_NOT_FOUND');
-    const bad = await t.app.request(`/api/runs/${runId}/time-travel`, jsonInit('POST', { step: 'double', inputData: { n: 'x' } }));
+    const bad = await t.app.request(
+      `/api/runs/${runId}/time-travel`,
+      jsonInit('POST', { step: 'double', inputData: { n: 'x' } }),
+    );
     expect(bad.status).toBe(400);
   });
 
@@ -210,7 +250,9 @@ describe('operating runs', () => {
     expect(await json(res)).toEqual({ runId, deleted: true });
     expect((await t.app.request(`/api/runs/${runId}`)).status).toBe(404);
     expect((await t.app.request('/api/runs/nope', { method: 'DELETE' })).status).toBe(404);
-    const { runId: slowId } = await json(await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'slow', inputData: {} })));
+    const { runId: slowId } = await json(
+      await t.app.request('/api/runs', jsonInit('POST', { workflowId: 'slow', inputData: {} })),
+    );
     await eventually(async () => ((await t.weft.getRun(slowId))?.status === 'running' ? true : undefined));
     expect((await t.app.request(`/api/runs/${slowId}`, { method: 'DELETE' })).status).toBe(409);
     await t.app.request(`/api/runs/${slowId}/cancel`, { method: 'POST' });
@@ -222,7 +264,10 @@ describe('operating runs', () => {
     try {
       const view = await json(await other.app.request(`/api/runs/${runId}`));
       expect(view).toMatchObject({ status: 'suspended', workflowLoaded: false });
-      const res = await other.app.request(`/api/runs/${runId}/resume`, jsonInit('POST', { resumeData: { approved: true, approver: 'x' } }));
+      const res = await other.app.request(
+        `/api/runs/${runId}/resume`,
+        jsonInit('POST', { resumeData: { approved: true, approver: 'x' } }),
+      );
       expect(res.status).toBe(404);
       expect((await json(res)).error.message).toContain('"expense-approval"');
     } finally {
@@ -235,7 +280,11 @@ describe('malformed requests', () => {
   it('answers malformed JSON, non-objects, unknown fields, wrong types and media types with 4xx JSON', async () => {
     const runId = await startClaim();
     const cases: [RequestInit, number, string][] = [
-      [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resumeData":' }, 400, 'MALFORMED_JSON'],
+      [
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resumeData":' },
+        400,
+        'MALFORMED_JSON',
+      ],
       [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' }, 400, 'INVALID_REQUEST'],
       [jsonInit('POST', { resumData: {} }), 400, 'INVALID_REQUEST'],
       [jsonInit('POST', { resumeData: {}, forEachIndex: -1 }), 400, 'INVALID_REQUEST'],
@@ -253,7 +302,10 @@ describe('malformed requests', () => {
   it('refuses a body over the size limit with 413', async () => {
     const small = await openTestServer({ maxBodyBytes: 1000 });
     try {
-      const res = await small.app.request('/api/runs', jsonInit('POST', { workflowId: 'arithmetic', inputData: { n: 1, pad: 'x'.repeat(5000) } }));
+      const res = await small.app.request(
+        '/api/runs',
+        jsonInit('POST', { workflowId: 'arithmetic', inputData: { n: 1, pad: 'x'.repeat(5000) } }),
+      );
       expect(res.status).toBe(413);
       expect((await json(res)).error.code).toBe('PAYLOAD_TOO_LARGE');
     } finally {
@@ -330,14 +382,18 @@ describe('event streams', () => {
   it('continues after Last-Event-ID', async () => {
     const runId = await finishedArithmetic();
     const res = await t.app.request(`/api/runs/${runId}/events`, { headers: { 'last-event-id': '3' } });
-    const ids = parseSse(await res.text()).filter((m) => m.id !== undefined).map((m) => Number(m.id));
+    const ids = parseSse(await res.text())
+      .filter((m) => m.id !== undefined)
+      .map((m) => Number(m.id));
     expect(ids[0]).toBe(4);
     expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
   });
 
   it('refuses a bad Last-Event-ID with 400 and an unknown run with 404', async () => {
     const runId = await finishedArithmetic();
-    expect((await t.app.request(`/api/runs/${runId}/events`, { headers: { 'last-event-id': 'abc' } })).status).toBe(400);
+    expect((await t.app.request(`/api/runs/${runId}/events`, { headers: { 'last-event-id': 'abc' } })).status).toBe(
+      400,
+    );
     expect((await t.app.request('/api/runs/nope/events')).status).toBe(404);
   });
 });
