@@ -28,9 +28,10 @@ const ACTIVE = `status IN ('running', 'waiting')`;
 
 /**
  * Stores runs and journals in Postgres tables of one schema. Status changes are
- * `UPDATE ... WHERE ... RETURNING` compare-and-sets; appends issued close together go out as one
- * statement that checks each run's epoch under a row lock and inserts its entries. `notifier` follows runs live across
- * processes with LISTEN/NOTIFY.
+ * `UPDATE ... WHERE ... RETURNING` compare-and-sets. Appends issued close together go out as one
+ * statement (one commit) that checks each run's epoch under a row lock and inserts its entries;
+ * the writes of one run keep their issue order. `notifier` follows runs live across processes
+ * with LISTEN/NOTIFY.
  *
  * @example
  * import { PostgresStorage } from 'weft/postgres';
@@ -75,7 +76,7 @@ export class PostgresStorage implements WeftStorage {
     await this.guard('migrate', undefined, () => migratePostgres(this.pool, this.schema, this.s));
   }
 
-  /** Stops the notifier and, when the pool is the storage's own, ends it. */
+  /** Waits for the writes in flight, stops the notifier and, when the pool is the storage's own, ends it. */
   async close(): Promise<void> {
     await this.order.settled();
     await this.notifier.close();

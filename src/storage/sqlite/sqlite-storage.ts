@@ -23,7 +23,6 @@ export interface SqliteStorageOptions {
 interface OpenDatabase {
   db: SqliteDatabase;
   runs: RunStatements;
-  lists: ListRunsQueries;
   journal: SqliteJournal;
   createRun: Transaction<(run: NewRun) => StoredRun>;
   deleteRun: Transaction<(runId: string) => boolean>;
@@ -53,16 +52,18 @@ export class SqliteStorage implements WeftStorage {
     if (this.closed) throw this.closedError();
     if (this.open) return;
     const { path } = this.options;
-    if (path !== ':memory:' && path !== '' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    let db: SqliteDatabase | undefined;
     try {
+      if (path !== ':memory:' && path !== '' && !path.startsWith('file:'))
+        mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrateSqlite(db, path);
       this.open = this.prepare(db);
     } catch (error) {
-      db.close();
+      db?.close();
       throw this.failure('open', undefined, error);
     }
   }
@@ -134,7 +135,6 @@ export class SqliteStorage implements WeftStorage {
     return {
       db,
       runs,
-      lists,
       journal,
       createRun: db.transaction((run: NewRun) => {
         runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
