@@ -97,6 +97,8 @@ export function describeValuesAndLifecycle(current: CurrentStorage): void {
         'branch',
         'step-output',
         'custom',
+        'run-cancel',
+        'run-pause',
         'run-end',
       ] as const;
       const batch = types.map((type, i) => entry(i + 1, type));
