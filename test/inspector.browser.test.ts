@@ -2,7 +2,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type ListeningServer } from '../src/server/index.js';
-import { jsonInit, openTestServer, type TestServer } from './server-fixtures.js';
+import { claimInput, jsonInit, openTestServer, type TestServer } from './server-fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -107,6 +107,42 @@ describe('inspector', () => {
     await expect.poll(() => compare.textContent()).toContain('n=8');
     await expect.poll(() => compare.textContent()).toContain('n=20');
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('follows a sleeping run live until it finishes, and filters the runs list by status', async () => {
+    const res = await t.app.request(
+      '/api/runs',
+      jsonInit('POST', {
+        workflowId: 'trial-reminder',
+        inputData: { customer: 'Initech', plan: 'business', trialSeconds: 2 },
+      }),
+    );
+    const { runId } = (await res.json()) as { runId: string };
+    const page = await openPage(`/#/runs/${runId}`);
+    const badge = page.locator('.run-header .badge');
+    await expect.poll(() => badge.getAttribute('data-status'), { timeout: 10_000 }).toBe('waiting');
+    await expect
+      .poll(() => page.locator('.tl-row[data-step="trial-period"]').getAttribute('data-status'))
+      .toBe('waiting');
+    await expect.poll(() => page.locator('.live-dot.on').count()).toBe(1);
+    await expect.poll(() => badge.getAttribute('data-status'), { timeout: 15_000 }).toBe('success');
+    await expect.poll(() => page.locator('.event-row[data-type="workflow-step-waiting"]').count()).toBe(2);
+    await expect.poll(() => page.locator('.io-grid').textContent()).toContain('converted');
+
+    await t.app.request(
+      '/api/runs',
+      jsonInit('POST', { workflowId: 'expense-approval', inputData: claimInput, wait: true }),
+    );
+    const listed = () =>
+      page
+        .locator('.run-item')
+        .evaluateAll((els) => [...new Set(els.map((e) => (e as HTMLElement).dataset.status))].sort().join());
+    await expect.poll(listed, { timeout: 5000 }).toBe('success,suspended');
+    await page.locator('.chip[data-status="success"]').click();
+    await expect.poll(listed).toBe('success');
+    await page.locator('.chip[data-status="success"]').click();
+    await expect.poll(listed).toBe('success,suspended');
     await page.close();
   });
 
