@@ -157,7 +157,7 @@ export function renderTimeline(rows, { range, now, selected, onSelect, label }) 
   const axis = h(
     'div',
     { class: 'tl-axis' },
-    [0, 0.25, 0.5, 0.75, 1].map((f) =>
+    [0, 0.5, 1].map((f) =>
       h('span', { style: { left: `${f * 100}%` }, text: f === 0 ? '0' : compactDuration((range.t1 - range.t0) * f) }),
     ),
   );
