@@ -49,7 +49,8 @@ async function interrupted(build: (trace: Trace, hangAt: string | undefined) => 
   const storage = new MemoryStorage();
   const first = newTrace();
   const wfA = build(first, hangAt);
-  const a = new Weft({ workflows: { wfA }, storage, recovery: false, leaseMs: options.leaseMs ?? 60_000 });
+  // `a` stands for a process that froze: it never renews its lease.
+  const a = new Weft({ workflows: { wfA }, storage, recovery: false, leaseMs: options.leaseMs ?? 60_000, ownershipCheckMs: 3_600_000 });
   const runA = await wfA.createRun();
   void runA.start({ inputData: { n: 0 } }).catch(() => undefined);
   await until(() => (first.runs[hangAt] ?? 0) > 0);
@@ -417,7 +418,8 @@ describe('restart', () => {
     await b.init();
     const first = newTrace();
     const wfA = chain(first, 'c');
-    const dead = new Weft({ workflows: { wfA }, storage, recovery: false, leaseMs: 200 });
+    // A process that froze: it never renews its lease.
+    const dead = new Weft({ workflows: { wfA }, storage, recovery: false, leaseMs: 200, ownershipCheckMs: 3_600_000 });
     const run = await wfA.createRun();
     void run.start({ inputData: { n: 0 } }).catch(() => undefined);
     await until(() => (first.runs.c ?? 0) > 0);

@@ -29,6 +29,12 @@ export interface WeftOptions {
   recovery?: boolean;
   /** How often to look for runs to recover (default: the lease length / 2). */
   recoveryIntervalMs?: number;
+  /**
+   * How often to renew the leases of the runs executing here and check they are still ours
+   * (default 1 s, at most a third of the lease). A run canceled or taken over by another
+   * process stops here within this time.
+   */
+  ownershipCheckMs?: number;
   /** Most `writer.write`/`custom` events stored per run; later ones are streamed live only (default 10,000). */
   maxOutputEntries?: number;
 }
@@ -57,6 +63,8 @@ export class Weft implements WorkflowHost {
   private readonly handles = new Map<string, RunHandle>();
   private readonly recovery: boolean;
   private readonly recoveryIntervalMs: number;
+  private readonly ownershipCheckMs: number;
+  private ownershipTimer: ReturnType<typeof setInterval> | undefined;
   private ready: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -68,6 +76,7 @@ export class Weft implements WorkflowHost {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.recovery = options.recovery ?? true;
     this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(50, Math.floor(this.leaseMs / 2));
+    this.ownershipCheckMs = options.ownershipCheckMs ?? Math.max(20, Math.min(1000, Math.floor(this.leaseMs / 3)));
     this.maxOutputEntries = options.maxOutputEntries ?? 10_000;
     this.services = {
       logger: this.logger,
@@ -127,7 +136,7 @@ export class Weft implements WorkflowHost {
       await this.storage.init();
       if (this.recovery && !this.closed) {
         await this.recoverNow();
-        this.timer = setInterval(() => void this.tick(), this.recoveryIntervalMs);
+        this.timer = setInterval(() => void this.recoverQuietly(), this.recoveryIntervalMs);
         this.timer.unref();
       }
     })();
@@ -143,6 +152,7 @@ export class Weft implements WorkflowHost {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.ownershipTimer) clearInterval(this.ownershipTimer);
     for (const exec of this.active.values()) exec.cancel();
     await this.storage.close();
   }
@@ -265,6 +275,10 @@ export class Weft implements WorkflowHost {
   /** @internal Records an execution as active here; the returned function ends that. */
   track(exec: Execution): () => void {
     this.active.set(exec.runId, exec);
+    if (!this.ownershipTimer && !this.closed) {
+      this.ownershipTimer = setInterval(() => void this.checkOwnership(), this.ownershipCheckMs);
+      this.ownershipTimer.unref();
+    }
     return () => {
       if (this.active.get(exec.runId) === exec) this.active.delete(exec.runId);
     };
@@ -275,18 +289,29 @@ export class Weft implements WorkflowHost {
     return [...this.active.keys()];
   }
 
-  private async tick(): Promise<void> {
+  /** Renews the leases of the runs executing here; stops those this instance no longer owns. */
+  private async checkOwnership(): Promise<void> {
+    const ids = this.activeRunIds();
+    if (ids.length === 0 || this.closed) {
+      clearInterval(this.ownershipTimer);
+      this.ownershipTimer = undefined;
+      return;
+    }
+    try {
+      const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
+      // Canceled or taken over by another process: stop executing it here.
+      for (const id of ids) if (!kept.has(id)) this.active.get(id)?.cancel();
+    } catch (error) {
+      this.logger.warn('weft: lease renewal failed; will retry', error);
+    }
+  }
+
+  private async recoverQuietly(): Promise<void> {
     if (this.closed) return;
     try {
-      const ids = this.activeRunIds();
-      if (ids.length > 0) {
-        const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
-        // A run we no longer own was canceled or taken over elsewhere: stop executing it here.
-        for (const id of ids) if (!kept.has(id)) this.active.get(id)?.cancel();
-      }
       await this.recoverNow();
     } catch (error) {
-      this.logger.warn('weft: lease renewal or recovery failed; will retry', error);
+      this.logger.warn('weft: crash recovery failed; will retry', error);
     }
   }
 }
