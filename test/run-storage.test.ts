@@ -202,4 +202,35 @@ describe('stored runs', () => {
     expect(view!.steps.mutate!.payload).toEqual({ list: [1], when: '1970-01-01T00:00:00.000Z' });
     expect(view!.result).toEqual({ size: 2 });
   });
+  it('the stored view lists each foreach item with its own timings, and a sleeping step with its wake time', async () => {
+    const double = createStep({
+      id: 'double',
+      inputSchema: n,
+      outputSchema: n,
+      execute: async ({ inputData }) => ({ n: inputData.n * 2 }),
+    });
+    const fan = createWorkflow({ id: 'fan', inputSchema: z.array(n), outputSchema: z.array(n) })
+      .foreach(double, { concurrency: 2 })
+      .sleep(60_000, { id: 'nap' })
+      .commit();
+    const weft = engine({ fan });
+    const run = await fan.createRun();
+    const before = Date.now();
+    void run.start({ inputData: [{ n: 1 }, { n: 2 }, { n: 3 }] });
+    let view = await weft.getRun(run.runId);
+    for (let i = 0; i < 200 && view?.status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      view = await weft.getRun(run.runId);
+    }
+    expect(view?.status).toBe('waiting');
+    const items = view?.foreachItems?.double ?? [];
+    expect(items.map((i) => i.output)).toEqual([{ n: 2 }, { n: 4 }, { n: 6 }]);
+    for (const item of items) {
+      expect(item.status).toBe('success');
+      expect(item.endedAt).toBeGreaterThanOrEqual(item.startedAt);
+    }
+    expect(view?.steps.nap?.status).toBe('waiting');
+    expect(view?.steps.nap?.wakeAt).toBeGreaterThanOrEqual(before + 60_000);
+    await run.cancel();
+  });
 });

@@ -1,7 +1,7 @@
 // Builds what callers see from a projection: the run result and the stored-run view.
-import type { RunProjection, StepRecord } from '../engine/run-projection.js';
+import { toStepResult, type RunProjection, type StepRecord } from '../engine/run-projection.js';
 import type { StoredRun } from '../storage/types.js';
-import type { WorkflowResult } from '../workflow/types.js';
+import type { StepResult, WorkflowResult } from '../workflow/types.js';
 import type { OutputOptions, WorkflowRunView } from './run-types.js';
 
 /** Suspended steps with nothing suspended inside them (foreach items count as inside their foreach). */
@@ -93,6 +93,12 @@ export function buildView(
     Object.assign(view, suspendedFields(projection));
     view.resumeLabels = resumeLabels(projection);
   }
+  const foreachItems: Record<string, StepResult[]> = {};
+  for (const rec of projection.records.values()) {
+    if (rec.wakeAt !== undefined && view.steps[rec.id]) view.steps[rec.id]!.wakeAt = rec.wakeAt;
+    if (rec.item !== undefined) (foreachItems[rec.id] ??= [])[rec.item] = toStepResult(rec);
+  }
+  if (Object.keys(foreachItems).length > 0) view.foreachItems = foreachItems;
   view.state = projection.state;
   if (options.fields?.includes('requestContext')) view.requestContext = projection.requestContext;
   if (options.fields && options.fields.length > 0) {

@@ -78,6 +78,8 @@ export interface WorkflowRunView {
   resumeLabels?: Record<string, { stepId: string; foreachIndex?: number }>;
   state?: Record<string, unknown>;
   requestContext?: Record<string, unknown>;
+  /** Each foreach's items by the foreach's step id, in index order (holes for items that never ran). */
+  foreachItems?: Record<string, StepResult[]>;
   /** Earlier attempts that time travel replaced, oldest first: the step results as they were. */
   attempts: { attempt: number; startedAt: number; steps: Record<string, StepResult> }[];
   /** The last journal sequence number (events are numbered the same way). */

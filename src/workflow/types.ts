@@ -90,6 +90,8 @@ export interface StepResult<TOutput = unknown> {
   suspendOutput?: unknown;
   nonRetryable?: boolean;
   metadata?: Record<string, unknown>;
+  /** For a sleep: when it ends (epoch ms). Shown in stored-run views. */
+  wakeAt?: number;
 }
 
 /** An error as stored and returned: name, message, own fields and cause chain, no stack. */
