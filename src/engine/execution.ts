@@ -41,27 +41,31 @@ export const systemClock: Clock = {
 const BUSY_SLICE_MS = 8;
 let stepsSinceCheck = 0;
 let sliceStart = 0;
-
-/**
- * True about every `BUSY_SLICE_MS` of continuous execution: steps that settle at once chain as
- * microtasks and would otherwise starve timers and I/O while thousands of runs execute.
- * Checks the clock only every 64 steps, so it costs nothing measurable.
- */
-export function shouldYield(): boolean {
-  if (++stepsSinceCheck < 64) return false;
-  stepsSinceCheck = 0;
-  const now = performance.now();
-  if (now - sliceStart < BUSY_SLICE_MS) return false;
-  sliceStart = now;
-  return true;
-}
+let pendingTurn: Promise<void> | undefined;
 
 const macrotask: (resume: () => void) => void =
   typeof setImmediate === 'function' ? (resume) => setImmediate(resume) : (resume) => setTimeout(resume, 0);
 
-/** Resolves after the event loop has run its pending timers and I/O. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => macrotask(resolve));
+/**
+ * A turn of the event loop to wait for, about every `BUSY_SLICE_MS` of continuous execution, or
+ * undefined. Steps that settle at once chain as microtasks and would otherwise starve timers and
+ * I/O while thousands of runs execute; once a slice is used up, every run's next step waits for
+ * the same turn. Checks the clock only every 64 steps, so it costs nothing measurable.
+ */
+export function eventLoopTurn(): Promise<void> | undefined {
+  if (pendingTurn) return pendingTurn;
+  if (++stepsSinceCheck < 64) return undefined;
+  stepsSinceCheck = 0;
+  const now = performance.now();
+  if (now - sliceStart < BUSY_SLICE_MS) return undefined;
+  pendingTurn = new Promise((resolve) =>
+    macrotask(() => {
+      pendingTurn = undefined;
+      sliceStart = performance.now();
+      resolve();
+    }),
+  );
+  return pendingTurn;
 }
 
 /** One workflow level being executed: the root, or a nested workflow inside it. */

@@ -3,7 +3,7 @@ import { NonRetryableError, WeftError } from '../errors.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import type { ExecuteContext, StepWriter } from '../workflow/types.js';
-import { shouldYield, stepValidationError, yieldToEventLoop, type Execution, type Level, type Outcome } from './execution.js';
+import { eventLoopTurn, stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';
@@ -160,7 +160,8 @@ export async function runStep(
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0 && level.graph.retryDelay > 0) await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
-    if (shouldYield()) await yieldToEventLoop();
+    const turn = eventLoopTurn();
+    if (turn) await turn;
     if (exec.canceled) return { kind: 'canceled' };
     let suspended: { payload: unknown; labels?: string[] } | undefined;
     let bailed: { value: unknown } | undefined;
