@@ -12,6 +12,7 @@ export type {
   ConditionFn,
   ExecuteContext,
   Infer,
+  InferInput,
   Logger,
   SerializedError,
   Step,

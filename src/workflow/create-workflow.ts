@@ -6,7 +6,7 @@ import type { CompiledGraph, CompiledStep, GraphNode, SerializedNode, SleepDate,
 import { serializeGraph } from './graph.js';
 import { defaultHost, type WorkflowHost } from './host.js';
 import { createMapStep, type MapConfig } from './map-step.js';
-import type { AnySchema, ConditionFn, ExecuteContext, Infer, Step, WorkflowOptions } from './types.js';
+import type { AnySchema, ConditionFn, ExecuteContext, Infer, InferInput, Step, WorkflowOptions } from './types.js';
 import type { Run, RunListFilter, RunListPage, WorkflowRunView } from '../run/run-types.js';
 
 /** The parameters of `createWorkflow`. */
@@ -304,7 +304,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
  */
 export function createWorkflow<TId extends string, TIn extends AnySchema, TOut extends AnySchema>(
   params: WorkflowParams<TId, TIn, TOut>,
-): Workflow<TId, Infer<TIn>, Infer<TOut>> {
+): Workflow<TId, InferInput<TIn>, Infer<TOut>> {
   if (typeof params !== 'object' || params === null) {
     throw new WeftError('INVALID_DEFINITION', 'createWorkflow expects an object with id, inputSchema and outputSchema');
   }

@@ -9,6 +9,8 @@ export type { RunStatus } from '../storage/types.js';
 export type AnySchema = StandardSchemaV1<any, any>;
 /** The value type a schema produces. */
 export type Infer<S> = S extends StandardSchemaV1<any, infer O> ? O : unknown;
+/** The value type a schema accepts (before defaults are applied). */
+export type InferInput<S> = S extends StandardSchemaV1<infer I, any> ? I : unknown;
 
 /** Status of one step's result. */
 export type StepStatus = 'success' | 'failed' | 'suspended' | 'running' | 'waiting' | 'paused' | 'canceled' | 'bailed';
