@@ -3,7 +3,8 @@ import { WeftError } from '../errors.js';
 import type { CompiledStep, GraphNode } from '../workflow/graph.js';
 import type { ConditionContext } from '../workflow/types.js';
 import type { Execution, Level, Outcome } from './execution.js';
-import { lookupOutput, runStep, type StepPlace } from './run-step.js';
+import { runStep, type StepPlace } from './run-step.js';
+import { lookupOutput } from './step-context.js';
 import { serializeError } from './serialize-error.js';
 
 /** Runs a level's nodes in order, each getting the previous one's output. */

@@ -2,11 +2,11 @@
 import { NonRetryableError, WeftError } from '../errors.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
-import type { ExecuteContext, StepWriter } from '../workflow/types.js';
 import { eventLoopTurn, stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';
+import { StepContext } from './step-context.js';
 
 /** Where a step runs from: its key, and extras for loop iterations and foreach items. */
 export interface StepPlace {
@@ -163,45 +163,10 @@ export async function runStep(
     const turn = eventLoopTurn();
     if (turn) await turn;
     if (exec.canceled) return { kind: 'canceled' };
-    let suspended: { payload: unknown; labels?: string[] } | undefined;
-    let bailed: { value: unknown } | undefined;
-    let stateUpdate: Record<string, unknown> | undefined;
-    const writerApi: StepWriter = {
-      write: async (chunk) => writer.add('step-output', { id, output: chunk }),
-      custom: async (event) => writer.add('custom', { ...event, type: String(event.type) }),
-    };
-    const ctx: ExecuteContext = {
-      inputData,
-      resumeData,
-      suspendData: resuming ? rec?.suspendPayload : undefined,
-      suspend: async (p?: unknown, options?: { resumeLabel?: string | string[] }) => {
-        const labels = options?.resumeLabel === undefined ? undefined : ([] as string[]).concat(options.resumeLabel);
-        suspended = labels ? { payload: p, labels } : { payload: p };
-      },
-      bail: (value: unknown) => {
-        bailed = { value };
-        return value;
-      },
-      abort: () => exec.cancel(),
-      abortSignal: exec.abort.signal,
-      getStepResult: (s) => lookupOutput(level, typeof s === 'string' ? s : s.id),
-      getInitData: () => level.input as any,
-      state: exec.state,
-      setState: async (s) => {
-        stateUpdate = s as Record<string, unknown>;
-      },
-      requestContext: exec.requestContext,
-      writer: writerApi,
-      runId: exec.runId,
-      workflowId: exec.workflowId,
-      resourceId: exec.resourceId,
-      retryCount: attempt,
-      restart: restarting,
-      ...(resuming ? { resume: { steps: [cstep.id], resumePayload: exec.resumeData, ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}) } } : {}),
-      weft: exec.services.instance,
-      mastra: exec.services.instance,
-      engine: {},
-    };
+    const ctx = new StepContext(exec, level, id, inputData, resumeData, resuming ? rec?.suspendPayload : undefined, attempt, restarting);
+    if (resuming) {
+      ctx.resume = { steps: [cstep.id], resumePayload: exec.resumeData, ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}) };
+    }
     await writer.flush();
     exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
     let output: unknown;
@@ -225,6 +190,7 @@ export async function runStep(
       exec.inflight.delete(place.key);
     }
 
+    const { suspended, bailed, stateUpdate } = ctx.signals;
     const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
     if (newState instanceof WeftError) {
       end({ status: 'failed', error: serializeError(newState) });
@@ -292,13 +258,6 @@ async function mergeState(
   return merged;
 }
 
-/** `getStepResult`: the latest successful output of a step at this level or an enclosing one. */
-export function lookupOutput(level: Level, stepId: string): any {
-  for (let l: Level | undefined = level; l; l = l.parent) {
-    if (l.outputs.has(stepId)) return l.outputs.get(stepId);
-  }
-  return undefined;
-}
 
 async function runNested(
   exec: Execution,
