@@ -198,14 +198,28 @@ describe('crash recovery with killed processes', () => {
     let kills = 0;
     let finished: any = null;
     while (kills < 30 && !finished) {
+      // Each life is killed at a random point in its first 90 ms of step execution (steps take 60 ms),
+      // so the run goes on between kills but cannot finish before the 30th.
+      const before = lines(scene).length;
       const { child, done } = worker(scene, 'long', 'auto');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 150 + Math.floor(random() * 500));
+      let exited = false;
+      void done.then(
+        () => (exited = true),
+        () => (exited = true),
+      );
+      await until(() => exited || lines(scene).length > before);
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(random() * 90));
       finished = await done;
       clearTimeout(timer);
       if (!finished) kills++;
     }
-    finished ??= await worker(scene, 'long', 'auto').done;
-    expect(kills).toBeGreaterThanOrEqual(20);
+    expect(kills).toBe(30);
+    expect(finished).toBeNull();
+    // Steps did finish between kills, and each of those must not run again.
+    const finishedBetweenKills = lines(scene).filter((l) => l.startsWith('done ')).length;
+    expect(finishedBetweenKills).toBeGreaterThan(1);
+    expect(finishedBetweenKills).toBeLessThan(20);
+    finished = await worker(scene, 'long', 'auto').done;
     expect(finished.status).toBe('success');
     expect(finished.result).toEqual(expected.result);
     const ids = Array.from({ length: 20 }, (_, i) => `l${i + 1}`);
