@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Polled assertions (browser and cross-process suites) get room on a loaded machine.
+    expect: { poll: { timeout: 5_000 } },
   },
 });

@@ -13,6 +13,10 @@ const app = {
     if (location.hash === hash) route();
     else location.hash = hash;
   },
+  /** The open run's status changed: show it in the runs list at once rather than at the next refresh. */
+  runChanged() {
+    void runsList?.refresh();
+  },
 };
 
 let closeCurrent = null;

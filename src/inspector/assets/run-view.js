@@ -66,6 +66,7 @@ export function openRunView(main, runId, app) {
     try {
       const view = await api(`/runs/${encodeURIComponent(runId)}`);
       if (state.disposed) return;
+      if (state.view && state.view.status !== view.status) app.runChanged?.();
       state.view = view;
       state.info = app.workflows.find((w) => w.id === view.workflowId) ?? null;
       render();
