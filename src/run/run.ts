@@ -103,7 +103,6 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         mastra: weft,
       });
     }
-    const now = weft.clock.now();
     const startData = {
       input: inputData,
       state: initialState,
@@ -124,11 +123,10 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         outputOptions: args.outputOptions,
         first: ['run-start', startData],
       }),
-      now,
     );
   }
 
-  /** Starts the run without waiting for it; resolves with its id once it is claimed. */
+  /** Starts the run without waiting for it; resolves with its id at once (failures to start are logged). */
   async startAsync(args: StartArgs<TInput> = {}): Promise<{ runId: string }> {
     const started = this.start(args);
     started.catch((error: unknown) => this.weft.logger.error(`weft: run "${this.runId}" failed to start`, error));
@@ -195,7 +193,6 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         outputOptions: args.outputOptions,
         first: ['run-resume', data],
       }),
-      weft.clock.now(),
     );
   }
 
@@ -217,7 +214,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const exec = weft.activeExecution(runId);
     if (exec) {
       exec.cancel();
-      await this.settled;
+      await exec.finished;
       return;
     }
     const now = weft.clock.now();
@@ -286,7 +283,6 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         ...(projection.resumeLabel ? { resumeLabel: projection.resumeLabel } : {}),
         first: ['run-restart', { requestContext: requestContext.toJSON() }],
       }),
-      weft.clock.now(),
     );
   }
 
@@ -322,7 +318,6 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         outputOptions: args.outputOptions,
         first: ['run-time-travel', { ...plan.data, requestContext: requestContext.toJSON() }],
       }),
-      weft.clock.now(),
     );
   }
 
@@ -345,12 +340,9 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     return buildResult(await loadProjection(this.weft, this.runId), this.runId, outputOptions) as WorkflowResult<TInput, TOutput>;
   }
 
-  private settled: Promise<unknown> = Promise.resolve();
-
-  private hold<T>(running: Promise<WorkflowResult>, _at: number): Promise<WorkflowResult<TInput, T>> {
+  /** Keeps this handle as the one `createRun({ runId })` returns while the run executes. */
+  private hold<T>(running: Promise<WorkflowResult>): Promise<WorkflowResult<TInput, T>> {
     const release = this.weft.holdHandle(this as RunHandle);
-    const p = running.finally(release);
-    this.settled = p.catch(() => undefined);
-    return p as Promise<WorkflowResult<TInput, T>>;
+    return running.finally(release) as Promise<WorkflowResult<TInput, T>>;
   }
 }
