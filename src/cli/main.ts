@@ -6,6 +6,7 @@ import { registerRunActionCommands } from './command-run-actions.js';
 import { registerRunCommands } from './command-runs.js';
 import { registerMigrateCommand } from './command-migrate.js';
 import { registerServeCommand } from './command-serve.js';
+import { registerWorkerCommand } from './command-worker.js';
 import { CliError, EXIT, exitCodeOf } from './exit-codes.js';
 import { paint } from './terminal-style.js';
 import { packageVersion } from '../server/package-version.js';
@@ -17,6 +18,7 @@ function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServeCommand(program);
+  registerWorkerCommand(program);
   const runs = program.command('runs').description('list, show and operate stored runs').exitOverride();
   registerRunCommands(runs);
   registerRunActionCommands(runs);

@@ -1,0 +1,95 @@
+// `weft worker`: executes the queued runs of a workflows file on a shared Postgres, next to other workers.
+import type { Command } from 'commander';
+import { Weft } from '../index.js';
+import { PostgresStorage } from '../storage/postgres/index.js';
+import { runWorker } from '../worker/run-worker.js';
+import type { WorkerRunReport } from '../worker/run-job.js';
+import { printNote, printText } from './command-output.js';
+import { usageError } from './exit-codes.js';
+import { parseIntOption } from './json-option.js';
+import { loadWorkflows } from './load-workflows.js';
+import { resolveWorkflowsFile } from './open-weft.js';
+import { paint, paintStatus } from './terminal-style.js';
+
+interface WorkerOptions {
+  workflows?: string;
+  pg?: string;
+  schema?: string;
+  queueSchema?: string;
+  concurrency?: string;
+}
+
+/** One line per job: time, action, run, workflow, how it ended and how long it took here. */
+function formatReport(report: WorkerRunReport): string {
+  const time = new Date().toISOString().slice(11, 19);
+  const detail = report.detail ? paint(` ${report.detail}`, 'dim') : '';
+  return `${paint(time, 'dim')} ${report.action.padEnd(6)} ${report.runId} ${paint(report.workflowId, 'cyan')} ${paintStatus(report.outcome)} ${paint(`${report.durationMs} ms`, 'dim')}${detail}`;
+}
+
+/** Registers `weft worker`. */
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('execute queued runs of the workflows from a Postgres store, alongside other workers')
+    .option('--workflows <file>', 'module that exports the workflows to serve (.ts or .js; env WEFT_WORKFLOWS)')
+    .option('--pg <url>', 'Postgres connection string (env WEFT_PG_URL or DATABASE_URL)')
+    .option('--schema <name>', "schema of Weft's tables (env WEFT_PG_SCHEMA; default weft)")
+    .option('--queue-schema <name>', "schema of graphile-worker's queue (default graphile_worker)")
+    .option('--concurrency <n>', 'runs executed at once by this worker (default 10)')
+    .action(async (opts: WorkerOptions) => {
+      const file = resolveWorkflowsFile(opts.workflows);
+      if (!file)
+        throw usageError('weft worker needs the workflows it serves: pass --workflows FILE or set WEFT_WORKFLOWS');
+      const connectionString = opts.pg ?? (process.env.WEFT_PG_URL || process.env.DATABASE_URL || undefined);
+      if (!connectionString)
+        throw usageError('weft worker needs a Postgres database: pass --pg URL or set WEFT_PG_URL or DATABASE_URL');
+      const concurrency = parseIntOption(opts.concurrency ?? '10', '--concurrency', 1, 1000);
+      const schema = opts.schema ?? (process.env.WEFT_PG_SCHEMA || 'weft');
+      const queueSchema = opts.queueSchema ?? 'graphile_worker';
+      const weft = new Weft({
+        workflows: await loadWorkflows(file),
+        storage: new PostgresStorage({ connectionString, schema }),
+        logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
+      });
+      let worker;
+      try {
+        worker = await runWorker({
+          weft,
+          connectionString,
+          schema: queueSchema,
+          concurrency,
+          onRun: (report) => printText(formatReport(report)),
+        });
+      } catch (error) {
+        await weft.close();
+        throw error;
+      }
+      const ids = worker.workflows;
+      printText(
+        [
+          `${paint('weft worker', 'bold')} serving ${ids.length} workflow${ids.length === 1 ? '' : 's'} from ${file}: ${ids.join(', ')}`,
+          `  ${paint('store', 'dim')}        postgres, schema "${schema}"`,
+          `  ${paint('queue', 'dim')}        graphile-worker, schema "${queueSchema}"`,
+          `  ${paint('concurrency', 'dim')}  ${concurrency}`,
+          paint('Press Ctrl+C to stop (runs in flight may finish first).', 'dim'),
+        ].join('\n'),
+      );
+      let stopping = false;
+      const stop = async (): Promise<void> => {
+        if (stopping) {
+          printNote('weft worker: stopping now; runs in flight continue on other workers once their leases expire');
+          process.exit(130);
+        }
+        stopping = true;
+        printNote('weft worker: stopping; waiting for the runs in flight (Ctrl+C again to stop at once)');
+        await worker
+          .stop()
+          .catch((error: unknown) => printNote(`weft worker: the queue stopped with an error: ${String(error)}`));
+        // Closing Weft would stop runs still executing here; exiting leaves them to another worker's recovery.
+        if (weft.activeRunIds().length === 0) await weft.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+    });
+}

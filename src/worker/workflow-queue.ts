@@ -1,0 +1,158 @@
+// Enqueuing runs for workers: the run row is stored at once, the start or resume goes on graphile-worker's queue.
+import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import type { Pool } from 'pg';
+import { WeftError } from '../errors.js';
+import type { Weft } from '../run/weft.js';
+import { formatIssues, validate, type Schema } from '../schema/validate.js';
+import {
+  DEFAULT_QUEUE_SCHEMA,
+  jobKey,
+  taskIdentifier,
+  type ResumeJob,
+  type StartJob,
+  type WeftJob,
+} from './job-payload.js';
+
+/** Options of `createWorkflowQueue`. */
+export interface WorkflowQueueOptions {
+  /** The engine whose storage (a `PostgresStorage`) holds the runs, with the workflows registered. */
+  weft: Weft;
+  /** The database of graphile-worker's queue; else `pgPool`. */
+  connectionString?: string;
+  /** A pool to use instead of `connectionString`; it stays yours: `close()` does not end it. */
+  pgPool?: Pool;
+  /** graphile-worker's schema (default `graphile_worker`); workers must use the same. */
+  schema?: string;
+}
+
+/** What `enqueueStart` takes. */
+export interface EnqueueStartArgs {
+  inputData?: unknown;
+  initialState?: Record<string, unknown>;
+  resourceId?: string;
+  /** An id of your own: enqueuing the same start twice is then a no-op. Default: a random UUID. */
+  runId?: string;
+}
+
+/** What `enqueueResume` takes: as `run.resume`, with `step` as an id, a dotted id or a path. */
+export interface EnqueueResumeArgs {
+  resumeData?: unknown;
+  step?: string | string[];
+  label?: string;
+  forEachIndex?: number;
+}
+
+/** Starts and resumes runs on the workers that serve their workflows. */
+export interface WorkflowQueue {
+  /**
+   * Stores the run (status `pending`, listed by `listRuns` at once) and queues its start. A
+   * run that exists and is no longer pending, or a start already queued, is left as it is.
+   */
+  enqueueStart(workflowId: string, args?: EnqueueStartArgs): Promise<{ runId: string }>;
+  /**
+   * Queues a resume of the run's current suspension. Refused unless the run is suspended now;
+   * once the run was resumed (by this job or another caller), the job does nothing.
+   */
+  enqueueResume(runId: string, args?: EnqueueResumeArgs): Promise<{ runId: string }>;
+  /** Releases the queue's connections. */
+  close(): Promise<void>;
+}
+
+async function check(schema: Schema | undefined, value: unknown, fail: (lines: string) => WeftError): Promise<void> {
+  if (!schema) return;
+  const result = await validate(schema, value);
+  if (!result.ok) throw fail(formatIssues(result.issues));
+}
+
+/**
+ * A queue of run starts and resumes for `runWorker` processes, on graphile-worker.
+ *
+ * @example
+ * const weft = new Weft({ workflows, storage: new PostgresStorage({ connectionString }), recovery: false });
+ * const queue = createWorkflowQueue({ weft, connectionString });
+ * const { runId } = await queue.enqueueStart('order', { inputData: { sku: 'A1' } });
+ */
+export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueue {
+  const { weft } = options;
+  let utils: Promise<WorkerUtils> | undefined;
+
+  const open = (): Promise<WorkerUtils> =>
+    (utils ??= (async () => {
+      const made = await makeWorkerUtils({
+        schema: options.schema ?? DEFAULT_QUEUE_SCHEMA,
+        ...(options.pgPool ? { pgPool: options.pgPool } : { connectionString: options.connectionString }),
+      });
+      await made.migrate();
+      return made;
+    })());
+
+  const add = async (workflowId: string, job: WeftJob): Promise<void> => {
+    const queue = await open();
+    await queue.addJob(taskIdentifier(workflowId), job, { jobKey: jobKey(job), jobKeyMode: 'unsafe_dedupe' });
+  };
+
+  return {
+    async enqueueStart(workflowId, args = {}) {
+      const workflow = weft.getWorkflow(workflowId);
+      const graph = workflow.graph;
+      await check(
+        graph.inputSchema,
+        args.inputData,
+        (lines) => new WeftError('INVALID_INPUT', `Invalid input data: ${lines}`, { workflowId: workflow.id }),
+      );
+      await check(
+        graph.stateSchema,
+        args.initialState ?? {},
+        (lines) =>
+          new WeftError('INVALID_INITIAL_STATE', `Invalid initial data: ${lines}`, { workflowId: workflow.id }),
+      );
+      const run = await workflow.createRun({
+        ...(args.runId !== undefined ? { runId: args.runId } : {}),
+        ...(args.resourceId !== undefined ? { resourceId: args.resourceId } : {}),
+      });
+      const row = await weft.storage.getRun(run.runId);
+      if (row?.status !== 'pending') return { runId: run.runId };
+      const job: StartJob = {
+        action: 'start',
+        runId: run.runId,
+        ...(args.inputData !== undefined ? { inputData: args.inputData } : {}),
+        ...(args.initialState !== undefined ? { initialState: args.initialState } : {}),
+      };
+      await add(workflow.id, job);
+      return { runId: run.runId };
+    },
+
+    async enqueueResume(runId, args = {}) {
+      await weft.init();
+      const row = await weft.storage.getRun(runId);
+      if (!row)
+        throw new WeftError('RUN_NOT_FOUND', `Cannot enqueue a resume of run "${runId}": no such run in storage`, {
+          runId,
+        });
+      if (row.status !== 'suspended') {
+        throw new WeftError(
+          'RUN_NOT_SUSPENDED',
+          `Cannot enqueue a resume of run "${runId}": its status is "${row.status}", expected "suspended"`,
+          { runId, workflowId: row.workflowId, actualStatus: row.status },
+        );
+      }
+      const job: ResumeJob = {
+        action: 'resume',
+        runId,
+        epoch: row.epoch,
+        ...(args.resumeData !== undefined ? { resumeData: args.resumeData } : {}),
+        ...(args.step !== undefined ? { step: args.step } : {}),
+        ...(args.label !== undefined ? { label: args.label } : {}),
+        ...(args.forEachIndex !== undefined ? { forEachIndex: args.forEachIndex } : {}),
+      };
+      await add(row.workflowId, job);
+      return { runId };
+    },
+
+    async close() {
+      const opened = utils;
+      utils = undefined;
+      if (opened) await (await opened.catch(() => undefined))?.release();
+    },
+  };
+}
