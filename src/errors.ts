@@ -31,6 +31,7 @@ export type WeftErrorCode =
   | 'RUN_ALREADY_CLAIMED'
   | 'RUN_OWNERSHIP_LOST'
   | 'RUN_CANCELED'
+  | 'ENGINE_CLOSED'
   | 'STORAGE_ERROR';
 
 /** Structured fields a `WeftError` may carry besides its code. */

@@ -465,4 +465,27 @@ describe('restart', () => {
     await a.close();
     await b.close();
   });
+  it('close() hands a running run over: no cancel is recorded, its lease expires at once, and another instance finishes it', async () => {
+    const storage = new MemoryStorage();
+    const first = newTrace();
+    const wfA = chain(first, 'b');
+    const a = new Weft({ workflows: { wfA }, storage, recovery: false });
+    const run = await wfA.createRun();
+    const started = run.start({ inputData: { n: 0 } }).catch((e: unknown) => e);
+    await until(() => (first.runs.b ?? 0) > 0);
+    await a.close();
+    expect(WeftError.is(await started, 'ENGINE_CLOSED')).toBe(true);
+    const row = await storage.getRun(run.runId);
+    expect(row?.status).toBe('running');
+    expect(row?.leaseExpiresAt).toBeLessThan(Date.now());
+
+    const second = newTrace();
+    const b = new Weft({ workflows: { wfB: chain(second, undefined) }, storage, leaseMs: 60_000 });
+    await b.init(); // recovery at start-up takes the handed-over run without waiting for a lease to run out
+    await until(async () => (await storage.getRun(run.runId))?.status === 'success');
+    expect(second.runs).toEqual({ b: 1, c: 1 });
+    expect(second.restarts).toEqual(['b']);
+    expect((await b.getRun(run.runId))?.result).toEqual({ n: 3 });
+    await b.close();
+  });
 });

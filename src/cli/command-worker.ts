@@ -85,8 +85,9 @@ export function registerWorkerCommand(program: Command): void {
         await worker
           .stop()
           .catch((error: unknown) => printNote(`weft worker: the queue stopped with an error: ${String(error)}`));
-        // Closing Weft would stop runs still executing here; exiting leaves them to another worker's recovery.
-        if (weft.activeRunIds().length === 0) await weft.close();
+        // Runs still executing here are handed over: their leases expire at once, so another worker
+        // continues them on its next recovery pass; finished steps are kept.
+        await weft.close();
         process.exit(0);
       };
       process.on('SIGINT', () => void stop());

@@ -163,6 +163,15 @@ export class Execution {
   /** Called on cancel: each releases a step that is waiting for its execute to settle. */
   readonly cancelWaiters = new Set<() => void>();
 
+  /** Set by `handOver`: the run stops here without an outcome, for another instance to continue. */
+  handedOver = false;
+
+  /** Stops executing (the engine instance closes) without recording a cancel: the run stays active for recovery. */
+  handOver(): void {
+    this.handedOver = true;
+    this.cancel();
+  }
+
   cancel(): void {
     if (this.canceled) return;
     this.canceled = true;

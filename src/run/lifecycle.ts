@@ -37,7 +37,7 @@ export async function loadProjection(weft: Weft, runId: string): Promise<RunProj
 }
 
 export function foldEntries(projection: RunProjection, entries: readonly JournalEntry[]): void {
-  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, JSON.parse(e.data), e.seq, e.at, true);
+  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, JSON.parse(e.data), e.seq, e.at);
 }
 
 /** A plain object of request context values from either form callers pass. */
@@ -156,6 +156,7 @@ async function finish(
 ): Promise<WorkflowResult> {
   const { writer, projection, runId } = exec;
   await writer.settle();
+  if (exec.handedOver) return handOver(weft, exec);
   if (writer.failed !== undefined || (outcome.kind === 'failed' && WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST'))) {
     return lostOwnership(weft, exec, writer.failed ?? (outcome as { error: unknown }).error, outputOptions);
   }
@@ -197,6 +198,26 @@ async function finish(
   if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
   await runCallbacks(weft, workflow, exec, end);
   return buildResult(projection, runId, outputOptions);
+}
+
+/**
+ * The engine instance closed while the run executed: keep what finished, record no outcome, and
+ * expire the lease so that another instance continues the run at once (steps in flight run again
+ * there with `restart: true`).
+ */
+async function handOver(weft: Weft, exec: Execution): Promise<never> {
+  const { writer, runId } = exec;
+  try {
+    await writer.flush();
+    await weft.storage.updateRun(runId, { epoch: writer.epoch }, { leaseExpiresAt: 0, updatedAt: weft.clock.now() });
+  } catch (error) {
+    weft.logger.warn(`weft: run "${runId}" could not be handed over cleanly; its lease will expire`, error);
+  }
+  throw new WeftError(
+    'ENGINE_CLOSED',
+    `Run "${runId}" stopped here because its engine instance closed; it stays active and another instance continues it`,
+    { runId },
+  );
 }
 
 async function checkWorkflowOutput(workflow: Workflow, exec: Execution, output: unknown): Promise<Outcome> {

@@ -148,12 +148,19 @@ export class Weft implements WorkflowHost {
     return recoverExpiredRuns(this);
   }
 
-  /** Stops recovery and lease renewal and closes storage. Runs in flight here lose their leases. */
+  /**
+   * Stops recovery and lease renewal and closes storage. Runs executing here stop without an
+   * outcome (their callers get ENGINE_CLOSED) and their leases expire at once, so another
+   * instance continues them; finished steps are kept.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.ownershipTimer) clearInterval(this.ownershipTimer);
-    for (const exec of this.active.values()) exec.cancel();
+    // Runs executing here are not canceled: they stop, keep what finished, and are handed to recovery.
+    const running = [...this.active.values()];
+    for (const exec of running) exec.handOver();
+    await Promise.all(running.map((exec) => exec.finished));
     await this.storage.close();
   }
 
