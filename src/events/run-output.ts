@@ -3,6 +3,7 @@ import { serializeError } from '../engine/serialize-error.js';
 import type { RunStatus } from '../storage/types.js';
 import type { WorkflowResult } from '../workflow/types.js';
 import type { WorkflowRunOutput } from '../run/run-types.js';
+import { EventStream } from './event-stream.js';
 import type { WorkflowEvent } from './event-types.js';
 
 /** What the output needs from the engine instance. */
@@ -31,33 +32,18 @@ export function createRunOutput<TOutput>(
   /** Reads the run's result once a stream kept open across a suspension sees the run end. */
   reload?: () => Promise<WorkflowResult<any, any>>,
 ): WorkflowRunOutput<TOutput> {
-  let controller!: ReadableStreamDefaultController<WorkflowEvent>;
   let closed = false;
   let seen = 0;
   let status: RunStatus = 'running';
   let relaying = false;
   let ended: (() => void) | undefined;
   const runEnded = new Promise<void>((resolve) => (ended = resolve));
-  const fullStream = new ReadableStream<WorkflowEvent>(
-    {
-      start(c) {
-        controller = c;
-      },
-      cancel() {
-        close();
-      },
-    },
-    { highWaterMark: Number.MAX_SAFE_INTEGER },
-  );
+  const events = new EventStream(() => close());
   const close = (): void => {
     if (closed) return;
     closed = true;
     unsubscribe();
-    try {
-      controller.close();
-    } catch {
-      // already closed by the reader
-    }
+    events.end();
   };
   const push = (event: WorkflowEvent): void => {
     if (closed || !relaying) return;
@@ -65,7 +51,7 @@ export function createRunOutput<TOutput>(
     const final = event.type === 'workflow-finish' ? (event.payload?.workflowStatus as RunStatus) : undefined;
     if (final === 'suspended' && !closeOnSuspend) return;
     seen++;
-    controller.enqueue(event);
+    events.push(event);
     const s = STATUS_OF[event.type];
     if (s) status = s;
     if (event.type === 'workflow-step-result' && event.payload?.status === 'failed') status = 'failed';
@@ -107,8 +93,7 @@ export function createRunOutput<TOutput>(
   return {
     runId,
     workflowId,
-    // Node's web streams are async-iterable; the DOM lib types do not say so.
-    fullStream: fullStream as ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>,
+    fullStream: events.stream,
     result,
     get status() {
       return status;
