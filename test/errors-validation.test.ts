@@ -64,6 +64,22 @@ describe('ER1-ER3 failed steps and serialised errors', () => {
     expect(JSON.stringify(result.error)).not.toContain('"stack"');
   });
 
+  it('ER2 a failed step error is an Error instance in the live result as in the stored run; the run error stays plain', async () => {
+    const wf = numWorkflow('er2i')
+      .then(failingStep('call', () => new HttpError('upstream failed', 503, {}, { cause: new Error('ECONNRESET') })))
+      .commit();
+    const run = await wf.createRun();
+    const result = await run.start({ inputData: { n: 1 } });
+    const live = result.steps.call.error as HttpError;
+    expect(live).toBeInstanceOf(Error);
+    expect(live).toMatchObject({ name: 'HttpError', message: 'upstream failed', statusCode: 503 });
+    expect((live.cause as Error).message).toBe('ECONNRESET');
+    expect(result.error).not.toBeInstanceOf(Error);
+    const stored = (await wf.getWorkflowRunById(run.runId))?.steps.call?.error;
+    expect(stored).toBeInstanceOf(Error);
+    expect(stored).toMatchObject({ name: 'HttpError', message: 'upstream failed', statusCode: 503 });
+  });
+
   it('ER2 a thrown string becomes { name: Error, message }', async () => {
     const wf = numWorkflow('er2s')
       .then(failingStep('s', () => 'a plain string'))

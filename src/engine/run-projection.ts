@@ -50,8 +50,8 @@ export class RunProjection {
   resumeLabel: string | undefined = undefined;
   perStep = false;
 
-  /** Folds one entry in. `revive` rebuilds errors when the data came from storage. */
-  apply<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number, at: number, revive = false): void {
+  /** Folds one entry in. */
+  apply<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number, at: number): void {
     this.lastSeq = seq;
     switch (type) {
       case 'run-start': {
@@ -102,7 +102,7 @@ export class RunProjection {
         this.applyStart(data as StepStartData);
         break;
       case 'step-end':
-        this.applyEnd(data as StepEndData, revive);
+        this.applyEnd(data as StepEndData);
         break;
       case 'branch': {
         const d = data as EntryDataMap['branch'];
@@ -155,12 +155,13 @@ export class RunProjection {
     if (d.inPath && !d.id.includes('.')) this.stepExecutionPath.push(d.id);
   }
 
-  private applyEnd(d: StepEndData, revive: boolean): void {
+  private applyEnd(d: StepEndData): void {
     const rec = this.records.get(d.key) ?? { key: d.key, id: d.id, status: d.status, startedAt: d.endedAt };
     rec.status = d.status;
     rec.endedAt = d.endedAt;
     if ('output' in d) rec.output = d.output;
-    if (d.error !== undefined) rec.error = revive ? deserializeError(d.error) : d.error;
+    // A step's error is an Error again (name, own fields, cause chain), in a live run as in a stored one.
+    if (d.error !== undefined) rec.error = deserializeError(d.error);
     if (d.nonRetryable) rec.nonRetryable = true;
     if (d.suspendPayload !== undefined || d.status === 'suspended') {
       rec.suspendPayload = d.suspendPayload;
