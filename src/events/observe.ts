@@ -2,7 +2,7 @@
 import type { EntryDataMap } from '../engine/journal-entries.js';
 import type { JournalEntry, WeftStorage } from '../storage/types.js';
 import type { WorkflowEvent } from './event-types.js';
-import { entryToEvents } from './to-events.js';
+import { entryToEvents, type StepStartFields } from './to-events.js';
 
 /** What observing needs from the engine instance. */
 export interface ObserveSource {
@@ -34,19 +34,27 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
         return;
       }
       const workflowId = row.workflowId;
+      // The journal is read from its start: a step's end event repeats what its start recorded.
+      let read = 0;
+      const starts = new Map<string, StepStartFields>();
       const emit = (entries: JournalEntry[]): void => {
         for (const e of entries) {
+          if (e.seq <= read) continue;
+          read = e.seq;
+          const data = JSON.parse(e.data) as EntryDataMap[keyof EntryDataMap];
+          const key = (data as { key?: string }).key;
+          if (e.type === 'step-start' && key !== undefined) starts.set(key, data as EntryDataMap['step-start']);
           if (e.seq <= last) continue;
           last = e.seq;
-          const data = JSON.parse(e.data) as EntryDataMap[keyof EntryDataMap];
-          for (const ev of entryToEvents(e.type as keyof EntryDataMap, data as never, e.seq, runId, workflowId)) controller.enqueue(ev);
+          const started = e.type === 'step-end' && key !== undefined ? starts.get(key) : undefined;
+          for (const ev of entryToEvents(e.type as keyof EntryDataMap, data as never, e.seq, runId, workflowId, started)) controller.enqueue(ev);
           if (e.type === 'run-end') done = true;
         }
       };
       void (async () => {
         try {
           while (!done) {
-            emit(await source.storage.readJournal(runId, { afterSeq: last }));
+            emit(await source.storage.readJournal(runId, { afterSeq: read }));
             if (done) break;
             const current = await source.storage.getRun(runId);
             if (!current || (STOPPED.has(current.status) && (await source.storage.readJournal(runId, { afterSeq: last })).length === 0)) break;

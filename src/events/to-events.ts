@@ -11,13 +11,25 @@ const ZERO_USAGE = {
   reasoningTokens: 0,
 };
 
-/** The events one journal entry stands for (none for internal entries such as branch choices). */
+/** What a step's start recorded, repeated in the events of its end (as the reference's payloads do). */
+export interface StepStartFields {
+  payload?: unknown;
+  startedAt?: number;
+  resumePayload?: unknown;
+  resumedAt?: number;
+}
+
+/**
+ * The events one journal entry stands for (none for internal entries such as branch choices).
+ * `started` is what the step's start recorded, for the result and suspended events of its end.
+ */
 export function entryToEvents<T extends EntryType>(
   type: T,
   data: EntryDataMap[T],
   seq: number,
   runId: string,
   workflowId: string,
+  started?: StepStartFields,
 ): WorkflowEvent[] {
   const ev = (t: WorkflowEvent['type'], payload: unknown, from: 'WORKFLOW' | 'USER' = 'WORKFLOW'): WorkflowEvent => ({
     type: t,
@@ -62,13 +74,15 @@ export function entryToEvents<T extends EntryType>(
         if (d.status === 'success') progress.iterationOutput = d.output;
         return [ev('workflow-step-progress', progress)];
       }
-      const payload: Record<string, unknown> = {
-        stepName: d.id,
-        id: d.id,
-        stepCallId: `${runId}:${d.key}`,
-        status: d.status,
-        endedAt: d.endedAt,
-      };
+      const payload: Record<string, unknown> = { stepName: d.id, id: d.id, stepCallId: `${runId}:${d.key}` };
+      if (started) {
+        payload.payload = started.payload;
+        payload.startedAt = started.startedAt;
+        if (started.resumePayload !== undefined) payload.resumePayload = started.resumePayload;
+        if (started.resumedAt !== undefined) payload.resumedAt = started.resumedAt;
+      }
+      payload.status = d.status;
+      payload.endedAt = d.endedAt;
       if (d.status === 'suspended') {
         payload.suspendPayload = d.suspendPayload;
         payload.suspendedAt = d.suspendedAt;
