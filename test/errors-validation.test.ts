@@ -295,6 +295,16 @@ describe('the WeftError family', () => {
     expect((await wf.getWorkflowRunById('twice-run'))?.result).toEqual(first.result);
   });
 
+  it('a second start of a finished run says a run starts only once, not that another caller claimed it', async () => {
+    const wf = numWorkflow('twice-msg').then(numStep('a')).commit();
+    const run = await wf.createRun({ runId: 'twice-msg-run' });
+    await run.start({ inputData: { n: 1 } });
+    const error = await run.start({ inputData: { n: 1 } }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'Cannot start run "twice-msg-run": its status is "success", expected "pending"; a run starts only once: create a new run, or time travel to run it again',
+    );
+  });
+
   it('restart of a never-started run is refused with RUN_NOT_ACTIVE naming the run and its status', async () => {
     const wf = numWorkflow('rs').then(numStep('a')).commit();
     const run = await wf.createRun({ runId: 'rs-run' });

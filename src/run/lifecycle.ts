@@ -79,10 +79,15 @@ export async function claim(
   );
   if (row) return row;
   const current = await weft.storage.getRun(runId);
+  // A start finding the run past "running" is a second start, not a lost race.
+  const hint =
+    verb === 'start' && current && current.status !== 'running' && current.status !== 'waiting'
+      ? 'a run starts only once: create a new run, or time travel to run it again'
+      : 'another caller claimed it first';
   throw new WeftError(
     current ? 'RUN_ALREADY_CLAIMED' : 'RUN_NOT_FOUND',
     current
-      ? `Cannot ${verb} run "${runId}": its status is "${current.status}", expected ${from.map((s) => `"${s}"`).join(' or ')}; another caller claimed it first`
+      ? `Cannot ${verb} run "${runId}": its status is "${current.status}", expected ${from.map((s) => `"${s}"`).join(' or ')}; ${hint}`
       : `Cannot ${verb} run "${runId}": no such run in storage`,
     { runId, ...(current ? { actualStatus: current.status } : {}) },
   );
