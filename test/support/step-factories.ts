@@ -40,33 +40,8 @@ export function recordingLogger(): Logger & { lines: { level: string; message: s
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** A clock whose time moves only when told; sleeps wake when time passes their end. */
-export function manualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void; sleepers(): number } {
-  let now = start;
-  const waiting = new Set<{ until: number; wake: () => void }>();
-  return {
-    now: () => now,
-    sleep(ms, signal) {
-      return new Promise<void>((resolve) => {
-        if (ms <= 0 || signal.aborted) return resolve();
-        const entry = {
-          until: now + ms,
-          wake: () => {
-            waiting.delete(entry);
-            resolve();
-          },
-        };
-        waiting.add(entry);
-        signal.addEventListener('abort', entry.wake, { once: true });
-      });
-    },
-    advance(ms) {
-      now += ms;
-      for (const w of [...waiting]) if (w.until <= now) w.wake();
-    },
-    sleepers: () => waiting.size,
-  };
-}
+/** A clock whose time moves only when told (the one `weft/testing` exports). */
+export { createManualClock as manualClock } from '../../src/testing/manual-clock.js';
 
 /** Resolves once `check` is true (polling every few ms), or rejects after `ms`. */
 export async function until(check: () => boolean, ms = 2000): Promise<void> {
