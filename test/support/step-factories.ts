@@ -1,6 +1,6 @@
 // Small factories for the engine suites: numeric steps, a manual clock, a quiet recording logger.
 import { z } from 'zod';
-import { createStep, createWorkflow, type Clock, type Logger } from '../../src/index.js';
+import { createStep, createWorkflow, type Logger } from '../../src/index.js';
 
 export const numSchema = z.object({ n: z.number() });
 
