@@ -37,37 +37,6 @@ export const systemClock: Clock = {
     }),
 };
 
-/** How long the executor may keep the event loop busy before it lets timers and I/O run (ms). */
-const BUSY_SLICE_MS = 8;
-let stepsSinceCheck = 0;
-let sliceStart = 0;
-let pendingTurn: Promise<void> | undefined;
-
-const macrotask: (resume: () => void) => void =
-  typeof setImmediate === 'function' ? (resume) => setImmediate(resume) : (resume) => setTimeout(resume, 0);
-
-/**
- * A turn of the event loop to wait for, about every `BUSY_SLICE_MS` of continuous execution, or
- * undefined. Steps that settle at once chain as microtasks and would otherwise starve timers and
- * I/O while thousands of runs execute; once a slice is used up, every run's next step waits for
- * the same turn. Checks the clock only every 64 steps, so it costs nothing measurable.
- */
-export function eventLoopTurn(): Promise<void> | undefined {
-  if (pendingTurn) return pendingTurn;
-  if (++stepsSinceCheck < 64) return undefined;
-  stepsSinceCheck = 0;
-  const now = performance.now();
-  if (now - sliceStart < BUSY_SLICE_MS) return undefined;
-  pendingTurn = new Promise((resolve) =>
-    macrotask(() => {
-      pendingTurn = undefined;
-      sliceStart = performance.now();
-      resolve();
-    }),
-  );
-  return pendingTurn;
-}
-
 /** One workflow level being executed: the root, or a nested workflow inside it. */
 export interface Level {
   graph: CompiledGraph;

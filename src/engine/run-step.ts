@@ -2,7 +2,8 @@
 import { NonRetryableError, WeftError } from '../errors.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
-import { eventLoopTurn, stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
+import { eventLoopTurn } from './event-loop-turns.js';
+import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';

@@ -1,5 +1,6 @@
 // Claim, execute, finish: what start, resume, restart and time travel share.
 import { WeftError } from '../errors.js';
+import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { Execution, type Level, type Outcome } from '../engine/execution.js';
 import { runLevel } from '../engine/executor.js';
 import type { EntryDataMap } from '../engine/journal-entries.js';
@@ -62,6 +63,9 @@ export async function claim(
   entries: JournalEntry[],
   extra: { epoch?: number; input?: string } = {},
 ): Promise<StoredRun> {
+  // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
+  const turn = eventLoopTurn();
+  if (turn) await turn;
   const now = weft.clock.now();
   const row = await weft.storage.updateRun(
     runId,
@@ -160,6 +164,8 @@ async function finish(
   outputOptions: OutputOptions | undefined,
 ): Promise<WorkflowResult> {
   const { writer, projection, runId } = exec;
+  const turn = eventLoopTurn();
+  if (turn) await turn;
   await writer.settle();
   if (exec.handedOver) return handOver(weft, exec);
   if (writer.failed !== undefined || (outcome.kind === 'failed' && WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST'))) {

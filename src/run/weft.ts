@@ -1,6 +1,7 @@
 // The engine instance: registers workflows, owns storage, live listeners, leases and crash recovery.
 import { randomUUID } from 'node:crypto';
 import { WeftError } from '../errors.js';
+import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { systemClock, type Clock, type Execution, type ExecutionServices } from '../engine/execution.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { observeRun } from '../events/observe.js';
@@ -171,6 +172,9 @@ export class Weft implements WorkflowHost {
     const runId = options.runId ?? randomUUID();
     const cached = this.handles.get(runId);
     if (cached) return cached;
+    // Thousands of runs created at once would otherwise hold the event loop until all are stored.
+    const turn = eventLoopTurn();
+    if (turn) await turn;
     const row = await this.storage.createRun({
       runId,
       workflowId: workflow.id,
