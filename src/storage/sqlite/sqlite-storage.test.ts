@@ -206,4 +206,23 @@ describe('SqliteStorage', () => {
     await Promise.all([append, update]);
     expect(seqs(await storage.readJournal('r1'))).toEqual([1, 2, 3]);
   });
+
+  it('commits the writes of one tick together, and a refused one leaves no trace while the others commit', async () => {
+    const storage = await openStorage(join(newDir(), 'weft.db'));
+    const { epoch } = await claimRun(storage, 'r1');
+    await storage.appendJournal('r1', epoch, entries(1, 2));
+    const [created, refused, appended, stale] = await Promise.allSettled([
+      storage.createRun(newRun('r2')),
+      // Its entries do not follow the journal: the status change must be rolled back with them.
+      storage.updateRun('r1', { epoch }, { status: 'success', updatedAt: 5 }, entries(2, 3)),
+      storage.appendJournal('r1', epoch, entries(3, 3)),
+      storage.appendJournal('r1', epoch + 1, entries(4, 4)),
+    ]);
+    expect(created.status === 'fulfilled' && created.value.status).toBe('pending');
+    expect(refused.status === 'rejected' && WeftError.is(refused.reason)).toBe(true);
+    expect(appended.status).toBe('fulfilled');
+    expect(stale.status === 'rejected' && (stale.reason as WeftError).code).toBe('RUN_OWNERSHIP_LOST');
+    expect((await storage.getRun('r1'))?.status).toBe('running');
+    expect(seqs(await storage.readJournal('r1'))).toEqual([1, 2, 3]);
+  });
 });

@@ -9,6 +9,7 @@ import { checkJournalBatch } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
 import type { RunStatements } from './run-statements.js';
 import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-statements.js';
+import { GroupCommit } from './group-commit.js';
 import { SqliteJournal } from './sqlite-journal.js';
 
 /** Options of `SqliteStorage`. */
@@ -24,7 +25,8 @@ interface OpenDatabase {
   db: SqliteDatabase;
   runs: RunStatements;
   journal: SqliteJournal;
-  createRun: Transaction<(run: NewRun) => StoredRun>;
+  writes: GroupCommit;
+  insertRun: (run: NewRun) => StoredRun;
   deleteRun: Transaction<(runId: string) => boolean>;
   updateRun: Transaction<(...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null>;
   listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
@@ -33,8 +35,8 @@ interface OpenDatabase {
 /**
  * Stores runs and journals in a SQLite file, in WAL mode so that readers never block the
  * writer. Several instances and processes may open the same file: writes take the file's
- * write lock (`BEGIN IMMEDIATE`) and wait up to `busyTimeoutMs` for it. Appends issued in the
- * same tick are committed together, one transaction for many runs.
+ * write lock (`BEGIN IMMEDIATE`) and wait up to `busyTimeoutMs` for it. Creates, updates and
+ * appends issued in the same tick are committed together, one transaction for many runs.
  *
  * @example
  * import { SqliteStorage } from 'weft/sqlite';
@@ -68,19 +70,20 @@ export class SqliteStorage implements WeftStorage {
     }
   }
 
-  /** Commits the queued appends and closes the file. Later calls do nothing. */
+  /** Commits the queued writes and closes the file. Later calls do nothing. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const open = this.open;
     this.open = undefined;
     if (!open) return;
-    open.journal.flush();
+    open.writes.flush();
     open.db.close();
   }
 
   async createRun(run: NewRun): Promise<StoredRun> {
-    return this.execute('create', run.runId, (o) => o.createRun.immediate(run));
+    const open = this.opened();
+    return open.writes.write('create', run.runId, () => open.insertRun(run));
   }
 
   async getRun(runId: string): Promise<StoredRun | null> {
@@ -103,11 +106,14 @@ export class SqliteStorage implements WeftStorage {
   ): Promise<StoredRun | null> {
     const invalid = entries ? checkJournalBatch(runId, entries) : null;
     if (invalid) throw invalid;
-    return this.execute('update', runId, (o) => o.updateRun.immediate(runId, condition, change, entries));
+    const open = this.opened();
+    // A nested transaction: a refused entry batch rolls back this update only, not its group.
+    return open.writes.write('update', runId, () => open.updateRun(runId, condition, change, entries));
   }
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
-    return this.opened().journal.append(runId, epoch, entries);
+    const open = this.opened();
+    return open.writes.write('append to', runId, () => open.journal.appendFenced(runId, epoch, entries));
   }
 
   async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {
@@ -131,15 +137,16 @@ export class SqliteStorage implements WeftStorage {
   private prepare(db: SqliteDatabase): OpenDatabase {
     const runs = prepareRunStatements(db);
     const lists = new ListRunsQueries(db);
-    const journal = new SqliteJournal(db, (action, runId, error) => this.failure(action, runId, error));
+    const journal = new SqliteJournal(db);
     return {
       db,
       runs,
       journal,
-      createRun: db.transaction((run: NewRun) => {
+      writes: new GroupCommit(db, (action, runId, error) => this.failure(action, runId, error)),
+      insertRun: (run: NewRun) => {
         runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
         return runs.get.get(run.runId)!;
-      }),
+      },
       deleteRun: db.transaction((runId: string) => {
         journal.deleteRun(runId);
         return runs.delete.run(runId).changes > 0;
@@ -162,12 +169,12 @@ export class SqliteStorage implements WeftStorage {
   }
 
   /**
-   * Runs one synchronous database action after committing the queued appends (so nothing
-   * overtakes an append issued earlier), turning driver errors into `STORAGE_ERROR`s.
+   * Runs one synchronous database action after committing the queued writes (so nothing
+   * overtakes a write issued earlier), turning driver errors into `STORAGE_ERROR`s.
    */
   private execute<T>(action: string, runId: string | undefined, fn: (open: OpenDatabase) => T): T {
     const open = this.opened();
-    open.journal.flush();
+    open.writes.flush();
     try {
       return fn(open);
     } catch (error) {
