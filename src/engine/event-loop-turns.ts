@@ -2,7 +2,7 @@
 // otherwise starve timers and I/O while thousands of runs execute.
 
 /** How long executions may keep the event loop busy before timers and I/O get a turn (ms). */
-const BUSY_SLICE_MS = 8;
+const BUSY_SLICE_MS = 4;
 /** Calls between two readings of the clock while no execution waits. */
 const CHECK_EVERY = 16;
 /** Most executions one turn lets go on. */
