@@ -18,7 +18,6 @@ const streamValues = (ReadableStream.prototype as unknown as {
 export class EventStream {
   readonly stream: ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>;
   private readonly queue: WorkflowEvent[] = [];
-  private head = 0;
   private ended = false;
   /** Set while a stream reader waits for an event (a pull found the queue empty). */
   private pulled = false;
@@ -69,7 +68,7 @@ export class EventStream {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.head === this.queue.length) this.closeController();
+    if (this.queue.length === 0) this.closeController();
     this.signal();
   }
 
@@ -94,11 +93,10 @@ export class EventStream {
   private feed(): void {
     if (this.direct) return;
     let fed = false;
-    while (this.head < this.queue.length) {
-      this.controller.enqueue(this.queue[this.head++]!);
+    while (this.queue.length > 0) {
+      this.controller.enqueue(this.queue.shift()!);
       fed = true;
     }
-    this.compact();
     if (this.ended) this.closeController();
     else if (!fed) this.pulled = true;
   }
@@ -106,14 +104,6 @@ export class EventStream {
   private drop(): void {
     this.ended = true;
     this.queue.length = 0;
-    this.head = 0;
-  }
-
-  private compact(): void {
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    }
   }
 
   private closeController(): void {
@@ -133,18 +123,17 @@ export class EventStream {
       if (released) return;
       released = true;
       this.direct = false;
-      if (this.ended && this.head === this.queue.length) this.closeController();
+      if (this.ended && this.queue.length === 0) this.closeController();
       reader.releaseLock();
     };
-    const next = async (): Promise<IteratorResult<WorkflowEvent>> => {
-      while (this.head === this.queue.length && !this.ended && !released) await this.nextArrival();
-      if (this.head < this.queue.length && !released) {
-        const value = this.queue[this.head++]!;
-        this.compact();
-        return { done: false, value };
-      }
+    // Not an async function: an event already queued is handed over without extra promise turns.
+    const next = (): Promise<IteratorResult<WorkflowEvent>> => {
+      if (released) return Promise.resolve({ done: true, value: undefined });
+      const value = this.queue.shift();
+      if (value !== undefined) return Promise.resolve({ done: false, value });
+      if (!this.ended) return this.nextArrival().then(next);
       release();
-      return { done: true, value: undefined };
+      return Promise.resolve({ done: true, value: undefined });
     };
     const iterator: AsyncIterableIterator<WorkflowEvent> = {
       next,
