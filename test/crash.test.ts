@@ -225,7 +225,9 @@ describe('crash recovery with killed processes', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `l${i + 1}`);
     for (const id of ids) {
       expect(count(scene, `done ${id}`), `done ${id}`).toBe(1);
-      expect(count(scene, `start ${id} false`), `fresh start of ${id}`).toBe(1);
+      // A kill can land after a step's start entry is stored but before its first line is written:
+      // then its only executions are restarts. It never starts fresh twice.
+      expect(count(scene, `start ${id} false`), `fresh starts of ${id}`).toBeLessThanOrEqual(1);
     }
     await expectNoStartAfterEnd(scene);
   }, 90_000);
