@@ -121,7 +121,12 @@ describe('cancel', () => {
   for (const kind of ['sleep', 'sleepUntil'] as const) {
     it(`C3: cancel during ${kind} of 60 s ends the wait at once and the canceled status is never overwritten`, async () => {
       let after = 0;
-      const first = createStep({ id: 'first', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => inputData });
+      const first = createStep({
+        id: 'first',
+        inputSchema: num,
+        outputSchema: num,
+        execute: async ({ inputData }) => inputData,
+      });
       const last = createStep({
         id: 'last',
         inputSchema: num,
@@ -132,7 +137,9 @@ describe('cancel', () => {
         },
       });
       const builder = createWorkflow({ id: `c3-${kind}`, inputSchema: num, outputSchema: num }).then(first);
-      const wf = (kind === 'sleep' ? builder.sleep(60_000) : builder.sleepUntil(new Date(Date.now() + 60_000))).then(last).commit();
+      const wf = (kind === 'sleep' ? builder.sleep(60_000) : builder.sleepUntil(new Date(Date.now() + 60_000)))
+        .then(last)
+        .commit();
       const storage = new MemoryStorage();
       const weft = new Weft({ workflows: { wf }, storage });
       const run = await wf.createRun();
@@ -153,7 +160,12 @@ describe('cancel', () => {
   }
 
   it('C4: cancel on a run that succeeded or failed changes nothing', async () => {
-    const ok = createStep({ id: 'ok', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => inputData });
+    const ok = createStep({
+      id: 'ok',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => inputData,
+    });
     const bad = createStep({
       id: 'bad',
       inputSchema: num,
@@ -289,7 +301,10 @@ describe('cancel', () => {
         return inputData;
       },
     });
-    const nested = createWorkflow({ id: 'c7-nested', inputSchema: num, outputSchema: num }).then(inner).then(tail).commit();
+    const nested = createWorkflow({ id: 'c7-nested', inputSchema: num, outputSchema: num })
+      .then(inner)
+      .then(tail)
+      .commit();
     const wf = createWorkflow({ id: 'c7', inputSchema: num, outputSchema: num }).then(nested).then(tail).commit();
     const weft = new Weft({ workflows: { wf } });
     const run = await wf.createRun();
@@ -326,7 +341,12 @@ describe('cancel', () => {
         return inputData;
       },
     });
-    const inc = createStep({ id: 'inc', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => ({ n: inputData.n + 1 }) });
+    const inc = createStep({
+      id: 'inc',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+    });
     const nested = createWorkflow({ id: 'c9-nested', inputSchema: num, outputSchema: num }).then(aborter).commit();
     const wfNested = createWorkflow({ id: 'c9', inputSchema: num, outputSchema: num }).then(nested).then(tail).commit();
     const wfLoop = createWorkflow({ id: 'c9-loop', inputSchema: num, outputSchema: num })

@@ -34,13 +34,24 @@ function newScene(): Scene {
 }
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const scene of scenes.splice(0)) rmSync(scene.dir, { recursive: true, force: true });
 });
 
 /** Starts the worker; `done` resolves with what it printed as its result (or null if killed). */
 function worker(scene: Scene, workflowId: string, mode: 'start' | 'restart' | 'auto', hangAt?: string) {
-  const args = ['--import', 'tsx', WORKER, scene.db, scene.log, workflowId, scene.runId, mode, ...(hangAt ? [hangAt] : [])];
+  const args = [
+    '--import',
+    'tsx',
+    WORKER,
+    scene.db,
+    scene.log,
+    workflowId,
+    scene.runId,
+    mode,
+    ...(hangAt ? [hangAt] : []),
+  ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -188,13 +199,18 @@ describe('crash recovery with killed processes', () => {
   it('crash loop: a 20-step run killed at random points 30 times ends as an uninterrupted run, each step recorded once', async () => {
     // The uninterrupted run, for comparison.
     const reference = newScene();
-    const refWeft = new Weft({ workflows: crashWorkflows({ log: reference.log }), storage: new SqliteStorage({ path: reference.db }) });
-    const expected = await (await refWeft.getWorkflow('long').createRun({ runId: reference.runId })).start({ inputData: { n: 0 } });
+    const refWeft = new Weft({
+      workflows: crashWorkflows({ log: reference.log }),
+      storage: new SqliteStorage({ path: reference.db }),
+    });
+    const expected = await (
+      await refWeft.getWorkflow('long').createRun({ runId: reference.runId })
+    ).start({ inputData: { n: 0 } });
     await refWeft.close();
 
     const scene = newScene();
     let seed = 20_250_917;
-    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     let kills = 0;
     let finished: any = null;
     while (kills < 30 && !finished) {

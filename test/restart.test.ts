@@ -45,12 +45,22 @@ const newTrace = (): Trace => ({ runs: {}, restarts: [], resumeData: [] });
  * Two instances over one storage. The first executes `build(trace, hang)` with `hang` true for
  * `hangAt`, so its run stops there for good; the second builds the same workflow with no hang.
  */
-async function interrupted(build: (trace: Trace, hangAt: string | undefined) => Workflow, hangAt: string, options: { leaseMs?: number } = {}) {
+async function interrupted(
+  build: (trace: Trace, hangAt: string | undefined) => Workflow,
+  hangAt: string,
+  options: { leaseMs?: number } = {},
+) {
   const storage = new MemoryStorage();
   const first = newTrace();
   const wfA = build(first, hangAt);
   // `a` stands for a process that froze: it never renews its lease.
-  const a = new Weft({ workflows: { wfA }, storage, recovery: false, leaseMs: options.leaseMs ?? 60_000, ownershipCheckMs: 3_600_000 });
+  const a = new Weft({
+    workflows: { wfA },
+    storage,
+    recovery: false,
+    leaseMs: options.leaseMs ?? 60_000,
+    ownershipCheckMs: 3_600_000,
+  });
   const runA = await wfA.createRun();
   void runA.start({ inputData: { n: 0 } }).catch(() => undefined);
   await until(() => (first.runs[hangAt] ?? 0) > 0);
@@ -62,7 +72,11 @@ async function interrupted(build: (trace: Trace, hangAt: string | undefined) => 
 
 function chain(trace: Trace, hangAt: string | undefined): Workflow {
   const s = (id: string) => counted(id, trace, () => hangAt === id);
-  return createWorkflow({ id: 'chain', inputSchema: num, outputSchema: num }).then(s('a')).then(s('b')).then(s('c')).commit();
+  return createWorkflow({ id: 'chain', inputSchema: num, outputSchema: num })
+    .then(s('a'))
+    .then(s('b'))
+    .then(s('c'))
+    .commit();
 }
 
 describe('restart', () => {
@@ -147,7 +161,7 @@ describe('restart', () => {
     await b.close();
   });
 
-  it('RS4: restart takes ownership at once with a new epoch; the previous owner\'s later writes are refused', async () => {
+  it("RS4: restart takes ownership at once with a new epoch; the previous owner's later writes are refused", async () => {
     const storage = new MemoryStorage();
     let release = (): void => undefined;
     const gate = new Promise<void>((r) => (release = r));
@@ -282,8 +296,15 @@ describe('restart', () => {
           return { n: inputData.n, mark: String(state.mark) };
         },
       });
-      const nested = createWorkflow({ id: 'nested', inputSchema: num, outputSchema: num }).then(inner1).then(inner2).commit();
-      return createWorkflow({ id: 'outer', inputSchema: num, outputSchema: z.object({ n: z.number(), mark: z.string() }) })
+      const nested = createWorkflow({ id: 'nested', inputSchema: num, outputSchema: num })
+        .then(inner1)
+        .then(inner2)
+        .commit();
+      return createWorkflow({
+        id: 'outer',
+        inputSchema: num,
+        outputSchema: z.object({ n: z.number(), mark: z.string() }),
+      })
         .then(nested)
         .then(after)
         .commit();
@@ -338,7 +359,10 @@ describe('restart', () => {
           return { n: inputData.n + resumeData.add };
         },
       });
-      return createWorkflow({ id: 'resumed', inputSchema: num, outputSchema: num }).then(approve).then(confirm).commit();
+      return createWorkflow({ id: 'resumed', inputSchema: num, outputSchema: num })
+        .then(approve)
+        .then(confirm)
+        .commit();
     };
     const storage = new MemoryStorage();
     const first = newTrace();
@@ -368,7 +392,11 @@ describe('restart', () => {
   it('RS4: a run whose owner died during a sleep wakes at its original time; the step before the sleep is not run again', async () => {
     const build = (trace: Trace, hangAt: string | undefined): Workflow => {
       const s = (id: string) => counted(id, trace, () => hangAt === id);
-      const wf = createWorkflow({ id: 'sleepy', inputSchema: num, outputSchema: num }).then(s('before')).sleep(400).then(s('after')).commit();
+      const wf = createWorkflow({ id: 'sleepy', inputSchema: num, outputSchema: num })
+        .then(s('before'))
+        .sleep(400)
+        .then(s('after'))
+        .commit();
       return wf;
     };
     const storage = new MemoryStorage();
@@ -400,7 +428,10 @@ describe('restart', () => {
     await pause(250); // the lease of the dead owner expires
     const b = new Weft({ workflows: { wfB }, storage, leaseMs: 200 });
     const c = new Weft({ workflows: { wfC: chain(second, undefined) }, storage, leaseMs: 200 });
-    await Promise.race([Promise.all([b.init(), c.init()]), pause(3_000).then(() => Promise.reject(new Error('init hung')))]);
+    await Promise.race([
+      Promise.all([b.init(), c.init()]),
+      pause(3_000).then(() => Promise.reject(new Error('init hung'))),
+    ]);
     await until(async () => (await storage.getRun(runId))?.status === 'success');
     await pause(300); // more recovery ticks: nothing runs again
     const view = await b.getRun(runId);

@@ -203,17 +203,30 @@ describe('stream', () => {
     engine({ wf });
     const run = await wf.createRun();
     const events = await collect(run.stream({ inputData: { n: 1 } }).fullStream);
-    const start = (id: string, from: WorkflowEvent[]) => from.find((e) => e.type === 'workflow-step-start' && e.payload.id === id)!;
+    const start = (id: string, from: WorkflowEvent[]) =>
+      from.find((e) => e.type === 'workflow-step-start' && e.payload.id === id)!;
     const resultA = events.find((e) => e.type === 'workflow-step-result')!;
-    expect(resultA.payload).toMatchObject({ stepName: 'a', payload: { n: 1 }, startedAt: start('a', events).payload.startedAt, status: 'success' });
+    expect(resultA.payload).toMatchObject({
+      stepName: 'a',
+      payload: { n: 1 },
+      startedAt: start('a', events).payload.startedAt,
+      status: 'success',
+    });
     const suspendedB = events.find((e) => e.type === 'workflow-step-suspended')!;
-    expect(suspendedB.payload).toMatchObject({ stepName: 'b', payload: { n: 2 }, startedAt: start('b', events).payload.startedAt });
+    expect(suspendedB.payload).toMatchObject({
+      stepName: 'b',
+      payload: { n: 2 },
+      startedAt: start('b', events).payload.startedAt,
+    });
     const rest = await collect(run.resumeStream({ resumeData: { add: 5 } }).fullStream);
     const resultB = rest.find((e) => e.type === 'workflow-step-result' && e.payload.id === 'b')!;
     expect(resultB.payload).toMatchObject({ payload: { n: 2 }, resumePayload: { add: 5 }, output: { n: 7 } });
     expect(resultB.payload.resumedAt).toBe(start('b', rest).payload.resumedAt);
     // A reconnect from a seq after the steps' starts still gets these fields.
-    expect(await collect(run.observeStream({ fromSeq: resultA.seq - 1 }))).toEqual([...events.filter((e) => e.seq >= resultA.seq), ...rest]);
+    expect(await collect(run.observeStream({ fromSeq: resultA.seq - 1 }))).toEqual([
+      ...events.filter((e) => e.seq >= resultA.seq),
+      ...rest,
+    ]);
   });
 
   it('E4: with closeOnSuspend false the same stream carries the resume events and ends once with workflow-finish; result is the final one', async () => {

@@ -27,11 +27,21 @@ function threeSteps(counts: Counts, options: { failStep2When?: (n: number) => bo
   const step1 = adder('step1', counts, 1);
   const step2 = adder('step2', counts, 10, options.failStep2When ? { failWhen: options.failStep2When } : {});
   const step3 = adder('step3', counts, 100);
-  const wf = createWorkflow({ id: options.id ?? 'three', inputSchema: num, outputSchema: num }).then(step1).then(step2).then(step3).commit();
+  const wf = createWorkflow({ id: options.id ?? 'three', inputSchema: num, outputSchema: num })
+    .then(step1)
+    .then(step2)
+    .then(step3)
+    .commit();
   return { wf, step1, step2, step3 };
 }
 
-const record = (payload: unknown, output: unknown) => ({ status: 'success' as const, payload, output, startedAt: 1, endedAt: 2 });
+const record = (payload: unknown, output: unknown) => ({
+  status: 'success' as const,
+  payload,
+  output,
+  startedAt: 1,
+  endedAt: 2,
+});
 
 describe('timeTravel', () => {
   it('T1: with context, the earlier steps are not run, the target and what follows run; input comes from the first payload', async () => {
@@ -112,7 +122,10 @@ describe('timeTravel', () => {
     const inner1 = adder('inner1', counts, 1);
     const inner2 = adder('inner2', counts, 10);
     const last = adder('last', counts, 100);
-    const nested = createWorkflow({ id: 'nested', inputSchema: num, outputSchema: num }).then(inner1).then(inner2).commit();
+    const nested = createWorkflow({ id: 'nested', inputSchema: num, outputSchema: num })
+      .then(inner1)
+      .then(inner2)
+      .commit();
     const wf = createWorkflow({ id: 't5', inputSchema: num, outputSchema: num }).then(nested).then(last).commit();
     const weft = new Weft({ workflows: { wf } });
 
@@ -128,7 +141,9 @@ describe('timeTravel', () => {
     const view = await wf.getWorkflowRunById(run.runId);
     expect(view?.steps['nested.inner1']).toMatchObject({ output: { n: 40 } });
 
-    const whole = await (await wf.createRun()).timeTravel({
+    const whole = await (
+      await wf.createRun()
+    ).timeTravel({
       step: [nested, inner2],
       inputData: { n: 5 },
       context: { nested: { status: 'running', payload: { n: 0 }, startedAt: 1 } as never },
@@ -158,7 +173,11 @@ describe('timeTravel', () => {
         return inputData;
       },
     });
-    const wf = createWorkflow({ id: 't6', inputSchema: num, outputSchema: z.any() }).then(first).parallel([left, right]).then(join).commit();
+    const wf = createWorkflow({ id: 't6', inputSchema: num, outputSchema: z.any() })
+      .then(first)
+      .parallel([left, right])
+      .then(join)
+      .commit();
     const weft = new Weft({ workflows: { wf } });
     const run = await wf.createRun();
     await run.start({ inputData: { n: 0 } });
@@ -338,7 +357,11 @@ describe('timeTravel', () => {
     await new Promise((r) => setTimeout(r, 10));
     const slowWfB = createWorkflow({ id: 't12-slow', inputSchema: num, outputSchema: num }).then(slow).commit();
     const other = new Weft({ workflows: { slowWfB }, storage });
-    const refused = await (await slowWfB.createRun({ runId: live.runId })).timeTravel({ step: 'slow' }).catch((e: unknown) => e);
+    const refused = await (
+      await slowWfB.createRun({ runId: live.runId })
+    )
+      .timeTravel({ step: 'slow' })
+      .catch((e: unknown) => e);
     expect(WeftError.is(refused, 'RUN_STILL_RUNNING')).toBe(true);
     expect((refused as Error).message).toMatch(/still running, cannot time travel/);
     release();
@@ -366,7 +389,11 @@ describe('timeTravel', () => {
       .then(adder('step3', counts, 100))
       .commit();
     const b = new Weft({ workflows: { changed }, storage });
-    const error = await (await changed.createRun({ runId: run.runId })).timeTravel({ step: 'step3' }).catch((e: unknown) => e);
+    const error = await (
+      await changed.createRun({ runId: run.runId })
+    )
+      .timeTravel({ step: 'step3' })
+      .catch((e: unknown) => e);
     expect(WeftError.is(error, 'WORKFLOW_MISMATCH')).toBe(true);
     expect((error as Error).message).toMatch(/inserted|step2/);
     expect(await storage.readJournal(run.runId)).toEqual(journal);

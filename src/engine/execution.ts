@@ -151,7 +151,12 @@ export class Execution {
 
 /** Builds the error of a validation failure inside a step (the run fails; nothing is thrown to the caller). */
 export function stepValidationError(
-  code: 'STEP_INPUT_INVALID' | 'STEP_OUTPUT_INVALID' | 'STEP_SUSPEND_DATA_INVALID' | 'STEP_STATE_INVALID' | 'STEP_REQUEST_CONTEXT_INVALID',
+  code:
+    | 'STEP_INPUT_INVALID'
+    | 'STEP_OUTPUT_INVALID'
+    | 'STEP_SUSPEND_DATA_INVALID'
+    | 'STEP_STATE_INVALID'
+    | 'STEP_REQUEST_CONTEXT_INVALID',
   what: string,
   stepId: string,
   issues: { path: string; message: string }[],

@@ -27,7 +27,15 @@ function runNode(exec: Execution, level: Level, node: GraphNode, key: string, in
     case 'step':
       return runStep(exec, level, node.step, input, { key, inPath: true }, runLevel);
     case 'parallel':
-      return runChildren(exec, level, node.steps, node.steps.map((_, j) => j), key, input, node.allowFailure === true);
+      return runChildren(
+        exec,
+        level,
+        node.steps,
+        node.steps.map((_, j) => j),
+        key,
+        input,
+        node.allowFailure === true,
+      );
     case 'conditional':
       return runConditional(exec, level, node, key, input);
     case 'loop':
@@ -65,7 +73,8 @@ async function runChildren(
   input: unknown,
   allowFailure = false,
 ): Promise<Outcome> {
-  const runChild = (j: number): Promise<Outcome> => runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel);
+  const runChild = (j: number): Promise<Outcome> =>
+    runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel);
   let outcomes: Outcome[];
   if (exec.perStep) {
     // perStep runs the children one at a time and pauses after the first that executed (Mastra's S17).
@@ -195,11 +204,21 @@ async function runForeach(
   let completed = 0;
   let next = 0;
   let stop = false;
-  const progress = (): { completedCount: number; totalCount: number } => ({ completedCount: ++completed, totalCount: items.length });
+  const progress = (): { completedCount: number; totalCount: number } => ({
+    completedCount: ++completed,
+    totalCount: items.length,
+  });
   const worker = async (): Promise<void> => {
     while (!stop && next < items.length) {
       const index = next++;
-      const o = await runStep(exec, level, node.step, items[index], { key: `${key}[${index}]`, item: index, progress }, runLevel);
+      const o = await runStep(
+        exec,
+        level,
+        node.step,
+        items[index],
+        { key: `${key}[${index}]`, item: index, progress },
+        runLevel,
+      );
       outcomes[index] = o;
       if (o.kind === 'success') results[index] = o.output;
       else stop = true;
@@ -233,7 +252,9 @@ async function runForeach(
         ...(typeof first?.suspendPayload === 'object' && first.suspendPayload !== null ? first.suspendPayload : {}),
         __workflow_meta: {
           foreachIndex: suspendedIndex,
-          foreachOutput: itemRecords.map((r) => (r ? { status: r.status, output: r.output, suspendPayload: r.suspendPayload } : null)),
+          foreachOutput: itemRecords.map((r) =>
+            r ? { status: r.status, output: r.output, suspendPayload: r.suspendPayload } : null,
+          ),
         },
       },
       suspendedAt: now(),
@@ -270,7 +291,15 @@ async function runSleep(
     } catch (error) {
       return { kind: 'failed', error };
     }
-    exec.writer.add('step-start', { key, id, payload: input, startedAt: clock.now(), status: 'waiting', wakeAt, inPath: true });
+    exec.writer.add('step-start', {
+      key,
+      id,
+      payload: input,
+      startedAt: clock.now(),
+      status: 'waiting',
+      wakeAt,
+      inPath: true,
+    });
   }
   exec.executed++;
   await exec.writer.flush();

@@ -13,7 +13,8 @@ export function stepAtKey(graph: CompiledGraph, key: string): CompiledStep | und
     if (!m) return undefined;
     const node: GraphNode | undefined = current.nodes[Number(m[1])];
     if (!node) return undefined;
-    if (m[2] !== undefined) step = node.type === 'parallel' || node.type === 'conditional' ? node.steps[Number(m[2])] : undefined;
+    if (m[2] !== undefined)
+      step = node.type === 'parallel' || node.type === 'conditional' ? node.steps[Number(m[2])] : undefined;
     else step = node.type === 'step' || node.type === 'loop' || node.type === 'foreach' ? node.step : undefined;
     if (!step) return undefined;
     current = step.graph;
@@ -30,7 +31,12 @@ export interface GraphPlace {
   path: string[];
 }
 
-function findInGraph(graph: CompiledGraph, ids: readonly string[], prefix: string, path: string[]): GraphPlace | undefined {
+function findInGraph(
+  graph: CompiledGraph,
+  ids: readonly string[],
+  prefix: string,
+  path: string[],
+): GraphPlace | undefined {
   const [head, ...rest] = ids;
   for (let i = 0; i < graph.nodes.length; i++) {
     const node = graph.nodes[i]!;

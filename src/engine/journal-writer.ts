@@ -56,7 +56,8 @@ export class JournalWriter {
     this.projection.apply(type, data, seq, at);
     const set = this.listeners(this.runId);
     if (set && set.size > 0) {
-      const started = type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
+      const started =
+        type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
       for (const event of entryToEvents(type, data, seq, this.runId, this.workflowId, started)) {
         for (const listener of set) {
           try {

@@ -18,7 +18,10 @@ export interface StepRecord extends StepResult {
 
 /** Parses a key into its positions, for ordering (`2.1` → [2, 1], `4/0` → [4, 0]). */
 export function keyPositions(key: string): number[] {
-  return key.split(/[./@[\]]+/).filter(Boolean).map(Number);
+  return key
+    .split(/[./@[\]]+/)
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** True when `key` is at or after `target` in graph order, or is one of its ancestors. */
@@ -85,7 +88,12 @@ export class RunProjection {
         for (const key of [...this.records.keys()]) if (isAtOrAfter(key, target)) this.records.delete(key);
         for (const key of [...this.branches.keys()]) if (isAtOrAfter(key, target)) this.branches.delete(key);
         for (const [key, rec] of Object.entries(d.records)) {
-          this.records.set(key, { ...rec, key, startedAt: rec.startedAt ?? at, endedAt: rec.endedAt ?? at } as StepRecord);
+          this.records.set(key, {
+            ...rec,
+            key,
+            startedAt: rec.startedAt ?? at,
+            endedAt: rec.endedAt ?? at,
+          } as StepRecord);
         }
         if (d.input !== undefined) this.input = d.input;
         if (d.state !== undefined) this.state = d.state;

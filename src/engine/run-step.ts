@@ -45,7 +45,10 @@ function untilCanceled<T>(exec: Execution, running: Promise<T>): Promise<T | typ
 type Checked<T> = { ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] };
 
 /** Validates synchronously when the schema allows; callers await only a promise, so a step costs no extra turns. */
-function check<T>(schema: CompiledStep['step']['inputSchema'] | undefined, value: unknown): Checked<T> | Promise<Checked<T>> {
+function check<T>(
+  schema: CompiledStep['step']['inputSchema'] | undefined,
+  value: unknown,
+): Checked<T> | Promise<Checked<T>> {
   if (!schema) return { ok: true, value: value as T };
   return validate<T>(schema, value);
 }
@@ -90,7 +93,12 @@ export async function runStep(
   const { writer } = exec;
   const now = exec.services.clock.now;
 
-  const start: StepStartData = { key: place.key, id, payload, startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? now() };
+  const start: StepStartData = {
+    key: place.key,
+    id,
+    payload,
+    startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? now(),
+  };
   if (place.item !== undefined) start.item = place.item;
   if (place.inPath && !resuming) start.inPath = true;
   if (place.metadata) start.metadata = place.metadata;
@@ -160,13 +168,27 @@ export async function runStep(
   const attempts = (step.retries ?? level.graph.retryAttempts) + 1;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0 && level.graph.retryDelay > 0) await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
+    if (attempt > 0 && level.graph.retryDelay > 0)
+      await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
     const turn = eventLoopTurn();
     if (turn) await turn;
     if (exec.canceled) return { kind: 'canceled' };
-    const ctx = new StepContext(exec, level, id, inputData, resumeData, resuming ? rec?.suspendPayload : undefined, attempt, restarting);
+    const ctx = new StepContext(
+      exec,
+      level,
+      id,
+      inputData,
+      resumeData,
+      resuming ? rec?.suspendPayload : undefined,
+      attempt,
+      restarting,
+    );
     if (resuming) {
-      ctx.resume = { steps: [cstep.id], resumePayload: exec.resumeData, ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}) };
+      ctx.resume = {
+        steps: [cstep.id],
+        resumePayload: exec.resumeData,
+        ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
+      };
     }
     await writer.flush();
     exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
@@ -203,13 +225,23 @@ export async function runStep(
         const r = check(step.suspendSchema, payloadOut);
         const v = r instanceof Promise ? await r : r;
         if (!v.ok) {
-          const error = stepValidationError('STEP_SUSPEND_DATA_INVALID', 'Step suspend data validation failed', id, v.issues, exec.runId);
+          const error = stepValidationError(
+            'STEP_SUSPEND_DATA_INVALID',
+            'Step suspend data validation failed',
+            id,
+            v.issues,
+            exec.runId,
+          );
           end({ status: 'failed', error: serializeError(error) });
           return { kind: 'failed', error };
         }
         payloadOut = v.value;
       }
-      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'suspended', suspendPayload: payloadOut, suspendedAt: now() };
+      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = {
+        status: 'suspended',
+        suspendPayload: payloadOut,
+        suspendedAt: now(),
+      };
       if (output !== undefined) data.suspendOutput = output;
       if (suspended.labels) data.resumeLabels = suspended.labels;
       if (newState) data.state = newState;
@@ -227,7 +259,13 @@ export async function runStep(
       const r = check(step.outputSchema, output);
       const v = r instanceof Promise ? await r : r;
       if (!v.ok) {
-        const error = stepValidationError('STEP_OUTPUT_INVALID', `Step output validation failed for step '${cstep.id}'`, id, v.issues, exec.runId);
+        const error = stepValidationError(
+          'STEP_OUTPUT_INVALID',
+          `Step output validation failed for step '${cstep.id}'`,
+          id,
+          v.issues,
+          exec.runId,
+        );
         end({ status: 'failed', error: serializeError(error) });
         return { kind: 'failed', error };
       }
@@ -254,11 +292,11 @@ async function mergeState(
   if (step.stateSchema) {
     const r = check(step.stateSchema, update);
     const v = r instanceof Promise ? await r : r;
-    if (!v.ok) return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
+    if (!v.ok)
+      return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
   }
   return merged;
 }
-
 
 async function runNested(
   exec: Execution,
@@ -275,7 +313,13 @@ async function runNested(
     const r = check(graph.inputSchema, payload);
     const v = r instanceof Promise ? await r : r;
     if (!v.ok) {
-      const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', level.idPrefix + cstep.id, v.issues, exec.runId);
+      const error = stepValidationError(
+        'STEP_INPUT_INVALID',
+        'Step input validation failed',
+        level.idPrefix + cstep.id,
+        v.issues,
+        exec.runId,
+      );
       end({ status: 'failed', error: serializeError(error) });
       return { kind: 'failed', error };
     }
@@ -300,7 +344,8 @@ async function runNested(
       const leaf = firstSuspendedLeaf(exec, inner.keyPrefix);
       const path = leaf ? leaf.id.slice(inner.idPrefix.length).split('.') : [];
       const leafPayload = leaf?.suspendPayload;
-      const base = typeof leafPayload === 'object' && leafPayload !== null && !Array.isArray(leafPayload) ? leafPayload : {};
+      const base =
+        typeof leafPayload === 'object' && leafPayload !== null && !Array.isArray(leafPayload) ? leafPayload : {};
       end({
         status: 'suspended',
         suspendPayload: { ...base, __workflow_meta: { runId: exec.runId, path } },

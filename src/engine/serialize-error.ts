@@ -38,7 +38,9 @@ export function deserializeError(record: unknown): Error {
   const { name, message, cause, ...fields } = rec;
   const error = new Error(
     String(message ?? ''),
-    cause === undefined ? undefined : { cause: typeof cause === 'object' && cause !== null ? deserializeError(cause) : cause },
+    cause === undefined
+      ? undefined
+      : { cause: typeof cause === 'object' && cause !== null ? deserializeError(cause) : cause },
   );
   if (typeof name === 'string') error.name = name;
   Object.assign(error, fields);

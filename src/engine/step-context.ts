@@ -29,7 +29,9 @@ export class StepContext implements ExecuteContext {
   readonly workflowId: string;
   readonly resourceId: string | undefined;
   resume?: { steps: string[]; resumePayload: unknown; label?: string };
-  private fns: Partial<Pick<ExecuteContext, 'suspend' | 'bail' | 'abort' | 'getStepResult' | 'getInitData' | 'setState' | 'writer'>> = {};
+  private fns: Partial<
+    Pick<ExecuteContext, 'suspend' | 'bail' | 'abort' | 'getStepResult' | 'getInitData' | 'setState' | 'writer'>
+  > = {};
 
   constructor(
     private readonly exec: Execution,
@@ -72,7 +74,8 @@ export class StepContext implements ExecuteContext {
   }
 
   get getStepResult(): ExecuteContext['getStepResult'] {
-    return (this.fns.getStepResult ??= (s: string | { id: string }) => lookupOutput(this.level, typeof s === 'string' ? s : s.id));
+    return (this.fns.getStepResult ??= (s: string | { id: string }) =>
+      lookupOutput(this.level, typeof s === 'string' ? s : s.id));
   }
 
   get getInitData(): ExecuteContext['getInitData'] {

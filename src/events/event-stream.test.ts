@@ -54,7 +54,9 @@ describe('EventStream', () => {
     const onCancel = vi.fn();
     const events = new EventStream(onCancel);
     for (let i = 1; i <= 3; i++) events.push(event(i));
-    const values = (events.stream as unknown as { values(o: object): AsyncIterable<WorkflowEvent> }).values({ preventCancel: true });
+    const values = (events.stream as unknown as { values(o: object): AsyncIterable<WorkflowEvent> }).values({
+      preventCancel: true,
+    });
     expect(await seqsOf(values, 1)).toEqual([1]);
     events.end();
     expect(onCancel).not.toHaveBeenCalled();

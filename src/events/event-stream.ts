@@ -4,9 +4,11 @@ import type { WorkflowEvent } from './event-types.js';
 type IterateOptions = { preventCancel?: boolean };
 
 /** The web stream's own async iterator (Node has it; the DOM lib types do not declare it). */
-const streamValues = (ReadableStream.prototype as unknown as {
-  values(this: ReadableStream<WorkflowEvent>, options?: IterateOptions): AsyncIterableIterator<WorkflowEvent>;
-}).values;
+const streamValues = (
+  ReadableStream.prototype as unknown as {
+    values(this: ReadableStream<WorkflowEvent>, options?: IterateOptions): AsyncIterableIterator<WorkflowEvent>;
+  }
+).values;
 
 /**
  * Events wait in a plain array until read. A reader taken with `getReader()` (or `pipeTo`,
@@ -115,7 +117,10 @@ export class EventStream {
   }
 
   /** What `for await` uses: the queue itself, with the stream locked by `reader` as the native iterator would. */
-  private iterate(reader: ReadableStreamDefaultReader<WorkflowEvent>, preventCancel: boolean): AsyncIterableIterator<WorkflowEvent> {
+  private iterate(
+    reader: ReadableStreamDefaultReader<WorkflowEvent>,
+    preventCancel: boolean,
+  ): AsyncIterableIterator<WorkflowEvent> {
     this.direct = true;
     this.pulled = false;
     let released = false;

@@ -47,7 +47,15 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
           if (e.seq <= last) continue;
           last = e.seq;
           const started = e.type === 'step-end' && key !== undefined ? starts.get(key) : undefined;
-          for (const ev of entryToEvents(e.type as keyof EntryDataMap, data as never, e.seq, runId, workflowId, started)) controller.enqueue(ev);
+          for (const ev of entryToEvents(
+            e.type as keyof EntryDataMap,
+            data as never,
+            e.seq,
+            runId,
+            workflowId,
+            started,
+          ))
+            controller.enqueue(ev);
           if (e.type === 'run-end') done = true;
         }
       };
@@ -57,7 +65,12 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
             emit(await source.storage.readJournal(runId, { afterSeq: read }));
             if (done) break;
             const current = await source.storage.getRun(runId);
-            if (!current || (STOPPED.has(current.status) && (await source.storage.readJournal(runId, { afterSeq: last })).length === 0)) break;
+            if (
+              !current ||
+              (STOPPED.has(current.status) &&
+                (await source.storage.readJournal(runId, { afterSeq: last })).length === 0)
+            )
+              break;
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, POLL_MS);
               wake = () => {

@@ -24,7 +24,13 @@ export function canceledStepEnds(projection: RunProjection, at: number): EntryDa
   const ends: EntryDataMap['step-end'][] = [];
   for (const rec of projection.records.values()) {
     if (rec.status !== 'running' && rec.status !== 'waiting') continue;
-    ends.push({ key: rec.key, id: rec.id, status: 'canceled', endedAt: at, ...(rec.item === undefined ? {} : { item: rec.item }) });
+    ends.push({
+      key: rec.key,
+      id: rec.id,
+      status: 'canceled',
+      endedAt: at,
+      ...(rec.item === undefined ? {} : { item: rec.item }),
+    });
   }
   return ends;
 }
@@ -45,12 +51,18 @@ export function foldEntries(projection: RunProjection, entries: readonly Journal
 export function plainContext(rc: RequestContext<any> | Record<string, unknown> | undefined): Record<string, unknown> {
   if (!rc) return {};
   if (rc instanceof RequestContext) return rc.toJSON();
-  if (typeof (rc as { entries?: unknown }).entries === 'function') return Object.fromEntries((rc as unknown as RequestContext).entries());
+  if (typeof (rc as { entries?: unknown }).entries === 'function')
+    return Object.fromEntries((rc as unknown as RequestContext).entries());
   return { ...rc };
 }
 
 /** Entries to write with a claim: numbered after what the journal holds. */
-export function numbered<T extends keyof EntryDataMap>(seq: number, type: T, data: EntryDataMap[T], at: number): JournalEntry {
+export function numbered<T extends keyof EntryDataMap>(
+  seq: number,
+  type: T,
+  data: EntryDataMap[T],
+  at: number,
+): JournalEntry {
   return { seq, type, data: JSON.stringify(data), at };
 }
 
@@ -140,7 +152,14 @@ export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOp
     options.resumeData,
     options.resumeLabel,
   );
-  const level: Level = { graph, keyPrefix: '', idPrefix: '', input: projection.input, outputs: new Map(), parent: undefined };
+  const level: Level = {
+    graph,
+    keyPrefix: '',
+    idPrefix: '',
+    input: projection.input,
+    outputs: new Map(),
+    parent: undefined,
+  };
   const done = weft.track(exec);
   let outcome: Outcome;
   try {
@@ -199,7 +218,9 @@ async function finish(
   }
   writer.add('run-end', end);
   const now = weft.clock.now();
-  const outcomeJson = JSON.stringify(end.status === 'success' ? { result: end.result } : end.error ? { error: end.error } : {});
+  const outcomeJson = JSON.stringify(
+    end.status === 'success' ? { result: end.result } : end.error ? { error: end.error } : {},
+  );
   const stored = await weft.storage.updateRun(
     runId,
     { epoch: writer.epoch },
@@ -238,11 +259,15 @@ async function checkWorkflowOutput(workflow: Workflow, exec: Execution, output: 
   const lines = v.issues.map((i) => `\n- ${i.path}: ${i.message}`).join('');
   return {
     kind: 'failed',
-    error: new WeftError('STEP_OUTPUT_INVALID', `Workflow output validation failed for workflow '${workflow.id}': ${lines}`, {
-      runId: exec.runId,
-      workflowId: workflow.id,
-      issues: v.issues,
-    }),
+    error: new WeftError(
+      'STEP_OUTPUT_INVALID',
+      `Workflow output validation failed for workflow '${workflow.id}': ${lines}`,
+      {
+        runId: exec.runId,
+        workflowId: workflow.id,
+        issues: v.issues,
+      },
+    ),
   };
 }
 
@@ -266,7 +291,12 @@ async function lostOwnership(
   );
 }
 
-async function runCallbacks(weft: Weft, workflow: Workflow, exec: Execution, end: EntryDataMap['run-end']): Promise<void> {
+async function runCallbacks(
+  weft: Weft,
+  workflow: Workflow,
+  exec: Execution,
+  end: EntryDataMap['run-end'],
+): Promise<void> {
   const { onFinish, onError } = workflow.options;
   if (!onFinish && !onError) return;
   const info: CallbackInfo = {
@@ -290,7 +320,10 @@ async function runCallbacks(weft: Weft, workflow: Workflow, exec: Execution, end
     try {
       await fn(info);
     } catch (error) {
-      weft.logger.error(`weft: ${name} of workflow "${workflow.id}" threw for run "${exec.runId}"`, serializeError(error));
+      weft.logger.error(
+        `weft: ${name} of workflow "${workflow.id}" threw for run "${exec.runId}"`,
+        serializeError(error),
+      );
     }
   };
   if (end.status !== 'canceled' && end.status !== 'paused') await call('onFinish', onFinish);

@@ -9,7 +9,14 @@ export function suspendedLeaves(projection: RunProjection): StepRecord[] {
   const suspended: StepRecord[] = [];
   for (const rec of projection.records.values()) if (rec.status === 'suspended') suspended.push(rec);
   return suspended.filter(
-    (rec) => !suspended.some((o) => o !== rec && o.key.length > rec.key.length && o.key.startsWith(rec.key) && '/['.includes(o.key[rec.key.length]!)),
+    (rec) =>
+      !suspended.some(
+        (o) =>
+          o !== rec &&
+          o.key.length > rec.key.length &&
+          o.key.startsWith(rec.key) &&
+          '/['.includes(o.key[rec.key.length]!),
+      ),
   );
 }
 
@@ -102,7 +109,15 @@ export function buildView(
   view.state = projection.state;
   if (options.fields?.includes('requestContext')) view.requestContext = projection.requestContext;
   if (options.fields && options.fields.length > 0) {
-    const keep = new Set(['runId', 'workflowName', 'resourceId', 'createdAt', 'updatedAt', 'status', ...options.fields]);
+    const keep = new Set([
+      'runId',
+      'workflowName',
+      'resourceId',
+      'createdAt',
+      'updatedAt',
+      'status',
+      ...options.fields,
+    ]);
     for (const key of Object.keys(view)) if (!keep.has(key)) delete (view as unknown as Record<string, unknown>)[key];
   }
   return view;

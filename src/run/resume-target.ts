@@ -34,7 +34,12 @@ function describe(leaves: readonly StepRecord[]): string {
 }
 
 /** Resolves the suspended steps a resume acts on. Throws a WeftError naming what is suspended when nothing matches. */
-export function resolveResumeTarget(workflow: Workflow, projection: RunProjection, runId: string, args: ResumeArgs): ResumeTarget {
+export function resolveResumeTarget(
+  workflow: Workflow,
+  projection: RunProjection,
+  runId: string,
+  args: ResumeArgs,
+): ResumeTarget {
   const leaves = suspendedLeaves(projection);
   let chosen: StepRecord[];
   if (args.label !== undefined) {

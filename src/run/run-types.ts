@@ -119,7 +119,9 @@ export interface Run<TInput = any, TOutput = any> {
   resumeAsync(args?: ResumeArgs): Promise<{ runId: string }>;
   resumeStream(args?: ResumeArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput>;
   cancel(): Promise<void>;
-  restart(args?: { requestContext?: RequestContext<any> | Record<string, unknown> }): Promise<WorkflowResult<TInput, TOutput>>;
+  restart(args?: {
+    requestContext?: RequestContext<any> | Record<string, unknown>;
+  }): Promise<WorkflowResult<TInput, TOutput>>;
   timeTravel(args: TimeTravelArgs): Promise<WorkflowResult<TInput, TOutput>>;
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput>;
   /** Calls `listener` with each event of the run from now on. Returns an unsubscribe function. */

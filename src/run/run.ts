@@ -11,7 +11,15 @@ import type { Workflow } from '../workflow/create-workflow.js';
 import { CANCELABLE, canceledStepEnds, claim, execute, loadProjection, numbered, plainContext } from './lifecycle.js';
 import { resolveResumeTarget } from './resume-target.js';
 import { buildResult } from './result.js';
-import type { OutputOptions, ResumeArgs, Run, StartArgs, StreamArgs, TimeTravelArgs, WorkflowRunOutput } from './run-types.js';
+import type {
+  OutputOptions,
+  ResumeArgs,
+  Run,
+  StartArgs,
+  StreamArgs,
+  TimeTravelArgs,
+  WorkflowRunOutput,
+} from './run-types.js';
 import { prepareTimeTravel } from './time-travel.js';
 import type { Weft } from './weft.js';
 
@@ -27,7 +35,10 @@ async function check(
   return v.value;
 }
 
-function contextFrom(stored: Record<string, unknown>, given: RequestContext<any> | Record<string, unknown> | undefined): RequestContext<any> {
+function contextFrom(
+  stored: Record<string, unknown>,
+  given: RequestContext<any> | Record<string, unknown> | undefined,
+): RequestContext<any> {
   const rc = given instanceof RequestContext ? given : new RequestContext(plainContext(given));
   for (const [k, v] of Object.entries(stored)) if (!rc.has(k)) rc.set(k, v);
   return rc;
@@ -71,22 +82,50 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const { workflow, weft, runId } = this;
     const graph = workflow.graph;
     const wfId = workflow.id;
-    const inputData = await check(graph.inputSchema, args.inputData, (issues) =>
-      new WeftError('INVALID_INPUT', `Invalid input data: ${formatIssues(issues)}`, { runId, workflowId: wfId, issues }),
+    const inputData = await check(
+      graph.inputSchema,
+      args.inputData,
+      (issues) =>
+        new WeftError('INVALID_INPUT', `Invalid input data: ${formatIssues(issues)}`, {
+          runId,
+          workflowId: wfId,
+          issues,
+        }),
     );
-    const initialState = (await check(graph.stateSchema, args.initialState ?? {}, (issues) =>
-      new WeftError('INVALID_INITIAL_STATE', `Invalid initial data: ${formatIssues(issues)}`, { runId, workflowId: wfId, issues }),
+    const initialState = (await check(
+      graph.stateSchema,
+      args.initialState ?? {},
+      (issues) =>
+        new WeftError('INVALID_INITIAL_STATE', `Invalid initial data: ${formatIssues(issues)}`, {
+          runId,
+          workflowId: wfId,
+          issues,
+        }),
     )) as Record<string, unknown>;
-    const requestContext = args.requestContext instanceof RequestContext ? args.requestContext : new RequestContext(plainContext(args.requestContext));
-    await check(graph.requestContextSchema, requestContext.toJSON(), (issues) =>
-      new WeftError('INVALID_REQUEST_CONTEXT', `Request context validation failed for workflow '${wfId}': ${formatIssues(issues)}`, {
-        runId,
-        workflowId: wfId,
-        issues,
-      }),
+    const requestContext =
+      args.requestContext instanceof RequestContext
+        ? args.requestContext
+        : new RequestContext(plainContext(args.requestContext));
+    await check(
+      graph.requestContextSchema,
+      requestContext.toJSON(),
+      (issues) =>
+        new WeftError(
+          'INVALID_REQUEST_CONTEXT',
+          `Request context validation failed for workflow '${wfId}': ${formatIssues(issues)}`,
+          {
+            runId,
+            workflowId: wfId,
+            issues,
+          },
+        ),
     );
     const row = await weft.storage.getRun(runId);
-    if (row?.status === 'canceled') return buildResult(await loadProjection(weft, runId), runId, args.outputOptions) as WorkflowResult<TInput, TOutput>;
+    if (row?.status === 'canceled')
+      return buildResult(await loadProjection(weft, runId), runId, args.outputOptions) as WorkflowResult<
+        TInput,
+        TOutput
+      >;
     if (workflow.options.onStart) {
       await workflow.options.onStart({
         status: 'running',
@@ -136,8 +175,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   /** Starts the run and streams its events. Calling it again while the run is live returns the same output. */
   stream(args: StreamArgs<TInput> = {}): WorkflowRunOutput<TOutput> {
     if (this.output) return this.output;
-    const output = createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, (claimed) => this.start(args, claimed), args.closeOnSuspend ?? true, () =>
-      this.storedResult(args.outputOptions),
+    const output = createRunOutput<TOutput>(
+      this.weft,
+      this.runId,
+      this.workflowId,
+      (claimed) => this.start(args, claimed),
+      args.closeOnSuspend ?? true,
+      () => this.storedResult(args.outputOptions),
     );
     this.output = output;
     const release = (): void => {
@@ -164,12 +208,15 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     }
     const projection = await loadProjection(weft, runId);
     const target = resolveResumeTarget(workflow, projection, runId, args);
-    const resumeData = await check(target.resumeSchema, args.resumeData, (issues) =>
-      new WeftError('INVALID_RESUME_DATA', `Invalid resume data: ${formatIssues(issues)}`, {
-        runId,
-        stepId: target.stepId,
-        issues,
-      }),
+    const resumeData = await check(
+      target.resumeSchema,
+      args.resumeData,
+      (issues) =>
+        new WeftError('INVALID_RESUME_DATA', `Invalid resume data: ${formatIssues(issues)}`, {
+          runId,
+          stepId: target.stepId,
+          issues,
+        }),
     );
     const requestContext = contextFrom(projection.requestContext, args.requestContext);
     const data = {
@@ -203,8 +250,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   }
 
   resumeStream(args: ResumeArgs & { closeOnSuspend?: boolean } = {}): WorkflowRunOutput<TOutput> {
-    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, (claimed) => this.resume(args, claimed), args.closeOnSuspend ?? true, () =>
-      this.storedResult(args.outputOptions),
+    return createRunOutput<TOutput>(
+      this.weft,
+      this.runId,
+      this.workflowId,
+      (claimed) => this.resume(args, claimed),
+      args.closeOnSuspend ?? true,
+      () => this.storedResult(args.outputOptions),
     );
   }
 
@@ -235,7 +287,9 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   }
 
   /** Continues a run whose owner died while it was running or waiting; a finished run returns its stored result. */
-  async restart(args: { requestContext?: RequestContext<any> | Record<string, unknown> } = {}): Promise<WorkflowResult<TInput, TOutput>> {
+  async restart(
+    args: { requestContext?: RequestContext<any> | Record<string, unknown> } = {},
+  ): Promise<WorkflowResult<TInput, TOutput>> {
     return this.takeOver(undefined, args.requestContext);
   }
 
@@ -268,7 +322,14 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         { runId, workflowId: workflow.id, actualStatus: row.status },
       );
     }
-    const claimed = await claim(weft, runId, ['running', 'waiting'], 'restart', [], epoch === undefined ? {} : { epoch });
+    const claimed = await claim(
+      weft,
+      runId,
+      ['running', 'waiting'],
+      'restart',
+      [],
+      epoch === undefined ? {} : { epoch },
+    );
     // The previous owner can no longer append: the journal read now is complete.
     const projection = await loadProjection(weft, runId);
     const requestContext = contextFrom(projection.requestContext, rc);
@@ -294,7 +355,8 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const { weft, runId, workflow } = this;
     await weft.activeExecution(runId)?.finished;
     const row = await weft.storage.getRun(runId);
-    if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
+    if (!row)
+      throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
     if (row.status === 'running' || row.status === 'waiting') {
       throw new WeftError(
         'RUN_STILL_RUNNING',
@@ -322,7 +384,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
   }
 
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput> {
-    return createRunOutput<TOutput>(this.weft, this.runId, this.workflowId, (claimed) => this.timeTravel(args, claimed), args.closeOnSuspend ?? true);
+    return createRunOutput<TOutput>(
+      this.weft,
+      this.runId,
+      this.workflowId,
+      (claimed) => this.timeTravel(args, claimed),
+      args.closeOnSuspend ?? true,
+    );
   }
 
   /** Calls `listener` with each event of this run from now on, in this process. */
@@ -337,7 +405,10 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
 
   /** The run's result as storage holds it now. */
   private async storedResult(outputOptions: OutputOptions | undefined): Promise<WorkflowResult<TInput, TOutput>> {
-    return buildResult(await loadProjection(this.weft, this.runId), this.runId, outputOptions) as WorkflowResult<TInput, TOutput>;
+    return buildResult(await loadProjection(this.weft, this.runId), this.runId, outputOptions) as WorkflowResult<
+      TInput,
+      TOutput
+    >;
   }
 
   /** Keeps this handle as the one `createRun({ runId })` returns while the run executes. */

@@ -15,7 +15,10 @@ export interface TimeTravelPlan {
   resumeKeys: string[];
 }
 
-type Supplied = Record<string, { status?: string; payload?: unknown; output?: unknown; startedAt?: number; endedAt?: number }>;
+type Supplied = Record<
+  string,
+  { status?: string; payload?: unknown; output?: unknown; startedAt?: number; endedAt?: number }
+>;
 
 function nodeIds(node: GraphNode): { key: string; id: string }[] {
   switch (node.type) {
@@ -93,7 +96,8 @@ export async function prepareTimeTravel(
     const schema = place.step.graph ? place.step.graph.inputSchema : place.step.step.inputSchema;
     const r = validate(schema, inputData);
     const v = r instanceof Promise ? await r : r;
-    if (!v.ok) throw new WeftError('INVALID_INPUT', `Invalid inputData: ${formatIssues(v.issues)}`, { runId, issues: v.issues });
+    if (!v.ok)
+      throw new WeftError('INVALID_INPUT', `Invalid inputData: ${formatIssues(v.issues)}`, { runId, issues: v.issues });
     inputData = v.value;
   }
 
@@ -117,13 +121,19 @@ export async function prepareTimeTravel(
   let idPrefix = '';
   for (let depth = 0; depth < segments.length && level; depth++) {
     const index = Number(/^\d+/.exec(segments[depth]!)![0]);
-    const nested = depth === 0 ? supplied : ((args.nestedStepsContext ?? {})[idPrefix.slice(0, -1).split('.').pop()!] as Supplied | undefined) ?? {};
+    const nested =
+      depth === 0
+        ? supplied
+        : (((args.nestedStepsContext ?? {})[idPrefix.slice(0, -1).split('.').pop()!] as Supplied | undefined) ?? {});
     const missing: string[] = [];
     for (let i = 0; i <= index; i++) {
       const node = level.nodes[i]!;
       for (const { key: suffix, id } of nodeIds(node)) {
         const key = `${prefix}${i}${suffix}`;
-        if (!isAtOrAfter(key, target) || (i === index && key !== `${prefix}${segments[depth]}` && suffix !== '' && !place.key.startsWith(`${key}/`))) {
+        if (
+          !isAtOrAfter(key, target) ||
+          (i === index && key !== `${prefix}${segments[depth]}` && suffix !== '' && !place.key.startsWith(`${key}/`))
+        ) {
           const stored = projection.records.get(key) ?? loopIteration(projection, key);
           if (nested[id]) put(key, idPrefix + id, nested[id], {});
           else if (!stored && i < index && !fresh && depth === 0) missing.push(id);
@@ -139,7 +149,12 @@ export async function prepareTimeTravel(
       );
     }
     const node: GraphNode | undefined = level.nodes[index];
-    const step: CompiledStep | undefined = node && 'step' in node ? node.step : node && 'steps' in node ? node.steps[Number(/\.(\d+)/.exec(segments[depth]!)?.[1] ?? 0)] : undefined;
+    const step: CompiledStep | undefined =
+      node && 'step' in node
+        ? node.step
+        : node && 'steps' in node
+          ? node.steps[Number(/\.(\d+)/.exec(segments[depth]!)?.[1] ?? 0)]
+          : undefined;
     prefix = `${prefix}${segments[depth]}/`;
     idPrefix = `${idPrefix}${step?.id ?? ''}.`;
     level = step?.graph;
@@ -168,7 +183,14 @@ export async function prepareTimeTravel(
   if (place.node.type === 'foreach' && inputData === undefined && !supplied[place.node.step.id]) {
     for (const rec of projection.foreachItems(place.key)) {
       if (rec?.status !== 'success') continue;
-      const kept: StepRecordData = { id: rec.id, status: 'success', payload: rec.payload, output: rec.output, startedAt: rec.startedAt, item: rec.item! };
+      const kept: StepRecordData = {
+        id: rec.id,
+        status: 'success',
+        payload: rec.payload,
+        output: rec.output,
+        startedAt: rec.startedAt,
+        item: rec.item!,
+      };
       if (rec.endedAt !== undefined) kept.endedAt = rec.endedAt;
       records[rec.key] = kept;
     }
@@ -179,6 +201,11 @@ export async function prepareTimeTravel(
   const resumeKeys =
     args.resumeData === undefined
       ? []
-      : [place.key, ...suspendedLeaves(projection).filter((l) => isAtOrAfter(l.key, target)).map((l) => l.key)];
+      : [
+          place.key,
+          ...suspendedLeaves(projection)
+            .filter((l) => isAtOrAfter(l.key, target))
+            .map((l) => l.key),
+        ];
   return { data, resumeKeys };
 }

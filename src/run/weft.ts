@@ -97,7 +97,10 @@ export class Weft implements WorkflowHost {
   /** Registers a workflow (committing it if needed) and binds it to this instance. */
   addWorkflow(workflow: Workflow<any, any, any>, key?: string): void {
     if (!isWorkflow(workflow)) {
-      throw new WeftError('INVALID_ARGUMENT', `Cannot register ${JSON.stringify(key)}: expected a workflow made with createWorkflow`);
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Cannot register ${JSON.stringify(key)}: expected a workflow made with createWorkflow`,
+      );
     }
     if (!workflow.committed) workflow.commit();
     void workflow.graph; // throws for an empty workflow
@@ -211,7 +214,10 @@ export class Weft implements WorkflowHost {
   // ---- runs in the store, whatever workflow they belong to ----
 
   /** A stored run with its steps, or null. Works without the workflow's definition. */
-  async getRun(runId: string, options: { withNestedWorkflows?: boolean; fields?: string[] } = {}): Promise<WorkflowRunView | null> {
+  async getRun(
+    runId: string,
+    options: { withNestedWorkflows?: boolean; fields?: string[] } = {},
+  ): Promise<WorkflowRunView | null> {
     await this.init();
     const row = await this.storage.getRun(runId);
     if (!row) return null;
@@ -268,7 +274,8 @@ export class Weft implements WorkflowHost {
   }
 
   /** @internal */
-  readonly listenersOf = (runId: string): ReadonlySet<(event: WorkflowEvent) => void> | undefined => this.listeners.get(runId);
+  readonly listenersOf = (runId: string): ReadonlySet<(event: WorkflowEvent) => void> | undefined =>
+    this.listeners.get(runId);
 
   /** @internal The execution of a run in this process, if any. */
   activeExecution(runId: string): Execution | undefined {

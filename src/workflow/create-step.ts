@@ -86,7 +86,10 @@ export function createStep<
   TSuspend extends AnySchema ? Infer<TSuspend> : unknown
 > {
   if (typeof params !== 'object' || params === null) {
-    throw new WeftError('INVALID_DEFINITION', 'createStep expects an object with id, inputSchema, outputSchema and execute');
+    throw new WeftError(
+      'INVALID_DEFINITION',
+      'createStep expects an object with id, inputSchema, outputSchema and execute',
+    );
   }
   const id = checkId(params.id, 'step');
   checkSchema(params.inputSchema, 'inputSchema', id, true);
@@ -99,9 +102,13 @@ export function createStep<
     throw new WeftError('INVALID_DEFINITION', `Step "${id}": execute must be a function`, { stepId: id });
   }
   if (params.retries !== undefined && (!Number.isInteger(params.retries) || params.retries < 0)) {
-    throw new WeftError('INVALID_DEFINITION', `Step "${id}": retries must be a whole number >= 0, got ${params.retries}`, {
-      stepId: id,
-    });
+    throw new WeftError(
+      'INVALID_DEFINITION',
+      `Step "${id}": retries must be a whole number >= 0, got ${params.retries}`,
+      {
+        stepId: id,
+      },
+    );
   }
   return Object.freeze({ ...params }) as unknown as Step<TId, Infer<TIn>, Infer<TOut>, any, any>;
 }

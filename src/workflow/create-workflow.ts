@@ -113,7 +113,11 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
    */
   parallel(steps: readonly AnyStep[], options?: { id?: string; allowFailure?: boolean }): this {
     const compiled = this.compileList(steps, '.parallel()');
-    this.push(options?.allowFailure ? { type: 'parallel', steps: compiled, allowFailure: true } : { type: 'parallel', steps: compiled });
+    this.push(
+      options?.allowFailure
+        ? { type: 'parallel', steps: compiled, allowFailure: true }
+        : { type: 'parallel', steps: compiled },
+    );
     return this;
   }
 
@@ -127,7 +131,14 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
       if (typeof fn !== 'function') throw this.definitionError(`.branch() entry ${i} has no condition function`);
       return fn;
     });
-    this.push({ type: 'conditional', steps: this.compileList(branches.map(([, s]) => s), '.branch()'), conditions });
+    this.push({
+      type: 'conditional',
+      steps: this.compileList(
+        branches.map(([, s]) => s),
+        '.branch()',
+      ),
+      conditions,
+    });
     return this;
   }
 
@@ -153,7 +164,8 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
 
   /** Adds a mapping step that builds the next input. Unnamed maps get the id `mapping_<workflowId>_<n>`. */
   map(config: MapConfig, options?: { id?: string }): this {
-    const id = options?.id !== undefined ? checkId(options.id, 'map step') : `mapping_${this.id}_${++this.def.mapCount}`;
+    const id =
+      options?.id !== undefined ? checkId(options.id, 'map step') : `mapping_${this.id}_${++this.def.mapCount}`;
     const step = createMapStep(id, config);
     this.push({ type: 'step', step: { id, kind: 'mapping', step, canSuspend: false } });
     return this;
@@ -272,7 +284,8 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   }
 
   private compileList(steps: readonly AnyStep[], where: string): CompiledStep[] {
-    if (!Array.isArray(steps) || steps.length === 0) throw this.definitionError(`${where} expects a non-empty array of steps`);
+    if (!Array.isArray(steps) || steps.length === 0)
+      throw this.definitionError(`${where} expects a non-empty array of steps`);
     return steps.map((s) => this.compileStep(s, where));
   }
 
@@ -286,7 +299,12 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
       throw this.definitionError(`${where} expects a step made with createStep or a committed workflow`);
     }
     if (!isSchema(step.inputSchema)) throw this.definitionError(`step "${step.id}" has no Standard Schema inputSchema`);
-    return { id: step.id, kind: 'step', step, canSuspend: step.resumeSchema !== undefined || step.suspendSchema !== undefined };
+    return {
+      id: step.id,
+      kind: 'step',
+      step,
+      canSuspend: step.resumeSchema !== undefined || step.suspendSchema !== undefined,
+    };
   }
 
   private definitionError(message: string): WeftError {
@@ -318,7 +336,10 @@ export function createWorkflow<TId extends string, TIn extends AnySchema, TOut e
   }
   const attempts = params.retryConfig?.attempts;
   if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0)) {
-    throw new WeftError('INVALID_DEFINITION', `Workflow "${params.id}": retryConfig.attempts must be a whole number >= 0`);
+    throw new WeftError(
+      'INVALID_DEFINITION',
+      `Workflow "${params.id}": retryConfig.attempts must be a whole number >= 0`,
+    );
   }
   return new Workflow(params);
 }

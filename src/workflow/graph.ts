@@ -19,7 +19,11 @@ export type SleepDate = Date | string | number | ((ctx: any) => Date | Promise<D
 export type GraphNode =
   | { readonly type: 'step'; readonly step: CompiledStep }
   | { readonly type: 'parallel'; readonly steps: readonly CompiledStep[]; readonly allowFailure?: boolean }
-  | { readonly type: 'conditional'; readonly steps: readonly CompiledStep[]; readonly conditions: readonly ConditionFn[] }
+  | {
+      readonly type: 'conditional';
+      readonly steps: readonly CompiledStep[];
+      readonly conditions: readonly ConditionFn[];
+    }
   | {
       readonly type: 'loop';
       readonly loopType: 'dowhile' | 'dountil';
@@ -86,7 +90,10 @@ export function serializeGraph(graph: CompiledGraph): SerializedNode[] {
         return {
           type: 'conditional',
           steps: node.steps.map(stepNode),
-          serializedConditions: node.conditions.map((c, i) => ({ id: `${node.steps[i]!.id}-condition`, fn: String(c) })),
+          serializedConditions: node.conditions.map((c, i) => ({
+            id: `${node.steps[i]!.id}-condition`,
+            fn: String(c),
+          })),
         };
       case 'loop':
         return {

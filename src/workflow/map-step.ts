@@ -58,7 +58,10 @@ async function resolveSource(key: string, source: MapSource, ctx: ExecuteContext
   }
   if ('initData' in source) {
     if (source.initData === null || typeof source.initData !== 'object') {
-      throw new WeftError('MAP_PATH_INVALID', `Invalid map source for key "${key}": initData must be the workflow, got ${String(source.initData)}`);
+      throw new WeftError(
+        'MAP_PATH_INVALID',
+        `Invalid map source for key "${key}": initData must be the workflow, got ${String(source.initData)}`,
+      );
     }
     return readPath(ctx.getInitData(), source.path);
   }
@@ -70,13 +73,19 @@ async function resolveSource(key: string, source: MapSource, ctx: ExecuteContext
   }
   if ('fn' in source) return source.fn(ctx);
   if ('template' in source) return renderTemplate(source.template, ctx);
-  throw new WeftError('INVALID_DEFINITION', `Invalid map source for key "${key}": expected step, initData, value, requestContextPath, fn or template`);
+  throw new WeftError(
+    'INVALID_DEFINITION',
+    `Invalid map source for key "${key}": expected step, initData, value, requestContextPath, fn or template`,
+  );
 }
 
 /** Makes the step that a `.map()` call adds. */
 export function createMapStep(id: string, config: MapConfig): Step {
   if (typeof config !== 'function' && (typeof config !== 'object' || config === null)) {
-    throw new WeftError('INVALID_DEFINITION', `.map() expects an object of sources or a function, got ${typeof config}`);
+    throw new WeftError(
+      'INVALID_DEFINITION',
+      `.map() expects an object of sources or a function, got ${typeof config}`,
+    );
   }
   const execute =
     typeof config === 'function'
