@@ -72,7 +72,6 @@ export async function claim(
   runId: string,
   from: readonly RunStatus[],
   verb: string,
-  entries: JournalEntry[],
   extra: { epoch?: number; input?: string } = {},
 ): Promise<StoredRun> {
   // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
@@ -91,7 +90,6 @@ export async function claim(
       updatedAt: now,
       ...(extra.input !== undefined ? { input: extra.input } : {}),
     },
-    entries,
   );
   if (row) return row;
   const current = await weft.storage.getRun(runId);

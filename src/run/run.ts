@@ -5,10 +5,19 @@ import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue } from '../schema/validate.js';
-import type { StoredRun } from '../storage/types.js';
+import type { RunStatus, StoredRun } from '../storage/types.js';
 import type { AnySchema, WorkflowResult } from '../workflow/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
-import { CANCELABLE, canceledStepEnds, claim, execute, loadProjection, numbered, plainContext } from './lifecycle.js';
+import {
+  CANCELABLE,
+  canceledStepEnds,
+  claim,
+  execute,
+  loadProjection,
+  numbered,
+  plainContext,
+  type ExecuteOptions,
+} from './lifecycle.js';
 import { resolveResumeTarget } from './resume-target.js';
 import { buildResult } from './result.js';
 import type {
@@ -149,20 +158,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       resourceId: this.resourceId ?? null,
       ...(args.perStep ? { perStep: true } : {}),
     };
-    const claimed = await claim(weft, runId, ['pending'], 'start', [], { input: JSON.stringify(inputData ?? null) });
-    onClaimed?.();
-    const projection = new RunProjection();
-    projection.lastSeq = 0;
-    return this.hold(
-      execute(weft, workflow, {
-        row: claimed,
-        projection,
-        requestContext,
-        perStep: args.perStep === true,
-        outputOptions: args.outputOptions,
-        first: ['run-start', startData],
-      }),
-    );
+    return this.claimAndExecute(['pending'], 'start', { input: JSON.stringify(inputData ?? null) }, onClaimed, {
+      projection: new RunProjection(),
+      requestContext,
+      perStep: args.perStep === true,
+      outputOptions: args.outputOptions,
+      first: ['run-start', startData],
+    });
   }
 
   /** Starts the run without waiting for it; resolves with its id at once (failures to start are logged). */
@@ -226,21 +228,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       ...(args.label ? { label: args.label } : {}),
       ...(args.perStep ? { perStep: true } : {}),
     };
-    const claimed = await claim(weft, runId, ['suspended'], 'resume', [], { epoch: row.epoch });
-    onClaimed?.();
-    return this.hold(
-      execute(weft, workflow, {
-        row: claimed,
-        projection,
-        requestContext,
-        perStep: args.perStep === true,
-        resumeKeys: target.keys,
-        resumeData,
-        ...(args.label ? { resumeLabel: args.label } : {}),
-        outputOptions: args.outputOptions,
-        first: ['run-resume', data],
-      }),
-    );
+    return this.claimAndExecute(['suspended'], 'resume', { epoch: row.epoch }, onClaimed, {
+      projection,
+      requestContext,
+      perStep: args.perStep === true,
+      resumeKeys: target.keys,
+      resumeData,
+      ...(args.label ? { resumeLabel: args.label } : {}),
+      outputOptions: args.outputOptions,
+      first: ['run-resume', data],
+    });
   }
 
   async resumeAsync(args: ResumeArgs = {}): Promise<{ runId: string }> {
@@ -322,14 +319,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         { runId, workflowId: workflow.id, actualStatus: row.status },
       );
     }
-    const claimed = await claim(
-      weft,
-      runId,
-      ['running', 'waiting'],
-      'restart',
-      [],
-      epoch === undefined ? {} : { epoch },
-    );
+    const claimed = await claim(weft, runId, ['running', 'waiting'], 'restart', epoch === undefined ? {} : { epoch });
     // The previous owner can no longer append: the journal read now is complete.
     const projection = await loadProjection(weft, runId);
     const requestContext = contextFrom(projection.requestContext, rc);
@@ -367,20 +357,15 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const projection = await loadProjection(weft, runId);
     const plan = await prepareTimeTravel(workflow, projection, runId, args);
     const requestContext = contextFrom(projection.requestContext, args.requestContext);
-    const claimed = await claim(weft, runId, [row.status], 'time travel', [], { epoch: row.epoch });
-    onClaimed?.();
-    return this.hold(
-      execute(weft, workflow, {
-        row: claimed,
-        projection,
-        requestContext,
-        perStep: args.perStep === true,
-        resumeKeys: plan.resumeKeys,
-        resumeData: args.resumeData,
-        outputOptions: args.outputOptions,
-        first: ['run-time-travel', { ...plan.data, requestContext: requestContext.toJSON() }],
-      }),
-    );
+    return this.claimAndExecute([row.status], 'time travel', { epoch: row.epoch }, onClaimed, {
+      projection,
+      requestContext,
+      perStep: args.perStep === true,
+      resumeKeys: plan.resumeKeys,
+      resumeData: args.resumeData,
+      outputOptions: args.outputOptions,
+      first: ['run-time-travel', { ...plan.data, requestContext: requestContext.toJSON() }],
+    });
   }
 
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput> {
@@ -409,6 +394,19 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       TInput,
       TOutput
     >;
+  }
+
+  /** Claims the run, lets a waiting stream relay events, and executes the run while this handle is held. */
+  private async claimAndExecute(
+    from: readonly RunStatus[],
+    verb: string,
+    condition: { epoch?: number; input?: string },
+    onClaimed: (() => void) | undefined,
+    options: Omit<ExecuteOptions, 'row'>,
+  ): Promise<WorkflowResult<TInput, TOutput>> {
+    const row = await claim(this.weft, this.runId, from, verb, condition);
+    onClaimed?.();
+    return this.hold(execute(this.weft, this.workflow, { ...options, row }));
   }
 
   /** Keeps this handle as the one `createRun({ runId })` returns while the run executes. */
