@@ -1,6 +1,6 @@
 // Example: a fan-out that enriches each lead of a list with foreach, three at a time, then sums up.
 import { z } from 'zod';
-import { createStep, createWorkflow } from '../src/index.js';
+import { createStep, createWorkflow } from 'weft';
 
 const lead = z.object({ email: z.string().email() });
 const enriched = lead.extend({

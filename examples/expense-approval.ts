@@ -1,6 +1,6 @@
 // Example: an expense claim that suspends for a person's approval when it is over the auto-approval limit.
 import { z } from 'zod';
-import { createStep, createWorkflow } from '../src/index.js';
+import { createStep, createWorkflow } from 'weft';
 
 const claim = z.object({
   claimId: z.string().describe('Reference of the claim, e.g. EXP-1042'),

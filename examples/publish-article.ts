@@ -1,6 +1,6 @@
 // Example: a nested pipeline: a review workflow inside a publishing workflow, then two renderings in parallel.
 import { z } from 'zod';
-import { createStep, createWorkflow } from '../src/index.js';
+import { createStep, createWorkflow } from 'weft';
 
 const draft = z.object({ slug: z.string(), title: z.string(), body: z.string() });
 const slugInput = z.object({ slug: z.string().regex(/^[a-z0-9-]+$/, 'lower-case words joined by dashes') });

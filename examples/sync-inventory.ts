@@ -1,6 +1,6 @@
 // Example: a short three-step job with retries and a failure mode, good for trying time travel.
 import { z } from 'zod';
-import { createStep, createWorkflow } from '../src/index.js';
+import { createStep, createWorkflow } from 'weft';
 
 const stockLine = z.object({ sku: z.string(), counted: z.number().int(), expected: z.number().int() });
 

@@ -1,6 +1,6 @@
 // Example: durable sleeps: a trial that waits, reminds the customer, waits again and then converts or expires.
 import { z } from 'zod';
-import { createStep, createWorkflow } from '../src/index.js';
+import { createStep, createWorkflow } from 'weft';
 
 const trial = z.object({
   customer: z.string(),
