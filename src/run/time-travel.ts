@@ -126,19 +126,19 @@ export async function prepareTimeTravel(
         ? supplied
         : (((args.nestedStepsContext ?? {})[idPrefix.slice(0, -1).split('.').pop()!] as Supplied | undefined) ?? {});
     const missing: string[] = [];
+    const ownKey = `${prefix}${segments[depth]}`;
     for (let i = 0; i <= index; i++) {
       const node = level.nodes[i]!;
       for (const { key: suffix, id } of nodeIds(node)) {
         const key = `${prefix}${i}${suffix}`;
-        if (
-          !isAtOrAfter(key, target) ||
-          (i === index && key !== `${prefix}${segments[depth]}` && suffix !== '' && !place.key.startsWith(`${key}/`))
-        ) {
-          const stored = projection.records.get(key) ?? loopIteration(projection, key);
-          if (nested[id]) put(key, idPrefix + id, nested[id], {});
-          else if (!stored && i < index && !fresh && depth === 0) missing.push(id);
-          else if (!stored) put(key, idPrefix + id, undefined, {});
-        }
+        // Nodes before the target's, and the target's siblings in its parallel or branch block.
+        const before = !isAtOrAfter(key, target);
+        const sibling = i === index && suffix !== '' && key !== ownKey && !place.key.startsWith(`${key}/`);
+        if (!before && !sibling) continue;
+        const stored = projection.records.get(key) ?? loopIteration(projection, key);
+        if (nested[id]) put(key, idPrefix + id, nested[id], {});
+        else if (!stored && i < index && !fresh && depth === 0) missing.push(id);
+        else if (!stored) put(key, idPrefix + id, undefined, {});
       }
     }
     if (missing.length > 0 && inputData === undefined) {
