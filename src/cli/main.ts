@@ -31,6 +31,7 @@ Examples:
   weft runs list --status suspended                 runs waiting for a person
   weft runs resume <runId> --workflows wf.ts --data '{"approved":true}'
   weft runs time-travel <runId> --workflows wf.ts --step charge --input @input.json
+  weft worker --workflows wf.ts --pg postgres://localhost/app   execute queued runs on a shared Postgres
 
 The store is .weft/weft.db in the current directory (--db or WEFT_DB to change it).
 Exit codes: 0 done (or the run succeeded), 2 wrong arguments, 3 run/workflow/step not found,
