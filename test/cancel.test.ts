@@ -114,7 +114,12 @@ describe('cancel', () => {
     const result = await run.start({ inputData: { n: 1 } });
     expect(result.status).toBe('canceled');
     expect(after).toBe(0);
-    expect((await wf.getWorkflowRunById(run.runId))?.status).toBe('canceled');
+    // The step that aborted finished its own work: its value is kept as its output.
+    expect(result.steps.aborter).toMatchObject({ status: 'success', output: { n: 1 } });
+    expect(result.steps.next).toBeUndefined();
+    const stored = await wf.getWorkflowRunById(run.runId);
+    expect(stored?.status).toBe('canceled');
+    expect(stored?.steps.aborter).toMatchObject({ status: 'success', output: { n: 1 } });
     await weft.close();
   });
 

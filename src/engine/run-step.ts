@@ -196,11 +196,13 @@ export async function runStep(
     try {
       const running = Promise.resolve(step.execute(ctx));
       const raced = await untilCanceled(exec, running);
-      if (raced === CANCELED) {
-        running.catch(() => undefined); // the late result of an aborted step is discarded
+      if (raced !== CANCELED) output = raced;
+      else if (ctx.signals.aborted)
+        output = await running; // abort() called by this very step: its value is kept
+      else {
+        running.catch(() => undefined); // the late result of a step canceled from outside is discarded
         return { kind: 'canceled' };
       }
-      output = raced;
     } catch (error) {
       lastError = error;
       if (exec.canceled) return { kind: 'canceled' };

@@ -19,6 +19,8 @@ export interface StepSignals {
   suspended?: { payload: unknown; labels?: string[] };
   bailed?: { value: unknown };
   stateUpdate?: Record<string, unknown>;
+  /** The step called `abort()`: the run is canceled, but the step's own value is still its output. */
+  aborted?: boolean;
 }
 
 export class StepContext implements ExecuteContext {
@@ -66,7 +68,10 @@ export class StepContext implements ExecuteContext {
   }
 
   get abort(): ExecuteContext['abort'] {
-    return (this.fns.abort ??= () => this.exec.cancel());
+    return (this.fns.abort ??= () => {
+      this.signals.aborted = true;
+      this.exec.cancel();
+    });
   }
 
   get abortSignal(): AbortSignal {
