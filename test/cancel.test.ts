@@ -164,6 +164,38 @@ describe('cancel', () => {
     });
   }
 
+  it('C2: a parallel sibling whose code had not begun when another step called abort() never runs', async () => {
+    let siblingRan = 0;
+    const aborter = createStep({
+      id: 'aborter',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData, abort }) => {
+        abort();
+        return inputData;
+      },
+    });
+    const sibling = createStep({
+      id: 'sibling',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => {
+        siblingRan++;
+        return inputData;
+      },
+    });
+    const wf = createWorkflow({ id: 'c2-parallel', inputSchema: num, outputSchema: z.any() })
+      .parallel([aborter, sibling])
+      .commit();
+    const weft = new Weft({ workflows: { wf } });
+    const run = await wf.createRun();
+    const result = await run.start({ inputData: { n: 1 } });
+    expect(result.status).toBe('canceled');
+    expect(siblingRan).toBe(0);
+    expect(result.steps.sibling).toMatchObject({ status: 'canceled' });
+    await weft.close();
+  });
+
   it('C4: cancel on a run that succeeded or failed changes nothing', async () => {
     const ok = createStep({
       id: 'ok',

@@ -191,6 +191,8 @@ export async function runStep(
       };
     }
     await writer.flush();
+    // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
+    if (exec.canceled) return { kind: 'canceled' };
     exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
     let output: unknown;
     try {
