@@ -330,4 +330,29 @@ describe('the WeftError family', () => {
     const error = await b.createRun({ runId: 'shared' }).catch((e: unknown) => e);
     expect(WeftError.is(error, 'WORKFLOW_MISMATCH')).toBe(true);
   });
+
+  it('a run id of another workflow is refused with WORKFLOW_MISMATCH while that run executes', async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = createStep({
+      id: 'slow',
+      inputSchema: numSchema,
+      outputSchema: numSchema,
+      execute: async ({ inputData }) => {
+        await gate;
+        return inputData;
+      },
+    });
+    const a = numWorkflow('wa-live').then(slow).commit();
+    const b = numWorkflow('wb-live').then(numStep('a')).commit();
+    const weft = new Weft({ workflows: { a, b } });
+    const run = await a.createRun({ runId: 'shared-live' });
+    const started = run.start({ inputData: { n: 1 } });
+    await new Promise((r) => setTimeout(r, 10));
+    const error = await b.createRun({ runId: 'shared-live' }).catch((e: unknown) => e);
+    release();
+    await started;
+    expect(WeftError.is(error, 'WORKFLOW_MISMATCH')).toBe(true);
+    await weft.close();
+  });
 });

@@ -174,7 +174,8 @@ export class Weft implements WorkflowHost {
     await this.init();
     const runId = options.runId ?? randomUUID();
     const cached = this.handles.get(runId);
-    if (cached) return cached;
+    // A handle of another workflow falls through to storage, which refuses it with WORKFLOW_MISMATCH.
+    if (cached && cached.workflowId === workflow.id) return cached;
     // Thousands of runs created at once would otherwise hold the event loop until all are stored.
     const turn = eventLoopTurn();
     if (turn) await turn;
