@@ -519,4 +519,29 @@ describe('restart', () => {
     expect((await b.getRun(run.runId))?.result).toEqual({ n: 3 });
     await b.close();
   });
+  it('recovery finds its own expired run behind many expired runs of workflows served elsewhere', async () => {
+    const { a, second, wfB, runId, storage } = await interrupted(chain, 'b', { leaseMs: 200 });
+    // 120 older expired runs of a workflow no instance here serves (its workers are down).
+    for (let i = 0; i < 120; i++) {
+      await storage.createRun({
+        runId: `foreign-${i}`,
+        workflowId: 'served-elsewhere',
+        resourceId: null,
+        createdAt: 1 + i,
+      });
+      await storage.updateRun(
+        `foreign-${i}`,
+        {},
+        { status: 'running', leaseOwner: 'gone', leaseExpiresAt: 1, updatedAt: 1 + i },
+      );
+    }
+    await pause(250); // the lease of the dead owner expires
+    const b = new Weft({ workflows: { wfB }, storage, leaseMs: 200 });
+    await b.init();
+    await until(async () => (await storage.getRun(runId))?.status === 'success');
+    expect(second.runs).toEqual({ b: 1, c: 1 });
+    expect((await storage.getRun('foreign-0'))?.status).toBe('running');
+    await a.close();
+    await b.close();
+  });
 });

@@ -122,6 +122,11 @@ export class Weft implements WorkflowHost {
     return wf;
   }
 
+  /** True when a workflow with this id (or registration key) is registered here. */
+  hasWorkflow(id: string): boolean {
+    return this.workflows.has(id);
+  }
+
   /** Same as `getWorkflow` (Mastra's name). */
   getWorkflowById(id: string): Workflow {
     return this.getWorkflow(id);
