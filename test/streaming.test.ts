@@ -592,4 +592,41 @@ describe('event log', () => {
     while (!(await reader.read()).done) count++;
     expect(count).toBe(200 + 4);
   });
+  it('stores at most maxOutputEntries writer events per run, across its start and its resumes', async () => {
+    const chatty = createStep({
+      id: 'chatty',
+      inputSchema: z.object({ n: z.number() }),
+      outputSchema: z.object({ n: z.number() }),
+      resumeSchema: z.object({ ok: z.boolean() }),
+      execute: async ({ inputData, resumeData, suspend, writer }) => {
+        await writer.write({ note: 'one' });
+        await writer.custom({ type: 'data-note', data: 'two' });
+        if (!resumeData) return suspend({}) as never;
+        return inputData;
+      },
+    });
+    const wf = createWorkflow({
+      id: 'chatty-wf',
+      inputSchema: z.object({ n: z.number() }),
+      outputSchema: z.object({ n: z.number() }),
+    })
+      .then(chatty)
+      .commit();
+    const storage = new MemoryStorage();
+    const weft = new Weft({ workflows: { wf }, storage, maxOutputEntries: 3 });
+    const run = await wf.createRun();
+    const live: string[] = [];
+    const stop = run.watch((e) => {
+      if (e.type === 'workflow-step-output' || e.type === 'data-note') live.push(e.type);
+    });
+    expect((await run.start({ inputData: { n: 1 } })).status).toBe('suspended');
+    expect((await run.resume({ resumeData: { ok: true } })).status).toBe('success');
+    stop();
+    expect(live).toHaveLength(4); // listeners get every event
+    const stored = (await storage.readJournal(run.runId)).filter(
+      (e) => e.type === 'step-output' || e.type === 'custom',
+    );
+    expect(stored).toHaveLength(3);
+    await weft.close();
+  });
 });

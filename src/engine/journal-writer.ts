@@ -30,7 +30,6 @@ export class JournalWriter {
   private pending: JournalEntry[] = [];
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = undefined;
-  private outputs = 0;
 
   constructor(
     private readonly store: JournalStore,
@@ -68,7 +67,8 @@ export class JournalWriter {
         }
       }
     }
-    if ((type === 'step-output' || type === 'custom') && ++this.outputs > this.maxOutputEntries) return;
+    // The bound is per run: the projection counts the output entries of earlier executions too.
+    if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
     this.pending.push({ seq, type, data: toJson(data), at });
   }
 

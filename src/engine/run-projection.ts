@@ -52,6 +52,8 @@ export class RunProjection {
   resumeData: unknown = undefined;
   resumeLabel: string | undefined = undefined;
   perStep = false;
+  /** `writer.write` and `writer.custom` entries seen, across every execution of the run. */
+  outputEntries = 0;
 
   /** Folds one entry in. */
   apply<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number, at: number): void {
@@ -111,6 +113,10 @@ export class RunProjection {
         break;
       case 'step-end':
         this.applyEnd(data as StepEndData);
+        break;
+      case 'step-output':
+      case 'custom':
+        this.outputEntries++;
         break;
       case 'branch': {
         const d = data as EntryDataMap['branch'];
