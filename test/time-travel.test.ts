@@ -351,6 +351,13 @@ describe('timeTravel', () => {
     expect((invalid as Error).message).toMatch(/n/);
     expect(await storage.readJournal(run.runId)).toEqual(journal);
 
+    const badStatus = await run
+      .timeTravel({ step: 'step3', context: { step1: { status: 'sucess' as never, output: { n: 2 } } } })
+      .catch((e: unknown) => e);
+    expect(WeftError.is(badStatus, 'INVALID_ARGUMENT')).toBe(true);
+    expect((badStatus as Error).message).toMatch(/step "step1" has status "sucess"/);
+    expect(await storage.readJournal(run.runId)).toEqual(journal);
+
     // A run executing in another instance (here: a second Weft over the same storage) is refused.
     const live = await slowWf.createRun();
     const started = live.start({ inputData: { n: 1 } });

@@ -15,6 +15,9 @@ export interface TimeTravelPlan {
   resumeKeys: string[];
 }
 
+/** Statuses a step result supplied in `context` may have. */
+const SUPPLIED_STATUSES: readonly StepRecordData['status'][] = ['success', 'failed', 'suspended', 'bailed', 'canceled'];
+
 type Supplied = Record<
   string,
   { status?: string; payload?: unknown; output?: unknown; startedAt?: number; endedAt?: number }
@@ -106,7 +109,15 @@ export async function prepareTimeTravel(
   const fresh = projection.input === undefined && projection.records.size === 0;
   const supplied = (args.context ?? {}) as Supplied;
   const put = (key: string, id: string, given: Supplied[string] | undefined, fallbackOutput: unknown): void => {
-    const rec: StepRecordData = { id, status: (given?.status as StepRecordData['status']) ?? 'success' };
+    const status = given?.status ?? 'success';
+    if (!SUPPLIED_STATUSES.includes(status as StepRecordData['status'])) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Cannot time travel run "${runId}": the context for step "${id}" has status ${JSON.stringify(status)}, expected one of ${SUPPLIED_STATUSES.map((v) => `"${v}"`).join(', ')}; the stored run has not been modified`,
+        { runId, stepId: id },
+      );
+    }
+    const rec: StepRecordData = { id, status: status as StepRecordData['status'] };
     rec.payload = given?.payload ?? {};
     rec.output = given && 'output' in given ? given.output : fallbackOutput;
     if (given?.startedAt !== undefined) rec.startedAt = given.startedAt;
