@@ -118,8 +118,8 @@ export class Execution {
     const ms = wakeAt - clock.now();
     if (ms <= 0 || this.canceled) return;
     this.sleepers++;
-    if (this.sleepers === 1) await setWaiting(this.runId, this.writer.epoch, wakeAt);
     try {
+      if (this.sleepers === 1) await setWaiting(this.runId, this.writer.epoch, wakeAt);
       await clock.sleep(ms, this.abort.signal);
     } finally {
       this.sleepers--;
