@@ -34,6 +34,38 @@ export type WeftErrorCode =
   | 'ENGINE_CLOSED'
   | 'STORAGE_ERROR';
 
+/**
+ * What kind of problem a code stands for, so every surface answers alike (HTTP status, CLI exit
+ * code): the thing named does not exist, the run's state does not allow the action, the caller's
+ * input was wrong, the workflow definition is broken, or storage failed.
+ */
+export type WeftErrorKind = 'not-found' | 'conflict' | 'invalid-input' | 'definition' | 'storage';
+
+const KIND_OF: Partial<Record<WeftErrorCode, WeftErrorKind>> = {
+  RUN_NOT_FOUND: 'not-found',
+  WORKFLOW_NOT_FOUND: 'not-found',
+  STEP_NOT_FOUND: 'not-found',
+  RUN_NOT_SUSPENDED: 'conflict',
+  RUN_NOT_ACTIVE: 'conflict',
+  RUN_STILL_RUNNING: 'conflict',
+  RUN_ALREADY_CLAIMED: 'conflict',
+  RUN_OWNERSHIP_LOST: 'conflict',
+  RUN_CANCELED: 'conflict',
+  ENGINE_CLOSED: 'conflict',
+  STEP_NOT_SUSPENDED: 'conflict',
+  WORKFLOW_MISMATCH: 'conflict',
+  NESTED_RUN_NOT_SUCCESSFUL: 'conflict',
+  WORKFLOW_NOT_COMMITTED: 'definition',
+  WORKFLOW_EMPTY: 'definition',
+  INVALID_DEFINITION: 'definition',
+  STORAGE_ERROR: 'storage',
+};
+
+/** The kind of a code; every code not listed is about the caller's input. */
+export function errorKind(code: WeftErrorCode): WeftErrorKind {
+  return KIND_OF[code] ?? 'invalid-input';
+}
+
 /** Structured fields a `WeftError` may carry besides its code. */
 export interface WeftErrorFields {
   runId?: string;

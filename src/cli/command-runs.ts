@@ -1,7 +1,7 @@
 // `weft runs list | show | start | delete`: reading stored runs, and starting one from the terminal.
 import type { Command } from 'commander';
 import { WeftError } from '../errors.js';
-import type { RunStatus } from '../storage/types.js';
+import { RUN_STATUSES, type RunStatus } from '../storage/types.js';
 import { exitCodeOfStatus, usageError } from './exit-codes.js';
 import { formatRun, formatRunList } from './format-run.js';
 import { parseIntOption, parseJsonObjectOption, parseJsonOption } from './json-option.js';
@@ -9,17 +9,6 @@ import { openWeft, type StoreOptions } from './open-weft.js';
 import { printJson, printNote, printText } from './command-output.js';
 import { followRun, runAction } from './run-action.js';
 import { paint } from './terminal-style.js';
-
-const STATUSES: readonly RunStatus[] = [
-  'pending',
-  'running',
-  'waiting',
-  'suspended',
-  'paused',
-  'success',
-  'failed',
-  'canceled',
-];
 
 /** Options shared by the `runs` subcommands. */
 export interface CommonOptions extends StoreOptions {
@@ -41,8 +30,8 @@ function parseStatuses(text: string | undefined): RunStatus[] | undefined {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const s of list) {
-    if (!STATUSES.includes(s as RunStatus))
-      throw usageError(`--status: unknown status "${s}"; expected ${STATUSES.join(', ')}`);
+    if (!RUN_STATUSES.includes(s as RunStatus))
+      throw usageError(`--status: unknown status "${s}"; expected ${RUN_STATUSES.join(', ')}`);
   }
   return list as RunStatus[];
 }

@@ -1,5 +1,5 @@
 // The exit codes of the `weft` command, so that scripts can tell outcomes apart, and the errors that carry them.
-import { WeftError, type WeftErrorCode } from '../errors.js';
+import { WeftError, errorKind } from '../errors.js';
 import type { RunStatus } from '../storage/types.js';
 
 /** Every exit code `weft` uses. */
@@ -43,26 +43,20 @@ export function usageError(message: string): CliError {
   return new CliError(message, EXIT.usage, 'USAGE');
 }
 
-const NOT_FOUND: readonly WeftErrorCode[] = ['RUN_NOT_FOUND', 'WORKFLOW_NOT_FOUND', 'STEP_NOT_FOUND'];
-const CONFLICT: readonly WeftErrorCode[] = [
-  'RUN_NOT_SUSPENDED',
-  'RUN_NOT_ACTIVE',
-  'RUN_STILL_RUNNING',
-  'RUN_ALREADY_CLAIMED',
-  'RUN_OWNERSHIP_LOST',
-  'RUN_CANCELED',
-  'STEP_NOT_SUSPENDED',
-  'MULTIPLE_SUSPENDED_STEPS',
-  'WORKFLOW_MISMATCH',
-];
-
 /** The exit code for an error thrown by a command. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
   if (WeftError.is(error)) {
-    if (NOT_FOUND.includes(error.code)) return EXIT.notFound;
-    if (CONFLICT.includes(error.code)) return EXIT.conflict;
-    if (error.code.startsWith('INVALID_') || error.code === 'RESUME_LABEL_NOT_FOUND') return EXIT.invalidInput;
+    switch (errorKind(error.code)) {
+      case 'not-found':
+        return EXIT.notFound;
+      case 'conflict':
+        return EXIT.conflict;
+      case 'invalid-input':
+        return EXIT.invalidInput;
+      default:
+        return EXIT.error;
+    }
   }
   return EXIT.error;
 }

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { WeftError, type WeftErrorCode } from '../errors.js';
+import { WeftError, errorKind, type WeftErrorCode } from '../errors.js';
 
 /** Codes the server adds to the engine's own. */
 export type ServerErrorCode =
@@ -41,27 +41,20 @@ export class HttpError extends Error {
   }
 }
 
-const NOT_FOUND_CODES: readonly WeftErrorCode[] = ['RUN_NOT_FOUND', 'WORKFLOW_NOT_FOUND', 'STEP_NOT_FOUND'];
-const CONFLICT_CODES: readonly WeftErrorCode[] = [
-  'RUN_NOT_SUSPENDED',
-  'RUN_NOT_ACTIVE',
-  'RUN_STILL_RUNNING',
-  'RUN_ALREADY_CLAIMED',
-  'RUN_OWNERSHIP_LOST',
-  'RUN_CANCELED',
-  'STEP_NOT_SUSPENDED',
-  'WORKFLOW_MISMATCH',
-  'NESTED_RUN_NOT_SUCCESSFUL',
-];
-const SERVER_SIDE_CODES: readonly WeftErrorCode[] = ['WORKFLOW_NOT_COMMITTED', 'WORKFLOW_EMPTY', 'INVALID_DEFINITION'];
-
 /** The HTTP status for a WeftError code: 404 for unknown things, 409 for state conflicts, 400 for bad input. */
 export function statusOfWeftCode(code: WeftErrorCode): ContentfulStatusCode {
-  if (NOT_FOUND_CODES.includes(code)) return 404;
-  if (CONFLICT_CODES.includes(code)) return 409;
-  if (code === 'STORAGE_ERROR') return 503;
-  if (SERVER_SIDE_CODES.includes(code)) return 500;
-  return 400;
+  switch (errorKind(code)) {
+    case 'not-found':
+      return 404;
+    case 'conflict':
+      return 409;
+    case 'storage':
+      return 503;
+    case 'definition':
+      return 500;
+    case 'invalid-input':
+      return 400;
+  }
 }
 
 /** The error body for a WeftError, with its structured fields. */

@@ -1,21 +1,10 @@
 // Reading request input: the JSON body as an object with known fields, and typed query parameters.
 import type { Context } from 'hono';
-import type { RunStatus } from '../storage/types.js';
+import { RUN_STATUSES, type RunStatus } from '../storage/types.js';
 import { HttpError } from './http-error.js';
 
 /** A parsed JSON body: a plain object. */
 export type JsonObject = Record<string, unknown>;
-
-const RUN_STATUSES: readonly RunStatus[] = [
-  'pending',
-  'running',
-  'waiting',
-  'suspended',
-  'paused',
-  'success',
-  'failed',
-  'canceled',
-];
 
 function invalid(message: string): HttpError {
   return new HttpError(400, 'INVALID_REQUEST', message);

@@ -10,6 +10,18 @@
 /** Every status a run can be in. */
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'suspended' | 'paused' | 'success' | 'failed' | 'canceled';
 
+/** Every run status, in lifecycle order (for validating filters and listing choices). */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'waiting',
+  'suspended',
+  'paused',
+  'success',
+  'failed',
+  'canceled',
+];
+
 /** Statuses after which nothing executes until a user acts (resume, time travel). */
 export const FINISHED_STATUSES: readonly RunStatus[] = ['success', 'failed', 'canceled'];
 /** Statuses in which some process owns and executes the run. */
