@@ -2,20 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryStorage, Weft, createStep, createWorkflow } from '../src/index.js';
+import { pause, until } from './support/wait.js';
 
 const num = z.object({ n: z.number() });
-
-/** Resolves after `ms`. */
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves once `check` holds (polling), or fails after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await pause(5);
-  }
-}
 
 /** step1 waits (honouring its abortSignal only when asked) until released; step2 records that it ran. */
 function slowWorkflow(id: string, opts: { honourAbort: boolean }) {

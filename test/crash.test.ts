@@ -11,10 +11,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Weft } from '../src/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { crashWorkflows } from './fixtures/crash-workflows.js';
+import { pause, until } from './support/wait.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const WORKER = 'test/fixtures/crash-worker.ts';
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Scene {
   dir: string;
@@ -76,14 +76,6 @@ function lines(scene: Scene): string[] {
 
 function count(scene: Scene, line: string): number {
   return lines(scene).filter((l) => l === line).length;
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await pause(10);
-  }
 }
 
 /** Runs a worker until it reaches the hanging step, then kills it with SIGKILL. */

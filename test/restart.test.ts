@@ -5,17 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryStorage, Weft, WeftError, createStep, createWorkflow } from '../src/index.js';
 import type { Workflow } from '../src/index.js';
+import { pause, until } from './support/wait.js';
 
 const num = z.object({ n: z.number() });
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await pause(5);
-  }
-}
 
 /** What the steps of one "process" did: executions per step id, and their `restart` flags. */
 interface Trace {
@@ -454,7 +446,7 @@ describe('restart', () => {
     const run = await wfA.createRun();
     void run.start({ inputData: { n: 0 } }).catch(() => undefined);
     await until(() => (first.runs.c ?? 0) > 0);
-    await until(async () => (await storage.getRun(run.runId))?.status === 'success', 3_000);
+    await until(async () => (await storage.getRun(run.runId))?.status === 'success', 'the run to succeed', 3_000);
     const view = await b.getRun(run.runId);
     expect(view?.result).toEqual({ n: 3 });
     expect(first.runs).toEqual({ a: 1, b: 1, c: 1 });

@@ -11,9 +11,9 @@ import { PostgresStorage } from '../src/storage/postgres/index.js';
 import type { RunStatus } from '../src/storage/types.js';
 import { createWorkflowQueue, type WorkflowQueue } from '../src/worker/index.js';
 import { workerWorkflows } from './fixtures/worker-workflows.js';
+import { PG_URL, describeWithPostgres } from './support/postgres.js';
+import { pause, until as untilAny } from './support/wait.js';
 
-const PG_URL = process.env.WEFT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REQUIRE_PG = process.env.WEFT_REQUIRE_PG === '1';
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Every schema of this file starts with this prefix; afterAll drops them. */
 const PREFIX = `weft_wk_${randomBytes(4).toString('hex')}`;
@@ -22,28 +22,9 @@ const QUEUE_SCHEMA = `${PREFIX}_queue`;
 const EFFECTS = `"${PREFIX}_fx".effects`;
 const LEASE_MS = 500;
 
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await pause(50);
-  }
-}
+/** Polls Postgres every 50 ms until `check` holds. */
+const until = (check: () => Promise<boolean>, what: string, ms?: number): Promise<void> =>
+  untilAny(check, what, ms, 50);
 
 interface WorkerChild {
   name: string;
@@ -52,22 +33,7 @@ interface WorkerChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const problem = await unreachable();
-
-if (problem !== null && !REQUIRE_PG) {
-  console.warn(
-    `Skipping the worker tests: cannot reach ${PG_URL} (${problem}). Set WEFT_REQUIRE_PG=1 to make this fail.`,
-  );
-  describe.skip('weft/worker (Postgres unreachable)', () => {
-    it('needs a Postgres server', () => undefined);
-  });
-} else if (problem !== null) {
-  describe('weft/worker', () => {
-    it('reaches Postgres (WEFT_REQUIRE_PG=1)', () => {
-      throw new Error(`Cannot reach Postgres at ${PG_URL}: ${problem}`);
-    });
-  });
-} else {
+await describeWithPostgres('weft/worker', 'the worker tests', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 4 });
   const children: WorkerChild[] = [];
   let weft: Weft;
@@ -298,4 +264,4 @@ if (problem !== null && !REQUIRE_PG) {
       expect(cli.output()).toContain('pass --pg URL or set WEFT_PG_URL or DATABASE_URL');
     });
   });
-}
+});

@@ -43,11 +43,4 @@ export function recordingLogger(): Logger & { lines: { level: string; message: s
 /** A clock whose time moves only when told (the one `weft/testing` exports). */
 export { createManualClock as manualClock } from '../../src/testing/manual-clock.js';
 
-/** Resolves once `check` is true (polling every few ms), or rejects after `ms`. */
-export async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+export { until } from './wait.js';

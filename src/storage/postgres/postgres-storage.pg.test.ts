@@ -8,43 +8,13 @@ import { describeStorageConformance } from '../conformance/index.js';
 import { claimRun, entries, entry, seqs } from '../conformance/fixtures.js';
 import { PG_SCHEMA_VERSION } from './migrations.js';
 import { PostgresStorage } from './postgres-storage.js';
+import { PG_URL, describeWithPostgres } from '../../../test/support/postgres.js';
 
-const PG_URL = process.env.WEFT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REQUIRE_PG = process.env.WEFT_REQUIRE_PG === '1';
 /** Every schema of this file starts with this prefix; afterAll drops any that a test left. */
 const PREFIX = `weft_t_${randomBytes(4).toString('hex')}`;
 let schemaCount = 0;
 
-/** Why Postgres cannot be used, or null when it answers. */
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = await unreachable();
-
-if (problem !== null && !REQUIRE_PG) {
-  console.warn(
-    `Skipping the Postgres storage tests: cannot reach ${PG_URL} (${problem}). Set WEFT_REQUIRE_PG=1 to make this fail.`,
-  );
-  describe.skip('PostgresStorage (Postgres unreachable)', () => {
-    it('needs a Postgres server', () => undefined);
-  });
-} else if (problem !== null) {
-  describe('PostgresStorage', () => {
-    it('reaches Postgres (WEFT_REQUIRE_PG=1)', () => {
-      throw new Error(`Cannot reach Postgres at ${PG_URL}: ${problem}`);
-    });
-  });
-} else {
+await describeWithPostgres('PostgresStorage', 'the Postgres storage tests', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 4 });
   const shared = new pg.Pool({ connectionString: PG_URL, max: 10 });
   const newSchema = (): string => `${PREFIX}_${++schemaCount}`;
@@ -178,4 +148,4 @@ if (problem !== null && !REQUIRE_PG) {
       );
     });
   });
-}
+});

@@ -1,0 +1,45 @@
+// The Postgres the suites use, and the rule for when it is missing: skip with a visible warning,
+// unless WEFT_REQUIRE_PG=1 (as in CI), where a missing server fails the suite.
+import pg from 'pg';
+import { describe, it } from 'vitest';
+
+/** The server the Postgres suites talk to (WEFT_PG_URL overrides it). */
+export const PG_URL = process.env.WEFT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Why Postgres cannot be used, or null when it answers. */
+async function unreachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Registers `body` when Postgres answers. Otherwise warns and registers a skipped suite, or, with
+ * WEFT_REQUIRE_PG=1, a failing one. `what` names the tests in the warning ("the worker tests").
+ */
+export async function describeWithPostgres(name: string, what: string, body: () => void): Promise<void> {
+  const problem = await unreachable();
+  if (problem === null) {
+    body();
+    return;
+  }
+  if (process.env.WEFT_REQUIRE_PG === '1') {
+    describe(name, () => {
+      it('reaches Postgres (WEFT_REQUIRE_PG=1)', () => {
+        throw new Error(`Cannot reach Postgres at ${PG_URL}: ${problem}`);
+      });
+    });
+    return;
+  }
+  console.warn(`Skipping ${what}: cannot reach ${PG_URL} (${problem}). Set WEFT_REQUIRE_PG=1 to make this fail.`);
+  describe.skip(`${name} (Postgres unreachable)`, () => {
+    it('needs a Postgres server', () => undefined);
+  });
+}
