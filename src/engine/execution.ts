@@ -63,8 +63,8 @@ export interface ExecutionServices {
 
 export class Execution {
   readonly abort = new AbortController();
-  /** Steps executing now, by key, so a cancel can record them. */
-  readonly inflight = new Map<string, { id: string; item?: number }>();
+  /** Keys of the steps between their start and end entries; while any is, a step's end is stored at once. */
+  readonly inflight = new Set<string>();
   /** Steps that actually executed (not replayed) in this execution. */
   executed = 0;
   canceled = false;

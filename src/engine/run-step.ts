@@ -125,7 +125,7 @@ export async function runStep(
 
   if (cstep.kind === 'workflow') return runNested(exec, level, cstep, payload, place, end, runLevel);
   // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
-  exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
+  exec.inflight.add(place.key);
 
   const step = cstep.step;
   const validateInputs = level.graph.validateInputs;
@@ -193,7 +193,6 @@ export async function runStep(
     await writer.flush();
     // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
     if (exec.canceled) return { kind: 'canceled' };
-    exec.inflight.set(place.key, place.item === undefined ? { id } : { id, item: place.item });
     let output: unknown;
     try {
       const running = Promise.resolve(step.execute(ctx));
@@ -213,8 +212,6 @@ export async function runStep(
         return { kind: 'failed', error };
       }
       continue;
-    } finally {
-      exec.inflight.delete(place.key);
     }
 
     const { suspended, bailed, stateUpdate } = ctx.signals;
