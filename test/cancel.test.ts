@@ -392,4 +392,36 @@ describe('cancel', () => {
     expect(after).toBe(0);
     await weft.close();
   });
+  it('a run canceled before it started: start returns canceled at once, runs no step and does not call onStart', async () => {
+    for (const withOnStart of [false, true]) {
+      let ran = 0;
+      let started = 0;
+      const step = createStep({
+        id: 'only',
+        inputSchema: num,
+        outputSchema: num,
+        execute: async ({ inputData }) => {
+          ran++;
+          return inputData;
+        },
+      });
+      const wf = createWorkflow({
+        id: `early-${withOnStart}`,
+        inputSchema: num,
+        outputSchema: num,
+        options: withOnStart ? { onStart: () => void started++ } : {},
+      })
+        .then(step)
+        .commit();
+      const weft = new Weft({ workflows: { wf } });
+      const run = await wf.createRun();
+      await run.cancel();
+      const result = await run.start({ inputData: { n: 1 } });
+      expect(result.status).toBe('canceled');
+      expect(result.steps.only).toBeUndefined();
+      expect(ran).toBe(0);
+      expect(started).toBe(0);
+      await weft.close();
+    }
+  });
 });

@@ -129,13 +129,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
           },
         ),
     );
-    const row = await weft.storage.getRun(runId);
-    if (row?.status === 'canceled')
-      return buildResult(await loadProjection(weft, runId), runId, args.outputOptions) as WorkflowResult<
-        TInput,
-        TOutput
-      >;
+    const canceledResult = async (): Promise<WorkflowResult<TInput, TOutput>> =>
+      buildResult(await loadProjection(weft, runId), runId, args.outputOptions) as WorkflowResult<TInput, TOutput>;
     if (workflow.options.onStart) {
+      // onStart must not run for a run canceled before it started; without it, the claim tells.
+      if ((await weft.storage.getRun(runId))?.status === 'canceled') return canceledResult();
       await workflow.options.onStart({
         status: 'running',
         runId,
@@ -158,13 +156,19 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       resourceId: this.resourceId ?? null,
       ...(args.perStep ? { perStep: true } : {}),
     };
-    return this.claimAndExecute(['pending'], 'start', { input: JSON.stringify(inputData ?? null) }, onClaimed, {
-      projection: new RunProjection(),
-      requestContext,
-      perStep: args.perStep === true,
-      outputOptions: args.outputOptions,
-      first: ['run-start', startData],
-    });
+    try {
+      return await this.claimAndExecute(['pending'], 'start', { input: JSON.stringify(inputData ?? null) }, onClaimed, {
+        projection: new RunProjection(),
+        requestContext,
+        perStep: args.perStep === true,
+        outputOptions: args.outputOptions,
+        first: ['run-start', startData],
+      });
+    } catch (error) {
+      // Canceled before it started: the result says so, as a start after cancel does in the reference.
+      if (WeftError.is(error, 'RUN_ALREADY_CLAIMED') && error.actualStatus === 'canceled') return canceledResult();
+      throw error;
+    }
   }
 
   /** Starts the run without waiting for it; resolves with its id at once (failures to start are logged). */
