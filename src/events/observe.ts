@@ -68,7 +68,7 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
             if (
               !current ||
               (STOPPED.has(current.status) &&
-                (await source.storage.readJournal(runId, { afterSeq: last })).length === 0)
+                (await source.storage.readJournal(runId, { afterSeq: read })).length === 0)
             )
               break;
             await new Promise<void>((resolve) => {
