@@ -1,5 +1,6 @@
 // Appends a run's journal entries: numbers them, folds them into the projection, tells live
 // listeners, and writes them to storage in batches (flushed before any user code runs).
+import { DeferredEntry } from '../storage/deferred-entry.js';
 import type { JournalEntry, JournalStore } from '../storage/types.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { entryToEvents } from '../events/to-events.js';
@@ -8,23 +9,6 @@ import type { RunProjection } from './run-projection.js';
 
 /** Finds the listeners of a run, if any (a map lookup: free when nobody listens). */
 export type ListenerLookup = (runId: string) => ReadonlySet<(event: WorkflowEvent) => void> | undefined;
-
-function toJson(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    // BigInts and cycles: store what can be stored rather than lose the entry.
-    const seen = new WeakSet();
-    return JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'bigint') return v.toString();
-      if (typeof v === 'object' && v !== null) {
-        if (seen.has(v)) return '[Circular]';
-        seen.add(v);
-      }
-      return v;
-    });
-  }
-}
 
 export class JournalWriter {
   private pending: JournalEntry[] = [];
@@ -48,10 +32,9 @@ export class JournalWriter {
     return this.seq;
   }
 
-  /** Records an entry: numbered, folded into the projection, shown to listeners, queued for storage. */
-  add<T extends EntryType>(type: T, data: EntryDataMap[T]): void {
+  /** Records an entry (at `at`, by default now): numbered, folded into the projection, shown to listeners, queued for storage. */
+  add<T extends EntryType>(type: T, data: EntryDataMap[T], at: number = this.now()): void {
     const seq = ++this.seq;
-    const at = this.now();
     this.projection.apply(type, data, seq, at);
     const set = this.listeners(this.runId);
     if (set && set.size > 0) {
@@ -69,7 +52,7 @@ export class JournalWriter {
     }
     // The bound is per run: the projection counts the output entries of earlier executions too.
     if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
-    this.pending.push({ seq, type, data: toJson(data), at });
+    this.pending.push(new DeferredEntry(seq, type, data, at));
   }
 
   /** Entries not yet written, taken out of the queue (for a final write that carries them with a status change). */

@@ -192,12 +192,12 @@ export class RunProjection {
    * Step results by display id, latest execution winning. Top level only, unless `nested`:
    * then steps inside nested workflows appear under dotted ids too. Foreach items are left out.
    */
-  displaySteps(nested: boolean): Record<string, StepResult> {
-    const out: Record<string, StepResult> = {};
+  displaySteps<T extends object = Record<string, never>>(nested: boolean, into?: T): T & Record<string, StepResult> {
+    const out = (into ?? {}) as T & Record<string, StepResult>;
     for (const rec of this.records.values()) {
       if (rec.item !== undefined) continue;
       if (!nested && rec.id.includes('.')) continue;
-      out[rec.id] = toStepResult(rec);
+      (out as Record<string, StepResult>)[rec.id] = toStepResult(rec);
     }
     return out;
   }
@@ -213,14 +213,22 @@ export class RunProjection {
   }
 }
 
-/** A record as shown in results: the step result fields only. */
+/** A record as shown in results: the step result fields only (field by field: this runs per step of every result). */
 export function toStepResult(rec: StepRecord): StepResult {
-  // A plain copy loop: object rest with excluded keys is several times slower, and this runs per step of every result.
-  const result: Record<string, unknown> = {};
-  for (const k in rec) {
-    if (!RECORD_ONLY.has(k)) result[k] = rec[k as keyof StepRecord];
+  const out: StepResult = { status: rec.status, payload: rec.payload, startedAt: rec.startedAt };
+  if ('output' in rec) out.output = rec.output;
+  if (rec.endedAt !== undefined) out.endedAt = rec.endedAt;
+  if (rec.error !== undefined) out.error = rec.error;
+  if (rec.nonRetryable !== undefined) out.nonRetryable = rec.nonRetryable;
+  if (rec.suspendedAt !== undefined || rec.suspendPayload !== undefined) {
+    out.suspendPayload = rec.suspendPayload;
+    out.suspendedAt = rec.suspendedAt;
   }
-  return result as unknown as StepResult;
+  if (rec.resumedAt !== undefined || rec.resumePayload !== undefined) {
+    out.resumePayload = rec.resumePayload;
+    out.resumedAt = rec.resumedAt;
+  }
+  if (rec.suspendOutput !== undefined) out.suspendOutput = rec.suspendOutput;
+  if (rec.metadata !== undefined) out.metadata = rec.metadata;
+  return out;
 }
-
-const RECORD_ONLY = new Set(['key', 'id', 'item', 'restart', 'resumeLabels', 'wakeAt']);

@@ -93,31 +93,33 @@ export async function runStep(
   const { writer } = exec;
   const now = exec.services.clock.now;
 
+  const at = now();
   const start: StepStartData = {
     key: place.key,
     id,
     payload,
-    startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? now(),
+    startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? at,
   };
   if (place.item !== undefined) start.item = place.item;
   if (place.inPath && !resuming) start.inPath = true;
   if (place.metadata) start.metadata = place.metadata;
   if (resuming) {
     start.resumePayload = exec.resumeData;
-    start.resumedAt = now();
+    start.resumedAt = at;
   }
   if (restarting) start.restart = true;
-  writer.add('step-start', start);
+  writer.add('step-start', start, at);
   exec.executed++;
 
   const end = (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>): void => {
-    const e: StepEndData = { key: place.key, id, endedAt: now(), ...data };
+    const endedAt = now();
+    const e: StepEndData = { key: place.key, id, endedAt, ...data };
     if (place.item !== undefined) {
       e.item = place.item;
       if (place.progress) e.progress = place.progress();
     }
     exec.inflight.delete(place.key);
-    writer.add('step-end', e);
+    writer.add('step-end', e, endedAt);
     // While sibling steps (parallel branches, foreach items) still execute, store this result now,
     // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
     if (exec.inflight.size > 0) writer.flush().catch(() => undefined);

@@ -9,6 +9,7 @@ import { RunProjection } from '../engine/run-projection.js';
 import { serializeError } from '../engine/serialize-error.js';
 import { RequestContext } from '../request-context.js';
 import { validate } from '../schema/validate.js';
+import { DeferredEntry } from '../storage/deferred-entry.js';
 import type { JournalEntry, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
@@ -63,7 +64,7 @@ export function numbered<T extends keyof EntryDataMap>(
   data: EntryDataMap[T],
   at: number,
 ): JournalEntry {
-  return { seq, type, data: JSON.stringify(data), at };
+  return new DeferredEntry(seq, type, data, at);
 }
 
 /** Claims a run by compare-and-set; returns the new row or throws RUN_ALREADY_CLAIMED with what was found. */

@@ -57,7 +57,7 @@ export function resumeLabels(projection: RunProjection): Record<string, { stepId
 
 /** The result `start`, `resume`, `restart` and `timeTravel` resolve to. */
 export function buildResult(projection: RunProjection, runId: string, options?: OutputOptions): WorkflowResult {
-  const steps = { input: projection.input, ...projection.displaySteps(false) };
+  const steps = projection.displaySteps(false, { input: projection.input });
   const result: WorkflowResult = {
     status: projection.status,
     runId,

@@ -1,4 +1,5 @@
 // In-process storage: the default for workflows never registered with a store, and for tests.
+import { DeferredEntry } from '../deferred-entry.js';
 import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
   JournalEntry,
@@ -18,9 +19,12 @@ interface MemoryRun {
 }
 
 /**
- * Keeps runs and journals in memory. Values are kept as the JSON text the engine wrote, so a
- * later change to a live object never leaks into what was stored. Several `Weft` instances may
- * share one `MemoryStorage`; they see each other's runs and entries live.
+ * Keeps runs and journals in memory. The engine's entries are kept as values and turned into JSON
+ * text when the journal is first read (most never are), so running costs no serialization; entries
+ * from other callers are copied as given. As with Mastra's in-memory store, a value changed after it
+ * was recorded (an output object that a later step mutates) is read back changed; the durable
+ * stores keep the text of the moment the step finished. Several `Weft` instances may share one
+ * `MemoryStorage`; they see each other's runs and entries live.
  *
  * @example
  * const weft = new Weft({ workflows: { order }, storage: new MemoryStorage() });
@@ -181,13 +185,21 @@ export class MemoryStorage implements WeftStorage {
   }
 
   private push(run: MemoryRun, entries: readonly JournalEntry[]): void {
-    for (const entry of entries) run.journal.push(copyEntry(entry));
+    for (const entry of entries) run.journal.push(keptEntry(entry));
     const set = this.listeners.get(run.row.runId);
     if (set) for (const listener of [...set]) listener();
   }
 }
 
-/** A copy with the contract's fields only, so neither the caller's object nor a reader's can change what is stored. */
+/**
+ * A copy with the contract's fields only, so neither the caller's object nor a reader's can change what is stored.
+ * The engine's deferred entries are kept as they are: their fields cannot be changed, and their text is made only
+ * if the journal is read.
+ */
+function keptEntry(entry: JournalEntry): JournalEntry {
+  return entry instanceof DeferredEntry ? entry : copyEntry(entry);
+}
+
 function copyEntry(entry: JournalEntry): JournalEntry {
   return { seq: entry.seq, type: entry.type, data: entry.data, at: entry.at };
 }

@@ -1,0 +1,43 @@
+// Journal entries as the engine hands them to storage: their JSON text is made when first read.
+import type { JournalEntry, JournalEntryType } from './types.js';
+
+/** JSON text of a value; BigInts become strings and cycles `"[Circular]"` rather than lose the entry. */
+export function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    const seen = new WeakSet();
+    return JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) return '[Circular]';
+        seen.add(v);
+      }
+      return v;
+    });
+  }
+}
+
+/**
+ * An entry the engine wrote, holding its data as a value until its text is first read. A durable
+ * adapter reads `data` as it writes the entry; the memory store keeps the entry itself and makes
+ * the text only when somebody reads the journal, so entries nobody reads cost no serialization.
+ */
+export class DeferredEntry implements JournalEntry {
+  private text: string | undefined = undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly type: JournalEntryType,
+    private value: unknown,
+    readonly at: number,
+  ) {}
+
+  get data(): string {
+    if (this.text === undefined) {
+      this.text = toJson(this.value);
+      this.value = undefined;
+    }
+    return this.text;
+  }
+}
