@@ -3,7 +3,7 @@
 import { DeferredEntry } from '../storage/deferred-entry.js';
 import type { JournalEntry, JournalStore } from '../storage/types.js';
 import type { WorkflowEvent } from '../events/event-types.js';
-import { entryToEvents } from '../events/to-events.js';
+import { entryToEvent } from '../events/to-events.js';
 import type { EntryDataMap, EntryType } from './journal-entries.js';
 import type { RunProjection } from './run-projection.js';
 
@@ -40,7 +40,8 @@ export class JournalWriter {
     if (set && set.size > 0) {
       const started =
         type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
-      for (const event of entryToEvents(type, data, seq, this.runId, this.workflowId, started)) {
+      const event = entryToEvent(type, data, seq, this.runId, this.workflowId, started);
+      if (event) {
         for (const listener of set) {
           try {
             listener(event);

@@ -79,4 +79,39 @@ describe('EventStream', () => {
     expect(() => events.stream.getReader()).toThrow();
     expect(events.stream).toBeInstanceOf(ReadableStream);
   });
+
+  it('while for await holds the stream, pipeTo, tee and cancel are refused as on a locked stream', async () => {
+    const events = new EventStream(() => undefined);
+    const iterator = events.stream[Symbol.asyncIterator]();
+    expect(events.stream.locked).toBe(true);
+    await expect(events.stream.pipeTo(new WritableStream())).rejects.toThrow(TypeError);
+    await expect(events.stream.cancel()).rejects.toThrow(TypeError);
+    expect(() => events.stream.tee()).toThrow(TypeError);
+    expect(() => events.stream[Symbol.asyncIterator]()).toThrow(TypeError);
+    await iterator.return!();
+    expect(events.stream.locked).toBe(false);
+  });
+
+  it('return() while next() waits ends that next() and lets the stream go', async () => {
+    const onCancel = vi.fn();
+    const events = new EventStream(onCancel);
+    const iterator = events.stream[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    await iterator.return!();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    events.push(event(1));
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+    expect(onCancel).toHaveBeenCalledOnce();
+  });
+
+  it('serves as a Response body through a TextEncoderStream, as a server relaying it would', async () => {
+    const events = new EventStream(() => undefined);
+    events.push(event(1));
+    events.push(event(2));
+    events.end();
+    const text = events.stream.pipeThrough(
+      new TransformStream<WorkflowEvent, string>({ transform: (e, c) => c.enqueue(`${e.seq}\n`) }),
+    );
+    expect(await new Response(text.pipeThrough(new TextEncoderStream())).text()).toBe('1\n2\n');
+  });
 });

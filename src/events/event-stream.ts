@@ -3,6 +3,65 @@ import type { WorkflowEvent } from './event-types.js';
 
 type IterateOptions = { preventCancel?: boolean };
 
+const lockedError = (): TypeError => new TypeError('Invalid state: ReadableStream is locked');
+
+/**
+ * The web stream a run's output hands out. `for await` (and `values()`) read the owner's queue
+ * directly and lock the stream in the owner rather than through a reader: on Node 20, taking and
+ * releasing a reader costs about 3 µs per stream, as much as a trivial step. Every other use goes
+ * through the web stream machinery as usual; while a direct read holds the stream, those are
+ * refused as they would be on a stream locked by its native iterator.
+ */
+class RunEventStream extends ReadableStream<WorkflowEvent> implements AsyncIterable<WorkflowEvent> {
+  #owner: EventStream;
+
+  constructor(owner: EventStream, source: UnderlyingDefaultSource<WorkflowEvent>) {
+    super(source, { highWaterMark: 0 });
+    this.#owner = owner;
+  }
+
+  override get locked(): boolean {
+    return this.#owner.reading || super.locked;
+  }
+
+  override getReader(): ReadableStreamDefaultReader<WorkflowEvent>;
+  override getReader(options: { mode: 'byob' }): ReadableStreamBYOBReader;
+  override getReader(options?: { mode?: 'byob' }): ReadableStreamReader<WorkflowEvent> {
+    if (this.#owner.reading) throw lockedError();
+    return options === undefined ? super.getReader() : super.getReader(options as { mode: 'byob' });
+  }
+
+  override cancel(reason?: unknown): Promise<void> {
+    return this.#owner.reading ? Promise.reject(lockedError()) : super.cancel(reason);
+  }
+
+  override pipeTo(destination: WritableStream<WorkflowEvent>, options?: StreamPipeOptions): Promise<void> {
+    return this.#owner.reading ? Promise.reject(lockedError()) : super.pipeTo(destination, options);
+  }
+
+  override pipeThrough<T>(
+    transform: ReadableWritablePair<T, WorkflowEvent>,
+    options?: StreamPipeOptions,
+  ): ReadableStream<T> {
+    if (this.#owner.reading) throw lockedError();
+    return super.pipeThrough(transform, options);
+  }
+
+  override tee(): [ReadableStream<WorkflowEvent>, ReadableStream<WorkflowEvent>] {
+    if (this.#owner.reading) throw lockedError();
+    return super.tee();
+  }
+
+  values(options?: IterateOptions): AsyncIterableIterator<WorkflowEvent> {
+    if (this.locked) throw lockedError();
+    return this.#owner.iterate(this, options?.preventCancel === true);
+  }
+
+  [Symbol.asyncIterator](options?: IterateOptions): AsyncIterableIterator<WorkflowEvent> {
+    return this.values(options);
+  }
+}
+
 /** The web stream's own async iterator (Node has it; the DOM lib types do not declare it). */
 const streamValues = (
   ReadableStream.prototype as unknown as {
@@ -13,90 +72,86 @@ const streamValues = (
 /**
  * Events wait in a plain array until read. A reader taken with `getReader()` (or `pipeTo`,
  * `tee`) pulls them through the stream as usual. `for await` over the stream, the common case,
- * locks it the same way but then takes events from the array itself: Node's web stream
- * machinery costs about 2 µs per event read, more than the run spends on a trivial step.
- * The queue never applies back-pressure: a slow reader only grows it.
+ * holds the stream as the native iterator would but takes events from the array itself: Node's
+ * web stream machinery costs about 2 µs per event read, more than the run spends on a trivial
+ * step. The queue never applies back-pressure: a slow reader only grows it.
  */
+const DONE: IteratorResult<WorkflowEvent> = Object.freeze({ done: true, value: undefined });
+
 export class EventStream {
   readonly stream: ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>;
-  private readonly queue: WorkflowEvent[] = [];
+  /** Events not yet read, from `head` on (read slots are cleared, and the array emptied once all are read). */
+  private queue: (WorkflowEvent | undefined)[] = [];
+  private head = 0;
   private ended = false;
   /** Set while a stream reader waits for an event (a pull found the queue empty). */
   private pulled = false;
-  /** Settles at the next push or the end, while the direct iterator waits. */
-  private arrival: { promise: Promise<void>; resolve: () => void } | undefined;
-  /** The direct iterator owns the queue: the controller is never fed. */
-  private direct = false;
+  /** The direct iterator's `next()` waiting for a push or the end. */
+  private waiter: ((result: IteratorResult<WorkflowEvent>) => void) | undefined;
+  /** Which direct iterator holds the stream (0: none); it owns the queue, and the controller is never fed. */
+  private holder = 0;
+  private iterators = 0;
   private controller!: ReadableStreamDefaultController<WorkflowEvent>;
 
   constructor(onCancel: () => void) {
-    const stream = new ReadableStream<WorkflowEvent>(
-      {
-        start: (c) => {
-          this.controller = c;
-        },
-        pull: () => this.feed(),
-        cancel: () => {
-          this.drop();
-          onCancel();
-        },
+    this.stream = new RunEventStream(this, {
+      start: (c) => {
+        this.controller = c;
       },
-      { highWaterMark: 0 },
-    ) as ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>;
-    const values = (options?: IterateOptions): AsyncIterableIterator<WorkflowEvent> =>
-      // Events a stream reader pulled but left unread sit in the stream's own queue: let the stream serve them.
-      (this.controller.desiredSize ?? 0) < 0
-        ? streamValues.call(stream, options)
-        : this.iterate(stream.getReader(), options?.preventCancel === true);
-    // Own properties, so the stream stays a plain ReadableStream for `instanceof` and every other method.
-    Object.defineProperty(stream, 'values', { value: values });
-    Object.defineProperty(stream, Symbol.asyncIterator, { value: values });
-    this.stream = stream;
+      pull: () => this.feed(),
+      cancel: () => {
+        this.drop();
+        onCancel();
+      },
+    });
   }
 
-  /** Queues an event for the reader. */
+  /** True while a direct iterator holds the stream. */
+  get reading(): boolean {
+    return this.holder !== 0;
+  }
+
+  /** Queues an event for the reader, or hands it straight to the one waiting. */
   push(event: WorkflowEvent): void {
     if (this.ended) return;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter({ done: false, value: event });
+      return;
+    }
     if (this.pulled) {
       this.pulled = false;
       this.controller.enqueue(event);
       return;
     }
     this.queue.push(event);
-    this.signal();
   }
 
   /** No more events: the reader gets what is queued, then the end. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.queue.length === 0) this.closeController();
-    this.signal();
+    if (this.head === this.queue.length) this.closeController();
+    if (this.waiter) this.release();
   }
 
-  private signal(): void {
-    const arrival = this.arrival;
-    if (arrival) {
-      this.arrival = undefined;
-      arrival.resolve();
+  private take(): WorkflowEvent {
+    const event = this.queue[this.head]!;
+    this.queue[this.head++] = undefined;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
     }
-  }
-
-  private nextArrival(): Promise<void> {
-    if (!this.arrival) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.arrival = { promise, resolve };
-    }
-    return this.arrival.promise;
+    return event;
   }
 
   /** A stream reader wants events: hand over what is queued, or the end, or wait for the next push. */
   private feed(): void {
-    if (this.direct) return;
+    if (this.reading) return;
     let fed = false;
-    while (this.queue.length > 0) {
-      this.controller.enqueue(this.queue.shift()!);
+    while (this.head < this.queue.length) {
+      this.controller.enqueue(this.take());
       fed = true;
     }
     if (this.ended) this.closeController();
@@ -105,47 +160,55 @@ export class EventStream {
 
   private drop(): void {
     this.ended = true;
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
   }
 
   private closeController(): void {
+    // Closing twice throws, and building that error costs more than the whole stream.
+    if (this.controllerClosed) return;
+    this.controllerClosed = true;
     try {
       this.controller.close();
     } catch {
-      // already closed
+      // canceled by a reader meanwhile
     }
   }
 
-  /** What `for await` uses: the queue itself, with the stream locked by `reader` as the native iterator would. */
-  private iterate(
-    reader: ReadableStreamDefaultReader<WorkflowEvent>,
-    preventCancel: boolean,
-  ): AsyncIterableIterator<WorkflowEvent> {
-    this.direct = true;
+  private controllerClosed = false;
+
+  /** The direct iterator lets the stream go; a `next()` still waiting gets the end. */
+  private release(): void {
+    this.holder = 0;
+    if (this.ended && this.head === this.queue.length) this.closeController();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(DONE);
+  }
+
+  /**
+   * What `for await` uses: the queue itself, the stream held until the end or a `return`. Events a
+   * stream reader pulled but left unread sit in the stream's own queue: then the stream serves them.
+   */
+  iterate(stream: ReadableStream<WorkflowEvent>, preventCancel: boolean): AsyncIterableIterator<WorkflowEvent> {
+    if ((this.controller.desiredSize ?? 0) < 0) return streamValues.call(stream, { preventCancel });
+    const id = ++this.iterators;
+    this.holder = id;
     this.pulled = false;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.direct = false;
-      if (this.ended && this.queue.length === 0) this.closeController();
-      reader.releaseLock();
-    };
     // Not an async function: an event already queued is handed over without extra promise turns.
     const next = (): Promise<IteratorResult<WorkflowEvent>> => {
-      if (released) return Promise.resolve({ done: true, value: undefined });
-      const value = this.queue.shift();
-      if (value !== undefined) return Promise.resolve({ done: false, value });
-      if (!this.ended) return this.nextArrival().then(next);
-      release();
-      return Promise.resolve({ done: true, value: undefined });
+      if (this.holder !== id) return Promise.resolve(DONE);
+      if (this.head < this.queue.length) return Promise.resolve({ done: false, value: this.take() });
+      if (!this.ended) return new Promise((resolve) => (this.waiter = resolve));
+      this.release();
+      return Promise.resolve(DONE);
     };
     const iterator: AsyncIterableIterator<WorkflowEvent> = {
       next,
       return: async (value?: unknown) => {
-        if (!released) {
-          if (!preventCancel) await reader.cancel(value);
-          release();
+        if (this.holder === id) {
+          this.release();
+          if (!preventCancel) await stream.cancel(value);
         }
         return { done: true, value: value as undefined };
       },

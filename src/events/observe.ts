@@ -2,7 +2,7 @@
 import type { EntryDataMap } from '../engine/journal-entries.js';
 import type { JournalEntry, WeftStorage } from '../storage/types.js';
 import type { WorkflowEvent } from './event-types.js';
-import { entryToEvents, type StepStartFields } from './to-events.js';
+import { entryToEvent, type StepStartFields } from './to-events.js';
 
 /** What observing needs from the engine instance. */
 export interface ObserveSource {
@@ -47,15 +47,8 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
           if (e.seq <= last) continue;
           last = e.seq;
           const started = e.type === 'step-end' && key !== undefined ? starts.get(key) : undefined;
-          for (const ev of entryToEvents(
-            e.type as keyof EntryDataMap,
-            data as never,
-            e.seq,
-            runId,
-            workflowId,
-            started,
-          ))
-            controller.enqueue(ev);
+          const ev = entryToEvent(e.type as keyof EntryDataMap, data as never, e.seq, runId, workflowId, started);
+          if (ev) controller.enqueue(ev);
           if (e.type === 'run-end') done = true;
         }
       };

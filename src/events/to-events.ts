@@ -19,34 +19,37 @@ export interface StepStartFields {
   resumedAt?: number;
 }
 
+function ev(
+  type: WorkflowEvent['type'],
+  runId: string,
+  seq: number,
+  payload: unknown,
+  from: 'WORKFLOW' | 'USER' = 'WORKFLOW',
+): WorkflowEvent {
+  return { type, runId, from, seq, payload };
+}
+
 /**
- * The events one journal entry stands for (none for internal entries such as branch choices).
+ * The event one journal entry stands for, or undefined for internal entries such as branch choices.
  * `started` is what the step's start recorded, for the result and suspended events of its end.
  */
-export function entryToEvents<T extends EntryType>(
+export function entryToEvent<T extends EntryType>(
   type: T,
   data: EntryDataMap[T],
   seq: number,
   runId: string,
   workflowId: string,
   started?: StepStartFields,
-): WorkflowEvent[] {
-  const ev = (t: WorkflowEvent['type'], payload: unknown, from: 'WORKFLOW' | 'USER' = 'WORKFLOW'): WorkflowEvent => ({
-    type: t,
-    runId,
-    from,
-    seq,
-    payload,
-  });
+): WorkflowEvent | undefined {
   switch (type) {
     case 'run-start':
     case 'run-resume':
     case 'run-restart':
     case 'run-time-travel':
-      return [ev('workflow-start', { workflowId })];
+      return ev('workflow-start', runId, seq, { workflowId });
     case 'step-start': {
       const d = data as EntryDataMap['step-start'];
-      if (d.item !== undefined) return [];
+      if (d.item !== undefined) return undefined;
       const payload: Record<string, unknown> = {
         stepName: d.id,
         id: d.id,
@@ -58,7 +61,7 @@ export function entryToEvents<T extends EntryType>(
       if (d.resumePayload !== undefined) payload.resumePayload = d.resumePayload;
       if (d.resumedAt !== undefined) payload.resumedAt = d.resumedAt;
       if (d.metadata !== undefined) payload.metadata = d.metadata;
-      return [ev(d.status === 'waiting' ? 'workflow-step-waiting' : 'workflow-step-start', payload)];
+      return ev(d.status === 'waiting' ? 'workflow-step-waiting' : 'workflow-step-start', runId, seq, payload);
     }
     case 'step-end': {
       const d = data as EntryDataMap['step-end'];
@@ -72,7 +75,7 @@ export function entryToEvents<T extends EntryType>(
           iterationStatus: d.status,
         };
         if (d.status === 'success') progress.iterationOutput = d.output;
-        return [ev('workflow-step-progress', progress)];
+        return ev('workflow-step-progress', runId, seq, progress);
       }
       const payload: Record<string, unknown> = { stepName: d.id, id: d.id, stepCallId: `${runId}:${d.key}` };
       if (started) {
@@ -86,26 +89,26 @@ export function entryToEvents<T extends EntryType>(
       if (d.status === 'suspended') {
         payload.suspendPayload = d.suspendPayload;
         payload.suspendedAt = d.suspendedAt;
-        return [ev('workflow-step-suspended', payload)];
+        return ev('workflow-step-suspended', runId, seq, payload);
       }
       if ('output' in d) payload.output = d.output;
       if (d.error !== undefined) payload.error = d.error;
       if (d.metadata !== undefined) payload.metadata = d.metadata;
-      return [ev('workflow-step-result', payload)];
+      return ev('workflow-step-result', runId, seq, payload);
     }
     case 'step-output': {
       const d = data as EntryDataMap['step-output'];
-      return [ev('workflow-step-output', { stepName: d.id, output: d.output, runId }, 'USER')];
+      return ev('workflow-step-output', runId, seq, { stepName: d.id, output: d.output, runId }, 'USER');
     }
     case 'custom': {
       const d = data as EntryDataMap['custom'];
       const { type: customType, ...rest } = d;
-      return [{ ...rest, type: customType as WorkflowEvent['type'], runId, from: 'WORKFLOW', seq }];
+      return { ...rest, type: customType as WorkflowEvent['type'], runId, from: 'WORKFLOW', seq };
     }
     case 'run-cancel':
-      return [ev('workflow-canceled', {})];
+      return ev('workflow-canceled', runId, seq, {});
     case 'run-pause':
-      return [ev('workflow-paused', {})];
+      return ev('workflow-paused', runId, seq, {});
     case 'run-end': {
       const d = data as EntryDataMap['run-end'];
       const payload: Record<string, unknown> = {
@@ -114,9 +117,9 @@ export function entryToEvents<T extends EntryType>(
         output: { usage: ZERO_USAGE },
       };
       if (d.status === 'success') payload.finalWorkflowResult = d.result;
-      return [ev('workflow-finish', payload)];
+      return ev('workflow-finish', runId, seq, payload);
     }
     default:
-      return [];
+      return undefined;
   }
 }
