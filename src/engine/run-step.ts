@@ -23,25 +23,6 @@ export type LevelRunner = (exec: Execution, level: Level) => Promise<Outcome>;
 
 const CANCELED = Symbol('canceled');
 
-/** The step's result, or CANCELED as soon as the run is canceled (the step's late result is then discarded). */
-function untilCanceled<T>(exec: Execution, running: Promise<T>): Promise<T | typeof CANCELED> {
-  if (exec.canceled) return Promise.resolve(CANCELED);
-  return new Promise((resolve, reject) => {
-    const stop = (): void => resolve(CANCELED);
-    exec.cancelWaiters.add(stop);
-    running.then(
-      (value) => {
-        exec.cancelWaiters.delete(stop);
-        resolve(value);
-      },
-      (error: unknown) => {
-        exec.cancelWaiters.delete(stop);
-        reject(error);
-      },
-    );
-  });
-}
-
 type Checked<T> = { ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] };
 
 /** Validates synchronously when the schema allows; callers await only a promise, so a step costs no extra turns. */
@@ -111,9 +92,13 @@ export async function runStep(
   writer.add('step-start', start, at);
   exec.executed++;
 
+  // Completes `data` (a fresh object of the caller's) into the step's end entry.
   const end = (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>): void => {
     const endedAt = now();
-    const e: StepEndData = { key: place.key, id, endedAt, ...data };
+    const e = data as StepEndData;
+    e.key = place.key;
+    e.id = id;
+    e.endedAt = endedAt;
     if (place.item !== undefined) {
       e.item = place.item;
       if (place.progress) e.progress = place.progress();
@@ -198,7 +183,21 @@ export async function runStep(
     let output: unknown;
     try {
       const running = Promise.resolve(step.execute(ctx));
-      const raced = await untilCanceled(exec, running);
+      // The step's result, or CANCELED as soon as the run is canceled (its late result is then discarded).
+      let raced: unknown = CANCELED;
+      if (!exec.canceled) {
+        let stop!: () => void;
+        const racing = new Promise<unknown>((resolve, reject) => {
+          stop = () => resolve(CANCELED);
+          running.then(resolve, reject);
+        });
+        exec.cancelWaiters.add(stop);
+        try {
+          raced = await racing;
+        } finally {
+          exec.cancelWaiters.delete(stop);
+        }
+      }
       if (raced !== CANCELED) output = raced;
       else if (ctx.signals.aborted)
         output = await running; // abort() called by this very step: its value is kept

@@ -6,6 +6,9 @@ import type { Execution, Level } from './execution.js';
 
 const NO_ENGINE: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
+/** The signals of an attempt that asked for nothing (most): shared, never written. */
+const NO_SIGNALS: StepSignals = Object.freeze({});
+
 /** `getStepResult`: the latest successful output of a step at this level or an enclosing one. */
 export function lookupOutput(level: Level, stepId: string): any {
   for (let l: Level | undefined = level; l; l = l.parent) {
@@ -24,16 +27,22 @@ export interface StepSignals {
 }
 
 export class StepContext implements ExecuteContext {
-  readonly signals: StepSignals = {};
+  /** What the step asked for; read by the step runner once execute settles. */
+  signals: StepSignals = NO_SIGNALS;
   readonly state: any;
   readonly requestContext: RequestContext<any>;
   readonly runId: string;
   readonly workflowId: string;
   readonly resourceId: string | undefined;
   resume?: { steps: string[]; resumePayload: unknown; label?: string };
-  private fns: Partial<
-    Pick<ExecuteContext, 'suspend' | 'bail' | 'abort' | 'getStepResult' | 'getInitData' | 'setState' | 'writer'>
-  > = {};
+  // The context's functions, made on first read (one field each: no object per step to hold them).
+  private suspendFn: ExecuteContext['suspend'] | undefined = undefined;
+  private bailFn: ExecuteContext['bail'] | undefined = undefined;
+  private abortFn: ExecuteContext['abort'] | undefined = undefined;
+  private getStepResultFn: ExecuteContext['getStepResult'] | undefined = undefined;
+  private getInitDataFn: ExecuteContext['getInitData'] | undefined = undefined;
+  private setStateFn: ExecuteContext['setState'] | undefined = undefined;
+  private writerObject: StepWriter | undefined = undefined;
 
   constructor(
     private readonly exec: Execution,
@@ -53,23 +62,29 @@ export class StepContext implements ExecuteContext {
     this.resourceId = exec.resourceId;
   }
 
+  /** The signals of this attempt, made on the first one. */
+  private signal(): StepSignals {
+    if (this.signals === NO_SIGNALS) this.signals = {};
+    return this.signals;
+  }
+
   get suspend(): ExecuteContext['suspend'] {
-    return (this.fns.suspend ??= async (payload?: unknown, options?: { resumeLabel?: string | string[] }) => {
+    return (this.suspendFn ??= async (payload?: unknown, options?: { resumeLabel?: string | string[] }) => {
       const labels = options?.resumeLabel === undefined ? undefined : ([] as string[]).concat(options.resumeLabel);
-      this.signals.suspended = labels ? { payload, labels } : { payload };
+      this.signal().suspended = labels ? { payload, labels } : { payload };
     });
   }
 
   get bail(): ExecuteContext['bail'] {
-    return (this.fns.bail ??= (value: unknown) => {
-      this.signals.bailed = { value };
+    return (this.bailFn ??= (value: unknown) => {
+      this.signal().bailed = { value };
       return value;
     });
   }
 
   get abort(): ExecuteContext['abort'] {
-    return (this.fns.abort ??= () => {
-      this.signals.aborted = true;
+    return (this.abortFn ??= () => {
+      this.signal().aborted = true;
       this.exec.cancel();
     });
   }
@@ -79,24 +94,24 @@ export class StepContext implements ExecuteContext {
   }
 
   get getStepResult(): ExecuteContext['getStepResult'] {
-    return (this.fns.getStepResult ??= (s: string | { id: string }) =>
+    return (this.getStepResultFn ??= (s: string | { id: string }) =>
       lookupOutput(this.level, typeof s === 'string' ? s : s.id));
   }
 
   get getInitData(): ExecuteContext['getInitData'] {
-    return (this.fns.getInitData ??= () => this.level.input as any);
+    return (this.getInitDataFn ??= () => this.level.input as any);
   }
 
   get setState(): ExecuteContext['setState'] {
-    return (this.fns.setState ??= async (s: unknown) => {
-      this.signals.stateUpdate = s as Record<string, unknown>;
+    return (this.setStateFn ??= async (s: unknown) => {
+      this.signal().stateUpdate = s as Record<string, unknown>;
     });
   }
 
   get writer(): StepWriter {
     const { writer } = this.exec;
     const id = this.displayId;
-    return (this.fns.writer ??= {
+    return (this.writerObject ??= {
       write: async (chunk) => writer.add('step-output', { id, output: chunk }),
       custom: async (event) => writer.add('custom', { ...event, type: String(event.type) }),
     });
