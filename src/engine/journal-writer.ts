@@ -53,7 +53,10 @@ export class JournalWriter {
     }
     // The bound is per run: the projection counts the output entries of earlier executions too.
     if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
-    this.pending.push(new DeferredEntry(seq, type, data, at));
+    const entry = new DeferredEntry(seq, type, data, at);
+    // What a step hands to its writer stays in its hands: store the text of the moment.
+    if (type === 'step-output' || type === 'custom') void entry.data;
+    this.pending.push(entry);
   }
 
   /** Entries not yet written, taken out of the queue (for a final write that carries them with a status change). */

@@ -1,5 +1,6 @@
 // Follows a run's events from any process: stored events after a seq, then live ones.
 import type { EntryDataMap } from '../engine/journal-entries.js';
+import { entryValue } from '../storage/deferred-entry.js';
 import type { JournalEntry, WeftStorage } from '../storage/types.js';
 import type { WorkflowEvent } from './event-types.js';
 import { entryToEvent, type StepStartFields } from './to-events.js';
@@ -41,7 +42,7 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
         for (const e of entries) {
           if (e.seq <= read) continue;
           read = e.seq;
-          const data = JSON.parse(e.data) as EntryDataMap[keyof EntryDataMap];
+          const data = entryValue(e) as EntryDataMap[keyof EntryDataMap];
           const key = (data as { key?: string }).key;
           if (e.type === 'step-start' && key !== undefined) starts.set(key, data as EntryDataMap['step-start']);
           if (e.seq <= last) continue;

@@ -9,7 +9,7 @@ import { RunProjection } from '../engine/run-projection.js';
 import { serializeError } from '../engine/serialize-error.js';
 import { RequestContext } from '../request-context.js';
 import { validate } from '../schema/validate.js';
-import { DeferredEntry } from '../storage/deferred-entry.js';
+import { DeferredEntry, entryValue } from '../storage/deferred-entry.js';
 import type { JournalEntry, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
@@ -45,7 +45,7 @@ export async function loadProjection(weft: Weft, runId: string): Promise<RunProj
 }
 
 export function foldEntries(projection: RunProjection, entries: readonly JournalEntry[]): void {
-  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, JSON.parse(e.data), e.seq, e.at);
+  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, entryValue(e) as never, e.seq, e.at);
 }
 
 /** A plain object of request context values from either form callers pass. */

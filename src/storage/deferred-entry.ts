@@ -40,4 +40,17 @@ export class DeferredEntry implements JournalEntry {
     }
     return this.text;
   }
+
+  /**
+   * The data as a value: the one recorded while its text was never made (no parse, and the same
+   * objects a memory store holds), else parsed from the text.
+   */
+  parsed(): unknown {
+    return this.text === undefined ? this.value : JSON.parse(this.text);
+  }
+}
+
+/** An entry's data as a value, without a serialize-and-parse round trip for the engine's own entries. */
+export function entryValue(entry: JournalEntry): unknown {
+  return entry instanceof DeferredEntry ? entry.parsed() : JSON.parse(entry.data);
 }

@@ -150,7 +150,7 @@ export class MemoryStorage implements WeftStorage {
       else hi = mid;
     }
     const end = options.limit === undefined ? journal.length : Math.min(journal.length, start + options.limit);
-    return journal.slice(start, end).map(copyEntry);
+    return journal.slice(start, end).map(keptEntry);
   }
 
   async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
