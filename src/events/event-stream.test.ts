@@ -114,4 +114,14 @@ describe('EventStream', () => {
     );
     expect(await new Response(text.pipeThrough(new TextEncoderStream())).text()).toBe('1\n2\n');
   });
+
+  it('a waiting reader gets every event pushed in one burst, in order, and the end after them', async () => {
+    const events = new EventStream(() => undefined);
+    const read = seqsOf(events.stream);
+    await Promise.resolve(); // the reader now waits
+    for (let i = 1; i <= 5; i++) events.push(event(i));
+    events.end(); // in the same burst: the queued events still come first
+    expect(await read).toEqual([1, 2, 3, 4, 5]);
+    expect(events.stream.locked).toBe(false);
+  });
 });

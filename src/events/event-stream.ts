@@ -91,14 +91,15 @@ export class EventStream {
   /** Which direct iterator holds the stream (0: none); it owns the queue, and the controller is never fed. */
   private holder = 0;
   private iterators = 0;
-  private controller!: ReadableStreamDefaultController<WorkflowEvent>;
+  /** Known from the first pull: only a stream reader (not `for await`) pulls. */
+  private controller: ReadableStreamDefaultController<WorkflowEvent> | undefined = undefined;
 
   constructor(onCancel: () => void) {
     this.stream = new RunEventStream(this, {
-      start: (c) => {
+      pull: (c) => {
         this.controller = c;
+        this.feed();
       },
-      pull: () => this.feed(),
       cancel: () => {
         this.drop();
         onCancel();
@@ -111,18 +112,24 @@ export class EventStream {
     return this.holder !== 0;
   }
 
-  /** Queues an event for the reader, or hands it straight to the one waiting. */
+  /**
+   * Queues an event for the reader. A direct reader waiting for events is woken once the code
+   * running now yields (a tick later): it then takes every event queued meanwhile without waiting
+   * again, where waking it for each event would cost a promise and a turn per event.
+   */
   push(event: WorkflowEvent): void {
     if (this.ended) return;
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = undefined;
-      waiter({ done: false, value: event });
+    if (this.waiter) {
+      this.queue.push(event);
+      if (!this.wakeScheduled) {
+        this.wakeScheduled = true;
+        process.nextTick(this.wake);
+      }
       return;
     }
     if (this.pulled) {
       this.pulled = false;
-      this.controller.enqueue(event);
+      this.controller!.enqueue(event);
       return;
     }
     this.queue.push(event);
@@ -132,9 +139,21 @@ export class EventStream {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.head === this.queue.length) this.closeController();
+    if (this.head < this.queue.length) return; // the reader takes those first (a wake is on its way)
+    this.closeController();
     if (this.waiter) this.release();
   }
+
+  private wakeScheduled = false;
+
+  /** Hands the first queued event to the waiting direct reader. */
+  private readonly wake = (): void => {
+    this.wakeScheduled = false;
+    const waiter = this.waiter;
+    if (!waiter || this.head === this.queue.length) return;
+    this.waiter = undefined;
+    waiter({ done: false, value: this.take() });
+  };
 
   private take(): WorkflowEvent {
     const event = this.queue[this.head]!;
@@ -151,7 +170,7 @@ export class EventStream {
     if (this.reading) return;
     let fed = false;
     while (this.head < this.queue.length) {
-      this.controller.enqueue(this.take());
+      this.controller!.enqueue(this.take());
       fed = true;
     }
     if (this.ended) this.closeController();
@@ -166,7 +185,7 @@ export class EventStream {
 
   private closeController(): void {
     // Closing twice throws, and building that error costs more than the whole stream.
-    if (this.controllerClosed) return;
+    if (!this.controller || this.controllerClosed) return; // not pulled yet: the first pull sees the end
     this.controllerClosed = true;
     try {
       this.controller.close();
@@ -191,7 +210,7 @@ export class EventStream {
    * stream reader pulled but left unread sit in the stream's own queue: then the stream serves them.
    */
   iterate(stream: ReadableStream<WorkflowEvent>, preventCancel: boolean): AsyncIterableIterator<WorkflowEvent> {
-    if ((this.controller.desiredSize ?? 0) < 0) return streamValues.call(stream, { preventCancel });
+    if ((this.controller?.desiredSize ?? 0) < 0) return streamValues.call(stream, { preventCancel });
     const id = ++this.iterators;
     this.holder = id;
     this.pulled = false;

@@ -36,8 +36,9 @@ export function createRunOutput<TOutput>(
   let seen = 0;
   let status: RunStatus = 'running';
   let relaying = false;
+  // Only a stream kept open across a suspension waits for the run's end.
   let ended: (() => void) | undefined;
-  const runEnded = new Promise<void>((resolve) => (ended = resolve));
+  const runEnded = closeOnSuspend || !reload ? undefined : new Promise<void>((resolve) => (ended = resolve));
   const events = new EventStream(() => close());
   const close = (): void => {
     if (closed) return;
@@ -64,7 +65,7 @@ export function createRunOutput<TOutput>(
   const unsubscribe = source.subscribe(runId, push);
   const result = begin(() => (relaying = true)).then(
     async (r) => {
-      if (r.status === 'suspended' && !closeOnSuspend && reload) {
+      if (r.status === 'suspended' && runEnded && reload) {
         // The result is the run's final one, after the resumes this stream goes on carrying.
         await runEnded;
         return (await reload()) as WorkflowResult<unknown, TOutput>;
