@@ -13,33 +13,40 @@ interface QueuedWrite {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** How long one scheduled transaction may hold the event loop (ms). */
+const SLICE_MS = 4;
+
 /** Turns an unexpected driver error into the error to give callers. */
 export type FailureWrapper = (action: string, runId: string, error: unknown) => unknown;
 
 /**
- * Every write queued in the same tick is applied by one `BEGIN IMMEDIATE` transaction, one commit
- * for many runs: a thousand runs created, claimed or stepped at once cost one commit, not a
- * thousand. A write that fails with a WeftError (a stale epoch, a bad seq) is rejected alone, so
+ * The writes queued in the same tick are applied together by `BEGIN IMMEDIATE` transactions, one
+ * commit for many runs: a thousand runs created, claimed or stepped at once cost a few commits,
+ * not a thousand. Each scheduled transaction takes as many writes as fit in about 4 ms, the rest
+ * going to the next turn of the event loop. A write that fails with a WeftError (a stale epoch, a bad seq) is rejected alone, so
  * it must leave nothing behind (check before writing, or run as a nested transaction); any other
- * error fails the whole group.
+ * error rolls the transaction back and fails every write it had applied, and the one that threw;
+ * the writes after it go to the next transaction.
  */
 export class GroupCommit {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
-  private readonly commit: (group: readonly QueuedWrite[], outcomes: Outcome[]) => void;
+  /** Applies writes from the head of the queue in one transaction, until the queue or the time (`deadline`) runs out. */
+  private readonly commit: (queue: readonly QueuedWrite[], outcomes: Outcome[], deadline: number) => void;
 
   constructor(
     db: Database,
     private readonly wrapFailure: FailureWrapper,
   ) {
-    this.commit = db.transaction((group: readonly QueuedWrite[], outcomes: Outcome[]) => {
-      for (const write of group) {
+    this.commit = db.transaction((queue: readonly QueuedWrite[], outcomes: Outcome[], deadline: number) => {
+      for (const write of queue) {
         try {
           outcomes.push({ ok: true, value: write.apply() });
         } catch (error) {
           if (!WeftError.is(error)) throw error;
           outcomes.push({ ok: false, error });
         }
+        if (performance.now() >= deadline) break;
       }
     }).immediate;
   }
@@ -48,36 +55,67 @@ export class GroupCommit {
   write<T>(action: string, runId: string, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ action, runId, apply, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.commitSlice);
+  }
+
+  /**
+   * The scheduled commit: one transaction of the writes that fit in about `SLICE_MS`, the rest in
+   * the next turn, so that a thousand runs stepping at once do not hold timers and I/O for tens of
+   * milliseconds.
+   */
+  private readonly commitSlice = (): void => {
+    this.scheduled = false;
+    this.commitQueued(performance.now() + SLICE_MS);
+    if (this.queue.length > 0) this.schedule();
+  };
 
   /**
    * Commits every queued write now. Other operations call this first, so that nothing issued
    * after a write (without awaiting it) overtakes it.
    */
   flush(): void {
-    this.scheduled = false;
-    if (this.queue.length === 0) return;
-    const group = this.queue;
+    this.commitQueued(Infinity);
+  }
+
+  /** Commits queued writes in one transaction, in the order they were issued: all of them, or those applied by `deadline`. */
+  private commitQueued(deadline: number): void {
+    const queue = this.queue;
+    if (queue.length === 0) return;
     this.queue = [];
     const outcomes: Outcome[] = [];
     try {
-      this.commit(group, outcomes);
+      this.commit(queue, outcomes, deadline);
     } catch (error) {
-      group.forEach((write, i) => {
+      // Nothing of this transaction was kept: every write it applied, and the one that threw, fails.
+      const failed = Math.min(queue.length, outcomes.length + 1);
+      for (let i = 0; i < failed; i++) {
         const outcome = outcomes[i];
+        const write = queue[i]!;
         write.reject(outcome && !outcome.ok ? outcome.error : this.wrapFailure(write.action, write.runId, error));
-      });
+      }
+      this.requeue(queue, failed);
       return;
     }
-    group.forEach((write, i) => {
+    for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+      if (outcome.ok) queue[i]!.resolve(outcome.value);
+      else queue[i]!.reject(outcome.error);
+    }
+    this.requeue(queue, outcomes.length);
+  }
+
+  /** Puts back, ahead of anything queued since, the writes after the first `done`. */
+  private requeue(queue: QueuedWrite[], done: number): void {
+    if (done >= queue.length) return;
+    const rest = queue.slice(done);
+    this.queue = this.queue.length === 0 ? rest : rest.concat(this.queue);
+    if (!this.scheduled) this.schedule();
   }
 }

@@ -1,0 +1,83 @@
+// Group commit on a real SQLite file: writes of one tick share transactions, in order, without holding the event loop.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WeftError } from '../../errors.js';
+import { GroupCommit } from './group-commit.js';
+
+describe('GroupCommit', () => {
+  let dir: string;
+  let db: Database.Database;
+  let group: GroupCommit;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-group-'));
+    db = new Database(join(dir, 'g.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (n INTEGER NOT NULL)');
+    group = new GroupCommit(db, (_action, _runId, error) => error);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const insert = (n: number) => (): number => {
+    db.prepare('INSERT INTO t (n) VALUES (?)').run(n);
+    return n;
+  };
+  const rows = (): number[] => db.prepare('SELECT n FROM t ORDER BY rowid').pluck().all() as number[];
+
+  it('commits a burst of writes in issue order, letting timers run between its transactions', async () => {
+    const count = 20_000;
+    let resolvedBeforeTimer = -1;
+    let resolved = 0;
+    const timer = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        resolvedBeforeTimer = resolved;
+        resolve();
+      }, 0),
+    );
+    const writes = Array.from({ length: count }, (_, n) =>
+      group.write('insert', 'r', insert(n)).then((value) => {
+        resolved++;
+        return value;
+      }),
+    );
+    expect(await Promise.all(writes)).toEqual(Array.from({ length: count }, (_, n) => n));
+    await timer;
+    // The timer ran while the burst was being committed: not before the first transaction, not after the last.
+    expect(resolvedBeforeTimer).toBeGreaterThan(0);
+    expect(resolvedBeforeTimer).toBeLessThan(count);
+    expect(rows()).toEqual(Array.from({ length: count }, (_, n) => n));
+  });
+
+  it('flush commits everything queued at once, so a read issued after a write sees it', async () => {
+    const writes = Array.from({ length: 5_000 }, (_, n) => group.write('insert', 'r', insert(n)));
+    group.flush();
+    expect(rows()).toHaveLength(5_000);
+    await Promise.all(writes);
+  });
+
+  it('a write refused with a WeftError fails alone; the others of its transaction are kept', async () => {
+    const refused = group.write('insert', 'r', () => {
+      throw new WeftError('STORAGE_ERROR', 'refused');
+    });
+    const kept = [group.write('insert', 'r', insert(1)), group.write('insert', 'r', insert(2))];
+    await expect(refused).rejects.toThrow('refused');
+    expect(await Promise.all(kept)).toEqual([1, 2]);
+    expect(rows()).toEqual([1, 2]);
+  });
+
+  it('a driver error fails every write of its transaction and keeps none of them; later writes go on', async () => {
+    const first = group.write('insert', 'r', insert(1));
+    const broken = group.write('insert', 'r', () => db.prepare('INSERT INTO missing VALUES (1)').run());
+    await expect(first).rejects.toThrow();
+    await expect(broken).rejects.toThrow(/no such table/);
+    expect(rows()).toEqual([]);
+    expect(await group.write('insert', 'r', insert(3))).toBe(3);
+    expect(rows()).toEqual([3]);
+  });
+});
