@@ -35,8 +35,17 @@ export class GroupCommit {
   private readonly commit: (queue: readonly QueuedWrite[], outcomes: Outcome[], deadline: number) => void;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly wrapFailure: FailureWrapper,
+    /**
+     * How long a commit waits for another connection's write lock before its writes fail (ms). The
+     * connection itself must not wait (`busy_timeout = 0`): a scheduled commit that finds the lock
+     * taken tries again 1 ms later, so the event loop goes on meanwhile, and waiting writers of
+     * several processes each get their turn.
+     */
+    private readonly busyTimeoutMs = 5000,
+    /** Called after each commit. */
+    private readonly committed: () => void = () => undefined,
   ) {
     this.commit = db.transaction((queue: readonly QueuedWrite[], outcomes: Outcome[], deadline: number) => {
       for (const write of queue) {
@@ -72,27 +81,64 @@ export class GroupCommit {
    */
   private readonly commitSlice = (): void => {
     this.scheduled = false;
-    this.commitQueued(performance.now() + SLICE_MS);
+    if (!this.commitQueued(performance.now() + SLICE_MS)) return;
     if (this.queue.length > 0) this.schedule();
   };
 
-  /**
-   * Commits every queued write now. Other operations call this first, so that nothing issued
-   * after a write (without awaiting it) overtakes it.
-   */
-  flush(): void {
-    this.commitQueued(Infinity);
+  /** Since when commits have found the write lock taken (0: they have not). */
+  private busySince = 0;
+
+  /** The write lock was taken: try again in a moment, or fail the queued writes once waiting took too long. */
+  private retryWhenFree(error: unknown): void {
+    const now = performance.now();
+    if (this.busySince === 0) this.busySince = now;
+    if (now - this.busySince < this.busyTimeoutMs) {
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setTimeout(this.commitSlice, 1);
+      }
+      return;
+    }
+    this.busySince = 0;
+    const queue = this.queue;
+    this.queue = [];
+    for (const write of queue) write.reject(this.wrapFailure(write.action, write.runId, error));
   }
 
-  /** Commits queued writes in one transaction, in the order they were issued: all of them, or those applied by `deadline`. */
-  private commitQueued(deadline: number): void {
+  /**
+   * Commits every queued write now. Other operations call this first, so that nothing issued
+   * after a write (without awaiting it) overtakes it. If another connection holds the write lock,
+   * this one waits for it here, blocking, as long as the busy timeout allows.
+   */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    if (this.commitQueued(Infinity)) return;
+    const before = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    try {
+      this.commitQueued(Infinity, true);
+    } finally {
+      this.db.pragma(`busy_timeout = ${before}`);
+    }
+  }
+
+  /**
+   * Commits queued writes in one transaction, in the order they were issued: all of them, or those
+   * applied by `deadline`. Returns false, keeping them queued, when the write lock was taken.
+   */
+  private commitQueued(deadline: number, failWhenBusy = false): boolean {
     const queue = this.queue;
-    if (queue.length === 0) return;
+    if (queue.length === 0) return true;
     this.queue = [];
     const outcomes: Outcome[] = [];
     try {
       this.commit(queue, outcomes, deadline);
     } catch (error) {
+      if (!failWhenBusy && outcomes.length === 0 && (error as { code?: unknown }).code === 'SQLITE_BUSY') {
+        this.requeue(queue, 0, false);
+        this.retryWhenFree(error);
+        return false;
+      }
       // Nothing of this transaction was kept: every write it applied, and the one that threw, fails.
       const failed = Math.min(queue.length, outcomes.length + 1);
       for (let i = 0; i < failed; i++) {
@@ -101,21 +147,24 @@ export class GroupCommit {
         write.reject(outcome && !outcome.ok ? outcome.error : this.wrapFailure(write.action, write.runId, error));
       }
       this.requeue(queue, failed);
-      return;
+      return true;
     }
+    this.busySince = 0;
+    this.committed();
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
       if (outcome.ok) queue[i]!.resolve(outcome.value);
       else queue[i]!.reject(outcome.error);
     }
     this.requeue(queue, outcomes.length);
+    return true;
   }
 
   /** Puts back, ahead of anything queued since, the writes after the first `done`. */
-  private requeue(queue: QueuedWrite[], done: number): void {
+  private requeue(queue: QueuedWrite[], done: number, schedule = true): void {
     if (done >= queue.length) return;
-    const rest = queue.slice(done);
+    const rest = done === 0 ? queue : queue.slice(done);
     this.queue = this.queue.length === 0 ? rest : rest.concat(this.queue);
-    if (!this.scheduled) this.schedule();
+    if (schedule && !this.scheduled) this.schedule();
   }
 }

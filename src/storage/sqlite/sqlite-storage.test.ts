@@ -1,7 +1,7 @@
 // SqliteStorage: the conformance suite on a real file, plus sharing one file across instances and processes.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -122,6 +122,77 @@ describe('SqliteStorage', () => {
     const childJournal = await storage.readJournal('child-run');
     expect(seqs(childJournal)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     expect(childJournal[0]?.data).toBe('{"child":1}');
+  });
+
+  it('while another connection holds the write lock, an append waits without blocking the event loop', async () => {
+    const path = join(newDir(), 'weft.db');
+    const storage = await openStorage(path);
+    const { epoch } = await claimRun(storage, 'r1');
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    try {
+      let stored = false;
+      const append = storage.appendJournal('r1', epoch, entries(1, 1)).then(() => (stored = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(stored).toBe(false);
+      expect(ticks).toBeGreaterThanOrEqual(10); // the loop kept turning: nothing sleeps in a busy handler
+      other.exec('COMMIT');
+      await append;
+      expect(seqs(await storage.readJournal('r1'))).toEqual([1]);
+    } finally {
+      clearInterval(timer);
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
+  it('an append that waits longer than busyTimeoutMs for the write lock fails with STORAGE_ERROR, and stores nothing', async () => {
+    const path = join(newDir(), 'weft.db');
+    const storage = new SqliteStorage({ path, busyTimeoutMs: 100 });
+    opened.push(storage);
+    await storage.init();
+    const { epoch } = await claimRun(storage, 'r1');
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(storage.appendJournal('r1', epoch, entries(1, 1))).rejects.toSatisfy(
+        (e) => WeftError.is(e, 'STORAGE_ERROR') && /SQLITE_BUSY/.test((e as Error).message),
+      );
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(await storage.readJournal('r1')).toEqual([]);
+    await storage.appendJournal('r1', epoch, entries(1, 1));
+    expect(seqs(await storage.readJournal('r1'))).toEqual([1]);
+  });
+
+  it('a file written steadily has its WAL checkpointed off the event loop, so the WAL stops growing', async () => {
+    const path = join(newDir(), 'weft.db');
+    const storage = await openStorage(path);
+    const { epoch } = await claimRun(storage, 'r1');
+    const walSize = (): number => statSync(`${path}-wal`).size;
+    // One commit per append (each awaited): far past the point where checkpoints move to the worker.
+    const page = 'x'.repeat(3000);
+    let seq = 0;
+    let largest = 0;
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      seq++;
+      await storage.appendJournal('r1', epoch, [{ seq, type: 'custom', data: JSON.stringify(page), at: seq }]);
+      if (seq % 100 === 0) largest = Math.max(largest, walSize());
+    }
+    // Each commit adds at least one 4 KB page to the WAL; unless checkpoints let it restart, it holds them all.
+    expect(seq).toBeGreaterThan(2000);
+    expect(largest).toBeLessThan((seq * 4096) / 2);
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.prepare('SELECT COUNT(*) FROM journal').pluck().get()).toBe(seq);
+    } finally {
+      db.close();
+    }
   });
 
   it('migrates once when several processes open a new file at the same time', async () => {
