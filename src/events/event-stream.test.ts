@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { EventStream } from './event-stream.js';
 import type { WorkflowEvent } from './event-types.js';
@@ -123,5 +124,17 @@ describe('EventStream', () => {
     events.end(); // in the same burst: the queued events still come first
     expect(await read).toEqual([1, 2, 3, 4, 5]);
     expect(events.stream.locked).toBe(false);
+  });
+
+  it('is a web stream to Node itself: Readable.fromWeb reads it', async () => {
+    const events = new EventStream(() => undefined);
+    events.push(event(1));
+    events.push(event(2));
+    events.end();
+    const seqs: number[] = [];
+    for await (const e of Readable.fromWeb(events.stream as never, { objectMode: true })) {
+      seqs.push((e as WorkflowEvent).seq);
+    }
+    expect(seqs).toEqual([1, 2]);
   });
 });

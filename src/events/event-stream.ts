@@ -1,9 +1,32 @@
 // A run's live event stream: a ReadableStream fed from its own queue, whose async iteration reads that queue directly.
+import { BlockList } from 'node:net';
 import type { WorkflowEvent } from './event-types.js';
 
 type IterateOptions = { preventCancel?: boolean };
 
 const lockedError = (): TypeError => new TypeError('Invalid state: ReadableStream is locked');
+
+const OWNER = Symbol('owner');
+const STRATEGY = { highWaterMark: 0 };
+
+/**
+ * On Node 20, every web stream is made transferable to worker threads as it is built
+ * (`makeTransferable`: a native object, a copy of every property, a weak handle for the collector),
+ * which costs more than the rest of the stream and as much as a run of ten trivial steps; Node 21
+ * and later do it only when a stream is transferred. A run's event stream is never transferred
+ * (trying throws), so on Node 20 it is built the way Node skips that step for objects that are
+ * transferable already: with a prototype chain through Node's transferable base, which its own
+ * `BlockList` exposes. Had this chain not been recognised, the stream would simply be made
+ * transferable as usual.
+ */
+const transferFree: (() => void) | undefined = (() => {
+  if (Number(process.versions.node.split('.')[0]) !== 20) return undefined;
+  const base = Object.getPrototypeOf(BlockList.prototype) as { constructor?: { name?: string } } | null;
+  if (base?.constructor?.name !== 'JSTransferable') return undefined;
+  const target = function RunEventStreamTarget(): void {};
+  target.prototype = Object.create(base);
+  return target;
+})();
 
 /**
  * The web stream a run's output hands out. `for await` (and `values()`) read the owner's queue
@@ -13,48 +36,56 @@ const lockedError = (): TypeError => new TypeError('Invalid state: ReadableStrea
  * refused as they would be on a stream locked by its native iterator.
  */
 class RunEventStream extends ReadableStream<WorkflowEvent> implements AsyncIterable<WorkflowEvent> {
-  #owner: EventStream;
+  declare [OWNER]: EventStream;
 
-  constructor(owner: EventStream, source: UnderlyingDefaultSource<WorkflowEvent>) {
-    super(source, { highWaterMark: 0 });
-    this.#owner = owner;
+  /** A stream on `source`, read directly by `owner`. */
+  static create(owner: EventStream, source: UnderlyingDefaultSource<WorkflowEvent>): RunEventStream {
+    let stream: RunEventStream;
+    if (transferFree) {
+      stream = Reflect.construct(ReadableStream, [source, STRATEGY], transferFree) as RunEventStream;
+      Object.setPrototypeOf(stream, RunEventStream.prototype);
+    } else {
+      stream = new RunEventStream(source, STRATEGY);
+    }
+    stream[OWNER] = owner;
+    return stream;
   }
 
   override get locked(): boolean {
-    return this.#owner.reading || super.locked;
+    return this[OWNER].reading || super.locked;
   }
 
   override getReader(): ReadableStreamDefaultReader<WorkflowEvent>;
   override getReader(options: { mode: 'byob' }): ReadableStreamBYOBReader;
   override getReader(options?: { mode?: 'byob' }): ReadableStreamReader<WorkflowEvent> {
-    if (this.#owner.reading) throw lockedError();
+    if (this[OWNER].reading) throw lockedError();
     return options === undefined ? super.getReader() : super.getReader(options as { mode: 'byob' });
   }
 
   override cancel(reason?: unknown): Promise<void> {
-    return this.#owner.reading ? Promise.reject(lockedError()) : super.cancel(reason);
+    return this[OWNER].reading ? Promise.reject(lockedError()) : super.cancel(reason);
   }
 
   override pipeTo(destination: WritableStream<WorkflowEvent>, options?: StreamPipeOptions): Promise<void> {
-    return this.#owner.reading ? Promise.reject(lockedError()) : super.pipeTo(destination, options);
+    return this[OWNER].reading ? Promise.reject(lockedError()) : super.pipeTo(destination, options);
   }
 
   override pipeThrough<T>(
     transform: ReadableWritablePair<T, WorkflowEvent>,
     options?: StreamPipeOptions,
   ): ReadableStream<T> {
-    if (this.#owner.reading) throw lockedError();
+    if (this[OWNER].reading) throw lockedError();
     return super.pipeThrough(transform, options);
   }
 
   override tee(): [ReadableStream<WorkflowEvent>, ReadableStream<WorkflowEvent>] {
-    if (this.#owner.reading) throw lockedError();
+    if (this[OWNER].reading) throw lockedError();
     return super.tee();
   }
 
   values(options?: IterateOptions): AsyncIterableIterator<WorkflowEvent> {
     if (this.locked) throw lockedError();
-    return this.#owner.iterate(this, options?.preventCancel === true);
+    return this[OWNER].iterate(this, options?.preventCancel === true);
   }
 
   [Symbol.asyncIterator](options?: IterateOptions): AsyncIterableIterator<WorkflowEvent> {
@@ -95,7 +126,7 @@ export class EventStream {
   private controller: ReadableStreamDefaultController<WorkflowEvent> | undefined = undefined;
 
   constructor(onCancel: () => void) {
-    this.stream = new RunEventStream(this, {
+    this.stream = RunEventStream.create(this, {
       pull: (c) => {
         this.controller = c;
         this.feed();
