@@ -54,8 +54,10 @@ export class JournalWriter {
     // The bound is per run: the projection counts the output entries of earlier executions too.
     if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
     const entry = new DeferredEntry(seq, type, data, at);
-    // What a step hands to its writer stays in its hands: store the text of the moment.
-    if (type === 'step-output' || type === 'custom') void entry.data;
+    // The text of the moment: a durable store keeps the value as it is now (later code, a stream
+    // consumer or a condition, may change the objects), and what a step hands to its writer stays
+    // in its hands. Only a store that keeps values leaves the text to whoever reads the journal.
+    if (!this.store.keepsValues || type === 'step-output' || type === 'custom') void entry.data;
     this.pending.push(entry);
   }
 

@@ -137,4 +137,25 @@ describe('EventStream', () => {
     }
     expect(seqs).toEqual([1, 2]);
   });
+
+  it('next() calls made without awaiting each other get the events in call order', async () => {
+    const events = new EventStream(() => undefined);
+    const iterator = events.stream[Symbol.asyncIterator]();
+    const calls = [iterator.next(), iterator.next(), iterator.next()];
+    events.push(event(1));
+    events.push(event(2));
+    events.end();
+    expect(await Promise.all(calls)).toEqual([
+      { done: false, value: event(1) },
+      { done: false, value: event(2) },
+      { done: true, value: undefined },
+    ]);
+  });
+
+  it('a reader that never read sees the stream closed once it ends', async () => {
+    const events = new EventStream(() => undefined);
+    const reader = events.stream.getReader();
+    events.end();
+    await expect(reader.closed).resolves.toBeUndefined();
+  });
 });

@@ -117,20 +117,19 @@ export class EventStream {
   private ended = false;
   /** Set while a stream reader waits for an event (a pull found the queue empty). */
   private pulled = false;
-  /** The direct iterator's `next()` waiting for a push or the end. */
-  private waiter: ((result: IteratorResult<WorkflowEvent>) => void) | undefined;
+  /** The direct iterator's `next()` calls waiting for a push or the end, first come first served. */
+  private waiters: ((result: IteratorResult<WorkflowEvent>) => void)[] = [];
   /** Which direct iterator holds the stream (0: none); it owns the queue, and the controller is never fed. */
   private holder = 0;
   private iterators = 0;
-  /** Known from the first pull: only a stream reader (not `for await`) pulls. */
-  private controller: ReadableStreamDefaultController<WorkflowEvent> | undefined = undefined;
+  private controller!: ReadableStreamDefaultController<WorkflowEvent>;
 
   constructor(onCancel: () => void) {
     this.stream = RunEventStream.create(this, {
-      pull: (c) => {
+      start: (c) => {
         this.controller = c;
-        this.feed();
       },
+      pull: () => this.feed(),
       cancel: () => {
         this.drop();
         onCancel();
@@ -150,20 +149,23 @@ export class EventStream {
    */
   push(event: WorkflowEvent): void {
     if (this.ended) return;
-    if (this.waiter) {
+    if (this.waiters.length > 0) {
       this.queue.push(event);
-      if (!this.wakeScheduled) {
-        this.wakeScheduled = true;
-        process.nextTick(this.wake);
-      }
+      this.scheduleWake();
       return;
     }
     if (this.pulled) {
       this.pulled = false;
-      this.controller!.enqueue(event);
+      this.controller.enqueue(event);
       return;
     }
     this.queue.push(event);
+  }
+
+  private scheduleWake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    process.nextTick(this.wake);
   }
 
   /** No more events: the reader gets what is queued, then the end. */
@@ -172,18 +174,18 @@ export class EventStream {
     this.ended = true;
     if (this.head < this.queue.length) return; // the reader takes those first (a wake is on its way)
     this.closeController();
-    if (this.waiter) this.release();
+    if (this.waiters.length > 0) this.release();
   }
 
   private wakeScheduled = false;
 
-  /** Hands the first queued event to the waiting direct reader. */
+  /** Hands queued events to the waiting `next()` calls, in order; past the end, they get the end. */
   private readonly wake = (): void => {
     this.wakeScheduled = false;
-    const waiter = this.waiter;
-    if (!waiter || this.head === this.queue.length) return;
-    this.waiter = undefined;
-    waiter({ done: false, value: this.take() });
+    while (this.waiters.length > 0 && this.head < this.queue.length) {
+      this.waiters.shift()!({ done: false, value: this.take() });
+    }
+    if (this.waiters.length > 0 && this.ended) this.release();
   };
 
   private take(): WorkflowEvent {
@@ -201,7 +203,7 @@ export class EventStream {
     if (this.reading) return;
     let fed = false;
     while (this.head < this.queue.length) {
-      this.controller!.enqueue(this.take());
+      this.controller.enqueue(this.take());
       fed = true;
     }
     if (this.ended) this.closeController();
@@ -216,7 +218,7 @@ export class EventStream {
 
   private closeController(): void {
     // Closing twice throws, and building that error costs more than the whole stream.
-    if (!this.controller || this.controllerClosed) return; // not pulled yet: the first pull sees the end
+    if (this.controllerClosed) return;
     this.controllerClosed = true;
     try {
       this.controller.close();
@@ -227,13 +229,13 @@ export class EventStream {
 
   private controllerClosed = false;
 
-  /** The direct iterator lets the stream go; a `next()` still waiting gets the end. */
+  /** The direct iterator lets the stream go; the `next()` calls still waiting get the end. */
   private release(): void {
     this.holder = 0;
     if (this.ended && this.head === this.queue.length) this.closeController();
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.(DONE);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter(DONE);
   }
 
   /**
@@ -241,15 +243,20 @@ export class EventStream {
    * stream reader pulled but left unread sit in the stream's own queue: then the stream serves them.
    */
   iterate(stream: ReadableStream<WorkflowEvent>, preventCancel: boolean): AsyncIterableIterator<WorkflowEvent> {
-    if ((this.controller?.desiredSize ?? 0) < 0) return streamValues.call(stream, { preventCancel });
+    if ((this.controller.desiredSize ?? 0) < 0) return streamValues.call(stream, { preventCancel });
     const id = ++this.iterators;
     this.holder = id;
     this.pulled = false;
     // Not an async function: an event already queued is handed over without extra promise turns.
     const next = (): Promise<IteratorResult<WorkflowEvent>> => {
       if (this.holder !== id) return Promise.resolve(DONE);
-      if (this.head < this.queue.length) return Promise.resolve({ done: false, value: this.take() });
-      if (!this.ended) return new Promise((resolve) => (this.waiter = resolve));
+      const queued = this.head < this.queue.length;
+      // Calls made before this one and still waiting come first.
+      if (queued && this.waiters.length === 0) return Promise.resolve({ done: false, value: this.take() });
+      if (!this.ended || queued) {
+        if (queued) this.scheduleWake();
+        return new Promise((resolve) => this.waiters.push(resolve));
+      }
       this.release();
       return Promise.resolve(DONE);
     };

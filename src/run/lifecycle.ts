@@ -64,7 +64,9 @@ export function numbered<T extends keyof EntryDataMap>(
   data: EntryDataMap[T],
   at: number,
 ): JournalEntry {
-  return new DeferredEntry(seq, type, data, at);
+  const entry = new DeferredEntry(seq, type, data, at);
+  void entry.data; // the text of the moment, whatever the store (these are few)
+  return entry;
 }
 
 /** Claims a run by compare-and-set; returns the new row or throws RUN_ALREADY_CLAIMED with what was found. */

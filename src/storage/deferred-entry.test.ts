@@ -88,4 +88,74 @@ describe('recorded values read back from each store', () => {
   it('memory keeps the value itself, so a later in-place change shows (as in Mastra’s in-memory store)', async () => {
     expect(await makeOutputAsStored(new MemoryStorage())).toEqual({ items: ['made', 'appended'] });
   });
+
+  it('on SQLite, a value that cannot be serialized fails its own run only, not the runs committed with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
+    dirs.push(dir);
+    const bad = createStep({
+      id: 'bad',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async () => ({
+        toJSON() {
+          throw new Error('cannot serialize');
+        },
+      }),
+    });
+    const ok = createStep({
+      id: 'ok',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async () => ({ ok: true }),
+    });
+    const last = createStep({ id: 'last', inputSchema: z.any(), outputSchema: z.any(), execute: async () => 1 });
+    const badWf = createWorkflow({ id: 'bad-wf', inputSchema: z.any(), outputSchema: z.any() })
+      .then(bad)
+      .then(last)
+      .commit();
+    const okWf = createWorkflow({ id: 'ok-wf', inputSchema: z.any(), outputSchema: z.any() })
+      .then(ok)
+      .then(last)
+      .commit();
+    const weft = new Weft({
+      workflows: { badWf, okWf },
+      storage: new SqliteStorage({ path: join(dir, 'weft.db') }),
+      recovery: false,
+    });
+    engines.push(weft);
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(await weft.getWorkflow('badWf').createRun(), await weft.getWorkflow('okWf').createRun());
+    }
+    // Started together, so their writes share group transactions.
+    const settled = await Promise.allSettled(runs.map((run) => run.start({ inputData: {} })));
+    for (let i = 0; i < runs.length; i++) {
+      const stored = await weft.getRun(runs[i]!.runId);
+      if (i % 2 === 1) {
+        expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { status: 'success' } });
+        expect(stored?.status).toBe('success');
+      } else {
+        expect(stored?.status).not.toBe('success');
+        expect(stored?.status).not.toBe('running');
+      }
+    }
+  });
+
+  it('on SQLite, a stream consumer changing an event payload does not change what was stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
+    dirs.push(dir);
+    const storage = new SqliteStorage({ path: join(dir, 'weft.db') });
+    const weft = new Weft({ workflows: { wf }, storage, recovery: false });
+    engines.push(weft);
+    const run = await weft.getWorkflow('wf').createRun();
+    const output = run.stream({ inputData: {} });
+    for await (const event of output.fullStream) {
+      const payload = event.payload as { id?: string; output?: { items: string[] } } | undefined;
+      if (event.type === 'workflow-step-result' && payload?.id === 'make') payload.output!.items.push('consumer');
+    }
+    await output.result;
+    const entries = await storage.readJournal(run.runId);
+    const end = entries.find((e) => e.type === 'step-end' && (JSON.parse(e.data) as { id: string }).id === 'make');
+    expect((JSON.parse(end!.data) as { output: unknown }).output).toEqual({ items: ['made'] });
+  });
 });

@@ -136,6 +136,13 @@ export interface RunStore {
 /** The journal: append (fenced by epoch) and read. */
 export interface JournalStore {
   /**
+   * True when the store keeps the engine's entries as values and makes their JSON text only when
+   * read (`MemoryStorage`). Otherwise the engine makes the text as it records each entry, so a
+   * durable store keeps the value as it was when the step finished, and a value that cannot be
+   * serialized fails its own run rather than a transaction shared with others.
+   */
+  readonly keepsValues?: boolean;
+  /**
    * Appends entries if the run's epoch still equals `epoch`; otherwise rejects with a
    * `WeftError` of code `RUN_OWNERSHIP_LOST` and appends nothing. This is the hot path:
    * adapters may group the appends of concurrent runs into one transaction, but the promise

@@ -31,6 +31,7 @@ interface MemoryRun {
  */
 export class MemoryStorage implements WeftStorage {
   readonly kind = 'memory';
+  readonly keepsValues = true;
   readonly notifier: JournalNotifier;
   private readonly runs = new Map<string, MemoryRun>();
   private readonly listeners = new Map<string, Set<() => void>>();

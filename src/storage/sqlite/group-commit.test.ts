@@ -80,4 +80,15 @@ describe('GroupCommit', () => {
     expect(await group.write('insert', 'r', insert(3))).toBe(3);
     expect(rows()).toEqual([3]);
   });
+
+  it('flush leaves nothing queued: after a driver error, the writes after the failed one commit too', async () => {
+    const first = group.write('insert', 'r', insert(1));
+    const broken = group.write('insert', 'r', () => db.prepare('INSERT INTO missing VALUES (1)').run());
+    const after = group.write('insert', 'r', insert(2));
+    group.flush();
+    expect(rows()).toEqual([2]);
+    await expect(first).rejects.toThrow();
+    await expect(broken).rejects.toThrow(/no such table/);
+    expect(await after).toBe(2);
+  });
 });

@@ -49,12 +49,14 @@ export class GroupCommit {
   ) {
     this.commit = db.transaction((queue: readonly QueuedWrite[], outcomes: Outcome[], deadline: number) => {
       for (const write of queue) {
+        this.applying = true;
         try {
           outcomes.push({ ok: true, value: write.apply() });
         } catch (error) {
           if (!WeftError.is(error)) throw error;
           outcomes.push({ ok: false, error });
         }
+        this.applying = false;
         if (performance.now() >= deadline) break;
       }
     }).immediate;
@@ -85,8 +87,10 @@ export class GroupCommit {
     if (this.queue.length > 0) this.schedule();
   };
 
-  /** Since when commits have found the write lock taken (0: they have not). */
+  /** Since when commits have found the write lock taken (0: the last attempt did not). */
   private busySince = 0;
+  /** True while a write's `apply` runs (so an error thrown then is that write's, not the commit's). */
+  private applying = false;
 
   /** The write lock was taken: try again in a moment, or fail the queued writes once waiting took too long. */
   private retryWhenFree(error: unknown): void {
@@ -111,14 +115,16 @@ export class GroupCommit {
    * this one waits for it here, blocking, as long as the busy timeout allows.
    */
   flush(): void {
-    if (this.queue.length === 0) return;
-    if (this.commitQueued(Infinity)) return;
-    const before = this.db.pragma('busy_timeout', { simple: true }) as number;
-    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-    try {
-      this.commitQueued(Infinity, true);
-    } finally {
-      this.db.pragma(`busy_timeout = ${before}`);
+    // Each pass commits or fails at least one write; a driver error requeues the writes after the one it failed.
+    while (this.queue.length > 0) {
+      if (this.commitQueued(Infinity)) continue;
+      const before = this.db.pragma('busy_timeout', { simple: true }) as number;
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      try {
+        this.commitQueued(Infinity, true);
+      } finally {
+        this.db.pragma(`busy_timeout = ${before}`);
+      }
     }
   }
 
@@ -131,6 +137,7 @@ export class GroupCommit {
     if (queue.length === 0) return true;
     this.queue = [];
     const outcomes: Outcome[] = [];
+    this.applying = false;
     try {
       this.commit(queue, outcomes, deadline);
     } catch (error) {
@@ -139,8 +146,14 @@ export class GroupCommit {
         this.retryWhenFree(error);
         return false;
       }
-      // Nothing of this transaction was kept: every write it applied, and the one that threw, fails.
-      const failed = Math.min(queue.length, outcomes.length + 1);
+      this.busySince = 0;
+      // Nothing of this transaction was kept: every write it applied fails, and the one that threw, if one did.
+      // Nothing applied and no write threw: the transaction itself failed to begin, so every write queued fails.
+      const failed =
+        outcomes.length === 0 && !this.applying
+          ? queue.length
+          : Math.min(queue.length, outcomes.length + (this.applying ? 1 : 0));
+      this.applying = false;
       for (let i = 0; i < failed; i++) {
         const outcome = outcomes[i];
         const write = queue[i]!;

@@ -169,6 +169,27 @@ describe('SqliteStorage', () => {
     expect(seqs(await storage.readJournal('r1'))).toEqual([1]);
   });
 
+  it('after a write failed for waiting too long, a later short wait for the lock still succeeds', async () => {
+    const path = join(newDir(), 'weft.db');
+    const storage = new SqliteStorage({ path, busyTimeoutMs: 200 });
+    opened.push(storage);
+    await storage.init();
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const first = storage.createRun(newRun('a'));
+      await storage.getRun('a'); // a read commits the queued write first, waiting there, and gives up
+      await expect(first).rejects.toSatisfy((e) => WeftError.is(e, 'STORAGE_ERROR'));
+      other.exec('ROLLBACK');
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('ROLLBACK'), 50);
+      expect((await storage.createRun(newRun('b'))).runId).toBe('b');
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('a file written steadily has its WAL checkpointed off the event loop, so the WAL stops growing', async () => {
     const path = join(newDir(), 'weft.db');
     const storage = await openStorage(path);

@@ -62,6 +62,7 @@ export class SqliteStorage implements WeftStorage {
     if (this.open) return;
     const { path } = this.options;
     let db: SqliteDatabase | undefined;
+    let writer: SqliteDatabase | undefined;
     try {
       if (path !== ':memory:' && path !== '' && !path.startsWith('file:'))
         mkdirSync(dirname(path), { recursive: true });
@@ -70,24 +71,35 @@ export class SqliteStorage implements WeftStorage {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrateSqlite(db, path);
-      this.open = this.prepare(db, this.openWriter(db));
+      writer = this.openWriter(db);
+      this.open = this.prepare(db, writer);
     } catch (error) {
+      if (writer !== db) writer?.close();
       db?.close();
       throw this.failure('open', undefined, error);
     }
   }
 
-  /** Commits the queued writes and closes the file. Later calls do nothing. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Commits the queued writes and closes the file. Every call resolves once it is closed. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async closeNow(): Promise<void> {
     this.closed = true;
     const open = this.open;
     this.open = undefined;
     if (!open) return;
-    open.writes.flush();
-    await this.checkpointer?.stop();
-    if (open.writer !== open) open.writer.db.close();
-    open.db.close();
+    try {
+      open.writes.flush();
+    } finally {
+      await this.checkpointer?.stop();
+      if (open.writer !== open) open.writer.db.close();
+      open.db.close();
+    }
   }
 
   private commits = 0;
