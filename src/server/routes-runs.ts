@@ -54,12 +54,20 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
     ...(requestContext ? { requestContext } : {}),
     ...(perStep !== undefined ? { perStep } : {}),
   });
-  const outcome = await launchAction(action, wait ? Infinity : ctx.actionWaitMs, (error) =>
-    ctx.logger.warn(
-      `Run "${run.runId}" of workflow "${workflow.id}" ended with an error after its start request`,
-      error,
-    ),
-  );
+  let outcome: Awaited<ReturnType<typeof launchAction>>;
+  try {
+    outcome = await launchAction(action, wait ? Infinity : ctx.actionWaitMs, (error) =>
+      ctx.logger.warn(
+        `Run "${run.runId}" of workflow "${workflow.id}" ended with an error after its start request`,
+        error,
+      ),
+    );
+  } catch (error) {
+    // Refused before it started (invalid input or request context): the caller gets an error, not a
+    // run, so none is kept (a kept one would sit pending, and block a retry with the same runId).
+    if ((await ctx.weft.getRun(run.runId))?.status === 'pending') await ctx.weft.deleteRun(run.runId);
+    throw error;
+  }
   c.header('Location', `/api/runs/${encodeURIComponent(run.runId)}`);
   if (outcome.settled) {
     return wireJson(
