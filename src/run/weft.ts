@@ -170,6 +170,11 @@ export class Weft implements WorkflowHost {
     const running = [...this.active.values()];
     for (const exec of running) exec.handOver();
     await Promise.all(running.map((exec) => exec.finished));
+    if (running.length > 0) {
+      this.logger.info(
+        `weft: ${running.length} run${running.length === 1 ? '' : 's'} still executing handed over to recovery (another instance, or this one when it starts again, continues them)`,
+      );
+    }
     await this.storage.close();
   }
 

@@ -1,4 +1,5 @@
 // Starting a run action from a request: answer with its outcome when it settles quickly, else 202 and let it go on.
+import { WeftError } from '../errors.js';
 import type { WorkflowResult } from '../workflow/types.js';
 
 /** What a run action gave within the wait: its result, or nothing yet (it goes on in the background). */
@@ -7,7 +8,8 @@ export type LaunchOutcome = { settled: true; result: WorkflowResult } | { settle
 /**
  * Waits for `action` at most `waitMs` (forever when `waitMs` is Infinity). An error thrown within
  * the wait (invalid input, a run in the wrong status, a lost claim) propagates, so the request
- * gets a 4xx; an error after it is only logged, because the run records its own failure.
+ * gets a 4xx; an error after it is only logged, because the run records its own failure (a run
+ * handed over as the engine closes is not logged: another instance continues it).
  */
 export async function launchAction(
   action: Promise<WorkflowResult>,
@@ -22,7 +24,12 @@ export async function launchAction(
   const settled = action.then((result): LaunchOutcome => ({ settled: true, result }));
   try {
     const outcome = await Promise.race([settled, timeout]);
-    if (!outcome.settled) settled.catch(onLateError);
+    if (!outcome.settled) {
+      settled.catch((error: unknown) => {
+        // Handed over when the engine closed: another instance continues the run; nothing went wrong.
+        if (!WeftError.is(error, 'ENGINE_CLOSED')) onLateError(error);
+      });
+    }
     return outcome;
   } finally {
     clearTimeout(timer);
