@@ -96,18 +96,9 @@ describe('starting runs', () => {
     const { error } = await json(res);
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toMatch(/n/);
-    // No run is left behind, so the same runId can be used again with valid input.
-    const refused = await t.app.request(
-      '/api/runs',
-      jsonInit('POST', { workflowId: 'arithmetic', runId: 'retry-me', inputData: { n: 'x' } }),
-    );
-    expect(refused.status).toBe(400);
-    expect(await t.weft.getRun('retry-me')).toBeNull();
-    const retried = await t.app.request(
-      '/api/runs',
-      jsonInit('POST', { workflowId: 'arithmetic', runId: 'retry-me', inputData: { n: 1 }, wait: true }),
-    );
-    expect(retried.status).toBe(201);
+    // The run the server made up for the refused start is not kept: its id was never given to anyone.
+    const pending = await t.weft.listRuns({ workflowId: 'arithmetic', status: 'pending' });
+    expect(pending.runs).toEqual([]);
   });
 
   it('refuses a missing or unknown workflow, and a run id that exists', async () => {

@@ -32,9 +32,17 @@ export class JournalWriter {
     return this.seq;
   }
 
-  /** Records an entry (at `at`, by default now): numbered, folded into the projection, shown to listeners, queued for storage. */
+  /**
+   * Records an entry (at `at`, by default now): numbered, folded into the projection, shown to
+   * listeners, queued for storage. For a durable store its text is made first, as of now (later
+   * code, a stream consumer or a condition, may change the objects; what a step hands to its writer
+   * stays in its hands): a value that cannot be serialized throws here, before anything changed.
+   */
   add<T extends EntryType>(type: T, data: EntryDataMap[T], at: number = this.now()): void {
-    const seq = ++this.seq;
+    const seq = this.seq + 1;
+    const entry = new DeferredEntry(seq, type, data, at);
+    if (!this.store.keepsValues || type === 'step-output' || type === 'custom') void entry.data;
+    this.seq = seq;
     this.projection.apply(type, data, seq, at);
     const set = this.listeners(this.runId);
     if (set && set.size > 0) {
@@ -53,11 +61,6 @@ export class JournalWriter {
     }
     // The bound is per run: the projection counts the output entries of earlier executions too.
     if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
-    const entry = new DeferredEntry(seq, type, data, at);
-    // The text of the moment: a durable store keeps the value as it is now (later code, a stream
-    // consumer or a condition, may change the objects), and what a step hands to its writer stays
-    // in its hands. Only a store that keeps values leaves the text to whoever reads the journal.
-    if (!this.store.keepsValues || type === 'step-output' || type === 'custom') void entry.data;
     this.pending.push(entry);
   }
 

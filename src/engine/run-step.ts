@@ -1,5 +1,6 @@
 // Executes one step: replays its stored result, or validates, runs with retries, and records it.
 import { NonRetryableError, WeftError } from '../errors.js';
+import { notSerializable } from './serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import { eventLoopTurn } from './event-loop-turns.js';
@@ -104,7 +105,19 @@ export async function runStep(
       if (place.progress) e.progress = place.progress();
     }
     exec.inflight.delete(place.key);
-    writer.add('step-end', e, endedAt);
+    try {
+      writer.add('step-end', e, endedAt);
+    } catch (error) {
+      // What the step produced cannot be stored as JSON (a toJSON that throws, say): the step fails with that.
+      const failure = notSerializable(`Step "${id}" produced a value that cannot be stored as JSON`, error, {
+        stepId: id,
+        runId: exec.runId,
+      });
+      const failed: StepEndData = { key: place.key, id, endedAt, status: 'failed', error: serializeError(failure) };
+      if (place.item !== undefined) failed.item = place.item;
+      writer.add('step-end', failed, endedAt);
+      throw failure;
+    }
     // While sibling steps (parallel branches, foreach items) still execute, store this result now,
     // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
     if (exec.inflight.size > 0) writer.flush().catch(() => undefined);

@@ -1,4 +1,5 @@
 // Errors as plain records (name, message, own fields, cause chain; no stack) and back again.
+import { WeftError } from '../errors.js';
 import type { SerializedError } from '../workflow/types.js';
 
 const MAX_CAUSE_DEPTH = 8;
@@ -47,4 +48,10 @@ export function deserializeError(record: unknown): Error {
   // The record had no stack; a stack pointing here would mislead.
   delete (error as { stack?: string }).stack;
   return error;
+}
+
+/** The error of a value that cannot be stored as JSON, naming what produced it. */
+export function notSerializable(what: string, cause: unknown, fields: { stepId?: string; runId?: string }): WeftError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new WeftError('VALUE_NOT_SERIALIZABLE', `${what}: ${reason}`, { ...fields, cause });
 }

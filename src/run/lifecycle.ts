@@ -6,10 +6,10 @@ import { runLevel } from '../engine/executor.js';
 import type { EntryDataMap } from '../engine/journal-entries.js';
 import { JournalWriter } from '../engine/journal-writer.js';
 import { RunProjection } from '../engine/run-projection.js';
-import { serializeError } from '../engine/serialize-error.js';
+import { notSerializable, serializeError } from '../engine/serialize-error.js';
 import { RequestContext } from '../request-context.js';
 import { validate } from '../schema/validate.js';
-import { DeferredEntry, entryValue } from '../storage/deferred-entry.js';
+import { DeferredEntry, entryValue, toJson } from '../storage/deferred-entry.js';
 import type { JournalEntry, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
@@ -138,7 +138,7 @@ export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOp
     weft.maxOutputEntries,
     weft.clock.now,
   );
-  if (options.first) writer.add(options.first[0], options.first[1] as never);
+
   const exec = new Execution(
     row.runId,
     row.workflowId,
@@ -153,17 +153,19 @@ export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOp
     options.resumeData,
     options.resumeLabel,
   );
-  const level: Level = {
-    graph,
-    keyPrefix: '',
-    idPrefix: '',
-    input: projection.input,
-    outputs: new Map(),
-    parent: undefined,
-  };
   const done = weft.track(exec);
   let outcome: Outcome;
   try {
+    // Inside the try: an entry that cannot be stored fails the run rather than leave it claimed and idle.
+    if (options.first) writer.add(options.first[0], options.first[1] as never);
+    const level: Level = {
+      graph,
+      keyPrefix: '',
+      idPrefix: '',
+      input: projection.input,
+      outputs: new Map(),
+      parent: undefined,
+    };
     outcome = await runLevel(exec, level);
   } catch (error) {
     outcome = { kind: 'failed', error };
@@ -217,11 +219,20 @@ async function finish(
       end = { status: 'canceled', state, requestContext };
       break;
   }
-  writer.add('run-end', end);
+  let outcomeJson: string;
+  try {
+    outcomeJson = toJson(end.status === 'success' ? { result: end.result } : end.error ? { error: end.error } : {});
+    writer.add('run-end', end);
+  } catch (error) {
+    // The result, state or request context cannot be stored as JSON: the run fails with that, without them.
+    const failure = notSerializable(`Run "${runId}" ended with a value that cannot be stored as JSON`, error, {
+      runId,
+    });
+    end = { status: 'failed', error: serializeError(failure), state: {}, requestContext: {} };
+    outcomeJson = toJson({ error: end.error });
+    writer.add('run-end', end);
+  }
   const now = weft.clock.now();
-  const outcomeJson = JSON.stringify(
-    end.status === 'success' ? { result: end.result } : end.error ? { error: end.error } : {},
-  );
   const stored = await weft.storage.updateRun(
     runId,
     { epoch: writer.epoch },

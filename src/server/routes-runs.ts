@@ -27,6 +27,9 @@ const DEFAULT_PER_PAGE = 50;
  * Creates a run of `workflowId` (or of `body.workflowId` when null) and starts it. Answers 201
  * with the result when the run settles within the wait (always with `wait: true`), else 202.
  */
+/** Errors a start raises before it claims the run: nothing of it ran. */
+const REFUSED_BEFORE_CLAIM = new Set<string>(['INVALID_INPUT', 'INVALID_INITIAL_STATE', 'INVALID_REQUEST_CONTEXT']);
+
 export async function startRun(c: Context, ctx: ServerContext, workflowId: string | null): Promise<Response> {
   const body = await readJsonObject(c, workflowId === null ? ['workflowId', ...START_FIELDS] : START_FIELDS);
   const id = workflowId ?? requiredString(body, 'workflowId');
@@ -63,9 +66,11 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
       ),
     );
   } catch (error) {
-    // Refused before it started (invalid input or request context): the caller gets an error, not a
-    // run, so none is kept (a kept one would sit pending, and block a retry with the same runId).
-    if ((await ctx.weft.getRun(run.runId))?.status === 'pending') await ctx.weft.deleteRun(run.runId);
+    // Refused before it was claimed (invalid input, state or request context), on a run id this server
+    // made up: nobody else knows the run, and the caller gets an error rather than its id, so none is kept.
+    if (runId === undefined && REFUSED_BEFORE_CLAIM.has((error as WeftError).code)) {
+      await ctx.weft.deleteRun(run.runId).catch(() => undefined);
+    }
     throw error;
   }
   c.header('Location', `/api/runs/${encodeURIComponent(run.runId)}`);

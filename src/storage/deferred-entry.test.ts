@@ -135,10 +135,39 @@ describe('recorded values read back from each store', () => {
         expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { status: 'success' } });
         expect(stored?.status).toBe('success');
       } else {
-        expect(stored?.status).not.toBe('success');
-        expect(stored?.status).not.toBe('running');
+        expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { status: 'failed' } });
+        expect(stored?.status).toBe('failed');
+        expect(stored?.steps.bad?.status).toBe('failed');
+        expect(String((stored?.steps.bad?.error as Error).message)).toMatch(
+          /cannot be stored as JSON: cannot serialize/,
+        );
+        const seqs = (await weft.storage.readJournal(runs[i]!.runId)).map((e) => e.seq);
+        expect(seqs).toEqual(seqs.map((_, n) => n + 1)); // nothing recorded that the store did not get
       }
     }
+  });
+
+  it('on SQLite, a run whose result holds a BigInt ends, its result stored as a string', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
+    dirs.push(dir);
+    const big = createStep({
+      id: 'big',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async () => ({ n: 10n }),
+    });
+    const bigWf = createWorkflow({ id: 'big-wf', inputSchema: z.any(), outputSchema: z.any() }).then(big).commit();
+    const weft = new Weft({
+      workflows: { bigWf },
+      storage: new SqliteStorage({ path: join(dir, 'weft.db') }),
+      recovery: false,
+    });
+    engines.push(weft);
+    const run = await weft.getWorkflow('bigWf').createRun();
+    expect((await run.start({ inputData: {} })).status).toBe('success');
+    const stored = await weft.getRun(run.runId);
+    expect(stored?.status).toBe('success');
+    expect(stored?.result).toEqual({ n: '10' });
   });
 
   it('on SQLite, a stream consumer changing an event payload does not change what was stored', async () => {
