@@ -45,6 +45,20 @@ describe('recorded values read back from each store', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
+  /** A SQLite file of its own for this test. */
+  function sqliteFile(): SqliteStorage {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
+    dirs.push(dir);
+    return new SqliteStorage({ path: join(dir, 'weft.db') });
+  }
+
+  /** An engine over `workflows` on a SQLite file of its own. */
+  function onSqlite(workflows: Record<string, unknown>): Weft {
+    const weft = new Weft({ workflows: workflows as never, storage: sqliteFile(), recovery: false });
+    engines.push(weft);
+    return weft;
+  }
+
   // z.any() passes values through (an object schema would hand the next step a parsed copy), so `append`
   // changes in place the very object `make` returned, which the journal recorded as make's output.
   const list = z.any();
@@ -80,9 +94,7 @@ describe('recorded values read back from each store', () => {
   }
 
   it('SQLite stores the value as it was when the step finished', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
-    dirs.push(dir);
-    expect(await makeOutputAsStored(new SqliteStorage({ path: join(dir, 'weft.db') }))).toEqual({ items: ['made'] });
+    expect(await makeOutputAsStored(sqliteFile())).toEqual({ items: ['made'] });
   });
 
   it('memory keeps the value itself, so a later in-place change shows (as in Mastra’s in-memory store)', async () => {
@@ -90,8 +102,6 @@ describe('recorded values read back from each store', () => {
   });
 
   it('on SQLite, a value that cannot be serialized fails its own run only, not the runs committed with it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
-    dirs.push(dir);
     const bad = createStep({
       id: 'bad',
       inputSchema: z.any(),
@@ -117,12 +127,7 @@ describe('recorded values read back from each store', () => {
       .then(ok)
       .then(last)
       .commit();
-    const weft = new Weft({
-      workflows: { badWf, okWf },
-      storage: new SqliteStorage({ path: join(dir, 'weft.db') }),
-      recovery: false,
-    });
-    engines.push(weft);
+    const weft = onSqlite({ badWf, okWf });
     const runs = [];
     for (let i = 0; i < 3; i++) {
       runs.push(await weft.getWorkflow('badWf').createRun(), await weft.getWorkflow('okWf').createRun());
@@ -148,8 +153,6 @@ describe('recorded values read back from each store', () => {
   });
 
   it('on SQLite, a run whose result holds a BigInt ends, its result stored as a string', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
-    dirs.push(dir);
     const big = createStep({
       id: 'big',
       inputSchema: z.any(),
@@ -157,12 +160,7 @@ describe('recorded values read back from each store', () => {
       execute: async () => ({ n: 10n }),
     });
     const bigWf = createWorkflow({ id: 'big-wf', inputSchema: z.any(), outputSchema: z.any() }).then(big).commit();
-    const weft = new Weft({
-      workflows: { bigWf },
-      storage: new SqliteStorage({ path: join(dir, 'weft.db') }),
-      recovery: false,
-    });
-    engines.push(weft);
+    const weft = onSqlite({ bigWf });
     const run = await weft.getWorkflow('bigWf').createRun();
     expect((await run.start({ inputData: {} })).status).toBe('success');
     const stored = await weft.getRun(run.runId);
@@ -171,9 +169,7 @@ describe('recorded values read back from each store', () => {
   });
 
   it('on SQLite, a stream consumer changing an event payload does not change what was stored', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-deferred-'));
-    dirs.push(dir);
-    const storage = new SqliteStorage({ path: join(dir, 'weft.db') });
+    const storage = sqliteFile();
     const weft = new Weft({ workflows: { wf }, storage, recovery: false });
     engines.push(weft);
     const run = await weft.getWorkflow('wf').createRun();
