@@ -24,6 +24,11 @@ export type LevelRunner = (exec: Execution, level: Level) => Promise<Outcome>;
 
 const CANCELED = Symbol('canceled');
 
+/** Thrown by a step's `end` when its entry could not be recorded; `runStep` turns it into a failed outcome. */
+class NotRecorded {
+  constructor(readonly failure: WeftError) {}
+}
+
 type Checked<T> = { ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] };
 
 /** Validates synchronously when the schema allows; callers await only a promise, so a step costs no extra turns. */
@@ -59,224 +64,85 @@ export async function runStep(
   place: StepPlace,
   runLevel: LevelRunner,
 ): Promise<Outcome> {
-  const rec = exec.projection.records.get(place.key);
-  const replayed = replay(exec, level, cstep, rec);
-  if (replayed) return replayed;
+  try {
+    const rec = exec.projection.records.get(place.key);
+    const replayed = replay(exec, level, cstep, rec);
+    if (replayed) return replayed;
 
-  const restarting = rec?.status === 'running';
-  // A suspended step named by the resume, or one that was interrupted while being resumed.
-  // Also a step a time travel with `resumeData` aims at (its old record was replaced, so there is none).
-  const resuming =
-    rec?.status === 'suspended' ||
-    (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key)) ||
-    (rec === undefined && exec.resumeKeys.has(place.key));
-  const payload = rec ? rec.payload : input;
-  const id = level.idPrefix + cstep.id;
-  const { writer } = exec;
-  const now = exec.services.clock.now;
+    const restarting = rec?.status === 'running';
+    // A suspended step named by the resume, or one that was interrupted while being resumed.
+    // Also a step a time travel with `resumeData` aims at (its old record was replaced, so there is none).
+    const resuming =
+      rec?.status === 'suspended' ||
+      (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key)) ||
+      (rec === undefined && exec.resumeKeys.has(place.key));
+    const payload = rec ? rec.payload : input;
+    const id = level.idPrefix + cstep.id;
+    const { writer } = exec;
+    const now = exec.services.clock.now;
 
-  const at = now();
-  const start: StepStartData = {
-    key: place.key,
-    id,
-    payload,
-    startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? at,
-  };
-  if (place.item !== undefined) start.item = place.item;
-  if (place.inPath && !resuming) start.inPath = true;
-  if (place.metadata) start.metadata = place.metadata;
-  if (resuming) {
-    start.resumePayload = exec.resumeData;
-    start.resumedAt = at;
-  }
-  if (restarting) start.restart = true;
-  writer.add('step-start', start, at);
-  exec.executed++;
-
-  // Completes `data` (a fresh object of the caller's) into the step's end entry.
-  const end = (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>): void => {
-    const endedAt = now();
-    const e = data as StepEndData;
-    e.key = place.key;
-    e.id = id;
-    e.endedAt = endedAt;
-    if (place.item !== undefined) {
-      e.item = place.item;
-      if (place.progress) e.progress = place.progress();
-    }
-    exec.inflight.delete(place.key);
-    try {
-      writer.add('step-end', e, endedAt);
-    } catch (error) {
-      // What the step produced cannot be stored as JSON (a toJSON that throws, say): the step fails with that.
-      const failure = notSerializable(`Step "${id}" produced a value that cannot be stored as JSON`, error, {
-        stepId: id,
-        runId: exec.runId,
-      });
-      const failed: StepEndData = { key: place.key, id, endedAt, status: 'failed', error: serializeError(failure) };
-      if (place.item !== undefined) failed.item = place.item;
-      writer.add('step-end', failed, endedAt);
-      throw failure;
-    }
-    // While sibling steps (parallel branches, foreach items) still execute, store this result now,
-    // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
-    if (exec.inflight.size > 0) writer.flush().catch(() => undefined);
-  };
-
-  if (cstep.kind === 'workflow') return runNested(exec, level, cstep, payload, place, end, runLevel);
-  // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
-  exec.inflight.add(place.key);
-
-  const step = cstep.step;
-  const validateInputs = level.graph.validateInputs;
-  let inputData = payload;
-  if (validateInputs && !resuming) {
-    const r = check(step.inputSchema, payload);
-    const v = r instanceof Promise ? await r : r;
-    if (!v.ok) {
-      const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, v.issues, exec.runId);
-      end({ status: 'failed', error: serializeError(error) });
-      return { kind: 'failed', error };
-    }
-    inputData = v.value;
-  }
-  let resumeData: unknown = undefined;
-  if (resuming && exec.resumeKeys.has(place.key)) {
-    resumeData = exec.resumeData;
-    if (step.resumeSchema) {
-      const r = check(step.resumeSchema, resumeData);
-      const v = r instanceof Promise ? await r : r;
-      if (v.ok) resumeData = v.value;
-    }
-  }
-  if (step.requestContextSchema) {
-    const r = check(step.requestContextSchema, exec.requestContext.toJSON());
-    const v = r instanceof Promise ? await r : r;
-    if (!v.ok) {
-      const error = stepValidationError(
-        'STEP_REQUEST_CONTEXT_INVALID',
-        `Step request context validation failed for step '${cstep.id}'`,
-        id,
-        v.issues,
-        exec.runId,
-      );
-      end({ status: 'failed', error: serializeError(error) });
-      return { kind: 'failed', error };
-    }
-  }
-
-  const attempts = (step.retries ?? level.graph.retryAttempts) + 1;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0 && level.graph.retryDelay > 0)
-      await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
-    const turn = eventLoopTurn();
-    if (turn) await turn;
-    if (exec.canceled) return { kind: 'canceled' };
-    const ctx = new StepContext(
-      exec,
-      level,
+    const at = now();
+    const start: StepStartData = {
+      key: place.key,
       id,
-      inputData,
-      resumeData,
-      resuming ? rec?.suspendPayload : undefined,
-      attempt,
-      restarting,
-    );
+      payload,
+      startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? at,
+    };
+    if (place.item !== undefined) start.item = place.item;
+    if (place.inPath && !resuming) start.inPath = true;
+    if (place.metadata) start.metadata = place.metadata;
     if (resuming) {
-      ctx.resume = {
-        steps: [cstep.id],
-        resumePayload: exec.resumeData,
-        ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
-      };
+      start.resumePayload = exec.resumeData;
+      start.resumedAt = at;
     }
-    await writer.flush();
-    // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
-    if (exec.canceled) return { kind: 'canceled' };
-    let output: unknown;
-    try {
-      const running = Promise.resolve(step.execute(ctx));
-      // The step's result, or CANCELED as soon as the run is canceled (its late result is then discarded).
-      let raced: unknown = CANCELED;
-      if (!exec.canceled) {
-        let stop!: () => void;
-        const racing = new Promise<unknown>((resolve, reject) => {
-          stop = () => resolve(CANCELED);
-          running.then(resolve, reject);
-        });
-        exec.cancelWaiters.add(stop);
-        try {
-          raced = await racing;
-        } finally {
-          exec.cancelWaiters.delete(stop);
-        }
-      }
-      if (raced !== CANCELED) output = raced;
-      else if (ctx.signals.aborted)
-        output = await running; // abort() called by this very step: its value is kept
-      else {
-        running.catch(() => undefined); // the late result of a step canceled from outside is discarded
-        return { kind: 'canceled' };
-      }
-    } catch (error) {
-      lastError = error;
-      if (exec.canceled) return { kind: 'canceled' };
-      if (NonRetryableError.is(error)) {
-        end({ status: 'failed', error: serializeError(error), nonRetryable: true });
-        return { kind: 'failed', error };
-      }
-      continue;
-    }
+    if (restarting) start.restart = true;
+    writer.add('step-start', start, at);
+    exec.executed++;
 
-    const { suspended, bailed, stateUpdate } = ctx.signals;
-    const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
-    if (newState instanceof WeftError) {
-      end({ status: 'failed', error: serializeError(newState) });
-      return { kind: 'failed', error: newState };
-    }
-    if (suspended) {
-      let payloadOut = suspended.payload;
-      if (step.suspendSchema) {
-        const r = check(step.suspendSchema, payloadOut);
-        const v = r instanceof Promise ? await r : r;
-        if (!v.ok) {
-          const error = stepValidationError(
-            'STEP_SUSPEND_DATA_INVALID',
-            'Step suspend data validation failed',
-            id,
-            v.issues,
-            exec.runId,
-          );
-          end({ status: 'failed', error: serializeError(error) });
-          return { kind: 'failed', error };
-        }
-        payloadOut = v.value;
+    // Completes `data` (a fresh object of the caller's) into the step's end entry.
+    const end = (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>): void => {
+      const endedAt = now();
+      const e = data as StepEndData;
+      e.key = place.key;
+      e.id = id;
+      e.endedAt = endedAt;
+      if (place.item !== undefined) {
+        e.item = place.item;
+        if (place.progress) e.progress = place.progress();
       }
-      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = {
-        status: 'suspended',
-        suspendPayload: payloadOut,
-        suspendedAt: now(),
-      };
-      if (output !== undefined) data.suspendOutput = output;
-      if (suspended.labels) data.resumeLabels = suspended.labels;
-      if (newState) data.state = newState;
-      end(data);
-      return { kind: 'suspended' };
-    }
-    if (bailed) {
-      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'bailed', output: bailed.value };
-      if (newState) data.state = newState;
-      end(data);
-      if (place.item === undefined) level.outputs.set(cstep.id, bailed.value);
-      return { kind: 'bailed', output: bailed.value };
-    }
-    if (cstep.kind === 'step') {
-      const r = check(step.outputSchema, output);
+      exec.inflight.delete(place.key);
+      try {
+        writer.add('step-end', e, endedAt);
+      } catch (error) {
+        // What the step produced cannot be stored as JSON (a toJSON that throws, say): the step fails with that.
+        const failure = notSerializable(`Step "${id}" produced a value that cannot be stored as JSON`, error, {
+          stepId: id,
+          runId: exec.runId,
+        });
+        const failed: StepEndData = { key: place.key, id, endedAt, status: 'failed', error: serializeError(failure) };
+        if (place.item !== undefined) failed.item = place.item;
+        writer.add('step-end', failed, endedAt);
+        throw new NotRecorded(failure);
+      }
+      // While sibling steps (parallel branches, foreach items) still execute, store this result now,
+      // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
+      if (exec.inflight.size > 0) writer.flush().catch(() => undefined);
+    };
+
+    if (cstep.kind === 'workflow') return await runNested(exec, level, cstep, payload, place, end, runLevel);
+    // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
+    exec.inflight.add(place.key);
+
+    const step = cstep.step;
+    const validateInputs = level.graph.validateInputs;
+    let inputData = payload;
+    if (validateInputs && !resuming) {
+      const r = check(step.inputSchema, payload);
       const v = r instanceof Promise ? await r : r;
       if (!v.ok) {
         const error = stepValidationError(
-          'STEP_OUTPUT_INVALID',
-          `Step output validation failed for step '${cstep.id}'`,
+          'STEP_INPUT_INVALID',
+          'Step input validation failed',
           id,
           v.issues,
           exec.runId,
@@ -284,17 +150,168 @@ export async function runStep(
         end({ status: 'failed', error: serializeError(error) });
         return { kind: 'failed', error };
       }
-      output = v.value;
+      inputData = v.value;
     }
-    const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'success', output };
-    if (newState) data.state = newState;
-    if (place.metadata) data.metadata = place.metadata;
-    end(data);
-    if (place.item === undefined) level.outputs.set(cstep.id, output);
-    return { kind: 'success', output };
+    let resumeData: unknown = undefined;
+    if (resuming && exec.resumeKeys.has(place.key)) {
+      resumeData = exec.resumeData;
+      if (step.resumeSchema) {
+        const r = check(step.resumeSchema, resumeData);
+        const v = r instanceof Promise ? await r : r;
+        if (v.ok) resumeData = v.value;
+      }
+    }
+    if (step.requestContextSchema) {
+      const r = check(step.requestContextSchema, exec.requestContext.toJSON());
+      const v = r instanceof Promise ? await r : r;
+      if (!v.ok) {
+        const error = stepValidationError(
+          'STEP_REQUEST_CONTEXT_INVALID',
+          `Step request context validation failed for step '${cstep.id}'`,
+          id,
+          v.issues,
+          exec.runId,
+        );
+        end({ status: 'failed', error: serializeError(error) });
+        return { kind: 'failed', error };
+      }
+    }
+
+    const attempts = (step.retries ?? level.graph.retryAttempts) + 1;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0 && level.graph.retryDelay > 0)
+        await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
+      const turn = eventLoopTurn();
+      if (turn) await turn;
+      if (exec.canceled) return { kind: 'canceled' };
+      const ctx = new StepContext(
+        exec,
+        level,
+        id,
+        inputData,
+        resumeData,
+        resuming ? rec?.suspendPayload : undefined,
+        attempt,
+        restarting,
+      );
+      if (resuming) {
+        ctx.resume = {
+          steps: [cstep.id],
+          resumePayload: exec.resumeData,
+          ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
+        };
+      }
+      await writer.flush();
+      // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
+      if (exec.canceled) return { kind: 'canceled' };
+      let output: unknown;
+      try {
+        const running = Promise.resolve(step.execute(ctx));
+        // The step's result, or CANCELED as soon as the run is canceled (its late result is then discarded).
+        let raced: unknown = CANCELED;
+        if (!exec.canceled) {
+          let stop!: () => void;
+          const racing = new Promise<unknown>((resolve, reject) => {
+            stop = () => resolve(CANCELED);
+            running.then(resolve, reject);
+          });
+          exec.cancelWaiters.add(stop);
+          try {
+            raced = await racing;
+          } finally {
+            exec.cancelWaiters.delete(stop);
+          }
+        }
+        if (raced !== CANCELED) output = raced;
+        else if (ctx.signals.aborted)
+          output = await running; // abort() called by this very step: its value is kept
+        else {
+          running.catch(() => undefined); // the late result of a step canceled from outside is discarded
+          return { kind: 'canceled' };
+        }
+      } catch (error) {
+        lastError = error;
+        if (exec.canceled) return { kind: 'canceled' };
+        if (NonRetryableError.is(error)) {
+          end({ status: 'failed', error: serializeError(error), nonRetryable: true });
+          return { kind: 'failed', error };
+        }
+        continue;
+      }
+
+      const { suspended, bailed, stateUpdate } = ctx.signals;
+      const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
+      if (newState instanceof WeftError) {
+        end({ status: 'failed', error: serializeError(newState) });
+        return { kind: 'failed', error: newState };
+      }
+      if (suspended) {
+        let payloadOut = suspended.payload;
+        if (step.suspendSchema) {
+          const r = check(step.suspendSchema, payloadOut);
+          const v = r instanceof Promise ? await r : r;
+          if (!v.ok) {
+            const error = stepValidationError(
+              'STEP_SUSPEND_DATA_INVALID',
+              'Step suspend data validation failed',
+              id,
+              v.issues,
+              exec.runId,
+            );
+            end({ status: 'failed', error: serializeError(error) });
+            return { kind: 'failed', error };
+          }
+          payloadOut = v.value;
+        }
+        const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = {
+          status: 'suspended',
+          suspendPayload: payloadOut,
+          suspendedAt: now(),
+        };
+        if (output !== undefined) data.suspendOutput = output;
+        if (suspended.labels) data.resumeLabels = suspended.labels;
+        if (newState) data.state = newState;
+        end(data);
+        return { kind: 'suspended' };
+      }
+      if (bailed) {
+        const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'bailed', output: bailed.value };
+        if (newState) data.state = newState;
+        end(data);
+        if (place.item === undefined) level.outputs.set(cstep.id, bailed.value);
+        return { kind: 'bailed', output: bailed.value };
+      }
+      if (cstep.kind === 'step') {
+        const r = check(step.outputSchema, output);
+        const v = r instanceof Promise ? await r : r;
+        if (!v.ok) {
+          const error = stepValidationError(
+            'STEP_OUTPUT_INVALID',
+            `Step output validation failed for step '${cstep.id}'`,
+            id,
+            v.issues,
+            exec.runId,
+          );
+          end({ status: 'failed', error: serializeError(error) });
+          return { kind: 'failed', error };
+        }
+        output = v.value;
+      }
+      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'success', output };
+      if (newState) data.state = newState;
+      if (place.metadata) data.metadata = place.metadata;
+      end(data);
+      if (place.item === undefined) level.outputs.set(cstep.id, output);
+      return { kind: 'success', output };
+    }
+    end({ status: 'failed', error: serializeError(lastError) });
+    return { kind: 'failed', error: lastError };
+  } catch (error) {
+    // Its end could not be recorded (a value that cannot be stored): the step failed, like any other failure.
+    if (error instanceof NotRecorded) return { kind: 'failed', error: error.failure };
+    throw error;
   }
-  end({ status: 'failed', error: serializeError(lastError) });
-  return { kind: 'failed', error: lastError };
 }
 
 async function mergeState(

@@ -52,6 +52,12 @@ export function deserializeError(record: unknown): Error {
 
 /** The error of a value that cannot be stored as JSON, naming what produced it. */
 export function notSerializable(what: string, cause: unknown, fields: { stepId?: string; runId?: string }): WeftError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new WeftError('VALUE_NOT_SERIALIZABLE', `${what}: ${reason}`, { ...fields, cause });
+  // Text only: the cause may hold the very value that could not be stored.
+  let reason: string;
+  try {
+    reason = String(cause instanceof Error ? cause.message : cause);
+  } catch {
+    reason = 'unknown reason';
+  }
+  return new WeftError('VALUE_NOT_SERIALIZABLE', `${what}: ${reason}`, fields);
 }

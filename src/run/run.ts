@@ -1,10 +1,12 @@
 // The Run handle: start, resume, stream, cancel, restart and time travel of one run.
 import { WeftError } from '../errors.js';
 import { RunProjection } from '../engine/run-projection.js';
+import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue } from '../schema/validate.js';
+import { toJson } from '../storage/deferred-entry.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import type { AnySchema, WorkflowResult } from '../workflow/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
@@ -65,6 +67,15 @@ async function settledRow(weft: Weft, runId: string): Promise<StoredRun | null> 
     const row = await weft.storage.getRun(runId);
     if (!row || !['pending', 'running', 'waiting'].includes(row.status) || Date.now() >= deadline) return row;
     await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
+  }
+}
+
+/** The JSON text of a caller's value, or VALUE_NOT_SERIALIZABLE naming it (thrown before anything is claimed). */
+function storable(value: unknown, what: string, runId: string): string {
+  try {
+    return toJson(value);
+  } catch (error) {
+    throw notSerializable(`Cannot store the ${what} of run "${runId}" as JSON`, error, { runId });
   }
 }
 
@@ -157,13 +168,19 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       ...(args.perStep ? { perStep: true } : {}),
     };
     try {
-      return await this.claimAndExecute(['pending'], 'start', { input: JSON.stringify(inputData ?? null) }, onClaimed, {
-        projection: new RunProjection(),
-        requestContext,
-        perStep: args.perStep === true,
-        outputOptions: args.outputOptions,
-        first: ['run-start', startData],
-      });
+      return await this.claimAndExecute(
+        ['pending'],
+        'start',
+        { input: storable(inputData ?? null, 'input', runId) },
+        onClaimed,
+        {
+          projection: new RunProjection(),
+          requestContext,
+          perStep: args.perStep === true,
+          outputOptions: args.outputOptions,
+          first: ['run-start', startData],
+        },
+      );
     } catch (error) {
       // Canceled before it started: the result says so, as a start after cancel does in the reference.
       if (WeftError.is(error, 'RUN_ALREADY_CLAIMED') && error.actualStatus === 'canceled') return canceledResult();
@@ -408,6 +425,8 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     onClaimed: (() => void) | undefined,
     options: Omit<ExecuteOptions, 'row'>,
   ): Promise<WorkflowResult<TInput, TOutput>> {
+    // What this call records first must be storable before the run is claimed: otherwise it would fail an existing run.
+    if (options.first && !this.weft.storage.keepsValues) storable(options.first[1], 'data', this.runId);
     const row = await claim(this.weft, this.runId, from, verb, condition);
     onClaimed?.();
     return this.hold(execute(this.weft, this.workflow, { ...options, row }));

@@ -28,7 +28,12 @@ const DEFAULT_PER_PAGE = 50;
  * with the result when the run settles within the wait (always with `wait: true`), else 202.
  */
 /** Errors a start raises before it claims the run: nothing of it ran. */
-const REFUSED_BEFORE_CLAIM = new Set<string>(['INVALID_INPUT', 'INVALID_INITIAL_STATE', 'INVALID_REQUEST_CONTEXT']);
+const REFUSED_BEFORE_CLAIM = new Set<string>([
+  'INVALID_INPUT',
+  'INVALID_INITIAL_STATE',
+  'INVALID_REQUEST_CONTEXT',
+  'VALUE_NOT_SERIALIZABLE',
+]);
 
 export async function startRun(c: Context, ctx: ServerContext, workflowId: string | null): Promise<Response> {
   const body = await readJsonObject(c, workflowId === null ? ['workflowId', ...START_FIELDS] : START_FIELDS);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { WeftError } from '../errors.js';
 import { Weft } from '../run/weft.js';
 import { createStep } from '../workflow/create-step.js';
 import { createWorkflow } from '../workflow/create-workflow.js';
@@ -182,5 +183,61 @@ describe('recorded values read back from each store', () => {
     const entries = await storage.readJournal(run.runId);
     const end = entries.find((e) => e.type === 'step-end' && (JSON.parse(e.data) as { id: string }).id === 'make');
     expect((JSON.parse(end!.data) as { output: unknown }).output).toEqual({ items: ['made'] });
+  });
+
+  const unstorable = (): unknown => ({
+    toJSON() {
+      throw Object.assign(new Error('cannot serialize'), { value: this });
+    },
+  });
+
+  it('on SQLite, a parallel branch whose output cannot be stored fails, after its siblings end', async () => {
+    const bad = createStep({
+      id: 'bad',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async () => unstorable(),
+    });
+    const slow = createStep({
+      id: 'slow',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return 'slow';
+      },
+    });
+    const par = createWorkflow({ id: 'par', inputSchema: z.any(), outputSchema: z.any() })
+      .parallel([bad, slow])
+      .commit();
+    const weft = onSqlite({ par });
+    const run = await weft.getWorkflow('par').createRun();
+    const result = await run.start({ inputData: {} });
+    expect(result.status).toBe('failed');
+    expect(String((result.error as Error).message)).toMatch(/"bad" produced a value that cannot be stored as JSON/);
+    const entries = await weft.storage.readJournal(run.runId);
+    expect(entries.at(-1)?.type).toBe('run-end'); // every step ended before the run did
+    const view = await weft.getRun(run.runId);
+    expect(view?.steps.bad?.status).toBe('failed');
+    expect(view?.steps.slow?.status).toBe('success');
+  });
+
+  it('on SQLite, resume data that cannot be stored is refused before the claim; the run stays suspended', async () => {
+    const gate = createStep({
+      id: 'gate',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      resumeSchema: z.any(),
+      execute: async ({ resumeData, suspend }) => (resumeData ? 'resumed' : ((await suspend({})) as never)),
+    });
+    const gated = createWorkflow({ id: 'gated', inputSchema: z.any(), outputSchema: z.any() }).then(gate).commit();
+    const weft = onSqlite({ gated });
+    const run = await weft.getWorkflow('gated').createRun();
+    expect((await run.start({ inputData: {} })).status).toBe('suspended');
+    await expect(run.resume({ resumeData: unstorable() })).rejects.toSatisfy((e) =>
+      WeftError.is(e, 'VALUE_NOT_SERIALIZABLE'),
+    );
+    expect((await weft.getRun(run.runId))?.status).toBe('suspended');
+    expect((await run.resume({ resumeData: { ok: true } })).status).toBe('success');
   });
 });
