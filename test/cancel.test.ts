@@ -6,6 +6,32 @@ import { pause, until } from './support/wait.js';
 
 const num = z.object({ n: z.number() });
 
+/** A step that calls abort() and returns its input. */
+function abortingStep() {
+  return createStep({
+    id: 'aborter',
+    inputSchema: num,
+    outputSchema: num,
+    execute: async ({ inputData, abort }) => {
+      abort();
+      return inputData;
+    },
+  });
+}
+
+/** A step that calls `ran` each time it runs and returns its input. */
+function countingStep(id: string, ran: () => void) {
+  return createStep({
+    id,
+    inputSchema: num,
+    outputSchema: num,
+    execute: async ({ inputData }) => {
+      ran();
+      return inputData;
+    },
+  });
+}
+
 /** step1 waits (honouring its abortSignal only when asked) until released; step2 records that it ran. */
 function slowWorkflow(id: string, opts: { honourAbort: boolean }) {
   const seen = { aborted: false, entered: false, step2: 0, release: () => undefined as void };
@@ -79,24 +105,8 @@ describe('cancel', () => {
 
   it('C2: a step that calls abort() cancels the run and the next step does not run', async () => {
     let after = 0;
-    const aborter = createStep({
-      id: 'aborter',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData, abort }) => {
-        abort();
-        return inputData;
-      },
-    });
-    const next = createStep({
-      id: 'next',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData }) => {
-        after++;
-        return inputData;
-      },
-    });
+    const aborter = abortingStep();
+    const next = countingStep('next', () => after++);
     const wf = createWorkflow({ id: 'c2', inputSchema: num, outputSchema: num }).then(aborter).then(next).commit();
     const weft = new Weft({ workflows: { wf } });
     const run = await wf.createRun();
@@ -155,24 +165,8 @@ describe('cancel', () => {
 
   it('C2: a parallel sibling whose code had not begun when another step called abort() never runs', async () => {
     let siblingRan = 0;
-    const aborter = createStep({
-      id: 'aborter',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData, abort }) => {
-        abort();
-        return inputData;
-      },
-    });
-    const sibling = createStep({
-      id: 'sibling',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData }) => {
-        siblingRan++;
-        return inputData;
-      },
-    });
+    const aborter = abortingStep();
+    const sibling = countingStep('sibling', () => siblingRan++);
     const wf = createWorkflow({ id: 'c2-parallel', inputSchema: num, outputSchema: z.any() })
       .parallel([aborter, sibling])
       .commit();
@@ -318,15 +312,7 @@ describe('cancel', () => {
         return inputData;
       },
     });
-    const tail = createStep({
-      id: 'tail',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData }) => {
-        after++;
-        return inputData;
-      },
-    });
+    const tail = countingStep('tail', () => after++);
     const nested = createWorkflow({ id: 'c7-nested', inputSchema: num, outputSchema: num })
       .then(inner)
       .then(tail)
@@ -349,24 +335,8 @@ describe('cancel', () => {
 
   it('C9: abort() inside a nested workflow step, or in a loop condition, leaves the whole run canceled', async () => {
     let after = 0;
-    const aborter = createStep({
-      id: 'aborter',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData, abort }) => {
-        abort();
-        return inputData;
-      },
-    });
-    const tail = createStep({
-      id: 'tail',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData }) => {
-        after++;
-        return inputData;
-      },
-    });
+    const aborter = abortingStep();
+    const tail = countingStep('tail', () => after++);
     const inc = createStep({
       id: 'inc',
       inputSchema: num,

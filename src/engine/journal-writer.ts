@@ -37,10 +37,11 @@ export class JournalWriter {
    * listeners, queued for storage. For a durable store its text is made first, as of now (later
    * code, a stream consumer or a condition, may change the objects; what a step hands to its writer
    * stays in its hands): a value that cannot be serialized throws here, before anything changed.
+   * `text` is the data's JSON text when the caller made it already.
    */
-  add<T extends EntryType>(type: T, data: EntryDataMap[T], at: number = this.now()): void {
+  add<T extends EntryType>(type: T, data: EntryDataMap[T], at: number = this.now(), text?: string): void {
     const seq = this.seq + 1;
-    const entry = new DeferredEntry(seq, type, data, at);
+    const entry = new DeferredEntry(seq, type, data, at, text);
     if (!this.store.keepsValues || type === 'step-output' || type === 'custom') void entry.data;
     this.seq = seq;
     this.projection.apply(type, data, seq, at);

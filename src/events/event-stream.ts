@@ -100,6 +100,8 @@ const streamValues = (
   }
 ).values;
 
+const DONE: IteratorResult<WorkflowEvent> = Object.freeze({ done: true, value: undefined });
+
 /**
  * Events wait in a plain array until read. A reader taken with `getReader()` (or `pipeTo`,
  * `tee`) pulls them through the stream as usual. `for await` over the stream, the common case,
@@ -107,8 +109,6 @@ const streamValues = (
  * web stream machinery costs about 2 µs per event read, more than the run spends on a trivial
  * step. The queue never applies back-pressure: a slow reader only grows it.
  */
-const DONE: IteratorResult<WorkflowEvent> = Object.freeze({ done: true, value: undefined });
-
 export class EventStream {
   readonly stream: ReadableStream<WorkflowEvent> & AsyncIterable<WorkflowEvent>;
   /** Events not yet read, from `head` on (read slots are cleared, and the array emptied once all are read). */

@@ -121,6 +121,8 @@ export interface ExecuteOptions {
   outputOptions?: OutputOptions;
   /** Entries to add first (they are written with the first flush). */
   first?: { [K in keyof EntryDataMap]: [K, EntryDataMap[K]] }[keyof EntryDataMap];
+  /** The JSON text of `first`'s data, when the caller made it already (to check it before claiming). */
+  firstText?: string;
 }
 
 /** Executes a claimed run to its next stop (success, failure, suspension, pause, cancel) and records it. */
@@ -138,7 +140,6 @@ export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOp
     weft.maxOutputEntries,
     weft.clock.now,
   );
-
   const exec = new Execution(
     row.runId,
     row.workflowId,
@@ -157,7 +158,7 @@ export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOp
   let outcome: Outcome;
   try {
     // Inside the try: an entry that cannot be stored fails the run rather than leave it claimed and idle.
-    if (options.first) writer.add(options.first[0], options.first[1] as never);
+    if (options.first) writer.add(options.first[0], options.first[1] as never, undefined, options.firstText);
     const level: Level = {
       graph,
       keyPrefix: '',

@@ -425,11 +425,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     onClaimed: (() => void) | undefined,
     options: Omit<ExecuteOptions, 'row'>,
   ): Promise<WorkflowResult<TInput, TOutput>> {
-    // What this call records first must be storable before the run is claimed: otherwise it would fail an existing run.
-    if (options.first && !this.weft.storage.keepsValues) storable(options.first[1], 'data', this.runId);
+    // What this call records first must be storable before the run is claimed: otherwise it would fail an existing
+    // run. A durable store needs that text anyway; a store that keeps values cannot fail on it.
+    const firstText =
+      options.first && !this.weft.storage.keepsValues ? storable(options.first[1], 'data', this.runId) : undefined;
     const row = await claim(this.weft, this.runId, from, verb, condition);
     onClaimed?.();
-    return this.hold(execute(this.weft, this.workflow, { ...options, row }));
+    return this.hold(execute(this.weft, this.workflow, { ...options, row, firstText }));
   }
 
   /** Keeps this handle as the one `createRun({ runId })` returns while the run executes. */

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { WeftError } from '../errors.js';
 import type { RunStatus } from '../storage/types.js';
-import { launchAction } from './launch-action.js';
+import { launchAction, type LaunchOutcome } from './launch-action.js';
 import { requireRunView } from './run-handle.js';
 import {
   optionalBoolean,
@@ -23,10 +23,6 @@ const START_FIELDS = ['runId', 'resourceId', 'inputData', 'initialState', 'reque
 const ACTIVE: readonly RunStatus[] = ['running', 'waiting'];
 const DEFAULT_PER_PAGE = 50;
 
-/**
- * Creates a run of `workflowId` (or of `body.workflowId` when null) and starts it. Answers 201
- * with the result when the run settles within the wait (always with `wait: true`), else 202.
- */
 /** Errors a start raises before it claims the run: nothing of it ran. */
 const REFUSED_BEFORE_CLAIM = new Set<string>([
   'INVALID_INPUT',
@@ -35,6 +31,10 @@ const REFUSED_BEFORE_CLAIM = new Set<string>([
   'VALUE_NOT_SERIALIZABLE',
 ]);
 
+/**
+ * Creates a run of `workflowId` (or of `body.workflowId` when null) and starts it. Answers 201
+ * with the result when the run settles within the wait (always with `wait: true`), else 202.
+ */
 export async function startRun(c: Context, ctx: ServerContext, workflowId: string | null): Promise<Response> {
   const body = await readJsonObject(c, workflowId === null ? ['workflowId', ...START_FIELDS] : START_FIELDS);
   const id = workflowId ?? requiredString(body, 'workflowId');
@@ -62,7 +62,7 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
     ...(requestContext ? { requestContext } : {}),
     ...(perStep !== undefined ? { perStep } : {}),
   });
-  let outcome: Awaited<ReturnType<typeof launchAction>>;
+  let outcome: LaunchOutcome;
   try {
     outcome = await launchAction(action, wait ? Infinity : ctx.actionWaitMs, (error) =>
       ctx.logger.warn(

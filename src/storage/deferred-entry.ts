@@ -24,14 +24,19 @@ export function toJson(value: unknown): string {
  * the text only when somebody reads the journal, so entries nobody reads cost no serialization.
  */
 export class DeferredEntry implements JournalEntry {
-  private text: string | undefined = undefined;
+  private text: string | undefined;
 
   constructor(
     readonly seq: number,
     readonly type: JournalEntryType,
     private value: unknown,
     readonly at: number,
-  ) {}
+    /** The value's text when the caller made it already. */
+    text?: string,
+  ) {
+    this.text = text;
+    if (text !== undefined) this.value = undefined;
+  }
 
   get data(): string {
     if (this.text === undefined) {

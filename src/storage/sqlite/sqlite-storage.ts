@@ -21,22 +21,60 @@ export interface SqliteStorageOptions {
   busyTimeoutMs?: number;
 }
 
+/** The grouped writes, prepared on the connection that commits them. */
+interface WriteStatements {
+  db: SqliteDatabase;
+  journal: SqliteJournal;
+  insertRun: (run: NewRun) => StoredRun;
+  updateRun: Transaction<(...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null>;
+}
+
 /** Everything that exists only while the database is open. */
 interface OpenDatabase {
   db: SqliteDatabase;
   /**
-   * The statements of the connection that commits the grouped writes: a second connection to a
-   * file, whose busy timeout is 0 so that a commit waiting for another process's write lock retries
-   * without blocking the event loop (see `GroupCommit`); this one for an in-memory database.
+   * The writes `writes` groups, on a second connection to a file, whose busy timeout is 0 so that a
+   * commit waiting for another process's write lock retries without blocking the event loop (see
+   * `GroupCommit`); on `db` itself for an in-memory database.
    */
-  writer: OpenDatabase;
+  writer: WriteStatements;
   runs: RunStatements;
   journal: SqliteJournal;
   writes: GroupCommit;
-  insertRun: (run: NewRun) => StoredRun;
   deleteRun: Transaction<(runId: string) => boolean>;
-  updateRun: Transaction<(...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null>;
   listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
+}
+
+/** Whether `path` names a file of its own (not an in-memory database or a URI). */
+function isFilePath(path: string): boolean {
+  return path !== ':memory:' && path !== '' && !path.startsWith('file:');
+}
+
+/** Prepares the grouped writes on `db`. */
+function prepareWrites(db: SqliteDatabase): WriteStatements {
+  const runs = prepareRunStatements(db);
+  const journal = new SqliteJournal(db);
+  return {
+    db,
+    journal,
+    insertRun: (run: NewRun) => {
+      runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
+      return runs.get.get(run.runId)!;
+    },
+    updateRun: db.transaction(
+      (
+        runId: string,
+        condition: RunCondition,
+        change: RunChange & { bumpEpoch?: boolean },
+        entries?: readonly JournalEntry[],
+      ) => {
+        const row = runs.update.get(updateRunParams(runId, condition, change));
+        if (!row) return null;
+        if (entries && entries.length > 0) journal.insertAfterLast(runId, entries);
+        return row;
+      },
+    ),
+  };
 }
 
 /**
@@ -64,10 +102,9 @@ export class SqliteStorage implements WeftStorage {
     let db: SqliteDatabase | undefined;
     let writer: SqliteDatabase | undefined;
     try {
-      if (path !== ':memory:' && path !== '' && !path.startsWith('file:'))
-        mkdirSync(dirname(path), { recursive: true });
+      if (isFilePath(path)) mkdirSync(dirname(path), { recursive: true });
       db = new Database(path);
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000))}`);
+      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrateSqlite(db, path);
@@ -97,7 +134,7 @@ export class SqliteStorage implements WeftStorage {
       open.writes.flush();
     } finally {
       await this.checkpointer?.stop();
-      if (open.writer !== open) open.writer.db.close();
+      if (open.writer.db !== open.db) open.writer.db.close();
       open.db.close();
     }
   }
@@ -117,7 +154,7 @@ export class SqliteStorage implements WeftStorage {
   /** The connection for grouped writes: a second one to a file, the same one for an in-memory database. */
   private openWriter(db: SqliteDatabase): SqliteDatabase {
     const { path } = this.options;
-    if (path === ':memory:' || path === '' || path.startsWith('file:')) return db;
+    if (!isFilePath(path)) return db;
     const writer = new Database(path);
     writer.pragma('busy_timeout = 0');
     writer.pragma('synchronous = NORMAL');
@@ -181,42 +218,27 @@ export class SqliteStorage implements WeftStorage {
     const runs = prepareRunStatements(db);
     const lists = new ListRunsQueries(db);
     const journal = new SqliteJournal(db);
-    const open: OpenDatabase = {
+    return {
       db,
-      writer: undefined as unknown as OpenDatabase,
+      writer: prepareWrites(writerDb),
       runs,
       journal,
       writes: new GroupCommit(
         writerDb,
         (action, runId, error) => this.failure(action, runId, error),
-        Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000)),
+        this.busyTimeoutMs,
         () => this.committed(db, writerDb),
       ),
-      insertRun: (run: NewRun) => {
-        runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
-        return runs.get.get(run.runId)!;
-      },
       deleteRun: db.transaction((runId: string) => {
         journal.deleteRun(runId);
         return runs.delete.run(runId).changes > 0;
       }),
-      updateRun: db.transaction(
-        (
-          runId: string,
-          condition: RunCondition,
-          change: RunChange & { bumpEpoch?: boolean },
-          entries?: readonly JournalEntry[],
-        ) => {
-          const row = runs.update.get(updateRunParams(runId, condition, change));
-          if (!row) return null;
-          if (entries && entries.length > 0) journal.insertAfterLast(runId, entries);
-          return row;
-        },
-      ),
       listRuns: db.transaction((filter: RunFilter) => lists.list(filter)),
     };
-    open.writer = writerDb === db ? open : this.prepare(writerDb, writerDb);
-    return open;
+  }
+
+  private get busyTimeoutMs(): number {
+    return Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000));
   }
 
   /**
