@@ -61,19 +61,19 @@ export interface ExecutionServices {
   setWaiting(runId: string, epoch: number, wakeAt: number | null): Promise<void>;
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/** What a step waiting for its execute to settle gets instead of its result when the run is canceled. */
+export const CANCELED: unique symbol = Symbol('canceled');
+
 export class Execution {
-  readonly abort = new AbortController();
   /** Keys of the steps between their start and end entries; while any is, a step's end is stored at once. */
   readonly inflight = new Set<string>();
   /** Steps that actually executed (not replayed) in this execution. */
   executed = 0;
   canceled = false;
-  /** Settles when this execution has recorded where it stopped. */
-  readonly finished: Promise<void>;
-  /** @internal */
-  markFinished: () => void = () => undefined;
   /** Keys of suspended steps this execution resumes. */
-  readonly resumeKeys: Set<string>;
+  readonly resumeKeys: ReadonlySet<string>;
 
   constructor(
     readonly runId: string,
@@ -89,8 +89,34 @@ export class Execution {
     readonly resumeData: unknown,
     readonly resumeLabel: string | undefined,
   ) {
-    this.resumeKeys = new Set(resumeKeys);
-    this.finished = new Promise((resolve) => (this.markFinished = resolve));
+    this.resumeKeys = resumeKeys.length === 0 ? NO_KEYS : new Set(resumeKeys);
+  }
+
+  // Made when first asked for: most executions are never canceled or awaited from outside.
+  private abortController: AbortController | undefined = undefined;
+  private ended = false;
+  private finishedPromise: Promise<void> | undefined = undefined;
+  private resolveFinished: (() => void) | undefined = undefined;
+
+  /** Aborts when the run is canceled (or handed over): the steps' `abortSignal`. */
+  get abort(): AbortController {
+    if (!this.abortController) {
+      this.abortController = new AbortController();
+      if (this.canceled) this.abortController.abort(abortReason());
+    }
+    return this.abortController;
+  }
+
+  /** Settles when this execution has recorded where it stopped. */
+  get finished(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return (this.finishedPromise ??= new Promise((resolve) => (this.resolveFinished = resolve)));
+  }
+
+  /** @internal */
+  markFinished(): void {
+    this.ended = true;
+    this.resolveFinished?.();
   }
 
   get state(): Record<string, unknown> {
@@ -129,8 +155,8 @@ export class Execution {
 
   private sleepers = 0;
 
-  /** Called on cancel: each releases a step that is waiting for its execute to settle. */
-  readonly cancelWaiters = new Set<() => void>();
+  /** Called with CANCELED on cancel: each releases a step that is waiting for its execute to settle. */
+  readonly cancelWaiters = new Set<(value: typeof CANCELED) => void>();
 
   /** Set by `handOver`: the run stops here without an outcome, for another instance to continue. */
   handedOver = false;
@@ -144,9 +170,13 @@ export class Execution {
   cancel(): void {
     if (this.canceled) return;
     this.canceled = true;
-    this.abort.abort(new DOMException('This operation was aborted', 'AbortError'));
-    for (const stop of [...this.cancelWaiters]) stop();
+    this.abortController?.abort(abortReason());
+    for (const stop of [...this.cancelWaiters]) stop(CANCELED);
   }
+}
+
+function abortReason(): DOMException {
+  return new DOMException('This operation was aborted', 'AbortError');
 }
 
 /** Builds the error of a validation failure inside a step (the run fails; nothing is thrown to the caller). */

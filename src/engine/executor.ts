@@ -7,13 +7,18 @@ import { runStep, type StepPlace } from './run-step.js';
 import { lookupOutput } from './step-context.js';
 import { serializeError } from './serialize-error.js';
 
+/** Keys of top-level nodes ('0', '1', ...), made once rather than per run. */
+const TOP_KEYS: string[] = [];
+const topKey = (i: number): string => (TOP_KEYS[i] ??= String(i));
+
 /** Runs a level's nodes in order, each getting the previous one's output. */
 export async function runLevel(exec: Execution, level: Level): Promise<Outcome> {
   let input = level.input;
   const nodes = level.graph.nodes;
   for (let i = 0; i < nodes.length; i++) {
     const before = exec.executed;
-    const outcome = await runNode(exec, level, nodes[i]!, `${level.keyPrefix}${i}`, input);
+    const key = level.keyPrefix === '' ? topKey(i) : `${level.keyPrefix}${i}`;
+    const outcome = await runNode(exec, level, nodes[i]!, key, input);
     if (outcome.kind !== 'success') return outcome;
     input = outcome.output;
     if (exec.canceled) return { kind: 'canceled' };

@@ -10,6 +10,8 @@ import type { RunProjection } from './run-projection.js';
 /** Finds the listeners of a run, if any (a map lookup: free when nobody listens). */
 export type ListenerLookup = (runId: string) => ReadonlySet<(event: WorkflowEvent) => void> | undefined;
 
+const noop = (): void => undefined;
+
 export class JournalWriter {
   private pending: JournalEntry[] = [];
   private chain: Promise<void> = Promise.resolve();
@@ -74,13 +76,34 @@ export class JournalWriter {
 
   /** Writes what is queued. Resolves once stored; rejects (and keeps rejecting) if a write failed. */
   flush(): Promise<void> {
+    return this.flushNow() ?? this.chain;
+  }
+
+  /**
+   * Writes what is queued, returning undefined when it is stored already (nothing was queued, or
+   * the store appends at once): the hot path then awaits nothing. Otherwise as `flush`.
+   */
+  flushNow(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.pending.length === 0) return this.chain;
+    if (this.pending.length === 0) return this.inFlight === 0 ? undefined : this.chain;
+    const { store } = this;
+    if (store.appendJournalNow && this.inFlight === 0) {
+      const batch = this.takePending();
+      try {
+        store.appendJournalNow(this.runId, this.epoch, batch);
+        return undefined;
+      } catch (error) {
+        this.failure = error;
+        this.chain = Promise.reject(error);
+        this.chain.catch(() => undefined);
+        return this.chain;
+      }
+    }
     const batch = this.takePending();
     const write = (): Promise<void> => {
       let appended: Promise<void>;
       try {
-        appended = this.store.appendJournal(this.runId, this.epoch, batch);
+        appended = store.appendJournal(this.runId, this.epoch, batch);
       } catch (error) {
         appended = Promise.reject(error);
       }
@@ -106,8 +129,8 @@ export class JournalWriter {
   };
 
   /** Waits for writes in flight, ignoring their failure (the caller reads `failed`). */
-  async settle(): Promise<void> {
-    await this.chain.catch(() => undefined);
+  settle(): Promise<void> | undefined {
+    return this.inFlight === 0 ? undefined : this.chain.then(noop, noop);
   }
 
   get failed(): unknown {

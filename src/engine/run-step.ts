@@ -4,7 +4,7 @@ import { notSerializable } from './serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import { eventLoopTurn } from './event-loop-turns.js';
-import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
+import { CANCELED, stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';
@@ -21,8 +21,6 @@ export interface StepPlace {
 
 /** Runs a nested workflow's level; provided by the executor to avoid a module cycle. */
 export type LevelRunner = (exec: Execution, level: Level) => Promise<Outcome>;
-
-const CANCELED = Symbol('canceled');
 
 /** Thrown by a step's `end` when its entry could not be recorded; `runStep` turns it into a failed outcome. */
 class NotRecorded {
@@ -50,6 +48,39 @@ function replay(exec: Execution, level: Level, cstep: CompiledStep, rec: StepRec
   if (rec.status === 'suspended' && !exec.isResumeTarget(rec.key)) return { kind: 'suspended' };
   if (rec.status === 'failed') return { kind: 'failed', error: rec.error };
   return undefined; // running (interrupted), waiting, or a suspended step being resumed
+}
+
+type EndFields = Omit<StepEndData, 'key' | 'id' | 'endedAt'>;
+
+/** Completes `data` (a fresh object of the caller's) into the end entry of the step at `place`, and records it. */
+function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndFields): void {
+  const { writer } = exec;
+  const endedAt = exec.services.clock.now();
+  const e = data as StepEndData;
+  e.key = place.key;
+  e.id = id;
+  e.endedAt = endedAt;
+  if (place.item !== undefined) {
+    e.item = place.item;
+    if (place.progress) e.progress = place.progress();
+  }
+  exec.inflight.delete(place.key);
+  try {
+    writer.add('step-end', e, endedAt);
+  } catch (error) {
+    // What the step produced cannot be stored as JSON (a toJSON that throws, say): the step fails with that.
+    const failure = notSerializable(`Step "${id}" produced a value that cannot be stored as JSON`, error, {
+      stepId: id,
+      runId: exec.runId,
+    });
+    const failed: StepEndData = { key: place.key, id, endedAt, status: 'failed', error: serializeError(failure) };
+    if (place.item !== undefined) failed.item = place.item;
+    writer.add('step-end', failed, endedAt);
+    throw new NotRecorded(failure);
+  }
+  // While sibling steps (parallel branches, foreach items) still execute, store this result now,
+  // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
+  if (exec.inflight.size > 0) writer.flushNow()?.catch(() => undefined);
 }
 
 /**
@@ -82,14 +113,16 @@ export async function runStep(
     const now = exec.services.clock.now;
 
     const at = now();
+    // One literal with the usual fields, absent ones undefined (JSON leaves them out): the entry is kept
+    // with the run, and fields added later would take a second object.
     const start: StepStartData = {
       key: place.key,
       id,
       payload,
       startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? at,
+      item: place.item,
+      inPath: place.inPath && !resuming ? true : undefined,
     };
-    if (place.item !== undefined) start.item = place.item;
-    if (place.inPath && !resuming) start.inPath = true;
     if (place.metadata) start.metadata = place.metadata;
     if (resuming) {
       start.resumePayload = exec.resumeData;
@@ -99,37 +132,10 @@ export async function runStep(
     writer.add('step-start', start, at);
     exec.executed++;
 
-    // Completes `data` (a fresh object of the caller's) into the step's end entry.
-    const end = (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>): void => {
-      const endedAt = now();
-      const e = data as StepEndData;
-      e.key = place.key;
-      e.id = id;
-      e.endedAt = endedAt;
-      if (place.item !== undefined) {
-        e.item = place.item;
-        if (place.progress) e.progress = place.progress();
-      }
-      exec.inflight.delete(place.key);
-      try {
-        writer.add('step-end', e, endedAt);
-      } catch (error) {
-        // What the step produced cannot be stored as JSON (a toJSON that throws, say): the step fails with that.
-        const failure = notSerializable(`Step "${id}" produced a value that cannot be stored as JSON`, error, {
-          stepId: id,
-          runId: exec.runId,
-        });
-        const failed: StepEndData = { key: place.key, id, endedAt, status: 'failed', error: serializeError(failure) };
-        if (place.item !== undefined) failed.item = place.item;
-        writer.add('step-end', failed, endedAt);
-        throw new NotRecorded(failure);
-      }
-      // While sibling steps (parallel branches, foreach items) still execute, store this result now,
-      // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
-      if (exec.inflight.size > 0) writer.flush().catch(() => undefined);
-    };
-
-    if (cstep.kind === 'workflow') return await runNested(exec, level, cstep, payload, place, end, runLevel);
+    if (cstep.kind === 'workflow') {
+      const end = (data: EndFields): void => recordEnd(exec, place, id, data);
+      return await runNested(exec, level, cstep, payload, place, end, runLevel);
+    }
     // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
     exec.inflight.add(place.key);
 
@@ -147,7 +153,7 @@ export async function runStep(
           v.issues,
           exec.runId,
         );
-        end({ status: 'failed', error: serializeError(error) });
+        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
         return { kind: 'failed', error };
       }
       inputData = v.value;
@@ -172,7 +178,7 @@ export async function runStep(
           v.issues,
           exec.runId,
         );
-        end({ status: 'failed', error: serializeError(error) });
+        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
         return { kind: 'failed', error };
       }
     }
@@ -202,7 +208,8 @@ export async function runStep(
           ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
         };
       }
-      await writer.flush();
+      const flushed = writer.flushNow();
+      if (flushed) await flushed;
       // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
       if (exec.canceled) return { kind: 'canceled' };
       let output: unknown;
@@ -211,9 +218,9 @@ export async function runStep(
         // The step's result, or CANCELED as soon as the run is canceled (its late result is then discarded).
         let raced: unknown = CANCELED;
         if (!exec.canceled) {
-          let stop!: () => void;
+          let stop!: (value: unknown) => void;
           const racing = new Promise<unknown>((resolve, reject) => {
-            stop = () => resolve(CANCELED);
+            stop = resolve;
             running.then(resolve, reject);
           });
           exec.cancelWaiters.add(stop);
@@ -234,7 +241,7 @@ export async function runStep(
         lastError = error;
         if (exec.canceled) return { kind: 'canceled' };
         if (NonRetryableError.is(error)) {
-          end({ status: 'failed', error: serializeError(error), nonRetryable: true });
+          recordEnd(exec, place, id, { status: 'failed', error: serializeError(error), nonRetryable: true });
           return { kind: 'failed', error };
         }
         continue;
@@ -243,7 +250,7 @@ export async function runStep(
       const { suspended, bailed, stateUpdate } = ctx.signals;
       const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
       if (newState instanceof WeftError) {
-        end({ status: 'failed', error: serializeError(newState) });
+        recordEnd(exec, place, id, { status: 'failed', error: serializeError(newState) });
         return { kind: 'failed', error: newState };
       }
       if (suspended) {
@@ -259,12 +266,12 @@ export async function runStep(
               v.issues,
               exec.runId,
             );
-            end({ status: 'failed', error: serializeError(error) });
+            recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
             return { kind: 'failed', error };
           }
           payloadOut = v.value;
         }
-        const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = {
+        const data: EndFields = {
           status: 'suspended',
           suspendPayload: payloadOut,
           suspendedAt: now(),
@@ -272,13 +279,13 @@ export async function runStep(
         if (output !== undefined) data.suspendOutput = output;
         if (suspended.labels) data.resumeLabels = suspended.labels;
         if (newState) data.state = newState;
-        end(data);
+        recordEnd(exec, place, id, data);
         return { kind: 'suspended' };
       }
       if (bailed) {
-        const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'bailed', output: bailed.value };
+        const data: EndFields = { status: 'bailed', output: bailed.value };
         if (newState) data.state = newState;
-        end(data);
+        recordEnd(exec, place, id, data);
         if (place.item === undefined) level.outputs.set(cstep.id, bailed.value);
         return { kind: 'bailed', output: bailed.value };
       }
@@ -293,19 +300,28 @@ export async function runStep(
             v.issues,
             exec.runId,
           );
-          end({ status: 'failed', error: serializeError(error) });
+          recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
           return { kind: 'failed', error };
         }
         output = v.value;
       }
-      const data: Omit<StepEndData, 'key' | 'id' | 'endedAt'> = { status: 'success', output };
+      // Whole from the start, like the step's start entry; `recordEnd` fills in the end time.
+      const data: StepEndData = {
+        key: place.key,
+        id,
+        status: 'success',
+        endedAt: 0,
+        item: place.item,
+        progress: undefined,
+        output,
+      };
       if (newState) data.state = newState;
       if (place.metadata) data.metadata = place.metadata;
-      end(data);
+      recordEnd(exec, place, id, data);
       if (place.item === undefined) level.outputs.set(cstep.id, output);
       return { kind: 'success', output };
     }
-    end({ status: 'failed', error: serializeError(lastError) });
+    recordEnd(exec, place, id, { status: 'failed', error: serializeError(lastError) });
     return { kind: 'failed', error: lastError };
   } catch (error) {
     // Its end could not be recorded (a value that cannot be stored): the step failed, like any other failure.
@@ -336,7 +352,7 @@ async function runNested(
   cstep: CompiledStep,
   payload: unknown,
   place: StepPlace,
-  end: (data: Omit<StepEndData, 'key' | 'id' | 'endedAt'>) => void,
+  end: (data: EndFields) => void,
   runLevel: LevelRunner,
 ): Promise<Outcome> {
   const graph = cstep.graph!;

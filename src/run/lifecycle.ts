@@ -123,6 +123,8 @@ export interface ExecuteOptions {
   first?: { [K in keyof EntryDataMap]: [K, EntryDataMap[K]] }[keyof EntryDataMap];
   /** The JSON text of `first`'s data, when the caller made it already (to check it before claiming). */
   firstText?: string;
+  /** Called once the execution has ended, before its result is returned. */
+  release?: () => void;
 }
 
 /** Executes a claimed run to its next stop (success, failure, suspension, pause, cancel) and records it. */
@@ -175,6 +177,7 @@ export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOp
     return await finish(weft, workflow, exec, outcome, options.outputOptions);
   } finally {
     done();
+    options.release?.();
     exec.markFinished();
   }
 }
@@ -189,7 +192,8 @@ async function finish(
   const { writer, projection, runId } = exec;
   const turn = eventLoopTurn();
   if (turn) await turn;
-  await writer.settle();
+  const settling = writer.settle();
+  if (settling) await settling;
   if (exec.handedOver) return handOver(weft, exec);
   if (writer.failed !== undefined || (outcome.kind === 'failed' && WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST'))) {
     return lostOwnership(weft, exec, writer.failed ?? (outcome as { error: unknown }).error, outputOptions);
@@ -241,7 +245,7 @@ async function finish(
     writer.takePending(),
   );
   if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
-  await runCallbacks(weft, workflow, exec, end);
+  if (workflow.options.onFinish || workflow.options.onError) await runCallbacks(weft, workflow, exec, end);
   return buildResult(projection, runId, outputOptions);
 }
 
@@ -311,7 +315,6 @@ async function runCallbacks(
   end: EntryDataMap['run-end'],
 ): Promise<void> {
   const { onFinish, onError } = workflow.options;
-  if (!onFinish && !onError) return;
   const info: CallbackInfo = {
     status: end.status,
     runId: exec.runId,

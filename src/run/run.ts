@@ -5,7 +5,7 @@ import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
 import { RequestContext } from '../request-context.js';
-import { formatIssues, validate, type Issue } from '../schema/validate.js';
+import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import { toJson } from '../storage/deferred-entry.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import type { AnySchema, WorkflowResult } from '../workflow/types.js';
@@ -34,16 +34,25 @@ import type {
 import { prepareTimeTravel } from './time-travel.js';
 import type { Weft } from './weft.js';
 
-async function check(
+/**
+ * The validated value, through a promise only when the schema validates asynchronously (callers
+ * await only a promise: an await costs a turn of the microtask queue); throws `fail(issues)` when invalid.
+ */
+function check(
   schema: AnySchema | undefined,
   value: unknown,
   fail: (issues: Issue[]) => WeftError,
-): Promise<unknown> {
-  if (!schema) return value;
+): Valid | Promise<Valid> {
+  if (!schema) return { ok: true, value };
   const r = validate(schema, value);
-  const v = r instanceof Promise ? await r : r;
-  if (!v.ok) throw fail(v.issues);
-  return v.value;
+  return r instanceof Promise ? r.then((v) => valid(v, fail)) : valid(r, fail);
+}
+
+type Valid = { ok: true; value: unknown };
+
+function valid(result: ValidationResult<unknown>, fail: (issues: Issue[]) => WeftError): Valid {
+  if (!result.ok) throw fail(result.issues);
+  return result;
 }
 
 function contextFrom(
@@ -102,7 +111,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const { workflow, weft, runId } = this;
     const graph = workflow.graph;
     const wfId = workflow.id;
-    const inputData = await check(
+    const input = check(
       graph.inputSchema,
       args.inputData,
       (issues) =>
@@ -112,7 +121,8 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
           issues,
         }),
     );
-    const initialState = (await check(
+    const inputData = (input instanceof Promise ? await input : input).value;
+    const state = check(
       graph.stateSchema,
       args.initialState ?? {},
       (issues) =>
@@ -121,25 +131,26 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
           workflowId: wfId,
           issues,
         }),
-    )) as Record<string, unknown>;
+    );
+    const initialState = (state instanceof Promise ? await state : state).value as Record<string, unknown>;
     const requestContext =
       args.requestContext instanceof RequestContext
         ? args.requestContext
         : new RequestContext(plainContext(args.requestContext));
-    await check(
-      graph.requestContextSchema,
-      requestContext.toJSON(),
-      (issues) =>
-        new WeftError(
-          'INVALID_REQUEST_CONTEXT',
-          `Request context validation failed for workflow '${wfId}': ${formatIssues(issues)}`,
-          {
-            runId,
-            workflowId: wfId,
-            issues,
-          },
-        ),
-    );
+    const contextSchema = graph.requestContextSchema;
+    if (contextSchema) {
+      const context = check(
+        contextSchema,
+        requestContext.toJSON(),
+        (issues) =>
+          new WeftError(
+            'INVALID_REQUEST_CONTEXT',
+            `Request context validation failed for workflow '${wfId}': ${formatIssues(issues)}`,
+            { runId, workflowId: wfId, issues },
+          ),
+      );
+      if (context instanceof Promise) await context;
+    }
     const canceledResult = async (): Promise<WorkflowResult<TInput, TOutput>> =>
       buildResult(await loadProjection(weft, runId), runId, args.outputOptions) as WorkflowResult<TInput, TOutput>;
     if (workflow.options.onStart) {
@@ -231,7 +242,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     }
     const projection = await loadProjection(weft, runId);
     const target = resolveResumeTarget(workflow, projection, runId, args);
-    const resumeData = await check(
+    const resume = check(
       target.resumeSchema,
       args.resumeData,
       (issues) =>
@@ -241,6 +252,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
           issues,
         }),
     );
+    const resumeData = (resume instanceof Promise ? await resume : resume).value;
     const requestContext = contextFrom(projection.requestContext, args.requestContext);
     const data = {
       keys: target.keys,
@@ -344,18 +356,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     // The previous owner can no longer append: the journal read now is complete.
     const projection = await loadProjection(weft, runId);
     const requestContext = contextFrom(projection.requestContext, rc);
-    return this.hold(
-      execute(weft, workflow, {
-        row: claimed,
-        projection,
-        requestContext,
-        perStep: projection.perStep,
-        resumeKeys: projection.resumeKeys,
-        resumeData: projection.resumeData,
-        ...(projection.resumeLabel ? { resumeLabel: projection.resumeLabel } : {}),
-        first: ['run-restart', { requestContext: requestContext.toJSON() }],
-      }),
-    );
+    return this.execute({
+      row: claimed,
+      projection,
+      requestContext,
+      perStep: projection.perStep,
+      resumeKeys: projection.resumeKeys,
+      resumeData: projection.resumeData,
+      ...(projection.resumeLabel ? { resumeLabel: projection.resumeLabel } : {}),
+      first: ['run-restart', { requestContext: requestContext.toJSON() }],
+    });
   }
 
   /**
@@ -431,12 +441,12 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       options.first && !this.weft.storage.keepsValues ? storable(options.first[1], 'data', this.runId) : undefined;
     const row = await claim(this.weft, this.runId, from, verb, condition);
     onClaimed?.();
-    return this.hold(execute(this.weft, this.workflow, { ...options, row, firstText }));
+    return this.execute({ ...options, row, firstText });
   }
 
-  /** Keeps this handle as the one `createRun({ runId })` returns while the run executes. */
-  private hold<T>(running: Promise<WorkflowResult>): Promise<WorkflowResult<TInput, T>> {
+  /** Executes the claimed run, keeping this handle as the one `createRun({ runId })` returns meanwhile. */
+  private execute<T>(options: ExecuteOptions): Promise<WorkflowResult<TInput, T>> {
     const release = this.weft.holdHandle(this as RunHandle);
-    return running.finally(release) as Promise<WorkflowResult<TInput, T>>;
+    return execute(this.weft, this.workflow, { ...options, release }) as Promise<WorkflowResult<TInput, T>>;
   }
 }

@@ -1,5 +1,6 @@
 // The engine instance: registers workflows, owns storage, live listeners, leases and crash recovery.
 import { randomUUID } from 'node:crypto';
+import { newRunId } from './run-id.js';
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { systemClock, type Clock, type Execution, type ExecutionServices } from '../engine/execution.js';
@@ -67,6 +68,8 @@ export class Weft implements WorkflowHost {
   private readonly ownershipCheckMs: number;
   private ownershipTimer: ReturnType<typeof setInterval> | undefined;
   private ready: Promise<void> | undefined;
+  /** `ready` resolved: storage is open and the first recovery pass is done. */
+  private initialized = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
@@ -148,6 +151,7 @@ export class Weft implements WorkflowHost {
         this.timer = setInterval(() => void this.recoverQuietly(), this.recoveryIntervalMs);
         this.timer.unref();
       }
+      this.initialized = true;
     })();
     return this.ready;
   }
@@ -181,8 +185,8 @@ export class Weft implements WorkflowHost {
   // ---- WorkflowHost ----
 
   async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
-    await this.init();
-    const runId = options.runId ?? randomUUID();
+    if (!this.initialized) await this.init();
+    const runId = options.runId ?? newRunId();
     const cached = this.handles.get(runId);
     // A handle of another workflow falls through to storage, which refuses it with WORKFLOW_MISMATCH.
     if (cached && cached.workflowId === workflow.id) return cached;

@@ -46,6 +46,11 @@ export class DeferredEntry implements JournalEntry {
     return this.text;
   }
 
+  /** The JSON text if it was made already (given, or read through `data`); otherwise the value is `parsed()`. */
+  get madeText(): string | undefined {
+    return this.text;
+  }
+
   /**
    * The data as a value: the one recorded while its text was never made (no parse, and the same
    * objects a memory store holds), else parsed from the text.

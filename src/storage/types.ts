@@ -151,6 +151,12 @@ export interface JournalStore {
    * error (`STORAGE_ERROR`) and appends nothing.
    */
   appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void>;
+  /**
+   * `appendJournal` done at once, for a store in this process's memory: stored when it returns,
+   * throwing what `appendJournal` would reject with. The engine then has nothing to wait for
+   * before a step runs. A store that writes elsewhere leaves it out.
+   */
+  appendJournalNow?(runId: string, epoch: number, entries: readonly JournalEntry[]): void;
   /** Entries with `seq > afterSeq` (all when omitted), in order, at most `limit` of them. */
   readJournal(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<JournalEntry[]>;
 }

@@ -3,6 +3,7 @@ import { DeferredEntry } from '../deferred-entry.js';
 import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
   JournalEntry,
+  JournalEntryType,
   JournalNotifier,
   NewRun,
   RunChange,
@@ -13,9 +14,25 @@ import type {
 } from '../types.js';
 import { ACTIVE_STATUSES } from '../types.js';
 
+/**
+ * A run and its journal, the journal in two flat arrays: entries are the bulk of what a memory store
+ * keeps, and an object per entry (with its boxed time) would be most of that, and most of the
+ * garbage collector's copying while runs are young.
+ */
 interface MemoryRun {
   row: StoredRun;
-  journal: JournalEntry[];
+  /** Three slots per entry: its seq, its type, and its data (a value, or JSON text in a `KeptText`). */
+  entries: unknown[];
+  /** The entries' times, unboxed. */
+  ats: number[];
+}
+
+/** Slots per entry in `MemoryRun.entries`. */
+const SLOTS = 3;
+
+/** Entry data that came as JSON text (from another caller, or text the engine made). */
+class KeptText {
+  constructor(readonly text: string) {}
 }
 
 /**
@@ -71,7 +88,7 @@ export class MemoryStorage implements WeftStorage {
       input: null,
       outcome: null,
     };
-    this.runs.set(run.runId, { row, journal: [] });
+    this.runs.set(run.runId, { row, entries: [], ats: [] });
     return { ...row };
   }
 
@@ -131,6 +148,10 @@ export class MemoryStorage implements WeftStorage {
   }
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
+    this.appendJournalNow(runId, epoch, entries);
+  }
+
+  appendJournalNow(runId: string, epoch: number, entries: readonly JournalEntry[]): void {
     const run = this.runs.get(runId);
     if (!run || run.row.epoch !== epoch) throw ownershipLost(runId, run ? run.row.epoch : null, epoch);
     this.checkSeq(run, entries);
@@ -141,17 +162,28 @@ export class MemoryStorage implements WeftStorage {
     const run = this.runs.get(runId);
     if (!run) return [];
     const afterSeq = options.afterSeq ?? 0;
-    const { journal } = run;
+    const { entries, ats } = run;
     // Seqs are dense from 1 in practice, but search to stay correct if they are not.
     let start = 0;
-    let hi = journal.length;
+    let hi = ats.length;
     while (start < hi) {
       const mid = (start + hi) >> 1;
-      if (journal[mid]!.seq <= afterSeq) start = mid + 1;
+      if ((entries[mid * SLOTS] as number) <= afterSeq) start = mid + 1;
       else hi = mid;
     }
-    const end = options.limit === undefined ? journal.length : Math.min(journal.length, start + options.limit);
-    return journal.slice(start, end).map(keptEntry);
+    const end = options.limit === undefined ? ats.length : Math.min(ats.length, start + options.limit);
+    const out: JournalEntry[] = [];
+    for (let i = start; i < end; i++) {
+      const seq = entries[i * SLOTS] as number;
+      const type = entries[i * SLOTS + 1] as JournalEntryType;
+      const value = entries[i * SLOTS + 2];
+      out.push(
+        value instanceof KeptText
+          ? { seq, type, data: value.text, at: ats[i]! }
+          : new DeferredEntry(seq, type, value, ats[i]!),
+      );
+    }
+    return out;
   }
 
   async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
@@ -180,27 +212,24 @@ export class MemoryStorage implements WeftStorage {
     const { runId } = run.row;
     const invalid = checkJournalBatch(runId, entries);
     if (invalid) throw invalid;
-    const last = run.journal.length === 0 ? 0 : run.journal[run.journal.length - 1]!.seq;
+    const kept = run.entries;
+    const last = kept.length === 0 ? 0 : (kept[kept.length - SLOTS] as number);
     const first = entries[0];
     if (first && first.seq <= last) throw seqNotAfterJournal(runId, first.seq, last);
   }
 
   private push(run: MemoryRun, entries: readonly JournalEntry[]): void {
-    for (const entry of entries) run.journal.push(keptEntry(entry));
+    for (const entry of entries) {
+      // The engine's entries are kept as values, their text made only if read; other callers' as the text they gave.
+      const text = entry instanceof DeferredEntry ? entry.madeText : entry.data;
+      run.entries.push(
+        entry.seq,
+        entry.type,
+        text === undefined ? (entry as DeferredEntry).parsed() : new KeptText(text),
+      );
+      run.ats.push(entry.at);
+    }
     const set = this.listeners.get(run.row.runId);
     if (set) for (const listener of [...set]) listener();
   }
-}
-
-/**
- * A copy with the contract's fields only, so neither the caller's object nor a reader's can change what is stored.
- * The engine's deferred entries are kept as they are: their fields cannot be changed, and their text is made only
- * if the journal is read.
- */
-function keptEntry(entry: JournalEntry): JournalEntry {
-  return entry instanceof DeferredEntry ? entry : copyEntry(entry);
-}
-
-function copyEntry(entry: JournalEntry): JournalEntry {
-  return { seq: entry.seq, type: entry.type, data: entry.data, at: entry.at };
 }
