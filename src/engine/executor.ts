@@ -53,6 +53,11 @@ function runNode(exec: Execution, level: Level, node: GraphNode, key: string, in
   }
 }
 
+/** Waits for the run's claim, if the first write has not made it yet: user code runs only for a claimed run. */
+async function untilClaimed(exec: Execution): Promise<void> {
+  if (exec.writer.claiming) await exec.writer.flush();
+}
+
 function conditionContext(exec: Execution, level: Level, inputData: unknown, iterationCount: number): ConditionContext {
   return {
     inputData,
@@ -119,6 +124,7 @@ async function runConditional(
 ): Promise<Outcome> {
   let chosen = exec.projection.branches.get(key);
   if (!chosen) {
+    await untilClaimed(exec);
     chosen = [];
     const ctx = conditionContext(exec, level, input, 0);
     for (let j = 0; j < node.conditions.length; j++) {
@@ -284,6 +290,7 @@ async function runSleep(
   const { clock } = exec.services;
   let wakeAt = rec?.wakeAt;
   if (wakeAt === undefined) {
+    await untilClaimed(exec);
     const ctx = { ...conditionContext(exec, level, input, 0) };
     try {
       if (node.type === 'sleep') {

@@ -1,7 +1,7 @@
 // Appends a run's journal entries: numbers them, folds them into the projection, tells live
 // listeners, and writes them to storage in batches (flushed before any user code runs).
 import { DeferredEntry } from '../storage/deferred-entry.js';
-import type { JournalEntry, JournalStore } from '../storage/types.js';
+import type { JournalEntry, JournalStore, RunChange } from '../storage/types.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { entryToEvent } from '../events/to-events.js';
 import type { EntryDataMap, EntryType } from './journal-entries.js';
@@ -11,6 +11,22 @@ import type { RunProjection } from './run-projection.js';
 export type ListenerLookup = (runId: string) => ReadonlySet<(event: WorkflowEvent) => void> | undefined;
 
 const noop = (): void => undefined;
+
+/**
+ * The claim of a run, made by the writer's first write rather than by a write of its own: the run
+ * becomes this owner's in the same transaction that stores the first entries (one commit fewer per
+ * start and resume). No user code runs before the first write, so none runs for a run not claimed.
+ */
+export interface DeferredClaim {
+  /**
+   * Claims the run and stores `entries` with it, applying `change` on top of the claim's own (a run
+   * that ends before its first write claims and ends in one). Resolves with the epoch now held, or
+   * rejects with why the claim was refused.
+   */
+  write(entries: readonly JournalEntry[], change?: RunChange): Promise<number>;
+  /** Called once the run is claimed, before the entries added meanwhile are shown to listeners. */
+  claimed?: () => void;
+}
 
 export class JournalWriter {
   private pending: JournalEntry[] = [];
@@ -28,7 +44,51 @@ export class JournalWriter {
     private readonly listeners: ListenerLookup,
     private readonly maxOutputEntries: number,
     private readonly now: () => number,
-  ) {}
+    claim?: DeferredClaim,
+  ) {
+    this.claim = claim;
+    this.onClaimed = claim?.claimed;
+    if (claim) this.unannounced = [];
+  }
+
+  private readonly onClaimed: (() => void) | undefined;
+
+  /** The claim not yet written; undefined once it is sent (or when the run was claimed before). */
+  private claim: DeferredClaim | undefined;
+  /** Entries added before the claim was made: shown to listeners once it is (none if it is refused). */
+  private unannounced: [EntryType, unknown, number][] | undefined;
+  private refused = false;
+
+  /** True until the run is claimed: its listeners have seen nothing yet, and it holds no lease to renew. */
+  get claiming(): boolean {
+    return this.unannounced !== undefined;
+  }
+
+  /** True when the deferred claim was refused (another owner, a cancel, or no such run). */
+  get claimRefused(): boolean {
+    return this.refused;
+  }
+
+  /** The claim, if not written yet, for a final write to make it (see `claimWith`); afterwards undefined. */
+  takeClaim(): DeferredClaim | undefined {
+    const claim = this.claim;
+    this.claim = undefined;
+    return claim;
+  }
+
+  /** After the claim (by a write or by the caller's final write), or its refusal. */
+  settleClaim(epoch: number | undefined): void {
+    const entries = this.unannounced;
+    if (!entries) return;
+    this.unannounced = undefined;
+    if (epoch === undefined) {
+      this.refused = true;
+      return;
+    }
+    this.epoch = epoch;
+    this.onClaimed?.();
+    for (const [type, data, seq] of entries) this.announce(type, data as never, seq);
+  }
 
   get lastSeq(): number {
     return this.seq;
@@ -47,24 +107,28 @@ export class JournalWriter {
     if (!this.store.keepsValues || type === 'step-output' || type === 'custom') void entry.data;
     this.seq = seq;
     this.projection.apply(type, data, seq, at);
-    const set = this.listeners(this.runId);
-    if (set && set.size > 0) {
-      const started =
-        type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
-      const event = entryToEvent(type, data, seq, this.runId, this.workflowId, started);
-      if (event) {
-        for (const listener of set) {
-          try {
-            listener(event);
-          } catch {
-            // A listener's failure never touches the run.
-          }
-        }
-      }
-    }
+    if (this.unannounced) this.unannounced.push([type, data, seq]);
+    else this.announce(type, data, seq);
     // The bound is per run: the projection counts the output entries of earlier executions too.
     if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
     this.pending.push(entry);
+  }
+
+  /** Shows an entry to the run's listeners as its event. */
+  private announce<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number): void {
+    const set = this.listeners(this.runId);
+    if (!set || set.size === 0) return;
+    const started =
+      type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
+    const event = entryToEvent(type, data, seq, this.runId, this.workflowId, started);
+    if (!event) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure never touches the run.
+      }
+    }
   }
 
   /** Entries not yet written, taken out of the queue (for a final write that carries them with a status change). */
@@ -85,6 +149,22 @@ export class JournalWriter {
    */
   flushNow(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    const claim = this.takeClaim();
+    if (claim) {
+      const chain = claim.write(this.takePending()).then(
+        (epoch) => {
+          this.settleClaim(epoch);
+          this.written();
+        },
+        (error: unknown) => {
+          this.settleClaim(undefined);
+          return this.writeFailed(error);
+        },
+      );
+      this.inFlight++;
+      this.chain = chain;
+      return chain;
+    }
     if (this.pending.length === 0) return this.inFlight === 0 ? undefined : this.chain;
     const { store } = this;
     if (store.appendJournalNow && this.inFlight === 0) {

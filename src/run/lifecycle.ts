@@ -4,13 +4,13 @@ import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { Execution, type Level, type Outcome } from '../engine/execution.js';
 import { runLevel } from '../engine/executor.js';
 import type { EntryDataMap } from '../engine/journal-entries.js';
-import { JournalWriter } from '../engine/journal-writer.js';
+import { JournalWriter, type DeferredClaim } from '../engine/journal-writer.js';
 import { RunProjection } from '../engine/run-projection.js';
 import { notSerializable, serializeError } from '../engine/serialize-error.js';
 import { RequestContext } from '../request-context.js';
 import { validate } from '../schema/validate.js';
 import { DeferredEntry, entryValue, toJson } from '../storage/deferred-entry.js';
-import type { JournalEntry, RunStatus, StoredRun } from '../storage/types.js';
+import type { JournalEntry, RunChange, RunCondition, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
 import { buildResult } from './result.js';
@@ -69,39 +69,29 @@ export function numbered<T extends keyof EntryDataMap>(
   return entry;
 }
 
-/** Claims a run by compare-and-set; returns the new row or throws RUN_ALREADY_CLAIMED with what was found. */
-export async function claim(
-  weft: Weft,
-  runId: string,
-  from: readonly RunStatus[],
-  verb: string,
-  extra: { epoch?: number; input?: string } = {},
-): Promise<StoredRun> {
-  // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
-  const turn = eventLoopTurn();
-  if (turn) await turn;
+/** What a claim changes: the run is running here, under a new epoch and this instance's lease. */
+function claimChange(weft: Weft, input: string | undefined): RunChange & { bumpEpoch: true } {
   const now = weft.clock.now();
-  const row = await weft.storage.updateRun(
-    runId,
-    extra.epoch === undefined ? { status: from } : { status: from, epoch: extra.epoch },
-    {
-      status: 'running',
-      bumpEpoch: true,
-      leaseOwner: weft.instanceId,
-      leaseExpiresAt: now + weft.leaseMs,
-      wakeAt: null,
-      updatedAt: now,
-      ...(extra.input !== undefined ? { input: extra.input } : {}),
-    },
-  );
-  if (row) return row;
+  return {
+    status: 'running',
+    bumpEpoch: true,
+    leaseOwner: weft.instanceId,
+    leaseExpiresAt: now + weft.leaseMs,
+    wakeAt: null,
+    updatedAt: now,
+    ...(input !== undefined ? { input } : {}),
+  };
+}
+
+/** Why a claim found the run in no state to take: RUN_ALREADY_CLAIMED with what was found, or RUN_NOT_FOUND. */
+async function claimRefused(weft: Weft, runId: string, from: readonly RunStatus[], verb: string): Promise<WeftError> {
   const current = await weft.storage.getRun(runId);
   // A start finding the run past "running" is a second start, not a lost race.
   const hint =
     verb === 'start' && current && current.status !== 'running' && current.status !== 'waiting'
       ? 'a run starts only once: create a new run, or time travel to run it again'
       : 'another caller claimed it first';
-  throw new WeftError(
+  return new WeftError(
     current ? 'RUN_ALREADY_CLAIMED' : 'RUN_NOT_FOUND',
     current
       ? `Cannot ${verb} run "${runId}": its status is "${current.status}", expected ${from.map((s) => `"${s}"`).join(' or ')}; ${hint}`
@@ -110,8 +100,55 @@ export async function claim(
   );
 }
 
+/** What a claim requires: one of the statuses `from`, and the epoch last seen when given. */
+type ClaimCondition = { epoch?: number; input?: string };
+
+function claimCondition(from: readonly RunStatus[], extra: ClaimCondition): RunCondition {
+  return extra.epoch === undefined ? { status: from } : { status: from, epoch: extra.epoch };
+}
+
+/** Claims a run by compare-and-set; returns the new row or throws RUN_ALREADY_CLAIMED with what was found. */
+export async function claim(
+  weft: Weft,
+  runId: string,
+  from: readonly RunStatus[],
+  verb: string,
+  extra: ClaimCondition = {},
+): Promise<StoredRun> {
+  // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
+  const turn = eventLoopTurn();
+  if (turn) await turn;
+  const row = await weft.storage.updateRun(runId, claimCondition(from, extra), claimChange(weft, extra.input));
+  if (row) return row;
+  throw await claimRefused(weft, runId, from, verb);
+}
+
+/** The same claim, made by the execution's first write (see `DeferredClaim`); `claimed` is called once it is made. */
+export function deferredClaim(
+  weft: Weft,
+  runId: string,
+  from: readonly RunStatus[],
+  verb: string,
+  extra: ClaimCondition,
+  claimed: (() => void) | undefined,
+): DeferredClaim {
+  const condition = claimCondition(from, extra);
+  const change = claimChange(weft, extra.input);
+  return {
+    claimed,
+    async write(entries, final) {
+      const row = await weft.storage.updateRun(runId, condition, final ? { ...change, ...final } : change, entries);
+      if (row) return row.epoch;
+      throw await claimRefused(weft, runId, from, verb);
+    },
+  };
+}
+
 export interface ExecuteOptions {
-  row: StoredRun;
+  /** The run: as claimed, or as it will be once `claim` is made (its epoch then comes from the claim). */
+  run: Pick<StoredRun, 'runId' | 'workflowId' | 'resourceId' | 'epoch'>;
+  /** The claim, when the execution's first write makes it. */
+  claim?: DeferredClaim;
   projection: RunProjection;
   requestContext: RequestContext<any>;
   perStep: boolean;
@@ -129,23 +166,24 @@ export interface ExecuteOptions {
 
 /** Executes a claimed run to its next stop (success, failure, suspension, pause, cancel) and records it. */
 export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOptions): Promise<WorkflowResult> {
-  const { row, projection } = options;
+  const { run, projection } = options;
   const graph = workflow.graph;
   const writer = new JournalWriter(
     weft.storage,
-    row.runId,
-    row.workflowId,
-    row.epoch,
+    run.runId,
+    run.workflowId,
+    run.epoch,
     projection.lastSeq,
     projection,
     weft.listenersOf,
     weft.maxOutputEntries,
     weft.clock.now,
+    options.claim,
   );
   const exec = new Execution(
-    row.runId,
-    row.workflowId,
-    row.resourceId ?? undefined,
+    run.runId,
+    run.workflowId,
+    run.resourceId ?? undefined,
     graph,
     writer,
     projection,
@@ -237,14 +275,29 @@ async function finish(
     outcomeJson = toJson({ error: end.error });
     writer.add('run-end', end);
   }
-  const now = weft.clock.now();
-  const stored = await weft.storage.updateRun(
-    runId,
-    { epoch: writer.epoch },
-    { status: end.status, leaseOwner: null, leaseExpiresAt: null, wakeAt: null, outcome: outcomeJson, updatedAt: now },
-    writer.takePending(),
-  );
-  if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
+  const change: RunChange = {
+    status: end.status,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    wakeAt: null,
+    outcome: outcomeJson,
+    updatedAt: weft.clock.now(),
+  };
+  // A run that stops before its first write is claimed and ends in this one write.
+  const claim = writer.takeClaim();
+  if (claim) {
+    let epoch: number;
+    try {
+      epoch = await claim.write(writer.takePending(), change);
+    } catch (error) {
+      writer.settleClaim(undefined);
+      throw error;
+    }
+    writer.settleClaim(epoch);
+  } else {
+    const stored = await weft.storage.updateRun(runId, { epoch: writer.epoch }, change, writer.takePending());
+    if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
+  }
   if (workflow.options.onFinish || workflow.options.onError) await runCallbacks(weft, workflow, exec, end);
   return buildResult(projection, runId, outputOptions);
 }

@@ -1,5 +1,6 @@
 // The Run handle: start, resume, stream, cancel, restart and time travel of one run.
 import { WeftError } from '../errors.js';
+import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { RunProjection } from '../engine/run-projection.js';
 import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
@@ -14,6 +15,7 @@ import {
   CANCELABLE,
   canceledStepEnds,
   claim,
+  deferredClaim,
   execute,
   loadProjection,
   numbered,
@@ -297,7 +299,8 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     if (exec) {
       exec.cancel();
       await exec.finished;
-      return;
+      // An execution whose claim was refused never held the run: whoever holds it is canceled through storage.
+      if (!exec.writer.claimRefused) return;
     }
     const now = weft.clock.now();
     const row = await weft.storage.updateRun(
@@ -357,7 +360,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const projection = await loadProjection(weft, runId);
     const requestContext = contextFrom(projection.requestContext, rc);
     return this.execute({
-      row: claimed,
+      run: claimed,
       projection,
       requestContext,
       perStep: projection.perStep,
@@ -427,21 +430,37 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     >;
   }
 
-  /** Claims the run, lets a waiting stream relay events, and executes the run while this handle is held. */
+  /**
+   * Claims the run, lets a waiting stream relay events, and executes the run while this handle is
+   * held. The claim is made by the execution's first write, before any user code runs; while
+   * another execution of this run is under way here, it is made first, so that this one ends at once.
+   */
   private async claimAndExecute(
     from: readonly RunStatus[],
     verb: string,
     condition: { epoch?: number; input?: string },
     onClaimed: (() => void) | undefined,
-    options: Omit<ExecuteOptions, 'row'>,
+    options: Omit<ExecuteOptions, 'run' | 'claim'>,
   ): Promise<WorkflowResult<TInput, TOutput>> {
+    const { weft, runId } = this;
     // What this call records first must be storable before the run is claimed: otherwise it would fail an existing
     // run. A durable store needs that text anyway; a store that keeps values cannot fail on it.
     const firstText =
-      options.first && !this.weft.storage.keepsValues ? storable(options.first[1], 'data', this.runId) : undefined;
-    const row = await claim(this.weft, this.runId, from, verb, condition);
-    onClaimed?.();
-    return this.execute({ ...options, row, firstText });
+      options.first && !weft.storage.keepsValues ? storable(options.first[1], 'data', runId) : undefined;
+    if (weft.activeExecution(runId)) {
+      const row = await claim(weft, runId, from, verb, condition);
+      onClaimed?.();
+      return this.execute({ ...options, run: row, firstText });
+    }
+    // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
+    const turn = eventLoopTurn();
+    if (turn) await turn;
+    return this.execute({
+      ...options,
+      run: { runId, workflowId: this.workflow.id, resourceId: this.resourceId ?? null, epoch: 0 },
+      claim: deferredClaim(weft, runId, from, verb, condition, onClaimed),
+      firstText,
+    });
   }
 
   /** Executes the claimed run, keeping this handle as the one `createRun({ runId })` returns meanwhile. */

@@ -324,12 +324,14 @@ export class Weft implements WorkflowHost {
 
   /** Renews the leases of the runs executing here; stops those this instance no longer owns. */
   private async checkOwnership(): Promise<void> {
-    const ids = this.activeRunIds();
-    if (ids.length === 0 || this.closed) {
+    // A run still being claimed holds no lease yet: its first write takes one.
+    const ids = [...this.active.values()].filter((exec) => !exec.writer.claiming).map((exec) => exec.runId);
+    if (this.active.size === 0 || this.closed) {
       clearInterval(this.ownershipTimer);
       this.ownershipTimer = undefined;
       return;
     }
+    if (ids.length === 0) return;
     try {
       const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
       // Canceled or taken over by another process: stop executing it here.

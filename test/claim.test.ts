@@ -1,0 +1,230 @@
+// The claim of a run made by its first write: one write fewer per start and resume, and still no
+// user code for a run this caller does not hold, and no events of another caller's execution.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MemoryStorage, Weft, WeftError, createStep, createWorkflow } from '../src/index.js';
+import type { JournalEntry, RunChange, RunCondition } from '../src/index.js';
+import { SqliteStorage } from '../src/storage/sqlite/index.js';
+
+const num = z.object({ n: z.number() });
+
+/** A MemoryStorage that counts the writes the engine makes. */
+class CountingStorage extends MemoryStorage {
+  writes: string[] = [];
+
+  override async createRun(...args: Parameters<MemoryStorage['createRun']>) {
+    this.writes.push('createRun');
+    return super.createRun(...args);
+  }
+
+  override async updateRun(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries?: readonly JournalEntry[],
+  ) {
+    this.writes.push(`updateRun(${change.status ?? '-'}, ${entries?.map((e) => e.type).join(' ') ?? ''})`);
+    return super.updateRun(runId, condition, change, entries);
+  }
+
+  override async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]) {
+    this.writes.push(`appendJournal(${entries.map((e) => e.type).join(' ')})`);
+    return super.appendJournal(runId, epoch, entries);
+  }
+
+  override appendJournalNow(runId: string, epoch: number, entries: readonly JournalEntry[]) {
+    this.writes.push(`appendJournal(${entries.map((e) => e.type).join(' ')})`);
+    super.appendJournalNow(runId, epoch, entries);
+  }
+}
+
+function counting(id: string, ran: string[]) {
+  return createStep({
+    id,
+    inputSchema: num,
+    outputSchema: num,
+    execute: async ({ inputData }) => {
+      ran.push(id);
+      return { n: inputData.n + 1 };
+    },
+  });
+}
+
+let dir: string;
+const engines: Weft[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-claim-'));
+});
+afterEach(async () => {
+  for (const weft of engines.splice(0)) await weft.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function engine(workflows: Record<string, unknown>, storage: MemoryStorage | SqliteStorage): Weft {
+  const weft = new Weft({ workflows: workflows as never, storage, recovery: false });
+  engines.push(weft);
+  return weft;
+}
+
+describe('the claim made by the first write', () => {
+  it('a start claims the run in the same write as its first entries: a two-step run is stored in four writes', async () => {
+    const ran: string[] = [];
+    const wf = createWorkflow({ id: 'two', inputSchema: num, outputSchema: num })
+      .then(counting('a', ran))
+      .then(counting('b', ran))
+      .commit();
+    const storage = new CountingStorage();
+    const weft = engine({ wf }, storage);
+    const run = await weft.getWorkflow('two').createRun();
+    expect((await run.start({ inputData: { n: 0 } })).status).toBe('success');
+    expect(storage.writes).toEqual([
+      'createRun',
+      'updateRun(running, run-start step-start)',
+      'appendJournal(step-end step-start)',
+      'updateRun(success, step-end run-end)',
+    ]);
+  });
+
+  it('a resume claims the suspended run with its first entries in one write', async () => {
+    const gate = createStep({
+      id: 'gate',
+      inputSchema: num,
+      outputSchema: num,
+      resumeSchema: z.object({ ok: z.boolean() }),
+      execute: async ({ inputData, resumeData, suspend }) => (resumeData ? inputData : (suspend({}) as never)),
+    });
+    const wf = createWorkflow({ id: 'gated', inputSchema: num, outputSchema: num }).then(gate).commit();
+    const storage = new CountingStorage();
+    const weft = engine({ wf }, storage);
+    const run = await weft.getWorkflow('gated').createRun();
+    await run.start({ inputData: { n: 1 } });
+    storage.writes = [];
+    expect((await run.resume({ resumeData: { ok: true } })).status).toBe('success');
+    expect(storage.writes).toEqual([
+      'updateRun(running, run-resume step-start)',
+      'updateRun(success, step-end run-end)',
+    ]);
+  });
+
+  it('a run whose first step fails validation is claimed and ended by one write', async () => {
+    const strict = createStep({
+      id: 'strict',
+      inputSchema: z.object({ n: z.number().min(10) }),
+      outputSchema: num,
+      execute: async ({ inputData }) => inputData,
+    });
+    const wf = createWorkflow({ id: 'strict', inputSchema: num, outputSchema: num }).then(strict).commit();
+    const storage = new CountingStorage();
+    const weft = engine({ wf }, storage);
+    const run = await weft.getWorkflow('strict').createRun();
+    const result = await run.start({ inputData: { n: 1 } });
+    expect(result.status).toBe('failed');
+    expect(storage.writes).toEqual(['createRun', 'updateRun(failed, run-start step-start step-end run-end)']);
+    expect((await storage.getRun(run.runId))!.epoch).toBe(1);
+  });
+
+  it('two instances on one SQLite file start the same run at once: it runs once, the other start is refused and streams none of its events', async () => {
+    const path = join(dir, 'weft.db');
+    const ranOne: string[] = [];
+    const ranTwo: string[] = [];
+    const build = (ran: string[]) =>
+      createWorkflow({ id: 'race', inputSchema: num, outputSchema: num })
+        .then(counting('a', ran))
+        .then(counting('b', ran))
+        .commit();
+    const one = engine({ race: build(ranOne) }, new SqliteStorage({ path }));
+    const two = engine({ race: build(ranTwo) }, new SqliteStorage({ path }));
+    const runOne = await one.getWorkflow('race').createRun();
+    const runTwo = await two.getWorkflow('race').createRun({ runId: runOne.runId });
+    const streamTwo = runTwo.stream({ inputData: { n: 0 } });
+    const started = runOne.start({ inputData: { n: 0 } });
+    const events: { type: string; payload?: any }[] = [];
+    for await (const event of streamTwo.fullStream) events.push(event as never);
+    const [first, second] = await Promise.allSettled([started, streamTwo.result]);
+    const winners = [first, second].filter((s) => s.status === 'fulfilled');
+    expect(winners).toHaveLength(1);
+    expect((winners[0] as PromiseFulfilledResult<{ status: string }>).value.status).toBe('success');
+    const lost = [first, second].find((s): s is PromiseRejectedResult => s.status === 'rejected')!;
+    expect(WeftError.is(lost.reason, 'RUN_ALREADY_CLAIMED')).toBe(true);
+    // Each step ran once, in the instance that won.
+    expect([...ranOne, ...ranTwo].sort()).toEqual(['a', 'b']);
+    if (second.status === 'rejected') {
+      expect(events.map((e) => e.type)).toEqual(['workflow-start', 'workflow-finish']);
+      expect(events[1]!.payload.workflowStatus).toBe('failed');
+    } else {
+      expect(events.at(-1)!.payload.workflowStatus).toBe('success');
+    }
+  });
+
+  it('a branch condition and a sleep duration run only once the run is claimed by this instance', async () => {
+    const storage = new MemoryStorage();
+    const seen: { status?: string; owner?: string | null }[] = [];
+    const look = async (runId: string) => {
+      const row = await storage.getRun(runId);
+      seen.push({ status: row?.status, owner: row?.leaseOwner });
+    };
+    const lookingBranch = () =>
+      [
+        [
+          async ({ runId }: { runId: string }) => {
+            await look(runId);
+            return true;
+          },
+          counting('chosen', []),
+        ],
+      ] as const;
+    const wf = createWorkflow({ id: 'branchy', inputSchema: num, outputSchema: z.any() })
+      .sleep(async ({ runId }) => {
+        await look(runId);
+        return 1;
+      })
+      .branch(lookingBranch() as never)
+      .commit();
+    const weft = engine({ wf }, storage);
+    const branchFirst = createWorkflow({ id: 'branch-first', inputSchema: num, outputSchema: z.any() })
+      .branch(lookingBranch() as never)
+      .commit();
+    const other = engine({ branchFirst }, storage);
+    expect((await (await weft.getWorkflow('branchy').createRun()).start({ inputData: { n: 0 } })).status).toBe(
+      'success',
+    );
+    expect((await (await other.getWorkflow('branch-first').createRun()).start({ inputData: { n: 0 } })).status).toBe(
+      'success',
+    );
+    expect(seen).toEqual([
+      { status: 'running', owner: weft.instanceId },
+      { status: 'running', owner: weft.instanceId },
+      { status: 'running', owner: other.instanceId },
+    ]);
+  });
+
+  it('a run canceled while its claim is being written ends canceled, and runs no step', async () => {
+    const ran: string[] = [];
+    const wf = createWorkflow({ id: 'quick', inputSchema: num, outputSchema: num }).then(counting('a', ran)).commit();
+    const path = join(dir, 'cancel.db');
+    const weft = engine({ wf }, new SqliteStorage({ path }));
+    const run = await weft.getWorkflow('quick').createRun();
+    const started = run.start({ inputData: { n: 0 } });
+    await run.cancel();
+    const result = await started;
+    expect(result.status).toBe('canceled');
+    expect(ran).toEqual([]);
+    expect((await weft.getRun(run.runId))!.status).toBe('canceled');
+  });
+
+  it('a start of a run canceled in storage by another instance returns the canceled result and runs nothing', async () => {
+    const ran: string[] = [];
+    const storage = new MemoryStorage();
+    const wf = createWorkflow({ id: 'gone', inputSchema: num, outputSchema: num }).then(counting('a', ran)).commit();
+    const one = engine({ wf }, storage);
+    const two = engine({ wf }, storage);
+    const run = await one.getWorkflow('gone').createRun();
+    await (await two.getWorkflow('gone').createRun({ runId: run.runId })).cancel();
+    const result = await run.start({ inputData: { n: 0 } });
+    expect(result.status).toBe('canceled');
+    expect(ran).toEqual([]);
+  });
+});
