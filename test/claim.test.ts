@@ -227,4 +227,26 @@ describe('the claim made by the first write', () => {
     expect(result.status).toBe('canceled');
     expect(ran).toEqual([]);
   });
+
+  it('a run whose insert failed (not waited for by createRun) cannot start: the start fails with the storage error', async () => {
+    class FailingInsert extends MemoryStorage {
+      override async createRun(): Promise<never> {
+        throw new WeftError('STORAGE_ERROR', 'disk full');
+      }
+    }
+    const errors: unknown[] = [];
+    const ran: string[] = [];
+    const wf = createWorkflow({ id: 'nowhere', inputSchema: num, outputSchema: num }).then(counting('a', ran)).commit();
+    const weft = new Weft({
+      workflows: { wf },
+      storage: new FailingInsert(),
+      recovery: false,
+      logger: { debug() {}, info() {}, warn() {}, error: (...args: unknown[]) => errors.push(args) },
+    });
+    engines.push(weft);
+    const run = await weft.getWorkflow('nowhere').createRun();
+    await expect(run.start({ inputData: { n: 0 } })).rejects.toThrow('disk full');
+    expect(ran).toEqual([]);
+    expect(errors).toHaveLength(1);
+  });
 });

@@ -131,6 +131,8 @@ export function deferredClaim(
   verb: string,
   extra: ClaimCondition,
   claimed: (() => void) | undefined,
+  /** The run's insert, if not waited for: when it failed, the claim is refused with its error. */
+  created?: Promise<unknown>,
 ): DeferredClaim {
   const condition = claimCondition(from, extra);
   const change = claimChange(weft, extra.input);
@@ -139,6 +141,7 @@ export function deferredClaim(
     async write(entries, final) {
       const row = await weft.storage.updateRun(runId, condition, final ? { ...change, ...final } : change, entries);
       if (row) return row.epoch;
+      await created;
       throw await claimRefused(weft, runId, from, verb);
     },
   };

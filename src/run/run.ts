@@ -99,6 +99,8 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     private readonly workflow: Workflow,
     readonly runId: string,
     readonly resourceId: string | undefined,
+    /** The insert of the run, when it was not waited for (see `writesInOrder`): its failure explains a refused claim. */
+    private readonly created?: Promise<unknown>,
   ) {}
 
   get workflowId(): string {
@@ -448,6 +450,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     const firstText =
       options.first && !weft.storage.keepsValues ? storable(options.first[1], 'data', runId) : undefined;
     if (weft.activeExecution(runId)) {
+      await this.created;
       const row = await claim(weft, runId, from, verb, condition);
       onClaimed?.();
       return this.execute({ ...options, run: row, firstText });
@@ -458,7 +461,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     return this.execute({
       ...options,
       run: { runId, workflowId: this.workflow.id, resourceId: this.resourceId ?? null, epoch: 0 },
-      claim: deferredClaim(weft, runId, from, verb, condition, onClaimed),
+      claim: deferredClaim(weft, runId, from, verb, condition, onClaimed, this.created),
       firstText,
     });
   }

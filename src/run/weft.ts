@@ -186,6 +186,20 @@ export class Weft implements WorkflowHost {
 
   async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
     if (!this.initialized) await this.init();
+    const { storage } = this;
+    if (options.runId === undefined && storage.writesInOrder) {
+      // A new id: no stored run can conflict. The insert is not waited for: what comes next sees it (a start
+      // issued now shares its commit), and if it fails, so does the start, with its error.
+      const runId = newRunId();
+      const created = storage.createRun({
+        runId,
+        workflowId: workflow.id,
+        resourceId: options.resourceId ?? null,
+        createdAt: this.clock.now(),
+      });
+      created.catch((error: unknown) => this.logger.error(`weft: run "${runId}" could not be stored`, error));
+      return new RunHandle(this, workflow, runId, options.resourceId, created);
+    }
     const runId = options.runId ?? newRunId();
     const cached = this.handles.get(runId);
     // A handle of another workflow falls through to storage, which refuses it with WORKFLOW_MISMATCH.
@@ -193,7 +207,7 @@ export class Weft implements WorkflowHost {
     // Thousands of runs created at once would otherwise hold the event loop until all are stored.
     const turn = eventLoopTurn();
     if (turn) await turn;
-    const row = await this.storage.createRun({
+    const row = await storage.createRun({
       runId,
       workflowId: workflow.id,
       resourceId: options.resourceId ?? null,

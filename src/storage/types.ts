@@ -116,6 +116,12 @@ export interface RunFilter {
 export interface RunStore {
   /** Inserts a `pending` run with epoch 0. Returns the stored run; if the id exists, returns the existing row unchanged. */
   createRun(run: NewRun): Promise<StoredRun>;
+  /**
+   * True when every operation sees the writes issued before it, awaited or not (one connection, or
+   * writes queued and committed in order). The engine then does not wait for the insert of a run
+   * whose id it just made before going on: a start issued at once is committed with it.
+   */
+  readonly writesInOrder?: boolean;
   getRun(runId: string): Promise<StoredRun | null>;
   listRuns(filter?: RunFilter): Promise<{ runs: StoredRun[]; total: number }>;
   /** Deletes the run and its journal. Returns false when there was no such run. */

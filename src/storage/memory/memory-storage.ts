@@ -49,6 +49,7 @@ class KeptText {
 export class MemoryStorage implements WeftStorage {
   readonly kind = 'memory';
   readonly keepsValues = true;
+  readonly writesInOrder = true;
   readonly notifier: JournalNotifier;
   private readonly runs = new Map<string, MemoryRun>();
   private readonly listeners = new Map<string, Set<() => void>>();

@@ -89,6 +89,8 @@ function prepareWrites(db: SqliteDatabase): WriteStatements {
  */
 export class SqliteStorage implements WeftStorage {
   readonly kind = 'sqlite';
+  /** Writes are queued and committed in order, and every read commits the queue first. */
+  readonly writesInOrder = true;
   private open: OpenDatabase | undefined;
   private closed = false;
 
