@@ -1,19 +1,23 @@
 // `npm run bench`: runs the workloads on Weft and @mastra/core, alternating engines, and prints medians and ratios.
-// Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [-- W1 W3 ...]
+// Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [-- --one-process] [-- W1 W3 ...]
+// Each engine takes its samples in a process of its own (see engine-process.ts); --one-process takes
+// them all in this one, as before, where a Mastra workflow's promise hooks then tax Weft's promises too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engines, type EngineName, type StoreKind } from './engines.js';
+import { EngineProcess } from './engine-process.js';
+import { engines, type Engine, type EngineName, type StoreKind } from './engines.js';
 import { formatNumber, formatRatio, median } from './measure.js';
 import { processWorkloads } from './process-workloads.js';
 import { checkTargets } from './targets.js';
 import { builtEntry, useSource, weftOrigin } from './weft-module.js';
-import { workloads, type Workload } from './workloads.js';
+import { workloads, type Sample, type SampleContext, type Workload } from './workloads.js';
 
 interface Options {
   quick: boolean;
   reps: number;
   selected: Set<string>;
+  oneProcess: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -22,7 +26,23 @@ function parseArgs(argv: readonly string[]): Options {
   const reps = repsAt >= 0 ? Math.max(1, Number(argv[repsAt + 1])) : quick ? 3 : 5;
   const selected = new Set(argv.filter((a) => /^W\d+$/i.test(a)).map((a) => a.toUpperCase()));
   useSource(argv.includes('--source'));
-  return { quick, reps, selected };
+  return { quick, reps, selected, oneProcess: argv.includes('--one-process') };
+}
+
+/** The engines' own processes, started on first use (none with --one-process). */
+const processes = new Map<EngineName, EngineProcess>();
+
+/** One sample: in the engine's own process, except for the workloads that spawn processes themselves (W8, W9). */
+function takeSample(
+  w: Workload,
+  engine: Engine,
+  ctx: Omit<SampleContext, 'engine'>,
+  options: Options,
+): Promise<Sample> {
+  if (options.oneProcess || !workloads.includes(w)) return w.sample({ ...ctx, engine });
+  let child = processes.get(engine.name);
+  if (!child) processes.set(engine.name, (child = new EngineProcess(engine.name, process.argv.includes('--source'))));
+  return child.sample(w.id, ctx);
 }
 
 type Samples = Map<string, number[]>; // `${workload}|${store}|${engine}|${metric}` → values
@@ -39,20 +59,18 @@ async function runWorkload(
   for (const store of w.stores) {
     for (const engine of engines) {
       process.stderr.write(`${w.id} ${store} ${engine.name}: warm-up\n`);
-      await w.sample({ engine, store, quick: options.quick, warmup: true, rep: 0, dir });
+      await takeSample(w, engine, { store, quick: options.quick, warmup: true, rep: 0, dir }, options);
     }
     for (let rep = 0; rep < options.reps; rep++) {
       // Alternate which engine goes first, so neither always runs on a warmer or a more fragmented heap.
       const order = rep % 2 === 0 ? engines : [...engines].reverse();
       for (const engine of order) {
-        const { values, notes: sampleNotes } = await w.sample({
+        const { values, notes: sampleNotes } = await takeSample(
+          w,
           engine,
-          store,
-          quick: options.quick,
-          warmup: false,
-          rep,
-          dir,
-        });
+          { store, quick: options.quick, warmup: false, rep, dir },
+          options,
+        );
         for (const [metric, value] of Object.entries(values)) {
           const key = sampleKey(w.id, store, engine.name, metric);
           samples.set(key, [...(samples.get(key) ?? []), value]);
@@ -126,11 +144,12 @@ async function main(): Promise<void> {
   try {
     for (const w of selected) await runWorkload(w, options, dir, samples, notes);
   } finally {
+    for (const child of processes.values()) child.close();
     rmSync(dir, { recursive: true, force: true });
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   process.stdout.write(
-    `\nWeft vs @mastra/core on ${cpus().length} × ${cpu}, Node ${process.version}; Weft from ${weftOrigin()}; ${((performance.now() - began) / 1000).toFixed(0)} s\n\n`,
+    `\nWeft vs @mastra/core on ${cpus().length} × ${cpu}, Node ${process.version}; Weft from ${weftOrigin()}; ${options.oneProcess ? 'both engines in one process' : 'each engine in its own process'}; ${((performance.now() - began) / 1000).toFixed(0)} s\n\n`,
   );
   process.stdout.write(report(selected, samples, notes, options) + '\n');
 }
