@@ -63,9 +63,6 @@ export interface ExecutionServices {
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
-/** What a step waiting for its execute to settle gets instead of its result when the run is canceled. */
-export const CANCELED: unique symbol = Symbol('canceled');
-
 export class Execution {
   /** Keys of the steps between their start and end entries; while any is, a step's end is stored at once. */
   readonly inflight = new Set<string>();
@@ -155,8 +152,8 @@ export class Execution {
 
   private sleepers = 0;
 
-  /** Called with CANCELED on cancel: each releases a step that is waiting for its execute to settle. */
-  readonly cancelWaiters = new Set<(value: typeof CANCELED) => void>();
+  /** Called on cancel: each releases a step that is waiting for its execute to settle. */
+  readonly cancelWaiters = new Set<() => void>();
 
   /** Set by `handOver`: the run stops here without an outcome, for another instance to continue. */
   handedOver = false;
@@ -171,7 +168,7 @@ export class Execution {
     if (this.canceled) return;
     this.canceled = true;
     this.abortController?.abort(abortReason());
-    for (const stop of [...this.cancelWaiters]) stop(CANCELED);
+    for (const stop of [...this.cancelWaiters]) stop();
   }
 }
 

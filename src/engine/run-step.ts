@@ -4,7 +4,7 @@ import { notSerializable } from './serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import { eventLoopTurn } from './event-loop-turns.js';
-import { CANCELED, stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
+import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';
@@ -83,11 +83,39 @@ function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndField
   if (exec.inflight.size > 0) writer.flushNow()?.catch(() => undefined);
 }
 
+/** A step between its start entry and its end: what its attempts share. */
+interface Running {
+  exec: Execution;
+  level: Level;
+  cstep: CompiledStep;
+  place: StepPlace;
+  /** Display id (dotted inside nested workflows). */
+  id: string;
+  inputData: unknown;
+  resumeData: unknown;
+  suspendData: unknown;
+  resuming: boolean;
+  restarting: boolean;
+  attempts: number;
+}
+
+/** An end entry that could not be recorded is the step's failure; any other error goes on up. */
+function unrecorded(error: unknown): Outcome {
+  if (error instanceof NotRecorded) return { kind: 'failed', error: error.failure };
+  throw error;
+}
+
+const isOutcome = (value: Running | Outcome): value is Outcome => 'kind' in value;
+
 /**
  * Runs the step at `place.key` with `input`, or replays its stored result. Records a start and an
  * end entry; flushes the journal before user code runs, so every earlier result is stored first.
+ *
+ * Steps are the hot path, so this is written with promise callbacks rather than awaits: the
+ * common step costs the promise its caller awaits, its `execute`'s, and one reaction to it. One
+ * promise settles with the step's outcome or, at once, when the run is canceled.
  */
-export async function runStep(
+export function runStep(
   exec: Execution,
   level: Level,
   cstep: CompiledStep,
@@ -98,7 +126,7 @@ export async function runStep(
   try {
     const rec = exec.projection.records.get(place.key);
     const replayed = replay(exec, level, cstep, rec);
-    if (replayed) return replayed;
+    if (replayed) return Promise.resolve(replayed);
 
     const restarting = rec?.status === 'running';
     // A suspended step named by the resume, or one that was interrupted while being resumed.
@@ -109,10 +137,7 @@ export async function runStep(
       (rec === undefined && exec.resumeKeys.has(place.key));
     const payload = rec ? rec.payload : input;
     const id = level.idPrefix + cstep.id;
-    const { writer } = exec;
-    const now = exec.services.clock.now;
-
-    const at = now();
+    const at = exec.services.clock.now();
     // One literal with the usual fields, absent ones undefined (JSON leaves them out): the entry is kept
     // with the run, and fields added later would take a second object.
     const start: StepStartData = {
@@ -129,47 +154,78 @@ export async function runStep(
       start.resumedAt = at;
     }
     if (restarting) start.restart = true;
-    writer.add('step-start', start, at);
+    exec.writer.add('step-start', start, at);
     exec.executed++;
 
     if (cstep.kind === 'workflow') {
       const end = (data: EndFields): void => recordEnd(exec, place, id, data);
-      return await runNested(exec, level, cstep, payload, place, end, runLevel);
+      return runNested(exec, level, cstep, payload, place, end, runLevel).catch(unrecorded);
     }
     // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
     exec.inflight.add(place.key);
-
     const step = cstep.step;
-    const validateInputs = level.graph.validateInputs;
-    let inputData = payload;
-    if (validateInputs && !resuming) {
-      const r = check(step.inputSchema, payload);
-      const v = r instanceof Promise ? await r : r;
-      if (!v.ok) {
-        const error = stepValidationError(
-          'STEP_INPUT_INVALID',
-          'Step input validation failed',
-          id,
-          v.issues,
-          exec.runId,
-        );
-        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
-        return { kind: 'failed', error };
+    const running: Running = {
+      exec,
+      level,
+      cstep,
+      place,
+      id,
+      inputData: payload,
+      resumeData: undefined,
+      suspendData: resuming ? rec?.suspendPayload : undefined,
+      resuming,
+      restarting,
+      attempts: (step.retries ?? level.graph.retryAttempts) + 1,
+    };
+    // The common step: its input alone to check, synchronously.
+    if (!resuming && !step.requestContextSchema) {
+      const v = level.graph.validateInputs ? check(step.inputSchema, payload) : undefined;
+      if (!(v instanceof Promise)) {
+        if (v && !v.ok) return Promise.resolve(inputInvalid(running, v.issues));
+        if (v) running.inputData = v.value;
+        return attempt(running, 0);
       }
-      inputData = v.value;
     }
-    let resumeData: unknown = undefined;
-    if (resuming && exec.resumeKeys.has(place.key)) {
-      resumeData = exec.resumeData;
+    return prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
+  } catch (error) {
+    try {
+      return Promise.resolve(unrecorded(error));
+    } catch {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** The step's input was refused by its schema: it fails without running. */
+function inputInvalid(r: Running, issues: { path: string; message: string }[]): Outcome {
+  const { exec, id } = r;
+  const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, issues, exec.runId);
+  recordEnd(exec, r.place, id, { status: 'failed', error: serializeError(error) });
+  return { kind: 'failed', error };
+}
+
+/** Checks the input, resume data and request context of a step (any of them asynchronously). */
+async function prepare(r: Running): Promise<Running | Outcome> {
+  try {
+    const { exec, level, cstep, id } = r;
+    const step = cstep.step;
+    if (level.graph.validateInputs && !r.resuming) {
+      const c = check(step.inputSchema, r.inputData);
+      const v = c instanceof Promise ? await c : c;
+      if (!v.ok) return inputInvalid(r, v.issues);
+      r.inputData = v.value;
+    }
+    if (r.resuming && exec.resumeKeys.has(r.place.key)) {
+      r.resumeData = exec.resumeData;
       if (step.resumeSchema) {
-        const r = check(step.resumeSchema, resumeData);
-        const v = r instanceof Promise ? await r : r;
-        if (v.ok) resumeData = v.value;
+        const c = check(step.resumeSchema, r.resumeData);
+        const v = c instanceof Promise ? await c : c;
+        if (v.ok) r.resumeData = v.value;
       }
     }
     if (step.requestContextSchema) {
-      const r = check(step.requestContextSchema, exec.requestContext.toJSON());
-      const v = r instanceof Promise ? await r : r;
+      const c = check(step.requestContextSchema, exec.requestContext.toJSON());
+      const v = c instanceof Promise ? await c : c;
       if (!v.ok) {
         const error = stepValidationError(
           'STEP_REQUEST_CONTEXT_INVALID',
@@ -178,156 +234,203 @@ export async function runStep(
           v.issues,
           exec.runId,
         );
-        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+        recordEnd(exec, r.place, id, { status: 'failed', error: serializeError(error) });
         return { kind: 'failed', error };
       }
     }
-
-    const attempts = (step.retries ?? level.graph.retryAttempts) + 1;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0 && level.graph.retryDelay > 0)
-        await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
-      const turn = eventLoopTurn();
-      if (turn) await turn;
-      if (exec.canceled) return { kind: 'canceled' };
-      const ctx = new StepContext(
-        exec,
-        level,
-        id,
-        inputData,
-        resumeData,
-        resuming ? rec?.suspendPayload : undefined,
-        attempt,
-        restarting,
-      );
-      if (resuming) {
-        ctx.resume = {
-          steps: [cstep.id],
-          resumePayload: exec.resumeData,
-          ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
-        };
-      }
-      const flushed = writer.flushNow();
-      if (flushed) await flushed;
-      // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
-      if (exec.canceled) return { kind: 'canceled' };
-      let output: unknown;
-      try {
-        const running = Promise.resolve(step.execute(ctx));
-        // The step's result, or CANCELED as soon as the run is canceled (its late result is then discarded).
-        let raced: unknown = CANCELED;
-        if (!exec.canceled) {
-          let stop!: (value: unknown) => void;
-          const racing = new Promise<unknown>((resolve, reject) => {
-            stop = resolve;
-            running.then(resolve, reject);
-          });
-          exec.cancelWaiters.add(stop);
-          try {
-            raced = await racing;
-          } finally {
-            exec.cancelWaiters.delete(stop);
-          }
-        }
-        if (raced !== CANCELED) output = raced;
-        else if (ctx.signals.aborted)
-          output = await running; // abort() called by this very step: its value is kept
-        else {
-          running.catch(() => undefined); // the late result of a step canceled from outside is discarded
-          return { kind: 'canceled' };
-        }
-      } catch (error) {
-        lastError = error;
-        if (exec.canceled) return { kind: 'canceled' };
-        if (NonRetryableError.is(error)) {
-          recordEnd(exec, place, id, { status: 'failed', error: serializeError(error), nonRetryable: true });
-          return { kind: 'failed', error };
-        }
-        continue;
-      }
-
-      const { suspended, bailed, stateUpdate } = ctx.signals;
-      const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
-      if (newState instanceof WeftError) {
-        recordEnd(exec, place, id, { status: 'failed', error: serializeError(newState) });
-        return { kind: 'failed', error: newState };
-      }
-      if (suspended) {
-        let payloadOut = suspended.payload;
-        if (step.suspendSchema) {
-          const r = check(step.suspendSchema, payloadOut);
-          const v = r instanceof Promise ? await r : r;
-          if (!v.ok) {
-            const error = stepValidationError(
-              'STEP_SUSPEND_DATA_INVALID',
-              'Step suspend data validation failed',
-              id,
-              v.issues,
-              exec.runId,
-            );
-            recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
-            return { kind: 'failed', error };
-          }
-          payloadOut = v.value;
-        }
-        const data: EndFields = {
-          status: 'suspended',
-          suspendPayload: payloadOut,
-          suspendedAt: now(),
-        };
-        if (output !== undefined) data.suspendOutput = output;
-        if (suspended.labels) data.resumeLabels = suspended.labels;
-        if (newState) data.state = newState;
-        recordEnd(exec, place, id, data);
-        return { kind: 'suspended' };
-      }
-      if (bailed) {
-        const data: EndFields = { status: 'bailed', output: bailed.value };
-        if (newState) data.state = newState;
-        recordEnd(exec, place, id, data);
-        if (place.item === undefined) level.outputs.set(cstep.id, bailed.value);
-        return { kind: 'bailed', output: bailed.value };
-      }
-      if (cstep.kind === 'step') {
-        const r = check(step.outputSchema, output);
-        const v = r instanceof Promise ? await r : r;
-        if (!v.ok) {
-          const error = stepValidationError(
-            'STEP_OUTPUT_INVALID',
-            `Step output validation failed for step '${cstep.id}'`,
-            id,
-            v.issues,
-            exec.runId,
-          );
-          recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
-          return { kind: 'failed', error };
-        }
-        output = v.value;
-      }
-      // Whole from the start, like the step's start entry; `recordEnd` fills in the end time.
-      const data: StepEndData = {
-        key: place.key,
-        id,
-        status: 'success',
-        endedAt: 0,
-        item: place.item,
-        progress: undefined,
-        output,
-      };
-      if (newState) data.state = newState;
-      if (place.metadata) data.metadata = place.metadata;
-      recordEnd(exec, place, id, data);
-      if (place.item === undefined) level.outputs.set(cstep.id, output);
-      return { kind: 'success', output };
-    }
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(lastError) });
-    return { kind: 'failed', error: lastError };
+    return r;
   } catch (error) {
-    // Its end could not be recorded (a value that cannot be stored): the step failed, like any other failure.
-    if (error instanceof NotRecorded) return { kind: 'failed', error: error.failure };
-    throw error;
+    return unrecorded(error);
   }
+}
+
+/** Attempt `n` (0-based) of the step: after the retry delay, and a turn of the event loop when it is due. */
+function attempt(r: Running, n: number): Promise<Outcome> {
+  const { exec, level } = r;
+  if (n > 0 && level.graph.retryDelay > 0)
+    return exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal).then(() => attemptNow(r, n));
+  return attemptNow(r, n);
+}
+
+function attemptNow(r: Running, n: number): Promise<Outcome> {
+  const turn = eventLoopTurn();
+  return turn ? turn.then(() => begin(r, n)) : begin(r, n);
+}
+
+/** Stores what the journal holds so far, then runs attempt `n`, unless the run was canceled meanwhile. */
+function begin(r: Running, n: number): Promise<Outcome> {
+  const { exec } = r;
+  if (exec.canceled) return Promise.resolve({ kind: 'canceled' });
+  const ctx = new StepContext(exec, r.level, r.id, r.inputData, r.resumeData, r.suspendData, n, r.restarting);
+  if (r.resuming) {
+    ctx.resume = {
+      steps: [r.cstep.id],
+      resumePayload: exec.resumeData,
+      ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
+    };
+  }
+  const flushed = exec.writer.flushNow();
+  // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
+  if (flushed) return flushed.then(() => (exec.canceled ? { kind: 'canceled' } : execute(r, ctx, n)));
+  return execute(r, ctx, n);
+}
+
+/**
+ * Calls the step's `execute`: settles with the step's outcome, or as canceled as soon as the run is
+ * canceled (its late result is then discarded). A step that calls `abort()` itself keeps its value.
+ */
+function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
+  const { exec } = r;
+  let running: Promise<unknown>;
+  try {
+    running = Promise.resolve(r.cstep.step.execute(ctx));
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  return new Promise<Outcome>((resolve, reject) => {
+    let canceled = false;
+    const stop = (): void => {
+      if (ctx.signals.aborted) return; // abort() called by this very step: its result still settles it
+      canceled = true;
+      exec.cancelWaiters.delete(stop);
+      resolve({ kind: 'canceled' });
+    };
+    if (exec.canceled) stop();
+    else exec.cancelWaiters.add(stop);
+    running.then(
+      (output) => {
+        if (canceled) return; // the late result of a step canceled from outside is discarded
+        exec.cancelWaiters.delete(stop);
+        try {
+          resolve(settle(r, ctx, output));
+        } catch (error) {
+          deliverError(resolve, reject, error);
+        }
+      },
+      (error: unknown) => {
+        if (canceled) return;
+        exec.cancelWaiters.delete(stop);
+        try {
+          resolve(attemptFailed(r, error, n));
+        } catch (thrown) {
+          deliverError(resolve, reject, thrown);
+        }
+      },
+    );
+  });
+}
+
+function deliverError(resolve: (o: Outcome) => void, reject: (e: unknown) => void, error: unknown): void {
+  if (error instanceof NotRecorded) resolve({ kind: 'failed', error: error.failure });
+  else reject(error);
+}
+
+/** Attempt `n` threw: the step fails, or is tried again while attempts remain. */
+function attemptFailed(r: Running, error: unknown, n: number): Outcome | Promise<Outcome> {
+  const { exec, place, id } = r;
+  if (exec.canceled) return { kind: 'canceled' };
+  if (NonRetryableError.is(error)) {
+    recordEnd(exec, place, id, { status: 'failed', error: serializeError(error), nonRetryable: true });
+    return { kind: 'failed', error };
+  }
+  if (n + 1 < r.attempts) return attempt(r, n + 1);
+  recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+  return { kind: 'failed', error };
+}
+
+/** What the step's value and signals make of it: a success, bail, suspension or failure, recorded. */
+function settle(r: Running, ctx: StepContext, output: unknown): Outcome | Promise<Outcome> {
+  const { suspended, bailed, stateUpdate } = ctx.signals;
+  if (suspended || stateUpdate) return settleWithState(r, ctx, output);
+  if (bailed) return bail(r, bailed.value, undefined);
+  if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, undefined);
+  const v = check(r.cstep.step.outputSchema, output);
+  return v instanceof Promise ? v.then((checked) => succeed(r, checked, undefined)) : succeed(r, v, undefined);
+}
+
+/** `settle` for a step that changed the state or suspended: either may validate asynchronously. */
+async function settleWithState(r: Running, ctx: StepContext, output: unknown): Promise<Outcome> {
+  const { exec, place, id } = r;
+  const step = r.cstep.step;
+  const { suspended, bailed, stateUpdate } = ctx.signals;
+  const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
+  if (newState instanceof WeftError) {
+    recordEnd(exec, place, id, { status: 'failed', error: serializeError(newState) });
+    return { kind: 'failed', error: newState };
+  }
+  if (suspended) {
+    let payloadOut = suspended.payload;
+    if (step.suspendSchema) {
+      const c = check(step.suspendSchema, payloadOut);
+      const v = c instanceof Promise ? await c : c;
+      if (!v.ok) {
+        const error = stepValidationError(
+          'STEP_SUSPEND_DATA_INVALID',
+          'Step suspend data validation failed',
+          id,
+          v.issues,
+          exec.runId,
+        );
+        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+        return { kind: 'failed', error };
+      }
+      payloadOut = v.value;
+    }
+    const data: EndFields = {
+      status: 'suspended',
+      suspendPayload: payloadOut,
+      suspendedAt: exec.services.clock.now(),
+    };
+    if (output !== undefined) data.suspendOutput = output;
+    if (suspended.labels) data.resumeLabels = suspended.labels;
+    if (newState) data.state = newState;
+    recordEnd(exec, place, id, data);
+    return { kind: 'suspended' };
+  }
+  if (bailed) return bail(r, bailed.value, newState);
+  if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, newState);
+  const c = check(step.outputSchema, output);
+  return succeed(r, c instanceof Promise ? await c : c, newState);
+}
+
+function bail(r: Running, value: unknown, newState: Record<string, unknown> | undefined): Outcome {
+  const data: EndFields = { status: 'bailed', output: value };
+  if (newState) data.state = newState;
+  recordEnd(r.exec, r.place, r.id, data);
+  if (r.place.item === undefined) r.level.outputs.set(r.cstep.id, value);
+  return { kind: 'bailed', output: value };
+}
+
+/** The step's output, checked against its schema: recorded as its success, or its failure. */
+function succeed(r: Running, checked: Checked<unknown>, newState: Record<string, unknown> | undefined): Outcome {
+  const { exec, place, id, cstep } = r;
+  if (!checked.ok) {
+    const error = stepValidationError(
+      'STEP_OUTPUT_INVALID',
+      `Step output validation failed for step '${cstep.id}'`,
+      id,
+      checked.issues,
+      exec.runId,
+    );
+    recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+    return { kind: 'failed', error };
+  }
+  const output = checked.value;
+  // Whole from the start, like the step's start entry; `recordEnd` fills in the end time.
+  const data: StepEndData = {
+    key: place.key,
+    id,
+    status: 'success',
+    endedAt: 0,
+    item: place.item,
+    progress: undefined,
+    output,
+  };
+  if (newState) data.state = newState;
+  if (place.metadata) data.metadata = place.metadata;
+  recordEnd(exec, place, id, data);
+  if (place.item === undefined) r.level.outputs.set(cstep.id, output);
+  return { kind: 'success', output };
 }
 
 async function mergeState(
