@@ -64,8 +64,8 @@ export interface ExecutionServices {
 const NO_KEYS: ReadonlySet<string> = new Set();
 
 export class Execution {
-  /** Keys of the steps between their start and end entries; while any is, a step's end is stored at once. */
-  readonly inflight = new Set<string>();
+  /** Steps between their start and end entries; while any is, a step's end is stored at once. */
+  inflight = 0;
   /** Steps that actually executed (not replayed) in this execution. */
   executed = 0;
   canceled = false;
@@ -152,8 +152,20 @@ export class Execution {
 
   private sleepers = 0;
 
-  /** Called on cancel: each releases a step that is waiting for its execute to settle. */
-  readonly cancelWaiters = new Set<() => void>();
+  /** Called on cancel: each releases a step that is waiting for its execute to settle (few: an array). */
+  private readonly cancelWaiters: (() => void)[] = [];
+
+  addCancelWaiter(stop: () => void): void {
+    this.cancelWaiters.push(stop);
+  }
+
+  removeCancelWaiter(stop: () => void): void {
+    const waiters = this.cancelWaiters;
+    const i = waiters.lastIndexOf(stop);
+    if (i < 0) return;
+    const last = waiters.pop()!;
+    if (i < waiters.length) waiters[i] = last;
+  }
 
   /** Set by `handOver`: the run stops here without an outcome, for another instance to continue. */
   handedOver = false;
@@ -168,7 +180,7 @@ export class Execution {
     if (this.canceled) return;
     this.canceled = true;
     this.abortController?.abort(abortReason());
-    for (const stop of [...this.cancelWaiters]) stop();
+    for (const stop of this.cancelWaiters.splice(0)) stop();
   }
 }
 

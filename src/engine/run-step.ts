@@ -52,8 +52,11 @@ function replay(exec: Execution, level: Level, cstep: CompiledStep, rec: StepRec
 
 type EndFields = Omit<StepEndData, 'key' | 'id' | 'endedAt'>;
 
-/** Completes `data` (a fresh object of the caller's) into the end entry of the step at `place`, and records it. */
-function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndFields): void {
+/**
+ * Completes `data` (a fresh object of the caller's) into the end entry of the step at `place`, and
+ * records it. `inflight`: the step was counted in flight (a nested workflow is not: its steps are).
+ */
+function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndFields, inflight = true): void {
   const { writer } = exec;
   const endedAt = exec.services.clock.now();
   const e = data as StepEndData;
@@ -64,7 +67,7 @@ function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndField
     e.item = place.item;
     if (place.progress) e.progress = place.progress();
   }
-  exec.inflight.delete(place.key);
+  if (inflight) exec.inflight--;
   try {
     writer.add('step-end', e, endedAt);
   } catch (error) {
@@ -80,7 +83,7 @@ function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndField
   }
   // While sibling steps (parallel branches, foreach items) still execute, store this result now,
   // so a crash re-runs only what had not finished. A failed write is kept in `writer.failed`.
-  if (exec.inflight.size > 0) writer.flushNow()?.catch(() => undefined);
+  if (exec.inflight > 0) writer.flushNow()?.catch(() => undefined);
 }
 
 /** A step between its start entry and its end: what its attempts share. */
@@ -158,11 +161,11 @@ export function runStep(
     exec.executed++;
 
     if (cstep.kind === 'workflow') {
-      const end = (data: EndFields): void => recordEnd(exec, place, id, data);
+      const end = (data: EndFields): void => recordEnd(exec, place, id, data, false);
       return runNested(exec, level, cstep, payload, place, end, runLevel).catch(unrecorded);
     }
     // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
-    exec.inflight.add(place.key);
+    exec.inflight++;
     const step = cstep.step;
     const running: Running = {
       exec,
@@ -292,15 +295,15 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
     const stop = (): void => {
       if (ctx.signals.aborted) return; // abort() called by this very step: its result still settles it
       canceled = true;
-      exec.cancelWaiters.delete(stop);
+      exec.removeCancelWaiter(stop);
       resolve({ kind: 'canceled' });
     };
     if (exec.canceled) stop();
-    else exec.cancelWaiters.add(stop);
+    else exec.addCancelWaiter(stop);
     running.then(
       (output) => {
         if (canceled) return; // the late result of a step canceled from outside is discarded
-        exec.cancelWaiters.delete(stop);
+        exec.removeCancelWaiter(stop);
         try {
           resolve(settle(r, ctx, output));
         } catch (error) {
@@ -309,7 +312,7 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
       },
       (error: unknown) => {
         if (canceled) return;
-        exec.cancelWaiters.delete(stop);
+        exec.removeCancelWaiter(stop);
         try {
           resolve(attemptFailed(r, error, n));
         } catch (thrown) {
