@@ -16,6 +16,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** How long one scheduled transaction may hold the event loop (ms). */
 const SLICE_MS = 4;
 
+/** Writes per transaction from which the next commit waits for a turn of the event loop, grouping more. */
+const AWAIT_TURN_FROM = 8;
+
 /** Turns an unexpected driver error into the error to give callers. */
 export type FailureWrapper = (action: string, runId: string, error: unknown) => unknown;
 
@@ -70,21 +73,56 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Schedules the commit of the queued writes. It runs in a tick (`process.nextTick`), once the
+   * microtasks running now have drained: every run they move on issues its writes before it, so
+   * they share the commit, and a run stepping alone waits for no turn of the event loop. It waits
+   * for a turn (`setImmediate`) instead after a transaction of `AWAIT_TURN_FROM` writes or more:
+   * many runs are stepping, and a turn groups the writes of all it moves on (with every commit in
+   * a tick, a thousand runs made 1.5 times as many commits and wrote a quarter more WAL pages); and
+   * once commits chained in ticks (a write awaited, the next issued) have held the event loop for
+   * `SLICE_MS`, so that a loop of awaited writes never starves timers and I/O.
+   */
   private schedule(): void {
+    if (this.scheduled) return;
+    const now = performance.now();
+    if (this.turnStarted === 0) {
+      this.turnStarted = now;
+      setImmediate(this.turned);
+    }
+    if (this.lastGroup >= AWAIT_TURN_FROM || now - this.turnStarted >= SLICE_MS) {
+      this.scheduleTurn();
+    } else {
+      this.scheduled = true;
+      process.nextTick(this.commitSlice);
+    }
+  }
+
+  /** Schedules the commit for the next turn of the event loop. */
+  private scheduleTurn(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.commitSlice);
   }
 
+  /** How many writes the last transaction committed. */
+  private lastGroup = 0;
+
+  /** When the first commit since the event loop last turned was scheduled (0: none since). */
+  private turnStarted = 0;
+  private readonly turned = (): void => {
+    this.turnStarted = 0;
+  };
+
   /**
    * The scheduled commit: one transaction of the writes that fit in about `SLICE_MS`, the rest in
-   * the next turn, so that a thousand runs stepping at once do not hold timers and I/O for tens of
-   * milliseconds.
+   * the next turn of the event loop, so that a thousand runs stepping at once do not hold timers
+   * and I/O for tens of milliseconds.
    */
   private readonly commitSlice = (): void => {
     this.scheduled = false;
     if (!this.commitQueued(performance.now() + SLICE_MS)) return;
-    if (this.queue.length > 0) this.schedule();
+    if (this.queue.length > 0) this.scheduleTurn();
   };
 
   /** Since when commits have found the write lock taken (0: the last attempt did not). */
@@ -163,6 +201,7 @@ export class GroupCommit {
       return true;
     }
     this.busySince = 0;
+    this.lastGroup = outcomes.length;
     this.committed();
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;

@@ -1,6 +1,7 @@
 // The prepared SQLite statements of the runs table, created once per connection, and the listRuns query cache.
 import type { Database, Statement } from 'better-sqlite3';
-import type { RunChange, RunCondition, RunFilter, StoredRun } from '../types.js';
+import { RUN_STATUSES } from '../types.js';
+import type { RunChange, RunCondition, RunFilter, RunStatus, StoredRun } from '../types.js';
 
 /** The runs columns under the names of `StoredRun`, so rows need no mapping. */
 const RUN_COLUMNS = `run_id AS runId, workflow_id AS workflowId, resource_id AS resourceId, status, epoch,
@@ -116,8 +117,22 @@ interface ListStatements {
 }
 
 /**
- * Builds and caches one pair of statements per combination of filters present, so each
- * query keeps a plain `col = ?` shape that the indexes serve.
+ * The status filter as SQL, its statuses written out: the index of runs that stopped short of
+ * success is partial, and the planner uses it only for a condition it sees at prepare time to
+ * imply the index's own (`status = 'failed'` or an OR of such; a bound parameter or an IN list
+ * hides that). Only known statuses are written, taken from `RUN_STATUSES`, never from the
+ * filter; an unknown one matches no run, as it always has.
+ */
+function statusCondition(status: RunStatus | readonly RunStatus[]): string {
+  const wanted = new Set(([] as unknown[]).concat(status));
+  const known = RUN_STATUSES.filter((s) => wanted.has(s)).map((s) => `status = '${s}'`);
+  if (known.length === 0) return 'FALSE';
+  return known.length === 1 ? known[0]! : `(${known.join(' OR ')})`;
+}
+
+/**
+ * Builds and caches one pair of statements per combination of filters present (and of statuses
+ * asked for), so each query keeps a plain `col = ?` shape that the indexes serve.
  */
 export class ListRunsQueries {
   private readonly cache = new Map<string, ListStatements>();
@@ -133,10 +148,7 @@ export class ListRunsQueries {
       params.push(value);
     };
     if (filter.workflowId !== undefined) add('workflow_id = ?', filter.workflowId);
-    if (filter.status !== undefined) {
-      const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
-      add('status IN (SELECT value FROM json_each(?))', JSON.stringify(statuses));
-    }
+    if (filter.status !== undefined) where.push(statusCondition(filter.status));
     if (filter.resourceId !== undefined) add('resource_id = ?', filter.resourceId);
     if (filter.fromDate !== undefined) add('created_at >= ?', filter.fromDate);
     if (filter.toDate !== undefined) add('created_at <= ?', filter.toDate);
