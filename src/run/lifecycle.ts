@@ -235,6 +235,8 @@ async function finish(
   if (turn) await turn;
   const settling = writer.settle();
   if (settling) await settling;
+  // The run was never this execution's: the caller learns why, as from a claim made first.
+  if (writer.claimRefused) throw writer.failed;
   if (exec.handedOver) return handOver(weft, exec);
   if (writer.failed !== undefined || (outcome.kind === 'failed' && WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST'))) {
     return lostOwnership(weft, exec, writer.failed ?? (outcome as { error: unknown }).error, outputOptions);

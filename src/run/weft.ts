@@ -331,11 +331,6 @@ export class Weft implements WorkflowHost {
     };
   }
 
-  /** @internal Ids of the runs executing here. */
-  activeRunIds(): string[] {
-    return [...this.active.keys()];
-  }
-
   /** Renews the leases of the runs executing here; stops those this instance no longer owns. */
   private async checkOwnership(): Promise<void> {
     // A run still being claimed holds no lease yet: its first write takes one.
