@@ -250,3 +250,32 @@ describe('the claim made by the first write', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('writes of one run', () => {
+  it('parallel branches that end together have their ends written at once, not one commit after another', async () => {
+    class WatchedStorage extends SqliteStorage {
+      inFlight = 0;
+      most = 0;
+      override async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]) {
+        this.most = Math.max(this.most, ++this.inFlight);
+        try {
+          return await super.appendJournal(runId, epoch, entries);
+        } finally {
+          this.inFlight--;
+        }
+      }
+    }
+    const ran: string[] = [];
+    const branches = Array.from({ length: 20 }, (_, i) => counting(`p${i}`, ran));
+    const wf = createWorkflow({ id: 'wide', inputSchema: num, outputSchema: z.any() }).parallel(branches).commit();
+    const storage = new WatchedStorage({ path: join(dir, 'wide.db') });
+    const weft = engine({ wf }, storage);
+    const result = await (await weft.getWorkflow('wide').createRun()).start({ inputData: { n: 0 } });
+    expect(result.status).toBe('success');
+    expect(ran).toHaveLength(20);
+    // Each branch's start, and each end while siblings run, is written as it comes: many at once.
+    expect(storage.most).toBeGreaterThan(5);
+    const journal = await storage.readJournal((result as { runId: string }).runId);
+    expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
+  });
+});

@@ -179,22 +179,36 @@ export class JournalWriter {
         return this.chain;
       }
     }
+    if (this.unannounced) {
+      // The claim is on its way and the epoch to write with comes with it: what is pending then
+      // (these entries and any added meanwhile) goes in one write once it is made.
+      this.afterClaim ??= this.chain.then(() => {
+        this.afterClaim = undefined;
+        return this.flushNow() ?? this.chain;
+      });
+      return this.afterClaim;
+    }
+    // Issued now, even behind writes in flight: the store applies one run's appends in the order they
+    // were issued, so parallel branches ending together share a commit rather than queue for one each.
     const batch = this.takePending();
-    const write = (): Promise<void> => {
-      let appended: Promise<void>;
-      try {
-        appended = store.appendJournal(this.runId, this.epoch, batch);
-      } catch (error) {
-        appended = Promise.reject(error);
-      }
-      return appended.then(this.written, this.writeFailed);
-    };
-    // With no write in flight, start this one now rather than one turn later behind a settled chain.
-    const chain = this.inFlight === 0 ? write() : this.chain.then(write);
+    let appended: Promise<void>;
+    try {
+      appended = store.appendJournal(this.runId, this.epoch, batch);
+    } catch (error) {
+      appended = Promise.reject(error);
+    }
+    const written = appended.then(this.written, this.writeFailed);
+    if (this.inFlight === 0) this.chain = written;
+    else {
+      written.catch(noop); // its failure reaches callers through the chain (or an earlier one did)
+      this.chain = this.chain.then(() => written);
+    }
     this.inFlight++;
-    this.chain = chain;
-    return chain;
+    return this.chain;
   }
+
+  /** The write that follows the claim, while it is on its way. */
+  private afterClaim: Promise<void> | undefined = undefined;
 
   private inFlight = 0;
 
