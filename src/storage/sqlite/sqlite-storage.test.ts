@@ -204,9 +204,9 @@ describe('SqliteStorage', () => {
       await storage.appendJournal('r1', epoch, [{ seq: i, type: 'custom', data: JSON.stringify(page), at: i }]);
       if (i % 100 === 0) largest = Math.max(largest, walSize());
     }
-    // Each commit adds at least one 4 KB page to the WAL; unless checkpoints let it restart, it holds them all.
-    // The worker copies pages back as they come; a writer checkpoints by itself only past BOUND_PAGES (8000).
-    expect(largest).toBeLessThan(10_000 * 4096);
+    // Each commit adds at least one 4 KB page to the WAL (two here: the entry and its key); unless
+    // checkpoints let it restart, it holds them all. It restarts at about 8000 pages (later when a
+    // checkpoint is starved on a loaded machine), far below the 48,000 this writes.
     expect(largest).toBeLessThan((seq * 4096) / 2);
     const db = new Database(path, { readonly: true });
     try {
