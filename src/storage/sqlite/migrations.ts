@@ -69,6 +69,61 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE status = 'suspended' OR status = 'paused' OR status = 'failed' OR status = 'canceled';
     `,
   },
+  {
+    version: 3,
+    name: 'journal keyed by one integer',
+    sql: `
+      -- A journal entry's key becomes one integer, run_key * 2^32 + seq: the journal is a single
+      -- b-tree, and an append writes one page of it instead of two (the table's and its primary
+      -- key index's), which made a stored step about 40% cheaper. A run's entries stay together, in
+      -- seq order, and a rowid table keeps rows of up to about 4 KB in place. runs gets the integer
+      -- key (its rowid, kept by VACUUM since it is declared), its text id stays unique.
+      CREATE TABLE runs_v3 (
+        run_key          INTEGER PRIMARY KEY,
+        run_id           TEXT    NOT NULL UNIQUE,
+        workflow_id      TEXT    NOT NULL,
+        resource_id      TEXT,
+        status           TEXT    NOT NULL,
+        epoch            INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        wake_at          INTEGER,
+        input            TEXT,
+        outcome          TEXT
+      ) STRICT;
+      INSERT INTO runs_v3 (run_key, run_id, workflow_id, resource_id, status, epoch, created_at, updated_at,
+                           lease_owner, lease_expires_at, wake_at, input, outcome)
+        SELECT rowid, run_id, workflow_id, resource_id, status, epoch, created_at, updated_at,
+               lease_owner, lease_expires_at, wake_at, input, outcome
+        FROM runs ORDER BY rowid;
+
+      CREATE TABLE journal_v3 (
+        entry_key INTEGER PRIMARY KEY,
+        seq       INTEGER NOT NULL CHECK (seq BETWEEN 1 AND 4294967295),
+        type      TEXT    NOT NULL,
+        data      TEXT    NOT NULL,
+        at        INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO journal_v3 (entry_key, seq, type, data, at)
+        SELECT r.run_key * 4294967296 + j.seq, j.seq, j.type, j.data, j.at
+        FROM journal j JOIN runs_v3 r ON r.run_id = j.run_id
+        ORDER BY r.run_key, j.seq;
+
+      DROP TABLE journal;
+      DROP TABLE runs;
+      ALTER TABLE runs_v3 RENAME TO runs;
+      ALTER TABLE journal_v3 RENAME TO journal;
+
+      CREATE INDEX runs_by_created ON runs (created_at DESC, run_id DESC);
+      CREATE INDEX runs_by_workflow ON runs (workflow_id, created_at DESC, run_id DESC);
+      CREATE INDEX runs_by_resource ON runs (resource_id, created_at DESC, run_id DESC) WHERE resource_id IS NOT NULL;
+      CREATE INDEX runs_stopped_by_status ON runs (status, created_at DESC, run_id DESC)
+        WHERE status = 'suspended' OR status = 'paused' OR status = 'failed' OR status = 'canceled';
+      CREATE INDEX runs_active_by_updated ON runs (updated_at, run_id) WHERE status IN ('running', 'waiting');
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -5,25 +5,41 @@ import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal
 import type { JournalEntry } from '../types.js';
 
 /**
+ * An entry's key is one integer, `run_key * 2^32 + seq` (schema version 3): the journal is a single
+ * b-tree, a run's entries lie together in seq order, and an append writes one page. These SQL
+ * fragments give a run's key range from its text id.
+ */
+const RUN_KEY = '(SELECT run_key FROM runs WHERE run_id = @runId)';
+const FIRST_KEY = `${RUN_KEY} * 4294967296`;
+const END_KEY = `(${RUN_KEY} + 1) * 4294967296`;
+/** The run's last seq, given its key as `run_key` (in a query on `runs`). */
+const LAST_SEQ = `(SELECT seq FROM journal WHERE entry_key >= run_key * 4294967296
+  AND entry_key < (run_key + 1) * 4294967296 ORDER BY entry_key DESC LIMIT 1)`;
+
+/**
  * Appends and reads journal entries. Appends are fenced: each checks the run's epoch and that
  * its seqs follow the journal before inserting anything, so a refused append leaves no trace
  * in the group transaction it runs in (see `GroupCommit`).
  */
 export class SqliteJournal {
-  private readonly head: Statement<[{ runId: string }], { epoch: number; lastSeq: number | null }>;
-  private readonly lastSeq: Statement<[string], number | null>;
-  private readonly insert: Statement<[string, number, string, string, number]>;
-  private readonly read: Statement<[string, number, number], JournalEntry>;
-  private readonly delete: Statement<[string]>;
+  private readonly head: Statement<[{ runId: string }], { epoch: number; runKey: number; lastSeq: number | null }>;
+  private readonly last: Statement<[{ runId: string }], { runKey: number; lastSeq: number | null }>;
+  private readonly insert: Statement<[number, number, number, string, string, number]>;
+  private readonly read: Statement<[{ runId: string; afterSeq: number; limit: number }], JournalEntry>;
+  private readonly delete: Statement<[{ runId: string }]>;
 
   constructor(db: Database) {
-    this.head = db.prepare(
-      'SELECT epoch, (SELECT MAX(seq) FROM journal WHERE run_id = @runId) AS lastSeq FROM runs WHERE run_id = @runId',
+    this.head = db.prepare(`SELECT epoch, run_key AS runKey, ${LAST_SEQ} AS lastSeq FROM runs WHERE run_id = @runId`);
+    this.last = db.prepare(`SELECT run_key AS runKey, ${LAST_SEQ} AS lastSeq FROM runs WHERE run_id = @runId`);
+    this.insert = db.prepare(
+      'INSERT INTO journal (entry_key, seq, type, data, at) VALUES (? * 4294967296 + ?, ?, ?, ?, ?)',
     );
-    this.lastSeq = db.prepare<[string], number | null>('SELECT MAX(seq) FROM journal WHERE run_id = ?').pluck();
-    this.insert = db.prepare('INSERT INTO journal (run_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)');
-    this.read = db.prepare('SELECT seq, type, data, at FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?');
-    this.delete = db.prepare('DELETE FROM journal WHERE run_id = ?');
+    this.read = db.prepare(
+      `SELECT seq, type, data, at FROM journal
+       WHERE entry_key > ${FIRST_KEY} + @afterSeq AND entry_key < ${END_KEY}
+       ORDER BY entry_key LIMIT @limit`,
+    );
+    this.delete = db.prepare(`DELETE FROM journal WHERE entry_key >= ${FIRST_KEY} AND entry_key < ${END_KEY}`);
   }
 
   /**
@@ -35,28 +51,29 @@ export class SqliteJournal {
     if (!head || head.epoch !== epoch) throw ownershipLost(runId, head ? head.epoch : null, epoch);
     const failure = checkJournalBatch(runId, entries) ?? this.checkAfterLast(runId, entries, head.lastSeq ?? 0);
     if (failure) throw failure;
-    this.insertAll(runId, entries);
+    this.insertAll(head.runKey, entries);
   }
 
   /**
    * Inserts a well-formed batch (see `checkJournalBatch`) after checking that it follows the
    * journal; no epoch check: the caller holds its own condition. Throws when it does not
-   * follow; call inside a transaction.
+   * follow; call inside a transaction, after the run's row exists.
    */
   insertAfterLast(runId: string, entries: readonly JournalEntry[]): void {
-    const failure = this.checkAfterLast(runId, entries, this.lastSeq.get(runId) ?? 0);
+    const last = this.last.get({ runId });
+    const failure = this.checkAfterLast(runId, entries, last?.lastSeq ?? 0);
     if (failure) throw failure;
-    this.insertAll(runId, entries);
+    if (last) this.insertAll(last.runKey, entries);
   }
 
   /** Entries with `seq > afterSeq`, in order, at most `limit`. */
   readAfter(runId: string, afterSeq: number, limit: number | undefined): JournalEntry[] {
-    return this.read.all(runId, afterSeq, limit ?? -1);
+    return this.read.all({ runId, afterSeq, limit: limit ?? -1 });
   }
 
-  /** Deletes every entry of the run; call inside the transaction that deletes the run. */
+  /** Deletes every entry of the run; call inside the transaction that deletes the run, before its row. */
   deleteRun(runId: string): void {
-    this.delete.run(runId);
+    this.delete.run({ runId });
   }
 
   private checkAfterLast(runId: string, entries: readonly JournalEntry[], lastSeq: number): WeftError | null {
@@ -64,7 +81,7 @@ export class SqliteJournal {
     return first && first.seq <= lastSeq ? seqNotAfterJournal(runId, first.seq, lastSeq) : null;
   }
 
-  private insertAll(runId: string, entries: readonly JournalEntry[]): void {
-    for (const entry of entries) this.insert.run(runId, entry.seq, entry.type, entry.data, entry.at);
+  private insertAll(runKey: number, entries: readonly JournalEntry[]): void {
+    for (const entry of entries) this.insert.run(runKey, entry.seq, entry.seq, entry.type, entry.data, entry.at);
   }
 }
