@@ -55,15 +55,14 @@ export class SqliteJournal {
   }
 
   /**
-   * Inserts a well-formed batch (see `checkJournalBatch`) after checking that it follows the
-   * journal; no epoch check: the caller holds its own condition. Throws when it does not
-   * follow; call inside a transaction, after the run's row exists.
+   * Where a well-formed batch (see `checkJournalBatch`) would go: the run's key, once checked that
+   * the batch follows the journal (the error if not, or null without such a run). Changes
+   * nothing: the caller inserts with `insertAll`, in the same transaction.
    */
-  insertAfterLast(runId: string, entries: readonly JournalEntry[]): void {
+  placeAfterLast(runId: string, entries: readonly JournalEntry[]): number | WeftError | null {
     const last = this.last.get({ runId });
-    const failure = this.checkAfterLast(runId, entries, last?.lastSeq ?? 0);
-    if (failure) throw failure;
-    if (last) this.insertAll(last.runKey, entries);
+    if (!last) return null;
+    return this.checkAfterLast(runId, entries, last.lastSeq ?? 0) ?? last.runKey;
   }
 
   /** Entries with `seq > afterSeq`, in order, at most `limit`. */
@@ -81,7 +80,8 @@ export class SqliteJournal {
     return first && first.seq <= lastSeq ? seqNotAfterJournal(runId, first.seq, lastSeq) : null;
   }
 
-  private insertAll(runKey: number, entries: readonly JournalEntry[]): void {
+  /** Inserts entries of the run with key `runKey`; call inside a transaction, after checking them. */
+  insertAll(runKey: number, entries: readonly JournalEntry[]): void {
     for (const entry of entries) this.insert.run(runKey, entry.seq, entry.seq, entry.type, entry.data, entry.at);
   }
 }

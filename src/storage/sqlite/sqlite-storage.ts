@@ -26,7 +26,7 @@ interface WriteStatements {
   db: SqliteDatabase;
   journal: SqliteJournal;
   insertRun: (run: NewRun) => StoredRun;
-  updateRun: Transaction<(...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null>;
+  updateRun: (...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null;
 }
 
 /** Everything that exists only while the database is open. */
@@ -50,6 +50,14 @@ function isFilePath(path: string): boolean {
   return path !== ':memory:' && path !== '' && !path.startsWith('file:');
 }
 
+/** Whether a stored run meets a compare-and-set's condition. */
+function holds(row: StoredRun, condition: RunCondition): boolean {
+  return (
+    (condition.status === undefined || condition.status.includes(row.status)) &&
+    (condition.epoch === undefined || condition.epoch === row.epoch)
+  );
+}
+
 /** Prepares the grouped writes on `db`. */
 function prepareWrites(db: SqliteDatabase): WriteStatements {
   const runs = prepareRunStatements(db);
@@ -61,19 +69,21 @@ function prepareWrites(db: SqliteDatabase): WriteStatements {
       runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
       return runs.get.get(run.runId)!;
     },
-    updateRun: db.transaction(
-      (
-        runId: string,
-        condition: RunCondition,
-        change: RunChange & { bumpEpoch?: boolean },
-        entries?: readonly JournalEntry[],
-      ) => {
-        const row = runs.update.get(updateRunParams(runId, condition, change));
-        if (!row) return null;
-        if (entries && entries.length > 0) journal.insertAfterLast(runId, entries);
-        return row;
-      },
-    ),
+    // No nested transaction (a savepoint costs two statements): entries are checked before the
+    // update changes anything, so a refused batch leaves nothing in the group's transaction.
+    updateRun: (runId, condition, change, entries) => {
+      const place = entries && entries.length > 0 ? journal.placeAfterLast(runId, entries) : null;
+      if (place instanceof WeftError) {
+        // A condition that does not hold says so first, as the update would have.
+        const row = runs.get.get(runId);
+        if (!row || !holds(row, condition)) return null;
+        throw place;
+      }
+      const row = runs.update.get(updateRunParams(runId, condition, change));
+      if (!row) return null;
+      if (typeof place === 'number') journal.insertAll(place, entries!);
+      return row;
+    },
   };
 }
 
