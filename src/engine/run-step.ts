@@ -266,11 +266,8 @@ function begin(r: Running, n: number): Promise<Outcome> {
   if (exec.canceled) return Promise.resolve({ kind: 'canceled' });
   const ctx = new StepContext(exec, r.level, r.id, r.inputData, r.resumeData, r.suspendData, n, r.restarting);
   if (r.resuming) {
-    ctx.resume = {
-      steps: [r.cstep.id],
-      resumePayload: exec.resumeData,
-      ...(exec.resumeLabel ? { label: exec.resumeLabel } : {}),
-    };
+    ctx.resume = { steps: [r.cstep.id], resumePayload: exec.resumeData };
+    if (exec.resumeLabel) ctx.resume.label = exec.resumeLabel;
   }
   const flushed = exec.writer.flushNow();
   // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.

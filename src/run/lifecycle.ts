@@ -72,15 +72,16 @@ export function numbered<T extends keyof EntryDataMap>(
 /** What a claim changes: the run is running here, under a new epoch and this instance's lease. */
 function claimChange(weft: Weft, input: string | undefined): RunChange & { bumpEpoch: true } {
   const now = weft.clock.now();
-  return {
+  const change: RunChange & { bumpEpoch: true } = {
     status: 'running',
     bumpEpoch: true,
     leaseOwner: weft.instanceId,
     leaseExpiresAt: now + weft.leaseMs,
     wakeAt: null,
     updatedAt: now,
-    ...(input !== undefined ? { input } : {}),
   };
+  if (input !== undefined) change.input = input;
+  return change;
 }
 
 /** Why a claim found the run in no state to take: RUN_ALREADY_CLAIMED with what was found, or RUN_NOT_FOUND. */

@@ -1,6 +1,7 @@
 // The Run handle: start, resume, stream, cancel, restart and time travel of one run.
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
+import type { RunResumeData, RunStartData } from '../engine/journal-entries.js';
 import { RunProjection } from '../engine/run-projection.js';
 import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
@@ -175,13 +176,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
         mastra: weft,
       });
     }
-    const startData = {
+    const startData: RunStartData = {
       input: inputData,
       state: initialState,
       requestContext: requestContext.toJSON(),
       resourceId: this.resourceId ?? null,
-      ...(args.perStep ? { perStep: true } : {}),
     };
+    if (args.perStep) startData.perStep = true;
     try {
       return await this.claimAndExecute(
         ['pending'],
@@ -258,20 +259,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     );
     const resumeData = (resume instanceof Promise ? await resume : resume).value;
     const requestContext = contextFrom(projection.requestContext, args.requestContext);
-    const data = {
-      keys: target.keys,
-      resumeData,
-      requestContext: requestContext.toJSON(),
-      ...(args.label ? { label: args.label } : {}),
-      ...(args.perStep ? { perStep: true } : {}),
-    };
+    const data: RunResumeData = { keys: target.keys, resumeData, requestContext: requestContext.toJSON() };
+    if (args.label) data.label = args.label;
+    if (args.perStep) data.perStep = true;
     return this.claimAndExecute(['suspended'], 'resume', { epoch: row.epoch }, onClaimed, {
       projection,
       requestContext,
       perStep: args.perStep === true,
       resumeKeys: target.keys,
       resumeData,
-      ...(args.label ? { resumeLabel: args.label } : {}),
+      resumeLabel: args.label || undefined,
       outputOptions: args.outputOptions,
       first: ['run-resume', data],
     });
@@ -442,33 +439,31 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     verb: string,
     condition: { epoch?: number; input?: string },
     onClaimed: (() => void) | undefined,
-    options: Omit<ExecuteOptions, 'run' | 'claim'>,
+    /** A fresh object of the caller's, completed here (no copy: this runs for every start and resume). */
+    options: Omit<ExecuteOptions, 'run'>,
   ): Promise<WorkflowResult<TInput, TOutput>> {
     const { weft, runId } = this;
+    const opts = options as ExecuteOptions;
     // What this call records first must be storable before the run is claimed: otherwise it would fail an existing
     // run. A durable store needs that text anyway; a store that keeps values cannot fail on it.
-    const firstText =
-      options.first && !weft.storage.keepsValues ? storable(options.first[1], 'data', runId) : undefined;
+    if (opts.first && !weft.storage.keepsValues) opts.firstText = storable(opts.first[1], 'data', runId);
     if (weft.activeExecution(runId)) {
       await this.created;
-      const row = await claim(weft, runId, from, verb, condition);
+      opts.run = await claim(weft, runId, from, verb, condition);
       onClaimed?.();
-      return this.execute({ ...options, run: row, firstText });
+      return this.execute(opts);
     }
     // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
     const turn = eventLoopTurn();
     if (turn) await turn;
-    return this.execute({
-      ...options,
-      run: { runId, workflowId: this.workflow.id, resourceId: this.resourceId ?? null, epoch: 0 },
-      claim: deferredClaim(weft, runId, from, verb, condition, onClaimed, this.created),
-      firstText,
-    });
+    opts.run = { runId, workflowId: this.workflow.id, resourceId: this.resourceId ?? null, epoch: 0 };
+    opts.claim = deferredClaim(weft, runId, from, verb, condition, onClaimed, this.created);
+    return this.execute(opts);
   }
 
   /** Executes the claimed run, keeping this handle as the one `createRun({ runId })` returns meanwhile. */
   private execute<T>(options: ExecuteOptions): Promise<WorkflowResult<TInput, T>> {
-    const release = this.weft.holdHandle(this as RunHandle);
-    return execute(this.weft, this.workflow, { ...options, release }) as Promise<WorkflowResult<TInput, T>>;
+    options.release = this.weft.holdHandle(this as RunHandle);
+    return execute(this.weft, this.workflow, options) as Promise<WorkflowResult<TInput, T>>;
   }
 }
