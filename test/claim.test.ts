@@ -159,7 +159,7 @@ describe('the claim made by the first write', () => {
     }
   });
 
-  it('a branch condition and a sleep duration run only once the run is claimed by this instance', async () => {
+  it('a branch condition, a sleep duration and a foreach concurrency run only once the run is claimed by this instance', async () => {
     const storage = new MemoryStorage();
     const seen: { status?: string; owner?: string | null }[] = [];
     const look = async (runId: string) => {
@@ -188,16 +188,39 @@ describe('the claim made by the first write', () => {
       .branch(lookingBranch() as never)
       .commit();
     const other = engine({ branchFirst }, storage);
+    const item = createStep({
+      id: 'item',
+      inputSchema: z.number(),
+      outputSchema: z.number(),
+      execute: async ({ inputData }) => inputData,
+    });
+    const foreachFirst = createWorkflow({
+      id: 'foreach-first',
+      inputSchema: z.array(z.number()),
+      outputSchema: z.any(),
+    })
+      .foreach(item, {
+        concurrency: async ({ runId }: { runId: string }) => {
+          await look(runId);
+          return 2;
+        },
+      })
+      .commit();
+    const third = engine({ foreachFirst }, storage);
     expect((await (await weft.getWorkflow('branchy').createRun()).start({ inputData: { n: 0 } })).status).toBe(
       'success',
     );
     expect((await (await other.getWorkflow('branch-first').createRun()).start({ inputData: { n: 0 } })).status).toBe(
       'success',
     );
+    expect((await (await third.getWorkflow('foreach-first').createRun()).start({ inputData: [1, 2, 3] })).status).toBe(
+      'success',
+    );
     expect(seen).toEqual([
       { status: 'running', owner: weft.instanceId },
       { status: 'running', owner: weft.instanceId },
       { status: 'running', owner: other.instanceId },
+      { status: 'running', owner: third.instanceId },
     ]);
   });
 

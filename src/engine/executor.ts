@@ -206,6 +206,7 @@ async function runForeach(
     }
     exec.writer.add('step-start', start);
   }
+  if (typeof node.concurrency === 'function') await untilClaimed(exec);
   const concurrency =
     typeof node.concurrency === 'function'
       ? Math.max(1, Math.floor(await node.concurrency(conditionContext(exec, level, items, 0))))
