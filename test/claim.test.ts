@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { MemoryStorage, Weft, WeftError, createStep, createWorkflow } from '../src/index.js';
 import type { JournalEntry, RunChange, RunCondition } from '../src/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
+import { eventLoopTurn } from '../src/engine/event-loop-turns.js';
 
 const num = z.object({ n: z.number() });
 
@@ -300,5 +301,139 @@ describe('writes of one run', () => {
     expect(storage.most).toBeGreaterThan(5);
     const journal = await storage.readJournal((result as { runId: string }).runId);
     expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
+  });
+});
+
+describe('claims under load, ends that cannot be stored, replayed conditions, a closed instance', () => {
+  /** Uses up the event loop's slice, so that the next claims wait for a turn first. */
+  function loadedEventLoop(): Promise<void> {
+    const began = performance.now();
+    while (performance.now() - began < 6);
+    for (let i = 0; i < 64; i++) {
+      const turn = eventLoopTurn();
+      if (turn) return turn;
+    }
+    throw new Error('the event loop never asked for a turn');
+  }
+
+  it('two starts of one run while the event loop is loaded: the step runs once and the winner stays tracked and cancelable', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let executions = 0;
+    let aborted = false;
+    const slow = createStep({
+      id: 'slow',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData, abortSignal }) => {
+        executions++;
+        abortSignal.addEventListener('abort', () => (aborted = true));
+        await gate;
+        return inputData;
+      },
+    });
+    const wf = createWorkflow({ id: 'twice', inputSchema: num, outputSchema: num }).then(slow).commit();
+    const weft = engine({ wf }, new MemoryStorage());
+    const run = await weft.getWorkflow('twice').createRun();
+    const loaded = loadedEventLoop();
+    const first = run.start({ inputData: { n: 1 } });
+    const second = run.start({ inputData: { n: 1 } });
+    await loaded;
+    await expect(second).rejects.toSatisfy((e: unknown) => WeftError.is(e, 'RUN_ALREADY_CLAIMED'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(executions).toBe(1);
+    expect(weft.activeExecution(run.runId)).toBeDefined();
+    await run.cancel();
+    expect(aborted).toBe(true);
+    expect((await first).status).toBe('canceled');
+    release();
+    expect(executions).toBe(1);
+  });
+
+  it('a step that set state and returns a value that cannot be stored fails with VALUE_NOT_SERIALIZABLE; its parallel sibling ends first', async () => {
+    const unstorable = createStep({
+      id: 'a',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async ({ setState }) => {
+        await setState({ x: 1 });
+        return {
+          bad: {
+            toJSON() {
+              throw new Error('nope');
+            },
+          },
+        };
+      },
+    });
+    const sibling = createStep({
+      id: 'b',
+      inputSchema: z.any(),
+      outputSchema: z.any(),
+      execute: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { ok: 1 };
+      },
+    });
+    const wf = createWorkflow({ id: 'unstorable', inputSchema: z.any(), outputSchema: z.any(), stateSchema: z.any() })
+      .parallel([unstorable, sibling])
+      .commit();
+    const storage = new SqliteStorage({ path: join(dir, 'unstorable.db') });
+    const weft = engine({ wf }, storage);
+    const run = await weft.getWorkflow('unstorable').createRun();
+    const result = await run.start({ inputData: {} });
+    expect(result.status).toBe('failed');
+    expect((result as { error?: { code?: string } }).error?.code).toBe('VALUE_NOT_SERIALIZABLE');
+    const ends = (await storage.readJournal(run.runId))
+      .filter((e) => e.type === 'step-end')
+      .map((e) => JSON.parse(e.data) as { id: string; status: string });
+    expect(ends.map((e) => `${e.id}:${e.status}`).sort()).toEqual(['a:failed', 'b:success']);
+    const last = (await storage.readJournal(run.runId)).at(-1);
+    expect(last?.type).toBe('run-end');
+  });
+
+  it('a loop condition evaluated again on resume runs only once the run is claimed', async () => {
+    const storage = new MemoryStorage();
+    const seen: (string | undefined)[] = [];
+    const body = createStep({
+      id: 'body',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+    });
+    const gate = createStep({
+      id: 'gate',
+      inputSchema: num,
+      outputSchema: num,
+      resumeSchema: z.object({ go: z.boolean() }),
+      execute: async ({ inputData, resumeData, suspend }) => (resumeData ? inputData : (suspend({}) as never)),
+    });
+    const wf = createWorkflow({ id: 'looping', inputSchema: num, outputSchema: num })
+      .dountil(body, async ({ inputData, runId }) => {
+        seen.push((await storage.getRun(runId))?.status);
+        return inputData.n >= 2;
+      })
+      .then(gate)
+      .commit();
+    const weft = engine({ wf }, storage);
+    const run = await weft.getWorkflow('looping').createRun();
+    expect((await run.start({ inputData: { n: 0 } })).status).toBe('suspended');
+    // On resume the loop is replayed and its last condition asked again, before anything is written.
+    expect((await run.resume({ resumeData: { go: true } })).status).toBe('success');
+    expect(seen).toEqual(['running', 'running', 'running']);
+  });
+
+  it('createRun after close is refused, though the insert of a new run is not waited for', async () => {
+    const wf = createWorkflow({ id: 'late', inputSchema: num, outputSchema: num }).then(counting('a', [])).commit();
+    const weft = new Weft({
+      workflows: { wf },
+      storage: new SqliteStorage({ path: join(dir, 'late.db') }),
+      recovery: false,
+    });
+    await weft.init();
+    await weft.close();
+    await expect(weft.getWorkflow('late').createRun()).rejects.toSatisfy((e: unknown) =>
+      WeftError.is(e, 'STORAGE_ERROR'),
+    );
   });
 });

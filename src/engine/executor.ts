@@ -54,8 +54,8 @@ function runNode(exec: Execution, level: Level, node: GraphNode, key: string, in
 }
 
 /** Waits for the run's claim, if the first write has not made it yet: user code runs only for a claimed run. */
-async function untilClaimed(exec: Execution): Promise<void> {
-  if (exec.writer.claiming) await exec.writer.flush();
+function untilClaimed(exec: Execution): Promise<void> | undefined {
+  return exec.writer.claiming ? exec.writer.flush() : undefined;
 }
 
 function conditionContext(exec: Execution, level: Level, inputData: unknown, iterationCount: number): ConditionContext {
@@ -124,7 +124,8 @@ async function runConditional(
 ): Promise<Outcome> {
   let chosen = exec.projection.branches.get(key);
   if (!chosen) {
-    await untilClaimed(exec);
+    const claimed = untilClaimed(exec);
+    if (claimed) await claimed;
     chosen = [];
     const ctx = conditionContext(exec, level, input, 0);
     for (let j = 0; j < node.conditions.length; j++) {
@@ -160,6 +161,9 @@ async function runLoop(
     if (exec.projection.records.has(`${key}@${iteration + 1}`)) continue;
     let holds: boolean;
     try {
+      // Replayed iterations (a resume, a time travel) write nothing: the condition waits for the claim.
+      const claimed = untilClaimed(exec);
+      if (claimed) await claimed;
       holds = Boolean(await node.condition(conditionContext(exec, level, value, iteration)));
     } catch (error) {
       return { kind: 'failed', error };
@@ -206,7 +210,8 @@ async function runForeach(
     }
     exec.writer.add('step-start', start);
   }
-  if (typeof node.concurrency === 'function') await untilClaimed(exec);
+  const claimed = typeof node.concurrency === 'function' ? untilClaimed(exec) : undefined;
+  if (claimed) await claimed;
   const concurrency =
     typeof node.concurrency === 'function'
       ? Math.max(1, Math.floor(await node.concurrency(conditionContext(exec, level, items, 0))))
@@ -291,7 +296,8 @@ async function runSleep(
   const { clock } = exec.services;
   let wakeAt = rec?.wakeAt;
   if (wakeAt === undefined) {
-    await untilClaimed(exec);
+    const claimed = untilClaimed(exec);
+    if (claimed) await claimed;
     const ctx = { ...conditionContext(exec, level, input, 0) };
     try {
       if (node.type === 'sleep') {

@@ -201,7 +201,12 @@ export class JournalWriter {
     if (this.inFlight === 0) this.chain = written;
     else {
       written.catch(noop); // its failure reaches callers through the chain (or an earlier one did)
-      this.chain = this.chain.then(() => written);
+      // Settles once every write has: after an earlier failure too (keeping that failure), so that
+      // `settle()` never returns with a write still on its way.
+      this.chain = this.chain.then(
+        () => written,
+        (error: unknown) => written.then(() => Promise.reject(error), () => Promise.reject(error)),
+      );
     }
     this.inFlight++;
     return this.chain;

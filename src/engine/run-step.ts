@@ -341,11 +341,12 @@ function attemptFailed(r: Running, error: unknown, n: number): Outcome | Promise
 /** What the step's value and signals make of it: a success, bail, suspension or failure, recorded. */
 function settle(r: Running, ctx: StepContext, output: unknown): Outcome | Promise<Outcome> {
   const { suspended, bailed, stateUpdate } = ctx.signals;
-  if (suspended || stateUpdate) return settleWithState(r, ctx, output);
+  if (suspended || stateUpdate) return settleWithState(r, ctx, output).catch(unrecorded);
   if (bailed) return bail(r, bailed.value, undefined);
   if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, undefined);
   const v = check(r.cstep.step.outputSchema, output);
-  return v instanceof Promise ? v.then((checked) => succeed(r, checked, undefined)) : succeed(r, v, undefined);
+  if (v instanceof Promise) return v.then((checked) => succeed(r, checked, undefined)).catch(unrecorded);
+  return succeed(r, v, undefined);
 }
 
 /** `settle` for a step that changed the state or suspended: either may validate asynchronously. */

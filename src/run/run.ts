@@ -447,15 +447,17 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     // What this call records first must be storable before the run is claimed: otherwise it would fail an existing
     // run. A durable store needs that text anyway; a store that keeps values cannot fail on it.
     if (opts.first && !weft.storage.keepsValues) opts.firstText = storable(opts.first[1], 'data', runId);
+    // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
+    const turn = eventLoopTurn();
+    if (turn) await turn;
+    // Checked after the turn, and nothing awaited until `execute` tracks this execution: of two calls,
+    // the second always sees the first.
     if (weft.activeExecution(runId)) {
       await this.created;
       opts.run = await claim(weft, runId, from, verb, condition);
       onClaimed?.();
       return this.execute(opts);
     }
-    // Thousands of runs started at once would otherwise hold the event loop until all are claimed.
-    const turn = eventLoopTurn();
-    if (turn) await turn;
     opts.run = { runId, workflowId: this.workflow.id, resourceId: this.resourceId ?? null, epoch: 0 };
     opts.claim = deferredClaim(weft, runId, from, verb, condition, onClaimed, this.created);
     return this.execute(opts);

@@ -187,7 +187,7 @@ export class Weft implements WorkflowHost {
   async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
     if (!this.initialized) await this.init();
     const { storage } = this;
-    if (options.runId === undefined && storage.writesInOrder) {
+    if (options.runId === undefined && storage.writesInOrder && !this.closed) {
       // A new id: no stored run can conflict. The insert is not waited for: what comes next sees it (a start
       // issued now shares its commit), and if it fails, so does the start, with its error.
       const runId = newRunId();
