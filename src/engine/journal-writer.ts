@@ -205,7 +205,11 @@ export class JournalWriter {
       // `settle()` never returns with a write still on its way.
       this.chain = this.chain.then(
         () => written,
-        (error: unknown) => written.then(() => Promise.reject(error), () => Promise.reject(error)),
+        (error: unknown) =>
+          written.then(
+            () => Promise.reject(error),
+            () => Promise.reject(error),
+          ),
       );
     }
     this.inFlight++;
