@@ -132,3 +132,19 @@ export class NonRetryableError extends Error {
     return typeof value === 'object' && value !== null && (value as { nonRetryable?: unknown }).nonRetryable === true;
   }
 }
+
+/** Codes of the errors a start raises before it claims its run: nothing of the run ran or was recorded. */
+const REFUSED_BEFORE_CLAIM = new Set<string>([
+  'INVALID_INPUT',
+  'INVALID_INITIAL_STATE',
+  'INVALID_REQUEST_CONTEXT',
+  'VALUE_NOT_SERIALIZABLE',
+]);
+
+/**
+ * True for an error of a start refused before it claimed its run (invalid input, state or request
+ * context, data that cannot be stored): the run stays `pending`, and whoever made up its id may delete it.
+ */
+export function refusedBeforeClaim(error: unknown): boolean {
+  return WeftError.is(error) && REFUSED_BEFORE_CLAIM.has(error.code);
+}

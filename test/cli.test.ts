@@ -138,6 +138,45 @@ describe('weft runs', () => {
     expect(shown.attempts).toHaveLength(1);
   }, 60_000);
 
+  it('a start refused for its input keeps no run it made up the id of; one given its id is kept, pending', async () => {
+    const store = join(dir, 'refused.db');
+    const refused = await weft(
+      'runs',
+      'start',
+      'expense-approval',
+      '--db',
+      store,
+      '--workflows',
+      WORKFLOWS,
+      '--input',
+      '{"claimId":"EXP-1"}',
+      '--json',
+    );
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('Invalid input data');
+    const none = await weft('runs', 'list', '--db', store, '--json');
+    expect(JSON.parse(none.stdout).runs).toEqual([]);
+    const named = await weft(
+      'runs',
+      'start',
+      'expense-approval',
+      '--db',
+      store,
+      '--workflows',
+      WORKFLOWS,
+      '--input',
+      '{"claimId":"EXP-1"}',
+      '--run-id',
+      'my-run',
+      '--json',
+    );
+    expect(named.code).toBe(5);
+    const kept = await weft('runs', 'list', '--db', store, '--json');
+    expect(JSON.parse(kept.stdout).runs.map((r: { runId: string; status: string }) => [r.runId, r.status])).toEqual([
+      ['my-run', 'pending'],
+    ]);
+  });
+
   it('cancels a suspended run and reports unknown runs, commands and options clearly', async () => {
     const started = JSON.parse(
       (

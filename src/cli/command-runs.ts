@@ -1,6 +1,6 @@
 // `weft runs list | show | start | delete`: reading stored runs, and starting one from the terminal.
 import type { Command } from 'commander';
-import { WeftError } from '../errors.js';
+import { WeftError, refusedBeforeClaim } from '../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../storage/types.js';
 import { exitCodeOfStatus, usageError } from './exit-codes.js';
 import { formatRun, formatRunList } from './format-run.js';
@@ -122,11 +122,19 @@ export function registerRunCommands(runs: Command): void {
         });
         if (!opts.json) printNote(`${paint('Started', 'bold')} run ${run.runId} of ${workflowId}`);
         await runAction(run, opts.json === true, () =>
-          run.start({
-            inputData,
-            ...(initialState ? { initialState } : {}),
-            ...(opts.perStep ? { perStep: true } : {}),
-          }),
+          run
+            .start({
+              inputData,
+              ...(initialState ? { initialState } : {}),
+              ...(opts.perStep ? { perStep: true } : {}),
+            })
+            .catch(async (error: unknown) => {
+              // Refused before it was claimed, on a run id made up here: nobody else knows the run, so none is kept.
+              if (typeof opts.runId !== 'string' && refusedBeforeClaim(error)) {
+                await opened.weft.deleteRun(run.runId).catch(() => undefined);
+              }
+              throw error;
+            }),
         );
       } finally {
         await opened.weft.close();

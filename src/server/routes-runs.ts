@@ -1,7 +1,7 @@
 // Routes of stored runs: list with filters and pages, get one (with attempts), create and start, delete.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { WeftError } from '../errors.js';
+import { WeftError, refusedBeforeClaim } from '../errors.js';
 import type { RunStatus } from '../storage/types.js';
 import { launchAction, type LaunchOutcome } from './launch-action.js';
 import { requireRunView } from './run-handle.js';
@@ -22,14 +22,6 @@ import { wireJson } from './wire-json.js';
 const START_FIELDS = ['runId', 'resourceId', 'inputData', 'initialState', 'requestContext', 'perStep', 'wait'];
 const ACTIVE: readonly RunStatus[] = ['running', 'waiting'];
 const DEFAULT_PER_PAGE = 50;
-
-/** Errors a start raises before it claims the run: nothing of it ran. */
-const REFUSED_BEFORE_CLAIM = new Set<string>([
-  'INVALID_INPUT',
-  'INVALID_INITIAL_STATE',
-  'INVALID_REQUEST_CONTEXT',
-  'VALUE_NOT_SERIALIZABLE',
-]);
 
 /**
  * Creates a run of `workflowId` (or of `body.workflowId` when null) and starts it. Answers 201
@@ -73,7 +65,7 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
   } catch (error) {
     // Refused before it was claimed (invalid input, state or request context), on a run id this server
     // made up: nobody else knows the run, and the caller gets an error rather than its id, so none is kept.
-    if (runId === undefined && REFUSED_BEFORE_CLAIM.has((error as WeftError).code)) {
+    if (runId === undefined && refusedBeforeClaim(error)) {
       await ctx.weft.deleteRun(run.runId).catch(() => undefined);
     }
     throw error;
