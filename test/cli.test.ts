@@ -140,37 +140,25 @@ describe('weft runs', () => {
 
   it('a start refused for its input keeps no run it made up the id of; one given its id is kept, pending', async () => {
     const store = join(dir, 'refused.db');
-    const refused = await weft(
-      'runs',
-      'start',
-      'expense-approval',
-      '--db',
-      store,
-      '--workflows',
-      WORKFLOWS,
-      '--input',
-      '{"claimId":"EXP-1"}',
-      '--json',
-    );
+    const badInput = (...more: string[]) =>
+      weft(
+        'runs',
+        'start',
+        'expense-approval',
+        '--db',
+        store,
+        '--workflows',
+        WORKFLOWS,
+        '--input',
+        '{"claimId":"EXP-1"}',
+        ...more,
+      );
+    const refused = await badInput('--json');
     expect(refused.code).toBe(5);
     expect(refused.stderr).toContain('Invalid input data');
     const none = await weft('runs', 'list', '--db', store, '--json');
     expect(JSON.parse(none.stdout).runs).toEqual([]);
-    const named = await weft(
-      'runs',
-      'start',
-      'expense-approval',
-      '--db',
-      store,
-      '--workflows',
-      WORKFLOWS,
-      '--input',
-      '{"claimId":"EXP-1"}',
-      '--run-id',
-      'my-run',
-      '--json',
-    );
-    expect(named.code).toBe(5);
+    expect((await badInput('--run-id', 'my-run', '--json')).code).toBe(5);
     const kept = await weft('runs', 'list', '--db', store, '--json');
     expect(JSON.parse(kept.stdout).runs.map((r: { runId: string; status: string }) => [r.runId, r.status])).toEqual([
       ['my-run', 'pending'],
