@@ -222,6 +222,19 @@ await describeWithPostgres('weft/worker', 'the worker tests', () => {
       expect((refused as Error).message).toContain('its status is "success", expected "suspended"');
     });
 
+    it('passes the request context and perStep of a start to the worker, and refuses a context the workflow rejects', async () => {
+      await startWorkers('w1');
+      const { runId } = await queue.enqueueStart('tenant', { inputData: { n: 0 }, requestContext: { tenant: 'acme' } });
+      await until(async () => (await statusOf(runId)) === 'success', 'the tenant run to succeed');
+      expect((await effects(runId)).map((e) => e.step)).toEqual(['tenant:acme']);
+      await expect(queue.enqueueStart('tenant', { inputData: { n: 0 } })).rejects.toSatisfy((e: unknown) =>
+        WeftError.is(e, 'INVALID_REQUEST_CONTEXT'),
+      );
+      const stepped = await queue.enqueueStart('count', { inputData: { n: 0 }, perStep: true });
+      await until(async () => (await statusOf(stepped.runId)) === 'paused', 'the perStep run to pause');
+      expect((await effects(stepped.runId)).map((e) => e.step)).toEqual(['one']);
+    });
+
     it('runs as `weft worker`: says what it serves, logs the runs it executes and stops on SIGTERM', async () => {
       const cli = spawnChild(
         'weft worker',
@@ -239,8 +252,8 @@ await describeWithPostgres('weft/worker', 'the worker tests', () => {
         ],
         { WEFT_PG_URL: PG_URL },
       );
-      await printed(cli, 'serving 3 workflows');
-      expect(cli.output()).toContain('test/fixtures/worker-cli-workflows.ts: count, slow, approval');
+      await printed(cli, 'serving 4 workflows');
+      expect(cli.output()).toContain('test/fixtures/worker-cli-workflows.ts: count, slow, approval, tenant');
       expect(cli.output()).toContain(`schema "${QUEUE_SCHEMA}"`);
       const { runId } = await queue.enqueueStart('count', { inputData: { n: 5 } });
       await printed(cli, runId);

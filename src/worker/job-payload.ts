@@ -10,6 +10,8 @@ export interface StartJob {
   runId: string;
   inputData?: unknown;
   initialState?: Record<string, unknown>;
+  requestContext?: Record<string, unknown>;
+  perStep?: boolean;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface ResumeJob {
   step?: string | string[];
   label?: string;
   forEachIndex?: number;
+  requestContext?: Record<string, unknown>;
+  perStep?: boolean;
 }
 
 export type WeftJob = StartJob | ResumeJob;

@@ -59,12 +59,16 @@ async function execute(weft: Weft, workflowId: string, job: WeftJob): Promise<Se
       ? await run.start({
           inputData: job.inputData,
           ...(job.initialState !== undefined ? { initialState: job.initialState } : {}),
+          ...(job.requestContext !== undefined ? { requestContext: job.requestContext } : {}),
+          ...(job.perStep ? { perStep: true } : {}),
         })
       : await run.resume({
           resumeData: job.resumeData,
           ...(job.step !== undefined ? { step: job.step } : {}),
           ...(job.label !== undefined ? { label: job.label } : {}),
           ...(job.forEachIndex !== undefined ? { forEachIndex: job.forEachIndex } : {}),
+          ...(job.requestContext !== undefined ? { requestContext: job.requestContext } : {}),
+          ...(job.perStep ? { perStep: true } : {}),
         });
   const error = (result as { error?: { message?: unknown } }).error;
   return {

@@ -32,6 +32,10 @@ export interface EnqueueStartArgs {
   resourceId?: string;
   /** An id of your own: enqueuing the same start twice is then a no-op. Default: a random UUID. */
   runId?: string;
+  /** Request context values for the run (JSON), as `run.start` takes them. */
+  requestContext?: Record<string, unknown>;
+  /** Run one step, then pause, as `run.start({ perStep: true })`. */
+  perStep?: boolean;
 }
 
 /** What `enqueueResume` takes: as `run.resume`, with `step` as an id, a dotted id or a path. */
@@ -40,6 +44,10 @@ export interface EnqueueResumeArgs {
   step?: string | string[];
   label?: string;
   forEachIndex?: number;
+  /** Request context values for the resume (JSON), merged over the run's as `run.resume` does. */
+  requestContext?: Record<string, unknown>;
+  /** Run one step, then pause. */
+  perStep?: boolean;
 }
 
 /** Starts and resumes runs on the workers that serve their workflows. */
@@ -106,6 +114,16 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
         (lines) =>
           new WeftError('INVALID_INITIAL_STATE', `Invalid initial data: ${lines}`, { workflowId: workflow.id }),
       );
+      await check(
+        graph.requestContextSchema,
+        args.requestContext ?? {},
+        (lines) =>
+          new WeftError(
+            'INVALID_REQUEST_CONTEXT',
+            `Request context validation failed for workflow '${workflow.id}': ${lines}`,
+            { workflowId: workflow.id },
+          ),
+      );
       const run = await workflow.createRun({
         ...(args.runId !== undefined ? { runId: args.runId } : {}),
         ...(args.resourceId !== undefined ? { resourceId: args.resourceId } : {}),
@@ -117,6 +135,8 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
         runId: run.runId,
         ...(args.inputData !== undefined ? { inputData: args.inputData } : {}),
         ...(args.initialState !== undefined ? { initialState: args.initialState } : {}),
+        ...(args.requestContext !== undefined ? { requestContext: args.requestContext } : {}),
+        ...(args.perStep ? { perStep: true } : {}),
       };
       await add(workflow.id, job);
       return { runId: run.runId };
@@ -144,6 +164,8 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
         ...(args.step !== undefined ? { step: args.step } : {}),
         ...(args.label !== undefined ? { label: args.label } : {}),
         ...(args.forEachIndex !== undefined ? { forEachIndex: args.forEachIndex } : {}),
+        ...(args.requestContext !== undefined ? { requestContext: args.requestContext } : {}),
+        ...(args.perStep ? { perStep: true } : {}),
       };
       await add(row.workflowId, job);
       return { runId };
