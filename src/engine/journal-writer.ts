@@ -12,6 +12,9 @@ export type ListenerLookup = (runId: string) => ReadonlySet<(event: WorkflowEven
 
 const noop = (): void => undefined;
 
+/** The chain of a writer that wrote nothing yet: one settled promise for all of them. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * The claim of a run, made by the writer's first write rather than by a write of its own: the run
  * becomes this owner's in the same transaction that stores the first entries (one commit fewer per
@@ -30,7 +33,7 @@ export interface DeferredClaim {
 
 export class JournalWriter {
   private pending: JournalEntry[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<void> = SETTLED;
   private failure: unknown = undefined;
 
   constructor(

@@ -8,7 +8,7 @@ import { JournalWriter, type DeferredClaim } from '../engine/journal-writer.js';
 import { RunProjection } from '../engine/run-projection.js';
 import { notSerializable, serializeError } from '../engine/serialize-error.js';
 import { RequestContext } from '../request-context.js';
-import { validate } from '../schema/validate.js';
+import { validate, type ValidationResult } from '../schema/validate.js';
 import { DeferredEntry, entryValue, toJson } from '../storage/deferred-entry.js';
 import type { JournalEntry, RunChange, RunCondition, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
@@ -243,7 +243,10 @@ async function finish(
     return lostOwnership(weft, exec, writer.failed ?? (outcome as { error: unknown }).error, outputOptions);
   }
   if (exec.canceled) outcome = { kind: 'canceled' };
-  if (outcome.kind === 'success') outcome = await checkWorkflowOutput(workflow, exec, outcome.output);
+  if (outcome.kind === 'success') {
+    const checked = checkWorkflowOutput(workflow, exec, outcome.output);
+    outcome = checked instanceof Promise ? await checked : checked;
+  }
   const state = projection.state;
   const requestContext = exec.requestContext.toJSON();
   let end: EntryDataMap['run-end'];
@@ -328,9 +331,13 @@ async function handOver(weft: Weft, exec: Execution): Promise<never> {
   );
 }
 
-async function checkWorkflowOutput(workflow: Workflow, exec: Execution, output: unknown): Promise<Outcome> {
+/** The run's output checked against the workflow's schema; through a promise only when the schema validates asynchronously. */
+function checkWorkflowOutput(workflow: Workflow, exec: Execution, output: unknown): Outcome | Promise<Outcome> {
   const r = validate(workflow.outputSchema, output);
-  const v = r instanceof Promise ? await r : r;
+  return r instanceof Promise ? r.then((v) => outputOutcome(workflow, exec, v)) : outputOutcome(workflow, exec, r);
+}
+
+function outputOutcome(workflow: Workflow, exec: Execution, v: ValidationResult<unknown>): Outcome {
   if (v.ok) return { kind: 'success', output: v.value };
   const lines = v.issues.map((i) => `\n- ${i.path}: ${i.message}`).join('');
   return {

@@ -236,8 +236,12 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   }
 
   /** Creates a run handle. With the id of a stored run, the handle operates that run (resume, cancel, ...). */
-  async createRun(options?: { runId?: string; resourceId?: string }): Promise<Run<TInput, TOutput>> {
-    void this.graph; // rejects for an empty or uncommitted workflow
+  createRun(options?: { runId?: string; resourceId?: string }): Promise<Run<TInput, TOutput>> {
+    try {
+      void this.graph; // refused for an empty or uncommitted workflow
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
   }
 
