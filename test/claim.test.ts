@@ -54,6 +54,17 @@ function counting(id: string, ran: string[]) {
   });
 }
 
+/** A step that suspends until resumed with `{ ok }`, then passes its input on. */
+function gate() {
+  return createStep({
+    id: 'gate',
+    inputSchema: num,
+    outputSchema: num,
+    resumeSchema: z.object({ ok: z.boolean() }),
+    execute: async ({ inputData, resumeData, suspend }) => (resumeData ? inputData : (suspend({}) as never)),
+  });
+}
+
 let dir: string;
 const engines: Weft[] = [];
 beforeEach(() => {
@@ -90,14 +101,7 @@ describe('the claim made by the first write', () => {
   });
 
   it('a resume claims the suspended run with its first entries in one write', async () => {
-    const gate = createStep({
-      id: 'gate',
-      inputSchema: num,
-      outputSchema: num,
-      resumeSchema: z.object({ ok: z.boolean() }),
-      execute: async ({ inputData, resumeData, suspend }) => (resumeData ? inputData : (suspend({}) as never)),
-    });
-    const wf = createWorkflow({ id: 'gated', inputSchema: num, outputSchema: num }).then(gate).commit();
+    const wf = createWorkflow({ id: 'gated', inputSchema: num, outputSchema: num }).then(gate()).commit();
     const storage = new CountingStorage();
     const weft = engine({ wf }, storage);
     const run = await weft.getWorkflow('gated').createRun();
@@ -395,31 +399,18 @@ describe('claims under load, ends that cannot be stored, replayed conditions, a 
   it('a loop condition evaluated again on resume runs only once the run is claimed', async () => {
     const storage = new MemoryStorage();
     const seen: (string | undefined)[] = [];
-    const body = createStep({
-      id: 'body',
-      inputSchema: num,
-      outputSchema: num,
-      execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
-    });
-    const gate = createStep({
-      id: 'gate',
-      inputSchema: num,
-      outputSchema: num,
-      resumeSchema: z.object({ go: z.boolean() }),
-      execute: async ({ inputData, resumeData, suspend }) => (resumeData ? inputData : (suspend({}) as never)),
-    });
     const wf = createWorkflow({ id: 'looping', inputSchema: num, outputSchema: num })
-      .dountil(body, async ({ inputData, runId }) => {
+      .dountil(counting('body', []), async ({ inputData, runId }) => {
         seen.push((await storage.getRun(runId))?.status);
         return inputData.n >= 2;
       })
-      .then(gate)
+      .then(gate())
       .commit();
     const weft = engine({ wf }, storage);
     const run = await weft.getWorkflow('looping').createRun();
     expect((await run.start({ inputData: { n: 0 } })).status).toBe('suspended');
     // On resume the loop is replayed and its last condition asked again, before anything is written.
-    expect((await run.resume({ resumeData: { go: true } })).status).toBe('success');
+    expect((await run.resume({ resumeData: { ok: true } })).status).toBe('success');
     expect(seen).toEqual(['running', 'running', 'running']);
   });
 

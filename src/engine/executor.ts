@@ -210,12 +210,14 @@ async function runForeach(
     }
     exec.writer.add('step-start', start);
   }
-  const claimed = typeof node.concurrency === 'function' ? untilClaimed(exec) : undefined;
-  if (claimed) await claimed;
-  const concurrency =
-    typeof node.concurrency === 'function'
-      ? Math.max(1, Math.floor(await node.concurrency(conditionContext(exec, level, items, 0))))
-      : node.concurrency;
+  let concurrency: number;
+  if (typeof node.concurrency === 'function') {
+    const claimed = untilClaimed(exec);
+    if (claimed) await claimed;
+    concurrency = Math.max(1, Math.floor(await node.concurrency(conditionContext(exec, level, items, 0))));
+  } else {
+    concurrency = node.concurrency;
+  }
   const results: unknown[] = new Array(items.length);
   const outcomes: Outcome[] = new Array(items.length);
   let completed = 0;

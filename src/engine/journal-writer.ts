@@ -72,25 +72,33 @@ export class JournalWriter {
     return this.refused;
   }
 
-  /** The claim, if not written yet, for a final write to make it (see `claimWith`); afterwards undefined. */
-  takeClaim(): DeferredClaim | undefined {
+  /**
+   * Makes the claim not written yet, in one write that also applies `change` and stores what is
+   * pending (a run that ends before its first write). Undefined when the claim was made already.
+   */
+  claimWith(change: RunChange): Promise<void> | undefined {
     const claim = this.claim;
+    if (!claim) return undefined;
     this.claim = undefined;
-    return claim;
+    return this.sendClaim(claim, change);
   }
 
-  /** After the claim (by a write or by the caller's final write), or its refusal. */
-  settleClaim(epoch: number | undefined): void {
-    const entries = this.unannounced;
-    if (!entries) return;
-    this.unannounced = undefined;
-    if (epoch === undefined) {
-      this.refused = true;
-      return;
-    }
-    this.epoch = epoch;
-    this.onClaimed?.();
-    for (const [type, data, seq] of entries) this.announce(type, data as never, seq);
+  /** Writes `claim` with what is pending; the entries added meanwhile are announced once it is made. */
+  private sendClaim(claim: DeferredClaim, change?: RunChange): Promise<void> {
+    return claim.write(this.takePending(), change).then(
+      (epoch) => {
+        const entries = this.unannounced!;
+        this.unannounced = undefined;
+        this.epoch = epoch;
+        this.onClaimed?.();
+        for (const [type, data, seq] of entries) this.announce(type, data as never, seq);
+      },
+      (error: unknown) => {
+        this.unannounced = undefined;
+        this.refused = true;
+        throw error;
+      },
+    );
   }
 
   get lastSeq(): number {
@@ -152,21 +160,12 @@ export class JournalWriter {
    */
   flushNow(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const claim = this.takeClaim();
+    const { claim } = this;
     if (claim) {
-      const chain = claim.write(this.takePending()).then(
-        (epoch) => {
-          this.settleClaim(epoch);
-          this.written();
-        },
-        (error: unknown) => {
-          this.settleClaim(undefined);
-          return this.writeFailed(error);
-        },
-      );
+      this.claim = undefined;
+      this.chain = this.sendClaim(claim).then(this.written, this.writeFailed);
       this.inFlight++;
-      this.chain = chain;
-      return chain;
+      return this.chain;
     }
     if (this.pending.length === 0) return this.inFlight === 0 ? undefined : this.chain;
     const { store } = this;

@@ -191,11 +191,7 @@ export function runStep(
     }
     return prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
   } catch (error) {
-    try {
-      return Promise.resolve(unrecorded(error));
-    } catch {
-      return Promise.reject(error);
-    }
+    return Promise.reject(error).catch(unrecorded);
   }
 }
 
@@ -287,7 +283,7 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
   } catch (error) {
     running = Promise.reject(error);
   }
-  return new Promise<Outcome>((resolve, reject) => {
+  return new Promise<Outcome>((resolve) => {
     let canceled = false;
     const stop = (): void => {
       if (ctx.signals.aborted) return; // abort() called by this very step: its result still settles it
@@ -304,7 +300,7 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
         try {
           resolve(settle(r, ctx, output));
         } catch (error) {
-          deliverError(resolve, reject, error);
+          resolve(Promise.reject(error).catch(unrecorded));
         }
       },
       (error: unknown) => {
@@ -313,16 +309,11 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
         try {
           resolve(attemptFailed(r, error, n));
         } catch (thrown) {
-          deliverError(resolve, reject, thrown);
+          resolve(Promise.reject(thrown).catch(unrecorded));
         }
       },
     );
   });
-}
-
-function deliverError(resolve: (o: Outcome) => void, reject: (e: unknown) => void, error: unknown): void {
-  if (error instanceof NotRecorded) resolve({ kind: 'failed', error: error.failure });
-  else reject(error);
 }
 
 /** Attempt `n` threw: the step fails, or is tried again while attempts remain. */

@@ -293,17 +293,9 @@ async function finish(
     updatedAt: weft.clock.now(),
   };
   // A run that stops before its first write is claimed and ends in this one write.
-  const claim = writer.takeClaim();
-  if (claim) {
-    let epoch: number;
-    try {
-      epoch = await claim.write(writer.takePending(), change);
-    } catch (error) {
-      writer.settleClaim(undefined);
-      throw error;
-    }
-    writer.settleClaim(epoch);
-  } else {
+  const claimed = writer.claimWith(change);
+  if (claimed) await claimed;
+  else {
     const stored = await weft.storage.updateRun(runId, { epoch: writer.epoch }, change, writer.takePending());
     if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
   }

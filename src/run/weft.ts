@@ -187,32 +187,30 @@ export class Weft implements WorkflowHost {
   async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
     if (!this.initialized) await this.init();
     const { storage } = this;
-    if (options.runId === undefined && storage.writesInOrder && !this.closed) {
-      // A new id: no stored run can conflict. The insert is not waited for: what comes next sees it (a start
-      // issued now shares its commit), and if it fails, so does the start, with its error.
-      const runId = newRunId();
-      const created = storage.createRun({
-        runId,
-        workflowId: workflow.id,
-        resourceId: options.resourceId ?? null,
-        createdAt: this.clock.now(),
-      });
-      created.catch((error: unknown) => this.logger.error(`weft: run "${runId}" could not be stored`, error));
-      return new RunHandle(this, workflow, runId, options.resourceId, created);
-    }
     const runId = options.runId ?? newRunId();
-    const cached = this.handles.get(runId);
-    // A handle of another workflow falls through to storage, which refuses it with WORKFLOW_MISMATCH.
-    if (cached && cached.workflowId === workflow.id) return cached;
-    // Thousands of runs created at once would otherwise hold the event loop until all are stored.
-    const turn = eventLoopTurn();
-    if (turn) await turn;
-    const row = await storage.createRun({
+    // A new id on a store that keeps its writes in order: no stored run can conflict, and the insert is
+    // not waited for. What comes next sees it (a start issued now shares its commit); if it fails, so
+    // does the start, with its error.
+    const waited = options.runId !== undefined || !storage.writesInOrder || this.closed;
+    if (waited) {
+      const cached = this.handles.get(runId);
+      // A handle of another workflow falls through to storage, which refuses it with WORKFLOW_MISMATCH.
+      if (cached && cached.workflowId === workflow.id) return cached;
+      // Thousands of runs created at once would otherwise hold the event loop until all are stored.
+      const turn = eventLoopTurn();
+      if (turn) await turn;
+    }
+    const created = storage.createRun({
       runId,
       workflowId: workflow.id,
       resourceId: options.resourceId ?? null,
       createdAt: this.clock.now(),
     });
+    if (!waited) {
+      created.catch((error: unknown) => this.logger.error(`weft: run "${runId}" could not be stored`, error));
+      return new RunHandle(this, workflow, runId, options.resourceId, created);
+    }
+    const row = await created;
     if (row.workflowId !== workflow.id) {
       throw new WeftError(
         'WORKFLOW_MISMATCH',

@@ -1,7 +1,7 @@
-// Checks every storage adapter makes before it stores journal entries, and the errors they raise.
+// Checks every storage adapter makes before it stores journal entries or changes a run, and the errors they raise.
 import { WeftError } from '../errors.js';
 import { DeferredEntry } from './deferred-entry.js';
-import type { JournalEntry } from './types.js';
+import type { JournalEntry, RunCondition, StoredRun } from './types.js';
 
 /**
  * Checks one batch on its own, before any storage work: each entry has the contract's shape,
@@ -64,4 +64,12 @@ function entryShapeProblem(value: JournalEntry): string | null {
   if (typeof entry.data !== 'string') return `has data of type ${typeof entry.data}, not JSON text (a string)`;
   if (typeof entry.at !== 'number' || !Number.isFinite(entry.at)) return `has at ${String(entry.at)}, not epoch ms`;
   return null;
+}
+
+/** Whether a stored run meets a compare-and-set's condition (`updateRun`). */
+export function conditionHolds(row: StoredRun, condition: RunCondition): boolean {
+  return (
+    (condition.status === undefined || condition.status.includes(row.status)) &&
+    (condition.epoch === undefined || condition.epoch === row.epoch)
+  );
 }

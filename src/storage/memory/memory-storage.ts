@@ -1,6 +1,6 @@
 // In-process storage: the default for workflows never registered with a store, and for tests.
 import { DeferredEntry } from '../deferred-entry.js';
-import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
+import { checkJournalBatch, conditionHolds, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
   JournalEntry,
   JournalEntryType,
@@ -132,8 +132,7 @@ export class MemoryStorage implements WeftStorage {
     const run = this.runs.get(runId);
     if (!run) return null;
     const { row } = run;
-    if (condition.status && !condition.status.includes(row.status)) return null;
-    if (condition.epoch !== undefined && condition.epoch !== row.epoch) return null;
+    if (!conditionHolds(row, condition)) return null;
     if (entries && entries.length > 0) this.checkSeq(run, entries);
     // A field given as `undefined` (e.g. from a spread) means "leave it", as in the SQL adapters.
     if (change.status !== undefined) row.status = change.status;

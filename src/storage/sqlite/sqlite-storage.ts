@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Transaction } from 'better-sqlite3';
 import { WeftError } from '../../errors.js';
 import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
-import { checkJournalBatch } from '../journal-checks.js';
+import { checkJournalBatch, conditionHolds } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
 import type { RunStatements } from './run-statements.js';
 import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-statements.js';
@@ -50,14 +50,6 @@ function isFilePath(path: string): boolean {
   return path !== ':memory:' && path !== '' && !path.startsWith('file:');
 }
 
-/** Whether a stored run meets a compare-and-set's condition. */
-function holds(row: StoredRun, condition: RunCondition): boolean {
-  return (
-    (condition.status === undefined || condition.status.includes(row.status)) &&
-    (condition.epoch === undefined || condition.epoch === row.epoch)
-  );
-}
-
 /** Prepares the grouped writes on `db`. */
 function prepareWrites(db: SqliteDatabase): WriteStatements {
   const runs = prepareRunStatements(db);
@@ -76,7 +68,7 @@ function prepareWrites(db: SqliteDatabase): WriteStatements {
       if (place instanceof WeftError) {
         // A condition that does not hold says so first, as the update would have.
         const row = runs.get.get(runId);
-        if (!row || !holds(row, condition)) return null;
+        if (!row || !conditionHolds(row, condition)) return null;
         throw place;
       }
       const row = runs.update.get(updateRunParams(runId, condition, change));
