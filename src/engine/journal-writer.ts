@@ -85,20 +85,23 @@ export class JournalWriter {
 
   /** Writes `claim` with what is pending; the entries added meanwhile are announced once it is made. */
   private sendClaim(claim: DeferredClaim, change?: RunChange): Promise<void> {
-    return claim.write(this.takePending(), change).then(
+    this.inFlight++;
+    this.chain = claim.write(this.takePending(), change).then(
       (epoch) => {
         const entries = this.unannounced!;
         this.unannounced = undefined;
         this.epoch = epoch;
+        this.inFlight--;
         this.onClaimed?.();
         for (const [type, data, seq] of entries) this.announce(type, data as never, seq);
       },
       (error: unknown) => {
         this.unannounced = undefined;
         this.refused = true;
-        throw error;
+        return this.writeFailed(error);
       },
     );
+    return this.chain;
   }
 
   get lastSeq(): number {
@@ -163,9 +166,7 @@ export class JournalWriter {
     const { claim } = this;
     if (claim) {
       this.claim = undefined;
-      this.chain = this.sendClaim(claim).then(this.written, this.writeFailed);
-      this.inFlight++;
-      return this.chain;
+      return this.sendClaim(claim);
     }
     if (this.pending.length === 0) return this.inFlight === 0 ? undefined : this.chain;
     const { store } = this;
