@@ -8,6 +8,8 @@ import { entryToEvent, type StepStartFields } from './to-events.js';
 /** What observing needs from the engine instance. */
 export interface ObserveSource {
   storage: WeftStorage;
+  /** Opens storage (migrations, recovery) if nothing has yet. */
+  init(): Promise<void>;
   subscribe(runId: string, listener: (event: WorkflowEvent) => void): () => void;
 }
 
@@ -27,6 +29,7 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
   const nudge = (): void => wake?.();
   return new ReadableStream<WorkflowEvent>({
     async start(controller) {
+      await source.init();
       cleanups.push(source.subscribe(runId, nudge));
       if (source.storage.notifier) cleanups.push(source.storage.notifier.subscribe(runId, nudge));
       const row = await source.storage.getRun(runId);
