@@ -181,9 +181,15 @@ export class PostgresStorage implements WeftStorage {
   async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
     if (runIds.length === 0) return [];
     return this.guard('renew leases', undefined, async () => {
+      // Rows are locked in run_id order, as the batched append locks them: a lock order taken from
+      // the scan (the table's physical order) made the two deadlock under load.
       const { rows } = await this.pool.query<{ run_id: string }>(
-        `UPDATE ${this.s}.runs SET lease_expires_at = $1
-         WHERE run_id = ANY($2::text[]) AND lease_owner = $3 AND ${ACTIVE} RETURNING run_id`,
+        `WITH due AS (
+           SELECT run_id FROM ${this.s}.runs
+           WHERE run_id = ANY($2::text[]) AND lease_owner = $3 AND ${ACTIVE}
+           ORDER BY run_id FOR NO KEY UPDATE
+         )
+         UPDATE ${this.s}.runs r SET lease_expires_at = $1 FROM due WHERE r.run_id = due.run_id RETURNING r.run_id`,
         [expiresAt, runIds, owner],
       );
       return rows.map((row) => row.run_id);
