@@ -1,5 +1,6 @@
 // `npm run bench`: runs the workloads on Weft and @mastra/core, alternating engines, and prints medians and ratios.
 // Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [-- --one-process] [-- W1 W3 ...]
+// The Postgres group (Weft vs DBOS Transact): npm run bench -- --pg [--quick] [--reps N] [P1 P2 ...]
 // Each engine takes its samples in a process of its own (see engine-process.ts); --one-process takes
 // them all in this one, as before, where a Mastra workflow's promise hooks then tax Weft's promises too.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -154,4 +155,9 @@ async function main(): Promise<void> {
   process.stdout.write(report(selected, samples, notes, options) + '\n');
 }
 
-await main();
+if (process.argv.includes('--pg')) {
+  const { runPostgresGroup } = await import('./postgres/run-postgres.js');
+  await runPostgresGroup(process.argv.slice(2));
+} else {
+  await main();
+}

@@ -60,3 +60,23 @@ export async function loadWeftSqlite(): Promise<SqliteModule> {
   builtEntry();
   return (await import(pathToFileURL(join(repoRoot, 'dist/storage/sqlite/index.js')).href)) as SqliteModule;
 }
+
+type PostgresModule = typeof import('../src/storage/postgres/index.js');
+type WorkerModule = typeof import('../src/worker/index.js');
+
+/** `weft/postgres` and `weft/worker`, from the same place as `loadWeft`. */
+export async function loadWeftPostgres(): Promise<PostgresModule & WorkerModule> {
+  if (fromSource) {
+    const [postgres, worker] = await Promise.all([
+      import('../src/storage/postgres/index.js'),
+      import('../src/worker/index.js'),
+    ]);
+    return { ...postgres, ...worker };
+  }
+  builtEntry();
+  const [postgres, worker] = await Promise.all([
+    import(pathToFileURL(join(repoRoot, 'dist/storage/postgres/index.js')).href) as Promise<PostgresModule>,
+    import(pathToFileURL(join(repoRoot, 'dist/worker/index.js')).href) as Promise<WorkerModule>,
+  ]);
+  return { ...postgres, ...worker };
+}

@@ -1,0 +1,22 @@
+// Counts the SQL statements an engine sends: every query through the `pg` driver copies it loads.
+import { createRequire } from 'node:module';
+
+let statements = 0;
+
+/** Patches `Client.prototype.query` of the `pg` module that `fromModule` (a path or URL) resolves. */
+export function countStatementsOf(fromModule: string): void {
+  const pg = createRequire(fromModule)('pg') as { Client: { prototype: { query: (...args: unknown[]) => unknown } } };
+  const proto = pg.Client.prototype;
+  if ((proto as { __counted?: boolean }).__counted) return;
+  const query = proto.query;
+  proto.query = function counted(this: unknown, ...args: unknown[]) {
+    statements += 1;
+    return query.apply(this, args);
+  };
+  (proto as { __counted?: boolean }).__counted = true;
+}
+
+/** Statements counted so far. */
+export function statementCount(): number {
+  return statements;
+}
