@@ -263,7 +263,6 @@ function attemptNow(r: Running, n: number): Promise<Outcome> {
 function begin(r: Running, n: number): Promise<Outcome> {
   const { exec } = r;
   if (exec.canceled) return Promise.resolve({ kind: 'canceled' });
-  if (n > 0) r.attemptStartedAt = exec.services.clock.now();
   const ctx = new StepContext(exec, r.level, r.id, r.inputData, r.resumeData, r.suspendData, n, r.restarting);
   if (r.resuming) {
     ctx.resume = { steps: [r.cstep.id], resumePayload: exec.resumeData };
@@ -281,6 +280,8 @@ function begin(r: Running, n: number): Promise<Outcome> {
  */
 function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
   const { exec } = r;
+  // Timed only when a retry may record it: the common step reads no clock here.
+  if (r.attempts > 1) r.attemptStartedAt = exec.services.clock.now();
   let running: Promise<unknown>;
   try {
     running = Promise.resolve(r.cstep.step.execute(ctx));
