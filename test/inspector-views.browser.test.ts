@@ -251,6 +251,7 @@ describe('inspector views', () => {
     expect(await compare.locator('.compare-row').getAttribute('data-attempt')).toBe('1');
     expect(await compare.locator('.kv-title').textContent()).toBe('This step in earlier attempts');
     expect(await compare.locator('.json').evaluate((el) => getComputedStyle(el).whiteSpace)).toBe('pre');
+    await shoot(page, 'run-time-travel', 1440);
     expect(page.errors).toEqual([]);
     await page.close();
   });
@@ -287,6 +288,7 @@ describe('inspector views', () => {
     await expect.poll(() => stepResult.locator('.ev-type').getAttribute('class')).toContain('ev-canceled');
     const summaries = await page.locator('.event-row .ev-summary').allTextContents();
     expect(summaries.filter((s) => s.includes('0/0'))).toEqual([]);
+    await shoot(page, 'run-foreach-canceled', 1440);
     expect(summaries.filter((s) => /^item \d+ canceled$/.test(s)).length).toBeGreaterThan(0);
     expect(summaries.filter((s) => /^item \d+ succeeded · \d+\/9 done$/.test(s)).length).toBeGreaterThan(0);
     expect(await page.locator('.run-actions button').evaluateAll((bs) => bs.map((b) => b.dataset.action))).toEqual(
@@ -305,6 +307,7 @@ describe('inspector views', () => {
     expect(await node('short-path').getAttribute('class')).toContain('fg-idle');
     expect(await node('read').getAttribute('class')).toContain('fg-taken');
     expect(await page.locator('.graph-card .fg-arrow-taken').count()).toBe(1);
+    await shoot(page, 'run-branch', 1440);
     // The graph selects a step for the panel.
     await node('read').click();
     await expect.poll(() => page.locator('.detail-card').getAttribute('data-step')).toBe('read');

@@ -250,7 +250,12 @@ export function openRunView(main, runId, app) {
               'Result',
               h('p', {
                 class: 'muted',
-                text: v.status === 'suspended' ? 'Not yet: the run waits for a resume.' : 'Not yet.',
+                text:
+                  v.status === 'suspended'
+                    ? 'Not yet: the run waits for a resume.'
+                    : v.status === 'canceled'
+                      ? 'None: the run was canceled.'
+                      : 'Not yet.',
               }),
             );
     replace(

@@ -36,13 +36,7 @@ export function buildRows(info, steps, foreachItems = {}, liveItems = {}) {
       // Stored records say when each item ran; a progress event newer than the record says how it ended.
       const status =
         (told && (!item || item.status === 'running') ? told.status : item?.status) ??
-        (outputs[i] !== undefined
-          ? 'success'
-          : result?.status === 'running'
-            ? 'pending'
-            : result?.status === 'success'
-              ? 'not-run'
-              : (result?.status ?? 'not-run'));
+        (outputs[i] !== undefined ? 'success' : result?.status === 'running' ? 'pending' : 'not-run');
       rows.push({
         path: `${path}[${i}]`,
         label: `item ${i}`,
@@ -222,7 +216,7 @@ export function renderTimeline(rows, { range, now, selected, onSelect, label }) 
           row.depth > 0 ? h('span', { class: 'tl-branch', text: row.kind === 'item' ? '·' : '└' }) : null,
           status
             ? h('span', { class: `dot dot-${status}`, title: STATUS_LABEL[status] ?? status })
-            : h('span', { class: 'group-icon', text: row.label === 'parallel' ? '⇉' : '⑂' }),
+            : h('span', { class: 'group-icon', text: row.label === 'parallel' ? '⇉' : '◇' }),
           h('span', { class: 'tl-label', text: row.label }),
           row.kind === 'workflow' ? h('span', { class: 'tag', text: 'nested' }) : null,
           row.note ? h('span', { class: 'tag', text: row.note, title: row.noteTitle ?? '' }) : null,
