@@ -90,18 +90,18 @@ function layoutFaults(page: Page): Promise<string[]> {
     const main = document.querySelector('.main')!;
     if (main.scrollWidth > main.clientWidth + 1)
       faults.push(`the main area overflows: ${main.scrollWidth} > ${main.clientWidth}`);
-    for (const el of document.querySelectorAll('.run-item, .wf-card, .stat-tile, .card')) {
+    for (const el of Array.from(document.querySelectorAll('.run-item, .wf-card, .stat-tile, .card'))) {
       const r = box(el);
       if (r.width > 0 && (r.right > vw + 1 || r.left < -1))
         faults.push(`${el.className} spans ${r.left}-${r.right} of ${vw}`);
     }
-    for (const axis of document.querySelectorAll('.tl-axis')) {
-      const labels = [...axis.querySelectorAll('span')].filter((s) => getComputedStyle(s).display !== 'none');
+    for (const axis of Array.from(document.querySelectorAll('.tl-axis'))) {
+      const labels = Array.from(axis.querySelectorAll('span')).filter((s) => getComputedStyle(s).display !== 'none');
       for (let i = 1; i < labels.length; i++)
         if (overlap(box(labels[i - 1]!), box(labels[i]!)))
           faults.push(`axis labels "${labels[i - 1]!.textContent}" and "${labels[i]!.textContent}" overlap`);
     }
-    for (const dur of document.querySelectorAll('.tl-dur')) {
+    for (const dur of Array.from(document.querySelectorAll('.tl-dur'))) {
       const card = box(dur.closest('.card')!);
       const r = box(dur);
       if (r.right > card.right + 1) faults.push(`the Took cell "${dur.textContent}" is cut off by its card`);
@@ -111,7 +111,7 @@ function layoutFaults(page: Page): Promise<string[]> {
     const steps = document.querySelector('.attempt');
     if (steps && box(steps).width < 300) faults.push(`the Steps card is only ${box(steps).width} px wide`);
     const detail = document.querySelector('.detail-card');
-    for (const other of document.querySelectorAll('.io-grid .card, .attempt, .graph-card')) {
+    for (const other of Array.from(document.querySelectorAll('.io-grid .card, .attempt, .graph-card'))) {
       if (detail && overlap(box(detail), box(other)))
         faults.push(`the step panel covers the ${other.querySelector('.card-title')?.textContent} card`);
     }
