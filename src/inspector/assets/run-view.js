@@ -282,8 +282,10 @@ export function openRunView(main, runId, app) {
       renderTimelines();
     }
   }, 500);
+  // Without a stream, and while the run is active (a failed attempt of a retried step and a lease
+  // running out are stored without an event), the page reads the run again every 3 s.
   const poller = setInterval(() => {
-    if (!state.follower && !document.hidden) void load();
+    if ((!state.follower || ACTIVE.includes(state.view?.status)) && !document.hidden) void load();
   }, 3000);
 
   void load();
