@@ -62,7 +62,8 @@ function statsPanel(stats) {
         h('span', { class: 'stat-n', text: String(stats.total) }),
         h('span', { class: 'stat-label', text: 'Runs' }),
       ),
-      SHOWN_STATUSES.map((status) =>
+      // Pending and paused runs are rare: their tiles show only when there are some.
+      [...SHOWN_STATUSES, ...['pending', 'paused'].filter((s) => stats.counts[s] > 0)].map((status) =>
         h(
           'div',
           { class: ['stat-tile', `stat-${status}`, stats.counts[status] === 0 && 'stat-zero'], dataset: { status } },
