@@ -170,9 +170,12 @@ export function openRunView(main, runId, app) {
     const now = Date.now();
     const rows = rowsOf(v.steps);
     // After a time travel, records kept from before it keep their old times: they are marked, not drawn on this attempt's axis.
-    const travelledAt = v.attempts.at(-1)?.startedAt;
-    if (travelledAt !== undefined)
-      for (const r of rows) if (r.result?.endedAt !== undefined && r.result.endedAt <= travelledAt) r.kept = true;
+    const replaced = v.attempts.at(-1)?.steps;
+    if (replaced)
+      for (const r of rows) {
+        const before = replaced[r.path];
+        if (before && r.result && r.kind !== 'item' && before.startedAt === r.result.startedAt) r.kept = true;
+      }
     if (!state.selected || !rows.some((r) => r.path === state.selected)) state.selected = defaultSelection(rows);
     const live = ACTIVE.includes(v.status) || v.status === 'suspended';
     const n = v.attempts.length + 1;
