@@ -4,7 +4,13 @@ import { createStep, createWorkflow } from 'weft';
 
 const stockLine = z.object({ sku: z.string(), counted: z.number().int(), expected: z.number().int() });
 
-const countsInput = z.object({ warehouse: z.string(), simulateOutage: z.boolean().default(false) });
+const countsInput = z.object({
+  warehouse: z.string(),
+  /** The warehouse API times out on every attempt. */
+  simulateOutage: z.boolean().default(false),
+  /** The warehouse API times out on this many attempts, then answers (the step is tried 3 times). */
+  flakyAttempts: z.number().int().min(0).default(0),
+});
 const counts = z.object({ warehouse: z.string(), lines: z.array(stockLine) });
 const reconciled = z.object({ warehouse: z.string(), differences: z.array(stockLine.extend({ delta: z.number() })) });
 const stockReport = z.object({ warehouse: z.string(), message: z.string(), differences: z.number() });
@@ -16,7 +22,8 @@ const fetchCounts = createStep({
   outputSchema: counts,
   retries: 2,
   execute: async ({ inputData, retryCount }) => {
-    if (inputData.simulateOutage && retryCount < 3) {
+    await new Promise((resolve) => setTimeout(resolve, 40 + retryCount * 25));
+    if (inputData.simulateOutage || retryCount < inputData.flakyAttempts) {
       throw Object.assign(new Error(`Warehouse API of "${inputData.warehouse}" timed out`), {
         status: 504,
         attempt: retryCount,

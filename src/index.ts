@@ -17,6 +17,7 @@ export type {
   SerializedError,
   Step,
   StepResult,
+  StepTryView,
   StepStatus,
   StepWriter,
   WorkflowOptions,

@@ -138,6 +138,37 @@ describe('weft runs', () => {
     expect(shown.attempts).toHaveLength(1);
   }, 60_000);
 
+  it('shows each attempt of a retried step: its status, duration and error', async () => {
+    const input = JSON.stringify({ warehouse: 'north', flakyAttempts: 2 });
+    const started = await weft(
+      'runs',
+      'start',
+      'sync-inventory',
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--input',
+      input,
+    );
+    expect(started.code).toBe(0);
+    const runId = /[0-9a-f]{8}-[0-9a-f-]{27}/.exec(started.stdout)![0];
+    const show = await weft('runs', 'show', runId, '--db', db);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/fetch-counts \(3 attempts\)\s+\S+ success/);
+    const attempts = show.stdout.split('\n').filter((line) => line.includes('attempt '));
+    expect(attempts).toHaveLength(3);
+    expect(attempts[0]).toMatch(/attempt 1\/3\s+\S+ failed\s+\d+ ms\s+Warehouse API of "north" timed out/);
+    expect(attempts[1]).toMatch(/attempt 2\/3\s+\S+ failed\s+\d+ ms\s+Warehouse API of "north" timed out/);
+    expect(attempts[2]).toMatch(/attempt 3\/3\s+\S+ success\s+\d+ ms/);
+    const json = JSON.parse((await weft('runs', 'show', runId, '--db', db, '--json')).stdout);
+    expect(json.steps['fetch-counts'].tries.map((t: { status: string }) => t.status)).toEqual([
+      'failed',
+      'failed',
+      'success',
+    ]);
+  }, 30_000);
+
   it('a start refused for its input keeps no run it made up the id of; one given its id is kept, pending', async () => {
     const store = join(dir, 'refused.db');
     const badInput = (...more: string[]) =>

@@ -45,14 +45,29 @@ function stepNote(step: StepResult): string {
   return paint(previewJson(step.output, 60), 'dim');
 }
 
+/** A retried step's attempts, one row each under the step: status, duration, error. */
+function tryRows(step: StepResult, indent: string): string[][] {
+  return (step.tries ?? []).map((t) => [
+    paint(`${indent}  attempt ${t.attempt}/${step.tries!.length}`, 'dim'),
+    paintStatus(t.status),
+    t.endedAt !== undefined ? formatDuration(t.endedAt - t.startedAt) : '',
+    t.error !== undefined ? paint(errorMessage(t.error), 'red') : stepNote(step),
+  ]);
+}
+
 function stepRows(steps: Record<string, StepResult>): string[][] {
   return Object.entries(steps)
     .filter(([id]) => id !== 'input')
     .sort(([, a], [, b]) => (a.startedAt ?? 0) - (b.startedAt ?? 0))
-    .map(([id, step]) => {
+    .flatMap(([id, step]) => {
       const depth = id.split('.').length - 1;
-      const name = depth > 0 ? `${'  '.repeat(depth)}└ ${id.split('.').pop()}` : id;
-      return [name, paintStatus(step.status), stepDuration(step), stepNote(step)];
+      const indent = '  '.repeat(depth);
+      const name = depth > 0 ? `${indent}└ ${id.split('.').pop()}` : id;
+      const attempts = step.tries ? paint(` (${step.tries.length} attempts)`, 'yellow') : '';
+      return [
+        [name + attempts, paintStatus(step.status), stepDuration(step), stepNote(step)],
+        ...tryRows(step, indent),
+      ];
     });
 }
 

@@ -75,6 +75,24 @@ export interface StepEndData {
   progress?: { completedCount: number; totalCount: number };
 }
 
+/**
+ * An attempt of a step that threw while retries remained (`retries` of the step or the workflow's
+ * `retryConfig`). Written before the next attempt begins; journals written before this entry
+ * existed have none, and their steps read as tried once.
+ */
+export interface StepRetryData {
+  key: string;
+  id: string;
+  item?: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  startedAt: number;
+  endedAt: number;
+  error: SerializedError;
+  /** When the next attempt is due (after the retry delay). */
+  nextAt: number;
+}
+
 /** A step record as supplied to time travel. */
 export interface StepRecordData {
   id: string;
@@ -118,6 +136,7 @@ export interface EntryDataMap {
   'run-time-travel': RunTimeTravelData;
   'step-start': StepStartData;
   'step-end': StepEndData;
+  'step-retry': StepRetryData;
   branch: BranchData;
   'step-output': StepOutputData;
   custom: CustomEventData;

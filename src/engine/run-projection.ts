@@ -4,7 +4,16 @@
 import { deserializeError } from './serialize-error.js';
 import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './journal-entries.js';
 import type { RunStatus } from '../storage/types.js';
-import type { SerializedError, StepResult } from '../workflow/types.js';
+import type { SerializedError, StepResult, StepTryView } from '../workflow/types.js';
+
+/** One failed attempt of a step that was tried again. */
+export interface StepTry {
+  attempt: number;
+  startedAt: number;
+  endedAt: number;
+  error: SerializedError;
+  nextAt: number;
+}
 
 /** One execution of one graph position. */
 export interface StepRecord extends StepResult {
@@ -14,6 +23,8 @@ export interface StepRecord extends StepResult {
   restart?: boolean;
   resumeLabels?: string[];
   wakeAt?: number;
+  /** Its failed attempts, oldest first, when it was retried (`step-retry` entries). */
+  retries?: StepTry[];
 }
 
 /** Parses a key into its positions, for ordering (`2.1` → [2, 1], `4/0` → [4, 0]). */
@@ -114,6 +125,12 @@ export class RunProjection {
       case 'step-end':
         this.applyEnd(data as StepEndData);
         break;
+      case 'step-retry': {
+        const { key, attempt, startedAt, endedAt, error, nextAt } = data as EntryDataMap['step-retry'];
+        const rec = this.records.get(key);
+        if (rec) (rec.retries ??= []).push({ attempt, startedAt, endedAt, error, nextAt });
+        break;
+      }
       case 'step-output':
       case 'custom':
         this.outputEntries++;
@@ -164,6 +181,8 @@ export class RunProjection {
     if (d.wakeAt !== undefined) rec.wakeAt = d.wakeAt;
     if (d.metadata !== undefined) rec.metadata = d.metadata;
     if (d.restart) rec.restart = true;
+    // Attempts that failed before a restart or a suspension stay part of this execution's history.
+    if (prev?.retries) rec.retries = prev.retries;
     this.records.set(d.key, rec);
     // The path lists this level only: a nested workflow appears once, under its own id (as in Mastra).
     if (d.inPath && !d.id.includes('.')) this.stepExecutionPath.push(d.id);
@@ -231,4 +250,22 @@ export function toStepResult(rec: StepRecord): StepResult {
   if (rec.suspendOutput !== undefined) out.suspendOutput = rec.suspendOutput;
   if (rec.metadata !== undefined) out.metadata = rec.metadata;
   return out;
+}
+
+/** Every attempt of a retried record, numbered in order (a restart counts on), or undefined when it ran once. */
+export function stepTries(rec: StepRecord): StepTryView[] | undefined {
+  const retries = rec.retries;
+  if (!retries || retries.length === 0) return undefined;
+  const tries: StepTryView[] = retries.map((t, i) => ({
+    attempt: i + 1,
+    status: 'failed',
+    startedAt: t.startedAt,
+    endedAt: t.endedAt,
+    error: t.error,
+  }));
+  const last: StepTryView = { attempt: tries.length + 1, status: rec.status, startedAt: retries.at(-1)!.nextAt };
+  if (rec.endedAt !== undefined && rec.endedAt >= last.startedAt) last.endedAt = rec.endedAt;
+  if (rec.error !== undefined) last.error = rec.error;
+  tries.push(last);
+  return tries;
 }

@@ -5,7 +5,7 @@ import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import { eventLoopTurn } from './event-loop-turns.js';
 import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
-import type { StepEndData, StepStartData } from './journal-entries.js';
+import type { StepEndData, StepRetryData, StepStartData } from './journal-entries.js';
 import type { StepRecord } from './run-projection.js';
 import { serializeError } from './serialize-error.js';
 import { StepContext } from './step-context.js';
@@ -100,6 +100,8 @@ interface Running {
   resuming: boolean;
   restarting: boolean;
   attempts: number;
+  /** When the attempt under way began (for the `step-retry` entry of a failed one). */
+  attemptStartedAt: number;
 }
 
 /** An end entry that could not be recorded is the step's failure; any other error goes on up. */
@@ -179,6 +181,7 @@ export function runStep(
       resuming,
       restarting,
       attempts: (step.retries ?? level.graph.retryAttempts) + 1,
+      attemptStartedAt: at,
     };
     // The common step: its input alone to check, synchronously.
     if (!resuming && !step.requestContextSchema) {
@@ -277,6 +280,8 @@ function begin(r: Running, n: number): Promise<Outcome> {
  */
 function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
   const { exec } = r;
+  // Timed only when a retry may record it: the common step reads no clock here.
+  if (r.attempts > 1) r.attemptStartedAt = exec.services.clock.now();
   let running: Promise<unknown>;
   try {
     running = Promise.resolve(r.cstep.step.execute(ctx));
@@ -324,9 +329,33 @@ function attemptFailed(r: Running, error: unknown, n: number): Outcome | Promise
     recordEnd(exec, place, id, { status: 'failed', error: serializeError(error), nonRetryable: true });
     return { kind: 'failed', error };
   }
-  if (n + 1 < r.attempts) return attempt(r, n + 1);
+  if (n + 1 < r.attempts) {
+    recordRetry(r, error, n);
+    return attempt(r, n + 1);
+  }
   recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
   return { kind: 'failed', error };
+}
+
+/** Records failed attempt `n` (0-based) of a step that is tried again; stored before the next attempt begins. */
+function recordRetry(r: Running, error: unknown, n: number): void {
+  const { exec, place } = r;
+  const endedAt = exec.services.clock.now();
+  const retry: StepRetryData = {
+    key: place.key,
+    id: r.id,
+    attempt: n + 1,
+    startedAt: r.attemptStartedAt,
+    endedAt,
+    error: serializeError(error),
+    nextAt: endedAt + r.level.graph.retryDelay,
+  };
+  if (place.item !== undefined) retry.item = place.item;
+  try {
+    exec.writer.add('step-retry', retry, endedAt);
+  } catch {
+    // An error that cannot be stored as JSON: the retry goes on unrecorded (the step's end records its own outcome).
+  }
 }
 
 /** What the step's value and signals make of it: a success, bail, suspension or failure, recorded. */

@@ -1,5 +1,5 @@
 // Builds what callers see from a projection: the run result and the stored-run view.
-import { toStepResult, type RunProjection, type StepRecord } from '../engine/run-projection.js';
+import { stepTries, toStepResult, type RunProjection, type StepRecord } from '../engine/run-projection.js';
 import type { StoredRun } from '../storage/types.js';
 import type { StepResult, WorkflowResult } from '../workflow/types.js';
 import type { OutputOptions, WorkflowRunView } from './run-types.js';
@@ -102,8 +102,17 @@ export function buildView(
   }
   const foreachItems: Record<string, StepResult[]> = {};
   for (const rec of projection.records.values()) {
-    if (rec.wakeAt !== undefined && view.steps[rec.id]) view.steps[rec.id]!.wakeAt = rec.wakeAt;
-    if (rec.item !== undefined) (foreachItems[rec.id] ??= [])[rec.item] = toStepResult(rec);
+    if (rec.item !== undefined) {
+      const item = ((foreachItems[rec.id] ??= [])[rec.item] = toStepResult(rec));
+      if (rec.retries) item.tries = stepTries(rec)!;
+      continue;
+    }
+    const step = view.steps[rec.id];
+    if (!step) continue;
+    if (rec.wakeAt !== undefined) step.wakeAt = rec.wakeAt;
+    // Records of one id (loop iterations) come in the order displaySteps took them: the last one shown wins.
+    if (rec.retries) step.tries = stepTries(rec)!;
+    else delete step.tries;
   }
   if (Object.keys(foreachItems).length > 0) view.foreachItems = foreachItems;
   view.state = projection.state;

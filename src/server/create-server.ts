@@ -8,6 +8,7 @@ import { packageVersion } from './package-version.js';
 import { runActionRoutes } from './routes-run-actions.js';
 import { runEventRoutes } from './run-events-sse.js';
 import { runRoutes } from './routes-runs.js';
+import { statsRoutes } from './routes-stats.js';
 import { workflowRoutes } from './routes-workflows.js';
 import type { ServerContext } from './server-context.js';
 import type { ServedWeft } from './weft-host.js';
@@ -84,6 +85,7 @@ export function createServer(weft: ServedWeft, options: ServerOptions = {}): Hon
   api.route('/', runRoutes(ctx));
   api.route('/', runActionRoutes(ctx));
   api.route('/', runEventRoutes(ctx));
+  api.route('/', statsRoutes(ctx));
   app.route('/api', api);
 
   if (options.inspector !== false) app.route('/', inspectorRoutes());

@@ -81,6 +81,21 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
   return wireJson(c, { runId: run.runId, workflowId: workflow.id, status: 'running' }, 202);
 }
 
+/**
+ * Who executes a running or sleeping run, and whether that process still holds it: a run whose
+ * lease expired has lost its owner (recovery or a restart continues it). Null for other statuses.
+ */
+async function leaseOf(
+  ctx: ServerContext,
+  view: { runId: string; status: RunStatus },
+): Promise<{ owner: string | null; expiresAt: number | null; expired: boolean } | null> {
+  if (!ACTIVE.includes(view.status)) return null;
+  const row = await ctx.weft.storage.getRun(view.runId);
+  if (!row) return null;
+  const expiresAt = row.leaseExpiresAt;
+  return { owner: row.leaseOwner, expiresAt, expired: expiresAt === null || expiresAt <= Date.now() };
+}
+
 /** `GET /runs`, `POST /runs`, `GET /runs/:runId`, `DELETE /runs/:runId`. */
 export function runRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -110,7 +125,7 @@ export function runRoutes(ctx: ServerContext): Hono {
   app.get('/runs/:runId', async (c) => {
     const view = await requireRunView(ctx.weft, c.req.param('runId'));
     const workflowLoaded = findWorkflow(ctx.weft, view.workflowName) !== undefined;
-    return wireJson(c, { ...view, workflowId: view.workflowName, workflowLoaded });
+    return wireJson(c, { ...view, workflowId: view.workflowName, workflowLoaded, lease: await leaseOf(ctx, view) });
   });
 
   app.delete('/runs/:runId', async (c) => {

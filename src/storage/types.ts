@@ -84,6 +84,7 @@ export type JournalEntryType =
   | 'run-time-travel'
   | 'step-start'
   | 'step-end'
+  | 'step-retry'
   | 'branch'
   | 'step-output'
   | 'custom'

@@ -94,6 +94,21 @@ export interface StepResult<TOutput = unknown> {
   metadata?: Record<string, unknown>;
   /** For a sleep: when it ends (epoch ms). Shown in stored-run views. */
   wakeAt?: number;
+  /**
+   * Every attempt of a step that was retried, oldest first: the failed ones, then the last (whose
+   * status is the step's). Shown in stored-run views; absent for a step tried once.
+   */
+  tries?: StepTryView[];
+}
+
+/** One attempt of a retried step, as stored-run views show it. */
+export interface StepTryView {
+  /** 1 for the first attempt. */
+  attempt: number;
+  status: StepStatus;
+  startedAt: number;
+  endedAt?: number;
+  error?: unknown;
 }
 
 /** An error as stored and returned: name, message, own fields and cause chain, no stack. */

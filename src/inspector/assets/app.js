@@ -33,7 +33,7 @@ function route() {
   const main = document.getElementById('main');
   const runId = currentRunId();
   if (runId) closeCurrent = openRunView(main, runId, app);
-  else renderHome(main, app);
+  else closeCurrent = renderHome(main, app);
   void runsList?.refresh();
   main.scrollTop = 0;
 }

@@ -1,13 +1,17 @@
 // The live event log of a run page: one row per event (click for its JSON), kept scrolled to the newest.
 import { h } from './dom.js';
-import { errorText, preview } from './format.js';
+import { STATUS_LABEL, errorText, preview } from './format.js';
 import { jsonDialog } from './dialogs.js';
 
 const MAX_SHOWN = 400;
 
 function summaryOf(event) {
   const p = event.payload ?? {};
-  if (event.type === 'workflow-step-progress') return `${p.completedCount}/${p.totalCount} items`;
+  if (event.type === 'workflow-step-progress') {
+    // An item ended by a cancel carries no count of the whole foreach: say what happened to it alone.
+    const item = `item ${p.currentIndex} ${STATUS_LABEL[p.iterationStatus]?.toLowerCase() ?? p.iterationStatus}`;
+    return p.totalCount > 0 ? `${item} · ${p.completedCount}/${p.totalCount} done` : item;
+  }
   if (p.error) return errorText(p.error);
   if (event.type === 'workflow-step-suspended') return preview(p.suspendPayload, 60);
   if (event.type === 'workflow-step-result' || event.type === 'workflow-step-output') return preview(p.output, 60);

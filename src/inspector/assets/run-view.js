@@ -4,6 +4,7 @@ import { h, replace, toast } from './dom.js';
 import { ACTIVE, STATUS_LABEL, ago } from './format.js';
 import { jsonView } from './json-view.js';
 import { buildRows, renderTimeline, timeRange } from './timeline.js';
+import { flowGraph } from './flow-graph.js';
 import { timeTravelDialog } from './dialogs.js';
 import { createEventLog } from './event-log.js';
 import { resumePanel } from './resume-panel.js';
@@ -35,6 +36,7 @@ export function openRunView(main, runId, app) {
   const els = {
     header: h('div', { class: 'run-header' }),
     suspend: h('div'),
+    graph: h('div', { class: 'graph-slot' }),
     timelines: h('div', { class: 'timelines' }),
     detail: h('div', { class: 'detail' }),
     io: h('div', { class: 'io-grid' }),
@@ -49,7 +51,7 @@ export function openRunView(main, runId, app) {
       h(
         'div',
         { class: 'run-grid' },
-        h('div', { class: 'run-col' }, els.timelines, els.io),
+        h('div', { class: 'run-col' }, els.graph, els.timelines, els.io),
         h('div', { class: 'run-col run-side' }, els.detail, log.el),
       ),
     ),
@@ -136,18 +138,44 @@ export function openRunView(main, runId, app) {
     }
   };
 
-  const rowsOf = (steps) => buildRows(state.info, steps, steps === state.view.steps ? state.foreach : {});
+  const rowsOf = (steps) =>
+    steps === state.view.steps
+      ? buildRows(state.info, steps, state.view.foreachItems ?? {}, state.foreach)
+      : buildRows(state.info, steps);
 
   const select = (path) => {
     state.selected = path;
+    renderGraph();
     renderTimelines();
     renderDetail();
+  };
+
+  const renderGraph = () => {
+    const info = state.info;
+    replace(
+      els.graph,
+      info
+        ? h(
+            'section',
+            { class: 'card graph-card' },
+            h('h3', { class: 'card-title', text: 'Graph' }),
+            flowGraph(info.stepGraph, { steps: state.view.steps, onSelect: select, selected: state.selected }),
+          )
+        : null,
+    );
   };
 
   const renderTimelines = () => {
     const v = state.view;
     const now = Date.now();
     const rows = rowsOf(v.steps);
+    // After a time travel, records kept from before it keep their old times: they are marked, not drawn on this attempt's axis.
+    const replaced = v.attempts.at(-1)?.steps;
+    if (replaced)
+      for (const r of rows) {
+        const before = replaced[r.path];
+        if (before && r.result && r.kind !== 'item' && before.startedAt === r.result.startedAt) r.kept = true;
+      }
     if (!state.selected || !rows.some((r) => r.path === state.selected)) state.selected = defaultSelection(rows);
     const live = ACTIVE.includes(v.status) || v.status === 'suspended';
     const n = v.attempts.length + 1;
@@ -161,7 +189,10 @@ export function openRunView(main, runId, app) {
         n > 1 ? h('span', { class: 'tag tag-current', text: 'current' }) : null,
       ),
       renderTimeline(rows, {
-        range: timeRange(rows, { createdAt: v.createdAt, now, live }),
+        range: timeRange(
+          rows.filter((r) => !r.kept),
+          { createdAt: v.createdAt, now, live },
+        ),
         now,
         selected: state.selected,
         onSelect: select,
@@ -222,7 +253,12 @@ export function openRunView(main, runId, app) {
               'Result',
               h('p', {
                 class: 'muted',
-                text: v.status === 'suspended' ? 'Not yet: the run waits for a resume.' : 'Not yet.',
+                text:
+                  v.status === 'suspended'
+                    ? 'Not yet: the run waits for a resume.'
+                    : v.status === 'canceled'
+                      ? 'None: the run was canceled.'
+                      : 'Not yet.',
               }),
             );
     replace(
@@ -235,6 +271,7 @@ export function openRunView(main, runId, app) {
 
   const render = () => {
     if (!state.view) return;
+    renderGraph();
     renderTimelines();
     renderHeader();
     renderSuspend();
@@ -248,8 +285,10 @@ export function openRunView(main, runId, app) {
       renderTimelines();
     }
   }, 500);
+  // Without a stream, and while the run is active (a failed attempt of a retried step and a lease
+  // running out are stored without an event), the page reads the run again every 3 s.
   const poller = setInterval(() => {
-    if (!state.follower && !document.hidden) void load();
+    if ((!state.follower || ACTIVE.includes(state.view?.status)) && !document.hidden) void load();
   }, 3000);
 
   void load();

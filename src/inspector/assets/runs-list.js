@@ -66,7 +66,13 @@ export function mountRunsList(root, { workflows, selectedRunId, onOpen }) {
             'div',
             { class: 'runs-empty' },
             h('p', { text: 'No runs yet.' }),
-            h('p', { class: 'muted', text: 'Start one with “New run”, the API or `weft runs start`.' }),
+            h(
+              'p',
+              { class: 'muted' },
+              'Start one with “New run”, the API or ',
+              h('code', { text: 'weft runs start' }),
+              '.',
+            ),
           )
         : page.runs.map((r) =>
             h(

@@ -1,6 +1,6 @@
-// The detail card of the selected step: status, times, error, input, suspend and resume data, output, earlier attempts.
+// The detail card of the selected step: status, times, error, input, suspend and resume data, output, retries, earlier attempts.
 import { h } from './dom.js';
-import { clock, duration } from './format.js';
+import { clock, duration, errorText } from './format.js';
 import { jsonView } from './json-view.js';
 import { errorDetails, statusBadge } from './widgets.js';
 
@@ -10,26 +10,83 @@ function section(title, value) {
     : h('div', { class: 'kv' }, h('div', { class: 'kv-title', text: title }), jsonView(value));
 }
 
-function compare(view, path, current) {
-  const olds = view.attempts.map((a) => ({ n: a.attempt, s: a.steps[path] })).filter((x) => x.s);
-  if (!olds.length) return null;
-  const column = (n, s) =>
+/** The attempts of a retried step: each one's status, duration and error. */
+function tries(s) {
+  if (!s?.tries) return null;
+  return h(
+    'div',
+    { class: 'kv tries', dataset: { count: String(s.tries.length) } },
+    h('div', { class: 'kv-title', text: `Attempts (${s.tries.length})` }),
     h(
-      'div',
-      { class: 'compare-col' },
-      h('div', { class: 'compare-head' }, `Attempt ${n}`, statusBadge(s?.status ?? 'not-run')),
-      jsonView(s?.error ?? s?.output),
-    );
+      'ol',
+      { class: 'try-list' },
+      s.tries.map((t) =>
+        h(
+          'li',
+          { class: 'try', dataset: { attempt: String(t.attempt), status: t.status } },
+          h(
+            'div',
+            { class: 'try-head' },
+            h('span', { class: 'try-n', text: `#${t.attempt}` }),
+            statusBadge(t.status),
+            h('span', { class: 'muted small', text: clock(t.startedAt) }),
+            h('span', {
+              class: 'try-took',
+              text: t.endedAt !== undefined ? duration(t.endedAt - t.startedAt) : 'running',
+            }),
+          ),
+          t.error ? h('div', { class: 'try-error', text: errorText(t.error) }) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+/** The same step in the attempts time travel replaced, newest first; a record the travel kept as it was is not repeated. */
+function compare(view, path, current) {
+  const olds = view.attempts
+    .map((a) => ({ n: a.attempt, s: a.steps[path] }))
+    .filter((x) => x.s && !(current && x.s.startedAt === current.startedAt && x.s.status === current.status))
+    .reverse();
+  if (!olds.length) return null;
   return h(
     'div',
     { class: 'kv compare' },
-    h('div', { class: 'kv-title', text: 'Earlier attempts of this step' }),
-    h(
-      'div',
-      { class: 'compare-grid' },
-      olds.map(({ n, s }) => column(n, s)),
-      column(view.attempts.length + 1, current),
+    h('div', { class: 'kv-title', text: 'This step in earlier attempts' }),
+    olds.map(({ n, s }) =>
+      h(
+        'div',
+        { class: 'compare-row', dataset: { attempt: String(n) } },
+        h(
+          'div',
+          { class: 'compare-head' },
+          `Attempt ${n}`,
+          statusBadge(s.status),
+          s.endedAt !== undefined ? h('span', { class: 'muted small', text: duration(s.endedAt - s.startedAt) }) : null,
+        ),
+        s.error ? errorDetails(s.error) : jsonView(s.output),
+      ),
     ),
+  );
+}
+
+/** `started …`, `took …` (the last attempt's time and the whole span when retried), `resumed …`. */
+function times(s) {
+  if (s?.startedAt === undefined) return null;
+  const last = s.tries?.at(-1);
+  return h(
+    'div',
+    { class: 'detail-times' },
+    h('span', { text: `started ${clock(s.startedAt)}` }),
+    s.endedAt !== undefined
+      ? h('span', {
+          class: 'detail-took',
+          text: last
+            ? `${s.tries.length} attempts, ${duration(s.endedAt - s.startedAt)} in all (last took ${duration((last.endedAt ?? s.endedAt) - last.startedAt)})`
+            : `took ${duration(s.endedAt - s.startedAt)}`,
+        })
+      : null,
+    s.resumedAt !== undefined ? h('span', { text: `resumed ${clock(s.resumedAt)}` }) : null,
   );
 }
 
@@ -55,15 +112,8 @@ export function stepDetail(view, row, info, { onTimeTravel }) {
       statusBadge(s?.status ?? 'not-run'),
     ),
     stepInfo?.description ? h('p', { class: 'muted', text: stepInfo.description }) : null,
-    s?.startedAt !== undefined
-      ? h(
-          'div',
-          { class: 'detail-times' },
-          h('span', { text: `started ${clock(s.startedAt)}` }),
-          s.endedAt !== undefined ? h('span', { text: `took ${duration(s.endedAt - s.startedAt)}` }) : null,
-          s.resumedAt !== undefined ? h('span', { text: `resumed ${clock(s.resumedAt)}` }) : null,
-        )
-      : null,
+    times(s),
+    tries(s),
     s?.error ? h('div', { class: 'kv' }, h('div', { class: 'kv-title', text: 'Error' }), errorDetails(s.error)) : null,
     section('Input', s?.payload),
     section('Suspend payload', s?.suspendPayload),

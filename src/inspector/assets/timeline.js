@@ -5,9 +5,10 @@ import { STATUS_LABEL, compactDuration, duration, preview } from './format.js';
 /**
  * The rows of a timeline. With the workflow's graph (`info`), every step shows in graph order,
  * run or not, with nested workflows, parallel and branch groups and foreach items; without it,
- * the stored steps by start time.
+ * the stored steps by start time. `foreachItems`: the stored items by foreach path (the run
+ * view's); `liveItems`: what progress events told since (by path, then index).
  */
-export function buildRows(info, steps, foreachItems = {}) {
+export function buildRows(info, steps, foreachItems = {}, liveItems = {}) {
   const rows = [];
   const seen = new Set();
   const addStep = (step, kind, prefix, depth, extra = {}) => {
@@ -21,17 +22,21 @@ export function buildRows(info, steps, foreachItems = {}) {
     const result = steps[path];
     const inputs = Array.isArray(result?.payload) ? result.payload : [];
     const outputs = Array.isArray(result?.output) ? result.output : [];
-    const known = foreachItems[path] ?? {};
-    const count = Math.max(inputs.length, outputs.length, ...Object.keys(known).map((i) => Number(i) + 1));
+    const stored = foreachItems[path] ?? [];
+    const live = liveItems[path] ?? {};
+    const count = Math.max(
+      inputs.length,
+      outputs.length,
+      stored.length,
+      ...Object.keys(live).map((i) => Number(i) + 1),
+    );
     for (let i = 0; i < count; i++) {
-      const item = known[i];
+      const item = stored[i];
+      const told = live[i];
+      // Stored records say when each item ran; a progress event newer than the record says how it ended.
       const status =
-        item?.status ??
-        (outputs[i] !== undefined
-          ? 'success'
-          : result?.status === 'running'
-            ? 'pending'
-            : (result?.status ?? 'not-run'));
+        (told && (!item || item.status === 'running') ? told.status : item?.status) ??
+        (outputs[i] !== undefined ? 'success' : result?.status === 'running' ? 'pending' : 'not-run');
       rows.push({
         path: `${path}[${i}]`,
         label: `item ${i}`,
@@ -40,11 +45,10 @@ export function buildRows(info, steps, foreachItems = {}) {
         index: i,
         parentPath: path,
         result: {
+          ...item,
           status,
-          payload: inputs[i],
-          output: outputs[i] ?? item?.output,
-          startedAt: item?.startedAt,
-          endedAt: item?.endedAt,
+          payload: item?.payload ?? inputs[i],
+          output: outputs[i] ?? item?.output ?? told?.output,
         },
       });
     }
@@ -125,10 +129,25 @@ function bars(result, range, now) {
   if (!result || result.startedAt === undefined) return [];
   const span = range.t1 - range.t0;
   const pct = (t) => `${Math.max(0, Math.min(100, ((t - range.t0) / span) * 100))}%`;
-  const seg = (from, to, cls) =>
-    h('div', { class: `bar ${cls}`, style: { left: pct(from), width: `max(3px, calc(${pct(to)} - ${pct(from)}))` } });
+  const seg = (from, to, cls, title) =>
+    h('div', {
+      class: `bar ${cls}`,
+      title,
+      style: { left: pct(from), width: `max(3px, calc(${pct(to)} - ${pct(from)}))` },
+    });
   const s = result;
   const status = s.status;
+  if (s.tries) {
+    // One bar per attempt; the retry delays between them stay empty.
+    return s.tries.map((t) =>
+      seg(
+        t.startedAt,
+        t.endedAt ?? (status === 'running' ? now : t.startedAt),
+        `bar-${t.status} bar-try`,
+        `attempt ${t.attempt}: ${STATUS_LABEL[t.status] ?? t.status}${t.endedAt !== undefined ? `, ${duration(t.endedAt - t.startedAt)}` : ''}`,
+      ),
+    );
+  }
   if (s.suspendedAt !== undefined && s.resumedAt !== undefined) {
     return [
       seg(s.startedAt, s.suspendedAt, 'bar-success'),
@@ -146,9 +165,10 @@ function bars(result, range, now) {
   ];
 }
 
-function stepDuration(s) {
+/** What the Took column shows: the step's time from its first start to its end, or so far while it runs. */
+function stepDuration(s, now) {
   if (!s || s.startedAt === undefined) return '';
-  const end = s.endedAt ?? s.suspendedAt;
+  const end = s.endedAt ?? s.suspendedAt ?? (s.status === 'running' ? now : undefined);
   return end !== undefined ? duration(end - s.startedAt) : '';
 }
 
@@ -196,21 +216,30 @@ export function renderTimeline(rows, { range, now, selected, onSelect, label }) 
           row.depth > 0 ? h('span', { class: 'tl-branch', text: row.kind === 'item' ? '·' : '└' }) : null,
           status
             ? h('span', { class: `dot dot-${status}`, title: STATUS_LABEL[status] ?? status })
-            : h('span', { class: 'group-icon', text: row.label === 'parallel' ? '⇉' : '⑂' }),
+            : h('span', { class: 'group-icon', text: row.label === 'parallel' ? '⇉' : '◇' }),
           h('span', { class: 'tl-label', text: row.label }),
           row.kind === 'workflow' ? h('span', { class: 'tag', text: 'nested' }) : null,
           row.note ? h('span', { class: 'tag', text: row.note, title: row.noteTitle ?? '' }) : null,
+          row.result?.tries
+            ? h('span', {
+                class: 'tag tag-tries',
+                text: `×${row.result.tries.length}`,
+                title: `${row.result.tries.length} attempts`,
+              })
+            : null,
         ),
         h(
           'div',
           { class: 'tl-track' },
           row.kind === 'group'
             ? null
-            : row.kind === 'item' && row.result?.startedAt === undefined
-              ? h('span', { class: 'tl-preview', text: preview(row.result?.output ?? row.result?.payload, 120) })
-              : bars(row.result, range, now),
+            : row.kept
+              ? h('span', { class: 'tl-preview tl-kept', text: 'kept from the earlier attempt' })
+              : row.kind === 'item' && row.result?.startedAt === undefined
+                ? h('span', { class: 'tl-preview', text: preview(row.result?.output ?? row.result?.payload, 120) })
+                : bars(row.result, range, now),
         ),
-        h('div', { class: 'tl-dur', text: row.kind === 'group' ? '' : stepDuration(row.result) }),
+        h('div', { class: 'tl-dur', text: row.kind === 'group' ? '' : stepDuration(row.result, now) }),
       );
     }),
   );

@@ -94,6 +94,7 @@ export function describeValuesAndLifecycle(current: CurrentStorage): void {
         'run-time-travel',
         'step-start',
         'step-end',
+        'step-retry',
         'branch',
         'step-output',
         'custom',
