@@ -6,7 +6,6 @@ import { SqliteStorage } from '../storage/sqlite/index.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { loadWorkflows } from './load-workflows.js';
 
-
 /** Options every command that opens the store accepts. */
 export interface StoreOptions {
   db?: string;
