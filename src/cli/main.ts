@@ -33,11 +33,13 @@ function buildProgram(): Command {
 Examples:
   weft serve --workflows examples/index.ts          API and inspector on http://127.0.0.1:3000
   weft runs list --status suspended                 runs waiting for a person
-  weft runs resume <runId> --workflows wf.ts --data '{"approved":true}'
+  weft runs resume <runId> --workflows wf.ts --data '{"approved":true,"approver":"Kim"}'
   weft runs time-travel <runId> --workflows wf.ts --step charge --input @input.json
   weft worker --workflows wf.ts --pg postgres://localhost/app   execute queued runs on a shared Postgres
 
 The store is .weft/weft.db in the current directory (--db or WEFT_DB to change it).
+list, show, cancel and delete need only the store; start, resume, restart and time-travel
+also load the workflows (--workflows or WEFT_WORKFLOWS). --json prints errors as JSON too.
 Exit codes: 0 done (or the run succeeded), 2 wrong arguments, 3 run/workflow/step not found,
 4 the run's status does not allow it, 5 input rejected by the schema, 10 run failed,
 11 run canceled, 12 run suspended, 13 run paused, 1 anything else.`,
