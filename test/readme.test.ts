@@ -48,9 +48,9 @@ type Kind = 'not-run' | 'cli' | 'serve' | 'worker';
 /** How this file runs a README command; a command it does not know fails the suite. */
 function kindOf(command: string): Kind {
   if (command in NOT_RUN) return 'not-run';
-  if (/^(PORT=\d+ )?npm start( -- .*)?$/.test(command)) return 'serve';
+  if (/^(PORT=\d+ )?npm start( -- .*)?$/.test(command) || /^(PORT=\d+ )?npx weft serve\b/.test(command)) return 'serve';
   if (command.startsWith('npx weft worker ')) return 'worker';
-  if (command.startsWith('npx weft runs ')) return 'cli';
+  if (command.startsWith('npx weft ')) return 'cli';
   throw new Error(`The README command \`${command}\` is not run by test/readme.test.ts: say there how to run it`);
 }
 
@@ -74,15 +74,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The command line with `npx weft` being this CLI. */
+function withThisCli(command: string): string {
+  return command.replace(/(^|\s)npx weft /, `$1${WEFT} `);
+}
+
 /** Runs a command line through the shell in the repository, with `npx weft` being this CLI. */
 function shell(command: string): Promise<Result> {
   return new Promise((done) => {
-    execFile(
-      '/bin/sh',
-      ['-c', command.replace(/^npx weft /, `${WEFT} `)],
-      { cwd: ROOT, env },
-      (error, stdout, stderr) =>
-        done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile('/bin/sh', ['-c', withThisCli(command)], { cwd: ROOT, env }, (error, stdout, stderr) =>
+      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -97,7 +98,7 @@ async function whileRunning(
   ready: RegExp,
   check: (match: RegExpMatchArray) => Promise<void>,
 ): Promise<void> {
-  const child = spawn('/bin/sh', ['-c', command.replace(/^npx weft /, `${WEFT} `)], {
+  const child = spawn('/bin/sh', ['-c', withThisCli(command)], {
     cwd: ROOT,
     env: { ...env, ...extraEnv },
     detached: true,
