@@ -1,6 +1,7 @@
 // The engines under test, behind one small interface: Weft and @mastra/core, each on a memory and a file store.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadMastraCore, loadMastraLibsql, loadMastraWorkflows } from './mastra-module.js';
 import { loadWeft, loadWeftSqlite } from './weft-module.js';
 import type { WorkflowApi } from './workloads.js';
 
@@ -80,20 +81,17 @@ export const weftEngine: Engine = {
 export const mastraEngine: Engine = {
   name: 'mastra',
   storeLabel: { memory: 'in-memory', file: 'LibSQLStore' },
-  async api() {
-    const { createWorkflow, createStep } = await import('@mastra/core/workflows');
-    return { createWorkflow, createStep } as unknown as WorkflowApi;
-  },
+  api: loadMastraWorkflows,
   async open(workflows, store, dir) {
-    const { Mastra } = await import('@mastra/core');
+    const { Mastra } = await loadMastraCore();
     let path: string | undefined;
     let storage;
     if (store === 'file') {
-      const { LibSQLStore } = await import('@mastra/libsql');
+      const { LibSQLStore } = await loadMastraLibsql();
       path = freshFile(dir, 'mastra');
       storage = new LibSQLStore({ id: `bench-${fileCounter}`, url: `file:${path}` });
     }
-    const mastra = new Mastra({ workflows: workflows as never, logger: false, ...(storage ? { storage } : {}) });
+    const mastra = new Mastra({ workflows, logger: false, ...(storage ? { storage } : {}) });
     return {
       createRun: (key) => (mastra.getWorkflow(key) as unknown as WorkflowLike).createRun(),
       async close() {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EngineName } from './engines.js';
+import { mastraEntryUrls } from './mastra-module.js';
 import { elapsedMs } from './measure.js';
 import { builtEntry, repoRoot } from './weft-module.js';
 import type { Sample, Workload } from './workloads.js';
@@ -48,7 +49,10 @@ function spawnMs(code: string): number {
 
 const IMPORTS: Record<EngineName, () => string> = {
   weft: () => `await import(${JSON.stringify(pathToFileURL(builtEntry()).href)});`,
-  mastra: () => `await import('@mastra/core'); await import('@mastra/core/workflows');`,
+  mastra: () =>
+    mastraEntryUrls()
+      .map((url) => `await import(${JSON.stringify(url)});`)
+      .join(' '),
 };
 
 const w9: Workload = {

@@ -1,6 +1,7 @@
 // `npm run bench`: runs the workloads on Weft and @mastra/core, alternating engines, and prints medians and ratios.
 // Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [-- --one-process] [-- W1 W3 ...]
 // The Postgres group (Weft vs DBOS Transact): npm run bench -- --pg [--quick] [--reps N] [P1 P2 ...]
+// `npm run bench` first installs the compared engines from bench/package.json into bench/node_modules.
 // Each engine takes its samples in a process of its own (see engine-process.ts); --one-process takes
 // them all in this one, as before, where a Mastra workflow's promise hooks then tax Weft's promises too.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,18 @@ interface Options {
   oneProcess: boolean;
 }
 
+const USAGE = `Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [-- --one-process] [-- W1 W3 ...]
+  --quick        smaller workloads, 3 repetitions
+  --reps N       repetitions per workload (default 5)
+  --source       load Weft from src/ through tsx instead of dist/
+  --one-process  take both engines' samples in this process
+  W1 W3 ...      only these workloads`;
+
 function parseArgs(argv: readonly string[]): Options {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const quick = argv.includes('--quick');
   const repsAt = argv.indexOf('--reps');
   const reps = repsAt >= 0 ? Math.max(1, Number(argv[repsAt + 1])) : quick ? 3 : 5;

@@ -67,7 +67,7 @@ function slowWorkflow(id: string, opts: { honourAbort: boolean }) {
 describe('cancel', () => {
   it('C1: cancel while a step runs fires its abortSignal, ends the run canceled and records the step as canceled', async () => {
     const { wf, seen } = slowWorkflow('c1', { honourAbort: true });
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const started = run.start({ inputData: { n: 1 } });
     await until(() => seen.entered);
@@ -87,7 +87,7 @@ describe('cancel', () => {
 
   it('C1: a late result from a step that ignores the abort is discarded; the run stays canceled', async () => {
     const { wf, seen } = slowWorkflow('c1-late', { honourAbort: false });
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const started = run.start({ inputData: { n: 1 } });
     await until(() => seen.entered);
@@ -108,7 +108,7 @@ describe('cancel', () => {
     const aborter = abortingStep();
     const next = countingStep('next', () => after++);
     const wf = createWorkflow({ id: 'c2', inputSchema: num, outputSchema: num }).then(aborter).then(next).commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const result = await run.start({ inputData: { n: 1 } });
     expect(result.status).toBe('canceled');
@@ -170,7 +170,7 @@ describe('cancel', () => {
     const wf = createWorkflow({ id: 'c2-parallel', inputSchema: num, outputSchema: z.any() })
       .parallel([aborter, sibling])
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const result = await run.start({ inputData: { n: 1 } });
     expect(result.status).toBe('canceled');
@@ -318,7 +318,7 @@ describe('cancel', () => {
       .then(tail)
       .commit();
     const wf = createWorkflow({ id: 'c7', inputSchema: num, outputSchema: num }).then(nested).then(tail).commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const started = run.start({ inputData: { n: 1 } });
     await until(() => entered);
@@ -352,7 +352,7 @@ describe('cancel', () => {
       })
       .then(tail)
       .commit();
-    const weft = new Weft({ workflows: { wfNested, wfLoop } });
+    const weft = new Weft({ workflows: { wfNested, wfLoop }, storage: new MemoryStorage() });
     for (const wf of [wfNested, wfLoop]) {
       const run = await wf.createRun();
       const result = await run.start({ inputData: { n: 1 } });
@@ -383,7 +383,7 @@ describe('cancel', () => {
       })
         .then(step)
         .commit();
-      const weft = new Weft({ workflows: { wf } });
+      const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
       const run = await wf.createRun();
       await run.cancel();
       const result = await run.start({ inputData: { n: 1 } });

@@ -19,11 +19,11 @@ interface Result {
   stderr: string;
 }
 
-function weft(...args: string[]): Promise<Result> {
+function execute(file: string, args: string[]): Promise<Result> {
   return new Promise((done) => {
     execFile(
-      process.execPath,
-      ['--import', TSX, MAIN, ...args],
+      file,
+      args,
       { cwd: dir, env: { ...process.env, NO_COLOR: '1', WEFT_DB: '', WEFT_WORKFLOWS: '' } },
       (error, stdout, stderr) => {
         done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -32,7 +32,24 @@ function weft(...args: string[]): Promise<Result> {
   });
 }
 
+function weft(...args: string[]): Promise<Result> {
+  return execute(process.execPath, ['--import', TSX, MAIN, ...args]);
+}
+
+/** This CLI as a shell command (what `npx weft` runs). */
+const WEFT_COMMAND = `${process.execPath} --import ${TSX} ${MAIN}`;
+
+/** Runs a command line through the shell, in the test directory. */
+function shell(command: string): Promise<Result> {
+  return execute('/bin/sh', ['-c', command]);
+}
+
 const claim = JSON.stringify({ claimId: 'EXP-9', employee: 'Ann', amount: 300, purpose: 'Train tickets' });
+
+/** `weft runs start expense-approval` on `store` with this input. */
+function startClaim(store: string, input: string, ...more: string[]): Promise<Result> {
+  return weft('runs', 'start', 'expense-approval', '--db', store, '--workflows', WORKFLOWS, '--input', input, ...more);
+}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
@@ -44,18 +61,7 @@ afterAll(() => {
 
 describe('weft runs', () => {
   it('starts, lists, shows, resumes and time-travels runs with exit codes scripts can rely on', async () => {
-    const started = await weft(
-      'runs',
-      'start',
-      'expense-approval',
-      '--db',
-      db,
-      '--workflows',
-      WORKFLOWS,
-      '--input',
-      claim,
-      '--json',
-    );
+    const started = await startClaim(db, claim, '--json');
     expect(started.code).toBe(12);
     const { runId, status } = JSON.parse(started.stdout);
     expect(status).toBe('suspended');
@@ -171,22 +177,10 @@ describe('weft runs', () => {
 
   it('a start refused for its input keeps no run it made up the id of; one given its id is kept, pending', async () => {
     const store = join(dir, 'refused.db');
-    const badInput = (...more: string[]) =>
-      weft(
-        'runs',
-        'start',
-        'expense-approval',
-        '--db',
-        store,
-        '--workflows',
-        WORKFLOWS,
-        '--input',
-        '{"claimId":"EXP-1"}',
-        ...more,
-      );
+    const badInput = (...more: string[]) => startClaim(store, '{"claimId":"EXP-1"}', ...more);
     const refused = await badInput('--json');
     expect(refused.code).toBe(5);
-    expect(refused.stderr).toContain('Invalid input data');
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'INVALID_INPUT' });
     const none = await weft('runs', 'list', '--db', store, '--json');
     expect(JSON.parse(none.stdout).runs).toEqual([]);
     expect((await badInput('--run-id', 'my-run', '--json')).code).toBe(5);
@@ -197,22 +191,8 @@ describe('weft runs', () => {
   });
 
   it('cancels a suspended run and reports unknown runs, commands and options clearly', async () => {
-    const started = JSON.parse(
-      (
-        await weft(
-          'runs',
-          'start',
-          'expense-approval',
-          '--db',
-          db,
-          '--workflows',
-          WORKFLOWS,
-          '--input',
-          claim,
-          '--json',
-        )
-      ).stdout,
-    );
+    const started = JSON.parse((await startClaim(db, claim, '--json')).stdout);
+    // --workflows, which cancel does not need, is still accepted.
     const cancel = await weft('runs', 'cancel', started.runId, '--db', db, '--workflows', WORKFLOWS, '--json');
     expect(cancel.code).toBe(0);
     expect(JSON.parse(cancel.stdout)).toEqual({ runId: started.runId, status: 'canceled' });
@@ -226,6 +206,91 @@ describe('weft runs', () => {
     expect(badStatus.stderr).toContain('unknown status "bogus"');
     expect((await weft('runs', 'time-travel', started.runId, '--db', db)).code).toBe(2);
     expect((await weft('--help')).code).toBe(0);
+  }, 60_000);
+
+  it('lists, shows, cancels and deletes runs without --workflows: they are storage operations', async () => {
+    const store = join(dir, 'storage-only.db');
+    const started = await startClaim(store, claim, '--json');
+    const { runId } = JSON.parse(started.stdout);
+    expect((await weft('runs', 'list', '--db', store, '--json')).code).toBe(0);
+    expect((await weft('runs', 'show', runId, '--db', store, '--json')).code).toBe(0);
+    const cancel = await weft('runs', 'cancel', runId, '--db', store, '--json');
+    expect(cancel.code).toBe(0);
+    expect(JSON.parse(cancel.stdout)).toEqual({ runId, status: 'canceled' });
+    const shown = JSON.parse((await weft('runs', 'show', runId, '--db', store, '--json')).stdout);
+    expect(shown.status).toBe('canceled');
+    // Canceling again leaves it as it is; an unknown run is not found.
+    expect(JSON.parse((await weft('runs', 'cancel', runId, '--db', store, '--json')).stdout).status).toBe('canceled');
+    expect((await weft('runs', 'cancel', 'no-such-run', '--db', store)).code).toBe(3);
+    const deleted = await weft('runs', 'delete', runId, '--db', store, '--json');
+    expect(deleted.code).toBe(0);
+    expect((await weft('runs', 'show', runId, '--db', store)).code).toBe(3);
+    // Help does not offer --workflows where it is not needed.
+    expect((await weft('runs', 'cancel', '--help')).stdout).not.toContain('--workflows');
+    expect((await weft('runs', 'resume', '--help')).stdout).toContain('--workflows');
+  }, 60_000);
+
+  it('after a suspension prints a resume command that works as printed', async () => {
+    const store = join(dir, 'hint.db');
+    const started = await startClaim(store, claim);
+    expect(started.code).toBe(12);
+    const hint = started.stdout.match(/Resume with: (.+)$/m)?.[1];
+    expect(hint).toMatch(/^npx weft runs resume \S+ --db \S+ --workflows \S+ --data '\{.*\}'$/);
+    // Run it as a shell would, with `npx weft` being this CLI.
+    const resumed = await shell(hint!.replace(/^npx weft /, `${WEFT_COMMAND} `));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('success');
+  }, 60_000);
+
+  it('with --json, errors are JSON on stdout with the same exit codes', async () => {
+    const cases: [string[], number, string][] = [
+      [['runs', 'show', 'no-such-run', '--db', db, '--json'], 3, 'RUN_NOT_FOUND'],
+      [['runs', 'list', '--db', db, '--status', 'bogus', '--json'], 2, 'USAGE'],
+      [['runs', 'list', '--bogus', '--json'], 2, 'USAGE'],
+      [['runs', 'lst', '--json'], 2, 'USAGE'],
+      [['runs', 'resume', 'no-such-run', '--db', db, '--workflows', WORKFLOWS, '--json'], 3, 'RUN_NOT_FOUND'],
+      [
+        [
+          'runs',
+          'start',
+          'expense-approval',
+          '--db',
+          db,
+          '--workflows',
+          WORKFLOWS,
+          '--input',
+          '{"claimId":1}',
+          '--json',
+        ],
+        5,
+        'INVALID_INPUT',
+      ],
+    ];
+    for (const [args, code, errorCode] of cases) {
+      const out = await weft(...args);
+      expect({ args, code: out.code }).toEqual({ args, code });
+      expect(JSON.parse(out.stdout)).toEqual({
+        error: expect.objectContaining({ code: errorCode, message: expect.any(String) }),
+      });
+      expect(out.stderr).toBe('');
+      // Without --json: the same exit code, the message on stderr, nothing on stdout.
+      const text = await weft(...args.filter((a) => a !== '--json'));
+      expect(text.code).toBe(code);
+      expect(text.stdout).toBe('');
+      expect(text.stderr).toMatch(/^error:? /);
+    }
+  }, 120_000);
+
+  it('says nothing about a run a refused start did not create', async () => {
+    const store = join(dir, 'no-start.db');
+    const refused = await startClaim(store, '{"claimId":"EXP-1"}');
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).not.toMatch(/Started|run [0-9a-f-]{36}/);
+    expect(refused.stderr).toContain('Invalid input data');
+    // A start that runs announces its run first.
+    const ok = await startClaim(store, claim);
+    const runId = ok.stdout.match(/run (\S+), suspended/)?.[1];
+    expect(ok.stderr).toContain(`Started run ${runId} of expense-approval`);
   }, 60_000);
 
   it('migrates a new store', async () => {

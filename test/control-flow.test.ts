@@ -1,7 +1,7 @@
 // Control flow: sequences, parallel, branch, loops, foreach, map, sleeps, nesting, bail (S1-S3, CF1-CF14).
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createStep, createWorkflow, RequestContext, Weft } from '../src/index.js';
+import { createStep, createWorkflow, RequestContext, Weft, MemoryStorage } from '../src/index.js';
 import { manualClock, numSchema, numStep, numWorkflow, until } from './support/step-factories.js';
 
 const run = async (wf: ReturnType<typeof numWorkflow>, inputData: unknown, extra: Record<string, unknown> = {}) =>
@@ -268,7 +268,7 @@ describe('CF3-CF4 branch', () => {
         [async () => true, numStep('second')],
       ])
       .commit();
-    new Weft({ workflows: { wf }, logger });
+    new Weft({ workflows: { wf }, storage: new MemoryStorage(), logger });
     const result = await run(wf, { n: 1 });
     expect(result.status).toBe('success');
     expect(result.result).toEqual({ second: { n: 2 } });
@@ -330,7 +330,7 @@ describe('CF5-CF6 loops', () => {
         throw new Error('condition exploded');
       })
       .commit();
-    new Weft({ workflows: { wf } });
+    new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const r = await wf.createRun();
     const result = await r.start({ inputData: { n: 0 } });
     expect(result.status).toBe('failed');
@@ -592,7 +592,7 @@ describe('CF12 sleep and sleepUntil', () => {
       )
       .then(numStep('b'))
       .commit();
-    const weft = new Weft({ workflows: { wf }, clock });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage(), clock });
     const r = await wf.createRun();
     const pending = r.start({ inputData: { n: 1 } });
     await until(() => clock.sleepers() === 1);
@@ -611,7 +611,7 @@ describe('CF12 sleep and sleepUntil', () => {
     const clock = manualClock();
     const wake = new Date(clock.now() + 3_600_000);
     const wf = numWorkflow('cf12-until').sleepUntil(wake).sleepUntil(new Date(0)).then(numStep('b')).commit();
-    new Weft({ workflows: { wf }, clock });
+    new Weft({ workflows: { wf }, storage: new MemoryStorage(), clock });
     const pending = (await wf.createRun()).start({ inputData: { n: 1 } });
     await until(() => clock.sleepers() === 1);
     clock.advance(3_600_000);
@@ -625,7 +625,7 @@ describe('CF12 sleep and sleepUntil', () => {
     const wf = numWorkflow('cf12-untilfn')
       .sleepUntil(async ({ inputData }) => new Date(clock.now() + inputData.n * 1000))
       .commit();
-    new Weft({ workflows: { wf }, clock });
+    new Weft({ workflows: { wf }, storage: new MemoryStorage(), clock });
     const pending = (await wf.createRun()).start({ inputData: { n: 5 } });
     await until(() => clock.sleepers() === 1);
     clock.advance(5000);

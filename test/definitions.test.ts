@@ -1,7 +1,16 @@
 // Definitions: createStep, createWorkflow and its builder, commit rules, clones, stable ids, nesting.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { cloneStep, cloneWorkflow, createStep, createWorkflow, Weft, WeftError, Workflow } from '../src/index.js';
+import {
+  cloneStep,
+  cloneWorkflow,
+  createStep,
+  createWorkflow,
+  Weft,
+  WeftError,
+  Workflow,
+  MemoryStorage,
+} from '../src/index.js';
 import { numSchema, numStep, numWorkflow } from './support/step-factories.js';
 
 describe('createStep', () => {
@@ -77,7 +86,7 @@ describe('createWorkflow and commit (S6, S7)', () => {
 
   it('commits an uncommitted workflow when it is registered with new Weft (S8)', () => {
     const wf = numWorkflow('auto').then(numStep('a'));
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     expect(wf.committed).toBe(true);
     expect(weft.getWorkflow('auto')).toBe(wf);
     expect(weft.getWorkflow('wf')).toBe(wf);
@@ -194,7 +203,7 @@ describe('nested workflows as steps', () => {
       .then(level1)
       .then(numStep('after', (n) => n * 2))
       .commit();
-    const weft = new Weft({ workflows: { root } });
+    const weft = new Weft({ workflows: { root }, storage: new MemoryStorage() });
     const run = await root.createRun();
     const result = await run.start({ inputData: { n: 0 } });
     expect(result.status).toBe('success');

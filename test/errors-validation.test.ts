@@ -318,14 +318,14 @@ describe('the WeftError family', () => {
 
   it('getWorkflow of an unknown id names it and the registered ones', () => {
     const wf = numWorkflow('known').then(numStep('a')).commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     expect(() => weft.getWorkflow('nope')).toThrow('Workflow "nope" is not registered; registered: "known"');
   });
 
   it('a run id that belongs to another workflow is refused with WORKFLOW_MISMATCH', async () => {
     const a = numWorkflow('wa').then(numStep('a')).commit();
     const b = numWorkflow('wb').then(numStep('a')).commit();
-    new Weft({ workflows: { a, b } });
+    new Weft({ workflows: { a, b }, storage: new MemoryStorage() });
     await a.createRun({ runId: 'shared' });
     const error = await b.createRun({ runId: 'shared' }).catch((e: unknown) => e);
     expect(WeftError.is(error, 'WORKFLOW_MISMATCH')).toBe(true);
@@ -345,7 +345,7 @@ describe('the WeftError family', () => {
     });
     const a = numWorkflow('wa-live').then(slow).commit();
     const b = numWorkflow('wb-live').then(numStep('a')).commit();
-    const weft = new Weft({ workflows: { a, b } });
+    const weft = new Weft({ workflows: { a, b }, storage: new MemoryStorage() });
     const run = await a.createRun({ runId: 'shared-live' });
     const started = run.start({ inputData: { n: 1 } });
     await new Promise((r) => setTimeout(r, 10));

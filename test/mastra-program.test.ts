@@ -1,5 +1,9 @@
-// A program written for Mastra's workflow API, run on Weft with only its import changed.
-import { describe, expect, it } from 'vitest';
+// A program written for Mastra's workflow API, run on Weft with only its import changed (and durable
+// without a store configured: its runs go to the default SQLite file, here one WEFT_DB per test).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // In Mastra: import { createStep, createWorkflow } from '@mastra/core/workflows'; import { Mastra } from '@mastra/core';
 import { createStep, createWorkflow, Weft as Mastra } from '../src/index.js';
@@ -101,6 +105,17 @@ function buildProgram() {
 
   return new Mastra({ workflows: { checkout } });
 }
+
+let dir: string;
+const defaultDb = process.env.WEFT_DB;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-mastra-program-'));
+  process.env.WEFT_DB = join(dir, 'weft.db');
+});
+afterEach(() => {
+  process.env.WEFT_DB = defaultDb;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('a Mastra program', () => {
   it('runs unchanged except its import: foreach, parallel, map, branch, suspend and resume', async () => {

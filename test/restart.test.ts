@@ -74,7 +74,7 @@ function chain(trace: Trace, hangAt: string | undefined): Workflow {
 describe('restart', () => {
   it('RS1: restart of a run that was never started is refused as not active', async () => {
     const wf = chain(newTrace(), undefined);
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const error = await run.restart().catch((e: unknown) => e);
     expect(WeftError.is(error, 'RUN_NOT_ACTIVE')).toBe(true);
@@ -108,7 +108,7 @@ describe('restart', () => {
         }),
       )
       .commit();
-    const weft = new Weft({ workflows: { suspending, done, failing } });
+    const weft = new Weft({ workflows: { suspending, done, failing }, storage: new MemoryStorage() });
 
     const s = await suspending.createRun();
     await s.start({ inputData: { n: 1 } });

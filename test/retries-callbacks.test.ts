@@ -1,7 +1,7 @@
 // Retries (RT1-RT5), non-retryable errors, perStep (S16-S17) and the callbacks onStart/onFinish/onError (S13, CB1-CB3).
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createStep, NonRetryableError, Weft, type CallbackInfo } from '../src/index.js';
+import { createStep, NonRetryableError, Weft, type CallbackInfo, MemoryStorage } from '../src/index.js';
 import { failingStep, numSchema, numStep, numWorkflow, recordingLogger } from './support/step-factories.js';
 
 describe('RT1-RT4 retries', () => {
@@ -109,7 +109,7 @@ describe('RT1-RT4 retries', () => {
 describe('S16-S17 perStep', () => {
   it('S16 perStep: true runs the first step only and returns paused without result', async () => {
     const wf = numWorkflow('s16').then(numStep('a')).then(numStep('b')).then(numStep('c')).commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const result = await run.start({ inputData: { n: 1 }, perStep: true });
     expect(result.status).toBe('paused');
@@ -235,7 +235,7 @@ describe('S13 onStart', () => {
         }),
       )
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     await expect(run.start({ inputData: { n: 1 } })).rejects.toThrow('not today');
     expect(calls.count).toBe(0);
@@ -300,7 +300,7 @@ describe('CB1-CB3 onFinish and onError', () => {
 
   it('CB2 the callback argument carries runId, workflowId, resourceId, state, steps, getInitData, requestContext, logger and the instance', async () => {
     const { wf, calls } = tracked('ok');
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun({ runId: 'cb2', resourceId: 'res-1' });
     await run.start({ inputData: { n: 1 }, initialState: {}, requestContext: { tenant: 't' } });
     const info = calls[0]!.info;
@@ -328,7 +328,7 @@ describe('CB1-CB3 onFinish and onError', () => {
     })
       .then(failingStep('boom', () => new Error('step broke')))
       .commit();
-    new Weft({ workflows: { wf }, logger });
+    new Weft({ workflows: { wf }, storage: new MemoryStorage(), logger });
     const result = await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(result.status).toBe('failed');
     expect(result.error?.message).toBe('step broke');
@@ -345,7 +345,7 @@ describe('CB1-CB3 onFinish and onError', () => {
     })
       .then(numStep('a'))
       .commit();
-    new Weft({ workflows: { okWf }, logger });
+    new Weft({ workflows: { okWf }, storage: new MemoryStorage(), logger });
     const ok = await (await okWf.createRun()).start({ inputData: { n: 1 } });
     expect(ok).toMatchObject({ status: 'success', result: { n: 2 } });
   });

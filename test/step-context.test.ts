@@ -1,7 +1,7 @@
 // The execute context: inputData, ids, state, requestContext, retryCount, bail, writer (S4, S5, ST1, ST2).
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createStep, createWorkflow, RequestContext, Weft, type WorkflowEvent } from '../src/index.js';
+import { createStep, createWorkflow, RequestContext, Weft, type WorkflowEvent, MemoryStorage } from '../src/index.js';
 import { numSchema, numStep, numWorkflow } from './support/step-factories.js';
 
 describe('inputData', () => {
@@ -379,7 +379,7 @@ describe('bail and abort in the context', () => {
         }),
       )
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     await (await wf.createRun()).start({ inputData: { n: 1 } });
     expect(seen).toEqual([weft, weft, false, false]);
   });

@@ -47,7 +47,7 @@ describe('timeTravel', () => {
   it('T1: with context, the earlier steps are not run, the target and what follows run; input comes from the first payload', async () => {
     const counts: Counts = {};
     const { wf } = threeSteps(counts);
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const result = await run.timeTravel({ step: 'step2', context: { step1: record({ n: 1 }, { n: 5 }) } });
     expect(result.status).toBe('success');
@@ -63,7 +63,7 @@ describe('timeTravel', () => {
   it('T2: with inputData on a fresh run, the target gets it; the step before is filled in with it as output', async () => {
     const counts: Counts = {};
     const { wf } = threeSteps(counts);
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const result = await run.timeTravel({ step: 'step3', inputData: { n: 7 } });
     expect(result.status).toBe('success');
@@ -79,7 +79,7 @@ describe('timeTravel', () => {
   it('T3: on a failed run, time travel keeps the input, replaces the given outputs, keeps the rest as an earlier attempt, and can be repeated', async () => {
     const counts: Counts = {};
     const { wf } = threeSteps(counts, { failStep2When: (n) => n < 10 });
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const failed = await run.start({ inputData: { n: 1 } });
     expect(failed.status).toBe('failed');
@@ -106,7 +106,7 @@ describe('timeTravel', () => {
   it('T4: perStep stops after the target with status paused and no result', async () => {
     const counts: Counts = {};
     const { wf } = threeSteps(counts);
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     await run.start({ inputData: { n: 1 } });
     const paused = await run.timeTravel({ step: 'step2', perStep: true });
@@ -127,7 +127,7 @@ describe('timeTravel', () => {
       .then(inner2)
       .commit();
     const wf = createWorkflow({ id: 't5', inputSchema: num, outputSchema: num }).then(nested).then(last).commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
 
     const run = await wf.createRun();
     const result = await run.timeTravel({
@@ -178,7 +178,7 @@ describe('timeTravel', () => {
       .parallel([left, right])
       .then(join)
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     await run.start({ inputData: { n: 0 } });
     const result = await run.timeTravel({
@@ -214,7 +214,7 @@ describe('timeTravel', () => {
       ])
       .then(after)
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const result = await run.timeTravel({ step: 'high', context: { check: record({ n: 50 }, { n: 50 }) } });
     expect(result.status).toBe('success');
@@ -231,7 +231,7 @@ describe('timeTravel', () => {
       .dountil(inc, async ({ inputData }) => inputData.n >= 3)
       .then(tail)
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     expect((await run.start({ inputData: { n: 0 } })).result).toEqual({ n: 103 });
     expect(counts).toEqual({ inc: 3, tail: 1 });
@@ -264,7 +264,7 @@ describe('timeTravel', () => {
       },
     });
     const wf = createWorkflow({ id: 't9', inputSchema: num, outputSchema: num }).then(prep).then(approve).commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const suspended = await run.timeTravel({ step: 'approve', inputData: { n: 10 } });
     expect(suspended.status).toBe('suspended');
@@ -304,7 +304,7 @@ describe('timeTravel', () => {
     const wf = createWorkflow({ id: 't11', inputSchema: z.array(num), outputSchema: z.array(num) })
       .foreach(item, { concurrency: 1 })
       .commit();
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();
     const input = [0, 1, 2, 3].map((n) => ({ n }));
     expect((await run.start({ inputData: input })).status).toBe('failed');
@@ -412,7 +412,7 @@ describe('timeTravel', () => {
   it('T14: timeTravelStream emits the stream event family; concurrent streams of two runs each close', async () => {
     const counts: Counts = {};
     const { wf } = threeSteps(counts);
-    const weft = new Weft({ workflows: { wf } });
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const runs = [await wf.createRun(), await wf.createRun()];
     for (const run of runs) await run.start({ inputData: { n: 1 } });
     const outputs = runs.map((run) => run.timeTravelStream({ step: 'step2' }));

@@ -5,7 +5,13 @@ import { parseIntOption, parseJsonObjectOption, parseJsonOption } from './json-o
 import { openWeft } from './open-weft.js';
 import { printJson, printText } from './command-output.js';
 import { openRunForAction, runAction } from './run-action.js';
-import { withStoreOptions, type CommonOptions } from './command-runs.js';
+import {
+  openStore,
+  resumeCommandFor,
+  withStoreOptions,
+  withWorkflowOptions,
+  type CommonOptions,
+} from './command-runs.js';
 import { paintStatus } from './terminal-style.js';
 
 type Opts = CommonOptions & Record<string, string | boolean | undefined>;
@@ -17,7 +23,7 @@ function stepTarget(step: string | boolean | undefined): string | string[] | und
 
 /** Registers the action subcommands on the `runs` command. */
 export function registerRunActionCommands(runs: Command): void {
-  withStoreOptions(runs.command('resume').description('resume a suspended run with data for its suspended step'))
+  withWorkflowOptions(runs.command('resume').description('resume a suspended run with data for its suspended step'))
     .argument('<runId>', 'the suspended run')
     .option('--data <json>', 'resume data: JSON, @file or - for stdin')
     .option('--step <id>', 'the suspended step, when several are (dotted for nested: outer.inner)')
@@ -33,13 +39,17 @@ export function registerRunActionCommands(runs: Command): void {
       const opened = await openWeft(opts, { recovery: false });
       try {
         const run = await openRunForAction(opened.weft, runId, opened.workflowsFile);
-        await runAction(run, opts.json === true, () =>
-          run.resume({
-            resumeData,
-            ...(requested !== undefined ? { step: requested } : {}),
-            ...(typeof opts.label === 'string' ? { label: opts.label } : {}),
-            ...(forEachIndex !== undefined ? { forEachIndex } : {}),
-          }),
+        await runAction(
+          run,
+          opts.json === true,
+          () =>
+            run.resume({
+              resumeData,
+              ...(requested !== undefined ? { step: requested } : {}),
+              ...(typeof opts.label === 'string' ? { label: opts.label } : {}),
+              ...(forEachIndex !== undefined ? { forEachIndex } : {}),
+            }),
+          { resumeCommand: resumeCommandFor(opened, opts, run.workflowId) },
         );
       } finally {
         await opened.weft.close();
@@ -49,31 +59,35 @@ export function registerRunActionCommands(runs: Command): void {
   withStoreOptions(runs.command('cancel').description('cancel a run (a finished run stays as it is)'))
     .argument('<runId>', 'the run to cancel')
     .action(async (runId: string, opts: Opts) => {
-      const opened = await openWeft(opts, { recovery: false });
+      // A storage operation: the run's workflow need not be loaded.
+      const { weft } = await openStore(opts);
       try {
-        const run = await openRunForAction(opened.weft, runId, opened.workflowsFile);
-        await run.cancel();
-        const view = await opened.weft.getRun(runId);
+        await weft.cancelRun(runId);
+        const view = await weft.getRun(runId);
         if (opts.json) printJson({ runId, status: view?.status ?? 'canceled' });
         else printText(`${paintStatus(view?.status ?? 'canceled')}  run ${runId}`);
       } finally {
-        await opened.weft.close();
+        await weft.close();
       }
     });
 
-  withStoreOptions(runs.command('restart').description('restart a run whose process died, from its last finished step'))
+  withWorkflowOptions(
+    runs.command('restart').description('restart a run whose process died, from its last finished step'),
+  )
     .argument('<runId>', 'the interrupted run (status running or waiting)')
     .action(async (runId: string, opts: Opts) => {
       const opened = await openWeft(opts, { recovery: false });
       try {
         const run = await openRunForAction(opened.weft, runId, opened.workflowsFile);
-        await runAction(run, opts.json === true, () => run.restart());
+        await runAction(run, opts.json === true, () => run.restart(), {
+          resumeCommand: resumeCommandFor(opened, opts, run.workflowId),
+        });
       } finally {
         await opened.weft.close();
       }
     });
 
-  withStoreOptions(
+  withWorkflowOptions(
     runs.command('time-travel').description('run again from a step, keeping the earlier results as an attempt'),
   )
     .argument('<runId>', 'the run (not running)')
@@ -91,14 +105,18 @@ export function registerRunActionCommands(runs: Command): void {
       const opened = await openWeft(opts, { recovery: false });
       try {
         const run = await openRunForAction(opened.weft, runId, opened.workflowsFile);
-        await runAction(run, opts.json === true, () =>
-          run.timeTravel({
-            step,
-            ...(opts.input !== undefined ? { inputData } : {}),
-            ...(opts.resumeData !== undefined ? { resumeData } : {}),
-            ...(context ? { context: context as never } : {}),
-            ...(opts.perStep ? { perStep: true } : {}),
-          }),
+        await runAction(
+          run,
+          opts.json === true,
+          () =>
+            run.timeTravel({
+              step,
+              ...(opts.input !== undefined ? { inputData } : {}),
+              ...(opts.resumeData !== undefined ? { resumeData } : {}),
+              ...(context ? { context: context as never } : {}),
+              ...(opts.perStep ? { perStep: true } : {}),
+            }),
+          { resumeCommand: resumeCommandFor(opened, opts, run.workflowId) },
         );
       } finally {
         await opened.weft.close();

@@ -1,12 +1,14 @@
 // `weft runs list | show | start | delete`: reading stored runs, and starting one from the terminal.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { WeftError, refusedBeforeClaim } from '../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../storage/types.js';
+import type { WorkflowResult } from '../workflow/types.js';
 import { exitCodeOfStatus, usageError } from './exit-codes.js';
 import { formatRun, formatRunList } from './format-run.js';
 import { parseIntOption, parseJsonObjectOption, parseJsonOption } from './json-option.js';
-import { openWeft, type StoreOptions } from './open-weft.js';
-import { printJson, printNote, printText } from './command-output.js';
+import { openWeft, type OpenedWeft, type StoreOptions } from './open-weft.js';
+import { printJson, printText } from './command-output.js';
+import { resumeCommand } from './resume-hint.js';
 import { followRun, runAction } from './run-action.js';
 import { paint } from './terminal-style.js';
 
@@ -15,12 +17,41 @@ export interface CommonOptions extends StoreOptions {
   json?: boolean;
 }
 
-/** Adds --db, --workflows and --json to a command. */
+const WORKFLOWS_HELP = 'module that exports the workflows (.ts or .js; env WEFT_WORKFLOWS)';
+
+/**
+ * Adds --db and --json to a command that only reads or changes the store (list, show, cancel,
+ * delete): it needs no workflow definitions. --workflows is accepted and ignored, so scripts that
+ * pass it everywhere keep working.
+ */
 export function withStoreOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'SQLite file of the store (env WEFT_DB; default .weft/weft.db)')
-    .option('--workflows <file>', 'module that exports the workflows (.ts or .js; env WEFT_WORKFLOWS)')
+    .addOption(new Option('--workflows <file>', WORKFLOWS_HELP).hideHelp())
     .option('--json', 'print JSON for scripts instead of text');
+}
+
+/** Adds --db, --workflows and --json to a command that executes steps (start, resume, restart, time travel). */
+export function withWorkflowOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'SQLite file of the store (env WEFT_DB; default .weft/weft.db)')
+    .option('--workflows <file>', WORKFLOWS_HELP)
+    .option('--json', 'print JSON for scripts instead of text');
+}
+
+/** The engine on the store alone, for a command that needs no workflow definitions. */
+export function openStore(opts: CommonOptions): ReturnType<typeof openWeft> {
+  return openWeft({ db: opts.db }, { recovery: false });
+}
+
+/** The resume command for a suspended run of `workflowId`, repeating this command's --db and --workflows. */
+export function resumeCommandFor(
+  opened: OpenedWeft,
+  opts: CommonOptions,
+  workflowId: string,
+): (result: WorkflowResult) => string {
+  const workflow = opened.weft.getWorkflow(workflowId);
+  return (result) => resumeCommand(result, workflow, { db: opts.db, workflows: opts.workflows });
 }
 
 function parseStatuses(text: string | undefined): RunStatus[] | undefined {
@@ -60,7 +91,7 @@ export function registerRunCommands(runs: Command): void {
       const toDate = parseDateOption(opts.until, '--until');
       const page = parseIntOption(opts.page ?? '0', '--page', 0, 1_000_000);
       const perPage = parseIntOption(opts.perPage ?? '20', '--per-page', 1, 1000);
-      const { weft } = await openWeft({ ...opts, workflows: undefined }, { recovery: false });
+      const { weft } = await openStore(opts);
       try {
         const list = await weft.listRuns({
           ...(opts.workflow ? { workflowId: opts.workflow } : {}),
@@ -82,7 +113,7 @@ export function registerRunCommands(runs: Command): void {
     .argument('<runId>', 'the run to show')
     .option('--follow', 'follow the run live until it finishes or suspends')
     .action(async (runId: string, opts: CommonOptions & { follow?: boolean }) => {
-      const { weft } = await openWeft({ ...opts, workflows: undefined }, { recovery: false });
+      const { weft } = await openStore(opts);
       try {
         let view = await weft.getRun(runId);
         if (!view)
@@ -99,7 +130,7 @@ export function registerRunCommands(runs: Command): void {
       }
     });
 
-  withStoreOptions(runs.command('start').description('start a run of a workflow and follow it'))
+  withWorkflowOptions(runs.command('start').description('start a run of a workflow and follow it'))
     .argument('<workflowId>', 'the workflow to run')
     .option('--input <json>', 'input data: JSON, @file or - for stdin')
     .option('--state <json>', 'initial state (JSON object)')
@@ -120,21 +151,28 @@ export function registerRunCommands(runs: Command): void {
           ...(typeof opts.runId === 'string' ? { runId: opts.runId } : {}),
           ...(typeof opts.resource === 'string' ? { resourceId: opts.resource } : {}),
         });
-        if (!opts.json) printNote(`${paint('Started', 'bold')} run ${run.runId} of ${workflowId}`);
-        await runAction(run, opts.json === true, () =>
-          run
-            .start({
-              inputData,
-              ...(initialState ? { initialState } : {}),
-              ...(opts.perStep ? { perStep: true } : {}),
-            })
-            .catch(async (error: unknown) => {
-              // Refused before it was claimed, on a run id made up here: nobody else knows the run, so none is kept.
-              if (typeof opts.runId !== 'string' && refusedBeforeClaim(error)) {
-                await opened.weft.deleteRun(run.runId).catch(() => undefined);
-              }
-              throw error;
-            }),
+        await runAction(
+          run,
+          opts.json === true,
+          () =>
+            run
+              .start({
+                inputData,
+                ...(initialState ? { initialState } : {}),
+                ...(opts.perStep ? { perStep: true } : {}),
+              })
+              .catch(async (error: unknown) => {
+                // Refused before it was claimed, on a run id made up here: nobody else knows the run, so none is kept.
+                if (typeof opts.runId !== 'string' && refusedBeforeClaim(error)) {
+                  await opened.weft.deleteRun(run.runId).catch(() => undefined);
+                }
+                throw error;
+              }),
+          {
+            // Said once the run executes: a start refused for its input created no run to speak of.
+            announce: `${paint('Started', 'bold')} run ${run.runId} of ${workflowId}`,
+            resumeCommand: resumeCommandFor(opened, opts, workflow.id),
+          },
         );
       } finally {
         await opened.weft.close();
@@ -144,7 +182,7 @@ export function registerRunCommands(runs: Command): void {
   withStoreOptions(runs.command('delete').description('delete a finished or suspended run and its history'))
     .argument('<runId>', 'the run to delete')
     .action(async (runId: string, opts: CommonOptions) => {
-      const { weft } = await openWeft({ ...opts, workflows: undefined }, { recovery: false });
+      const { weft } = await openStore(opts);
       try {
         const view = await weft.getRun(runId);
         if (!view) throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found`, { runId });

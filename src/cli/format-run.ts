@@ -104,7 +104,8 @@ export function formatRun(view: WorkflowRunView): string {
     out.push(`${paint('Suspended at', 'yellow', 'bold')} ${paths.join(', ') || '?'}`);
     out.push(
       paint(
-        `Resume with: weft runs resume ${view.runId} --data '<json>'${paths.length > 1 ? ` --step ${paths[0]}` : ''}`,
+        // A template: the data's shape comes from the workflow's definition, which `show` does not load.
+        `Resume with: npx weft runs resume ${view.runId} --workflows <file> --data '<json>'${paths.length > 1 ? ` --step ${paths[0]}` : ''}`,
         'dim',
       ),
     );

@@ -1,12 +1,10 @@
 // Opening the engine for a command: the SQLite file (from --db, WEFT_DB or .weft/weft.db) and the loaded workflows.
 import { resolve } from 'node:path';
 import { Weft } from '../index.js';
+import { defaultDbPath } from '../run/default-storage.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { loadWorkflows } from './load-workflows.js';
-
-/** The database file used when neither --db nor WEFT_DB is given. */
-export const DEFAULT_DB_PATH = '.weft/weft.db';
 
 /** Options every command that opens the store accepts. */
 export interface StoreOptions {
@@ -16,7 +14,7 @@ export interface StoreOptions {
 
 /** The database path a command uses: `--db`, else `WEFT_DB`, else `.weft/weft.db` in the current directory. */
 export function resolveDbPath(db: string | undefined): string {
-  return resolve(db ?? (process.env.WEFT_DB || DEFAULT_DB_PATH));
+  return db === undefined ? defaultDbPath() : resolve(db);
 }
 
 /** The workflows file a command uses: `--workflows`, else `WEFT_WORKFLOWS`, else none. */

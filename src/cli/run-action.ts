@@ -5,12 +5,12 @@ import type { WorkflowResult } from '../workflow/types.js';
 import { WeftError } from '../errors.js';
 import { CliError, EXIT, exitCodeOfStatus } from './exit-codes.js';
 import { errorMessage, previewJson } from './format-values.js';
-import { printJson, printText } from './command-output.js';
+import { printJson, printNote, printText } from './command-output.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { paint, paintStatus } from './terminal-style.js';
 
-/** The summary printed after a followed run stops. */
-export function formatOutcome(result: WorkflowResult): string {
+/** The summary printed after a followed run stops; `resume` is the command that resumes a suspended one. */
+export function formatOutcome(result: WorkflowResult, resume?: string): string {
   const head = `${paintStatus(result.status)}  run ${result.runId}`;
   switch (result.status) {
     case 'success':
@@ -19,20 +19,43 @@ export function formatOutcome(result: WorkflowResult): string {
       return `${head}\n${paint('Error', 'red', 'bold')} ${errorMessage(result.error)}`;
     case 'suspended': {
       const paths = (result.suspended ?? []).map((p) => p.join('.'));
-      return `${head}, suspended at ${paths.join(', ')}\n${paint(`Resume with: weft runs resume ${result.runId} --data '<json>'`, 'dim')}`;
+      const hint = resume === undefined ? '' : `\n${paint(`Resume with: ${resume}`, 'dim')}`;
+      return `${head}, suspended at ${paths.join(', ')}${hint}`;
     }
     default:
       return head;
   }
 }
 
+/** How `runAction` reports on a terminal (ignored with --json). */
+export interface ActionReport {
+  /** Printed once the run has started executing (not for a start refused before that). */
+  announce?: string;
+  /** The command that resumes the run, when it suspends. */
+  resumeCommand?: (result: WorkflowResult) => string;
+}
+
 /**
  * Runs `action` on `run` (start, resume, restart, time travel), printing its step events as
  * they come, then the outcome (JSON with `json`). Sets the exit code from the final status.
  */
-export async function runAction(run: Run, json: boolean, action: () => Promise<WorkflowResult>): Promise<void> {
+export async function runAction(
+  run: Run,
+  json: boolean,
+  action: () => Promise<WorkflowResult>,
+  report: ActionReport = {},
+): Promise<void> {
   const printer = json ? undefined : new ProgressPrinter();
-  const unwatch = printer ? run.watch((event) => printer.onEvent(event)) : undefined;
+  let announce = report.announce;
+  const unwatch = printer
+    ? run.watch((event) => {
+        if (announce !== undefined && event.type === 'workflow-start') {
+          printNote(announce);
+          announce = undefined;
+        }
+        printer.onEvent(event);
+      })
+    : undefined;
   let result: WorkflowResult;
   try {
     result = await action();
@@ -41,7 +64,7 @@ export async function runAction(run: Run, json: boolean, action: () => Promise<W
     printer?.stop();
   }
   if (json) printJson(result);
-  else printText(formatOutcome(result));
+  else printText(formatOutcome(result, result.status === 'suspended' ? report.resumeCommand?.(result) : undefined));
   process.exitCode = exitCodeOfStatus(result.status);
 }
 

@@ -12,17 +12,8 @@ import { toJson } from '../storage/deferred-entry.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import type { AnySchema, WorkflowResult } from '../workflow/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
-import {
-  CANCELABLE,
-  canceledStepEnds,
-  claim,
-  deferredClaim,
-  execute,
-  loadProjection,
-  numbered,
-  plainContext,
-  type ExecuteOptions,
-} from './lifecycle.js';
+import { claim, deferredClaim, execute, loadProjection, plainContext, type ExecuteOptions } from './lifecycle.js';
+import { cancelRun } from './cancel-run.js';
 import { resolveResumeTarget } from './resume-target.js';
 import { buildResult } from './result.js';
 import type {
@@ -293,29 +284,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
 
   /** Cancels the run: running steps see their abortSignal fire, and the run is `canceled` at once. A finished run is left as it is. */
   async cancel(): Promise<void> {
-    const { weft, runId } = this;
-    const exec = weft.activeExecution(runId);
-    if (exec) {
-      exec.cancel();
-      await exec.finished;
-      // An execution whose claim was refused never held the run: whoever holds it is canceled through storage.
-      if (!exec.writer.claimRefused) return;
-    }
-    const now = weft.clock.now();
-    const row = await weft.storage.updateRun(
-      runId,
-      { status: CANCELABLE },
-      { status: 'canceled', bumpEpoch: true, leaseOwner: null, leaseExpiresAt: null, wakeAt: null, updatedAt: now },
-    );
-    if (!row) return;
-    const projection = await loadProjection(weft, runId);
-    const end = { status: 'canceled' as const, state: projection.state, requestContext: projection.requestContext };
-    let seq = projection.lastSeq;
-    await weft.storage.appendJournal(runId, row.epoch, [
-      ...canceledStepEnds(projection, now).map((e) => numbered(++seq, 'step-end', e, now)),
-      numbered(++seq, 'run-cancel', {}, now),
-      numbered(++seq, 'run-end', end, now),
-    ]);
+    return cancelRun(this.weft, this.runId);
   }
 
   /** Continues a run whose owner died while it was running or waiting; a finished run returns its stored result. */

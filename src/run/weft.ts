@@ -11,6 +11,8 @@ import type { WeftStorage } from '../storage/types.js';
 import { isWorkflow, type Workflow } from '../workflow/create-workflow.js';
 import { setDefaultHostFactory, type WorkflowHost } from '../workflow/host.js';
 import type { Logger } from '../workflow/types.js';
+import { cancelRun } from './cancel-run.js';
+import { defaultStorage } from './default-storage.js';
 import { loadProjection } from './lifecycle.js';
 import { recoverExpiredRuns } from './recovery.js';
 import { buildView } from './result.js';
@@ -20,7 +22,11 @@ import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js
 /** Options of `new Weft`. */
 export interface WeftOptions {
   workflows?: Record<string, Workflow<any, any, any>>;
-  /** Where runs live. Default: a `MemoryStorage` (use `SqliteStorage` from 'weft/sqlite' for durability). */
+  /**
+   * Where runs live. Default: the SQLite file of `WEFT_DB`, else `.weft/weft.db` in the current
+   * directory (as for `weft serve` and the CLI), opened on first use. `new MemoryStorage()` keeps
+   * runs in this process only; `PostgresStorage` from 'weft/postgres' shares them between machines.
+   */
   storage?: WeftStorage;
   logger?: Logger;
   /** Time source; inject one to test long sleeps without waiting. */
@@ -45,10 +51,12 @@ const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: 
 
 /**
  * A Weft engine instance. Registration binds the workflow objects: afterwards `wf.createRun()`
- * uses this instance's storage, and `weft.getWorkflow(id)` returns the same object.
+ * uses this instance's storage, and `weft.getWorkflow(id)` returns the same object. Without a
+ * `storage`, runs are stored in the SQLite file `.weft/weft.db` (or `WEFT_DB`); a workflow never
+ * registered runs on a memory store of its own.
  *
  * @example
- * const weft = new Weft({ workflows: { order }, storage: new SqliteStorage({ path: '.weft/weft.db' }) });
+ * const weft = new Weft({ workflows: { order } }); // runs stored in .weft/weft.db
  * const run = await order.createRun();
  */
 export class Weft implements WorkflowHost {
@@ -74,7 +82,7 @@ export class Weft implements WorkflowHost {
   private closed = false;
 
   constructor(options: WeftOptions = {}) {
-    this.storage = options.storage ?? new MemoryStorage();
+    this.storage = options.storage ?? defaultStorage();
     this.logger = options.logger ?? quietLogger;
     this.clock = options.clock ?? systemClock;
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -282,6 +290,17 @@ export class Weft implements WorkflowHost {
     return this.storage.deleteRun(runId);
   }
 
+  /**
+   * Cancels a stored run, whatever its workflow and wherever it executes; needs no definition.
+   * A finished run is left as it is. Throws RUN_NOT_FOUND when there is no such run.
+   */
+  async cancelRun(runId: string): Promise<void> {
+    await this.init();
+    if (!(await this.storage.getRun(runId)))
+      throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found`, { runId });
+    await cancelRun(this, runId);
+  }
+
   /** The run's events after `afterSeq` (stored ones first), then live ones until it stops. */
   observeRun(runId: string, options: { afterSeq?: number } = {}): ReadableStream<WorkflowEvent> {
     return observeRun(this, runId, options.afterSeq ?? 0);
@@ -358,10 +377,11 @@ export class Weft implements WorkflowHost {
   }
 }
 
-// An unregistered workflow gets a private in-memory instance; binding it does not commit it, so an
-// uncommitted workflow is still refused when run (registration with `new Weft` commits, as in Mastra).
+// An unregistered workflow gets a private in-memory instance, as Mastra's workflows without a Mastra
+// keep their runs in memory; binding it does not commit it, so an uncommitted workflow is still
+// refused when run (registration with `new Weft` commits, as in Mastra).
 setDefaultHostFactory((workflow) => {
-  const weft = new Weft({ recovery: false });
+  const weft = new Weft({ storage: new MemoryStorage(), recovery: false });
   workflow.bindHost(weft);
   return weft;
 });

@@ -12,7 +12,7 @@ export interface ManualClock extends Clock {
  *
  * @example
  * const clock = createManualClock();
- * const weft = new Weft({ workflows: { wf }, clock });
+ * const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage(), clock });
  * const done = (await wf.createRun()).start({ inputData });
  * clock.advance(60_000); // the 60 s sleep ends now
  */

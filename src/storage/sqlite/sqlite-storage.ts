@@ -1,7 +1,6 @@
 // Durable storage in one SQLite file (better-sqlite3): the embedded default, shared by several instances and processes.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Transaction } from 'better-sqlite3';
 import { WeftError } from '../../errors.js';
 import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
@@ -43,6 +42,16 @@ interface OpenDatabase {
   writes: GroupCommit;
   deleteRun: Transaction<(runId: string) => boolean>;
   listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
+}
+
+type SqliteDriver = typeof import('better-sqlite3');
+
+/** The driver, loaded when the first store opens: importing `weft` (whose default store this is) does not load it. */
+let driver: Promise<SqliteDriver> | undefined;
+
+function loadDriver(): Promise<SqliteDriver> {
+  driver ??= import('better-sqlite3').then((module) => module.default);
+  return driver;
 }
 
 /** Whether `path` names a file of its own (not an in-memory database or a URI). */
@@ -102,6 +111,12 @@ export class SqliteStorage implements WeftStorage {
   async init(): Promise<void> {
     if (this.closed) throw this.closedError();
     if (this.open) return;
+    const Database = await loadDriver().catch((error: unknown) => {
+      throw this.failure('load its driver (better-sqlite3) to open', undefined, error);
+    });
+    // Closed, or opened by a concurrent call, while the driver loaded.
+    if (this.closed) throw this.closedError();
+    if (this.open) return;
     const { path } = this.options;
     let db: SqliteDatabase | undefined;
     let writer: SqliteDatabase | undefined;
@@ -112,7 +127,7 @@ export class SqliteStorage implements WeftStorage {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrateSqlite(db, path);
-      writer = this.openWriter(db);
+      writer = this.openWriter(Database, db);
       this.open = this.prepare(db, writer);
     } catch (error) {
       if (writer !== db) writer?.close();
@@ -156,7 +171,7 @@ export class SqliteStorage implements WeftStorage {
   }
 
   /** The connection for grouped writes: a second one to a file, the same one for an in-memory database. */
-  private openWriter(db: SqliteDatabase): SqliteDatabase {
+  private openWriter(Database: SqliteDriver, db: SqliteDatabase): SqliteDatabase {
     const { path } = this.options;
     if (!isFilePath(path)) return db;
     const writer = new Database(path);
