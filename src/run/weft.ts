@@ -1,6 +1,6 @@
 // The engine instance: registers workflows, owns storage, live listeners, leases and crash recovery.
 import { randomUUID } from 'node:crypto';
-import { newRunId } from './run-id.js';
+import { checkRunId, newRunId } from './run-id.js';
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { systemClock, type Clock, type Execution, type ExecutionServices } from '../engine/execution.js';
@@ -185,6 +185,7 @@ export class Weft implements WorkflowHost {
   // ---- WorkflowHost ----
 
   async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
+    if (options.runId !== undefined) checkRunId(options.runId);
     if (!this.initialized) await this.init();
     const { storage } = this;
     const runId = options.runId ?? newRunId();
