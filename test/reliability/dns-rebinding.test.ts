@@ -1,20 +1,10 @@
 // DNS rebinding: a tokenless server on loopback answers only requests whose Host names this machine.
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, listen, type ListeningServer } from '../../src/server/index.js';
-import { openTestServer, type TestServer } from '../server-fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { createServer, listen } from '../../src/server/index.js';
+import { serveTestServerForSuite } from './fixtures.js';
 
-let t: TestServer;
-let server: ListeningServer;
-
-beforeAll(async () => {
-  t = await openTestServer();
-  server = await listen(t.app, { port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await server.close();
-  await t.close();
-});
+const served = serveTestServerForSuite();
 
 /** A raw HTTP request to 127.0.0.1 with the given Host and Origin (fetch would set Host itself). */
 function send(
@@ -41,7 +31,8 @@ function send(
 
 describe('a tokenless server on loopback', () => {
   it('refuses a rebound Host with 403 for reads, starts and cancels, and changes nothing', async () => {
-    const { port } = server;
+    const { t } = served;
+    const { port } = served.server;
     const run = await t.weft.getWorkflow('slow').createRun();
     void run.start({ inputData: {} });
     const evil = { host: `evil.example:${port}`, origin: `http://evil.example:${port}` };
@@ -64,7 +55,7 @@ describe('a tokenless server on loopback', () => {
   });
 
   it('answers localhost, 127.0.0.1 and [::1] names, with or without a port', async () => {
-    const { port } = server;
+    const { port } = served.server;
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', 'LOCALHOST.']) {
       const res = await send(port, 'GET', '/api/runs', { host });
       expect(res.status, host).toBe(200);
@@ -81,6 +72,7 @@ describe('a tokenless server on loopback', () => {
   });
 
   it('answers the names given as allowed hosts, and refuses malformed ones when created', async () => {
+    const { t } = served;
     const app = createServer(t.weft, { allowedHosts: ['weft.internal'], logger: { warn() {}, error() {} } });
     const other = await listen(app, { port: 0, host: '127.0.0.1' });
     try {
@@ -93,6 +85,7 @@ describe('a tokenless server on loopback', () => {
   });
 
   it('with a token, accepts any Host (the token is what a rebinding page cannot send)', async () => {
+    const { t } = served;
     const app = createServer(t.weft, { token: 's3cret', logger: { warn() {}, error() {} } });
     const res = await app.request('http://evil.example/api/runs', { headers: { authorization: 'Bearer s3cret' } });
     expect(res.status).toBe(200);

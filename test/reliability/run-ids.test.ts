@@ -2,23 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WeftError } from '../../src/index.js';
-import { listen, type ListeningServer } from '../../src/server/index.js';
-import { arithmetic, openTestServer, type TestServer } from '../server-fixtures.js';
-import { EXAMPLE_WORKFLOWS, runCli } from './run-cli.js';
+import { arithmetic } from '../server-fixtures.js';
+import { EXAMPLE_WORKFLOWS, runCli, serveTestServerForSuite } from './fixtures.js';
 
-let t: TestServer;
-let server: ListeningServer;
-
-beforeAll(async () => {
-  t = await openTestServer();
-  server = await listen(t.app, { port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await server.close();
-  await t.close();
-});
+const served = serveTestServerForSuite();
 
 const huge = 'x'.repeat(900 * 1024);
 
@@ -30,7 +19,7 @@ describe('run ids chosen by callers', () => {
       expect((error as Error).message).toMatch(/^Invalid run id/);
       expect((error as Error).message.length).toBeLessThan(300);
     }
-    expect((await t.weft.listRuns()).total).toBe(0);
+    expect((await served.t.weft.listRuns()).total).toBe(0);
     // The longest allowed id, and ids with spaces, slashes and non-ASCII letters, still work.
     for (const runId of ['a'.repeat(256), 'order 42/retry#1', 'commande-é-😀']) {
       const run = await arithmetic.createRun({ runId });
@@ -40,7 +29,7 @@ describe('run ids chosen by callers', () => {
 
   it('answers 400 INVALID_ARGUMENT over HTTP for a huge or control-character id, on a real port', async () => {
     for (const runId of [huge, 'evil\r\nSet-Cookie: x=1']) {
-      const res = await fetch(`${server.url}/api/workflows/arithmetic/runs`, {
+      const res = await fetch(`${served.server.url}/api/workflows/arithmetic/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ runId, inputData: { n: 1 } }),
@@ -50,7 +39,7 @@ describe('run ids chosen by callers', () => {
       expect(body.error.code).toBe('INVALID_ARGUMENT');
       expect(body.error.message).toMatch(/^Invalid run id/);
     }
-    const list = (await (await fetch(`${server.url}/api/runs`)).json()) as { runs: { runId: string }[] };
+    const list = (await (await fetch(`${served.server.url}/api/runs`)).json()) as { runs: { runId: string }[] };
     expect(list.runs.some((r) => r.runId.startsWith('xxx') || r.runId.startsWith('evil'))).toBe(false);
   });
 

@@ -1,7 +1,10 @@
-// Runs the weft CLI from source as a child process, for the reliability suites.
+// Fixtures of the reliability suites: the weft CLI run from source as a child process, and a test server on a real port.
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { listen, type ListeningServer } from '../../src/server/index.js';
+import { openTestServer, type TestServer } from '../server-fixtures.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -29,4 +32,24 @@ export function runCli(cwd: string, ...args: string[]): Promise<CliResult> {
       },
     );
   });
+}
+
+/** A test server (see `openTestServer`) listening on a free port of 127.0.0.1. */
+export interface ServedTestServer {
+  t: TestServer;
+  server: ListeningServer;
+}
+
+/** Opens a test server on a real port before the suite's tests, and closes it after them. */
+export function serveTestServerForSuite(): ServedTestServer {
+  const served = {} as ServedTestServer;
+  beforeAll(async () => {
+    served.t = await openTestServer();
+    served.server = await listen(served.t.app, { port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await served.server.close();
+    await served.t.close();
+  });
+  return served;
 }
