@@ -39,7 +39,8 @@ function gatedWorkflow(gate: Promise<void>, started: () => void) {
 /** The events a fresh stream replays from the store, after `afterSeq`. */
 async function replay(weft: Weft, runId: string, afterSeq = 0): Promise<WorkflowEvent[]> {
   const out: WorkflowEvent[] = [];
-  for await (const event of weft.observeRun(runId, { afterSeq })) out.push(event);
+  const reader = weft.observeRun(runId, { afterSeq }).getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) out.push(next.value);
   return out;
 }
 
