@@ -5,6 +5,7 @@ import { WeftError } from '../errors.js';
 import { registerRunActionCommands } from './command-run-actions.js';
 import { registerRunCommands } from './command-runs.js';
 import { registerMigrateCommand } from './command-migrate.js';
+import { registerDoctorCommand } from './command-doctor.js';
 import { registerServeCommand } from './command-serve.js';
 import { registerWorkerCommand } from './command-worker.js';
 import { CliError, EXIT, exitCodeOf } from './exit-codes.js';
@@ -23,6 +24,7 @@ function buildProgram(): Command {
   registerRunCommands(runs);
   registerRunActionCommands(runs);
   registerMigrateCommand(program);
+  registerDoctorCommand(program);
   program.addHelpText(
     'after',
     `
