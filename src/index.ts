@@ -45,6 +45,7 @@ export type {
   JournalEntry,
   JournalEntryType,
   NewRun,
+  PruneFilter,
   RunChange,
   RunCondition,
   RunFilter,

@@ -4,7 +4,16 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Transaction } from 'better-sqlite3';
 import { WeftError } from '../../errors.js';
-import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
+import type {
+  JournalEntry,
+  NewRun,
+  PruneFilter,
+  RunChange,
+  RunCondition,
+  RunFilter,
+  StoredRun,
+  WeftStorage,
+} from '../types.js';
 import { checkJournalBatch, conditionHolds } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
 import { sqliteRecoveryHint } from './doctor.js';
@@ -13,6 +22,8 @@ import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-st
 import { Checkpointer, CHECKPOINT_AFTER_COMMITS } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteJournal } from './sqlite-journal.js';
+import { SqlitePruner } from './sqlite-prune.js';
+import { checkPruneFilter } from '../prune-filter.js';
 
 /** Options of `SqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -43,6 +54,8 @@ interface OpenDatabase {
   journal: SqliteJournal;
   writes: GroupCommit;
   deleteRun: Transaction<(runId: string) => boolean>;
+  pruner: SqlitePruner;
+  pruneRuns: Transaction<(filter: PruneFilter) => number>;
   listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
 }
 
@@ -189,6 +202,22 @@ export class SqliteStorage implements WeftStorage {
     return this.execute('delete', runId, (o) => o.deleteRun.immediate(runId));
   }
 
+  async pruneRuns(filter: PruneFilter): Promise<number> {
+    checkPruneFilter(filter);
+    this.writable('prune runs', undefined);
+    return this.execute('prune runs', undefined, (o) => o.pruneRuns.immediate(filter));
+  }
+
+  /**
+   * Shrinks the file to what it holds (`VACUUM`): pages freed by deleted or pruned runs are otherwise
+   * kept for reuse. It copies the whole database and holds the write lock meanwhile, so other writers
+   * (in this and other processes) wait: run it when the store is quiet, e.g. `weft runs prune --vacuum`.
+   */
+  async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    this.writable('vacuum', undefined);
+    return this.execute('vacuum', undefined, (o) => o.pruner.vacuum());
+  }
+
   async updateRun(
     runId: string,
     condition: RunCondition,
@@ -230,6 +259,7 @@ export class SqliteStorage implements WeftStorage {
     const runs = prepareRunStatements(db);
     const lists = new ListRunsQueries(db);
     const journal = new SqliteJournal(db);
+    const pruner = new SqlitePruner(db);
     return {
       db,
       writer: prepareWrites(writerDb),
@@ -245,6 +275,8 @@ export class SqliteStorage implements WeftStorage {
         journal.deleteRun(runId);
         return runs.delete.run(runId).changes > 0;
       }),
+      pruner,
+      pruneRuns: db.transaction((filter: PruneFilter) => pruner.prune(filter)),
       listRuns: db.transaction((filter: RunFilter) => lists.list(filter)),
     };
   }
