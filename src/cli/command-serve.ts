@@ -6,6 +6,7 @@ import { listen } from '../server/listen.js';
 import { usageError } from './exit-codes.js';
 import { parseIntOption } from './json-option.js';
 import { openWeft } from './open-weft.js';
+import { parseRetentionOption } from './retention-option.js';
 import { printText } from './command-output.js';
 import { paint } from './terminal-style.js';
 
@@ -16,6 +17,7 @@ interface ServeOptions {
   host?: string;
   token?: string;
   allowedHost?: string[];
+  retention?: string;
 }
 
 /** Collects a repeatable option's values. */
@@ -49,6 +51,10 @@ export function registerServeCommand(program: Command): void {
       'a Host name to answer besides localhost, 127.0.0.1 and [::1] (repeatable; env WEFT_ALLOWED_HOSTS, comma-separated)',
       collect,
     )
+    .option(
+      '--retention <rules>',
+      'delete finished runs after a time, e.g. success=7d,failed=30d (canceled: as failed unless given; env WEFT_RETENTION)',
+    )
     .action(async (opts: ServeOptions) => {
       const port = parseIntOption(opts.port ?? defaultPort(), '--port', 0, 65535);
       const host = opts.host ?? process.env.WEFT_HOST ?? '127.0.0.1';
@@ -64,7 +70,9 @@ export function registerServeCommand(program: Command): void {
       } catch (error) {
         throw usageError((error as Error).message);
       }
-      const opened = await openWeft(opts, { recovery: true });
+      const retentionText = opts.retention ?? (process.env.WEFT_RETENTION || undefined);
+      const retention = retentionText === undefined ? undefined : parseRetentionOption(retentionText);
+      const opened = await openWeft(opts, { recovery: true, ...(retention ? { retention } : {}) });
       const app = createServer(opened.weft, {
         host,
         ...(token !== undefined ? { token } : {}),
@@ -90,6 +98,7 @@ export function registerServeCommand(program: Command): void {
           `  ${paint('inspector', 'dim')}  ${paint(`${server.url}/`, 'cyan')}`,
           `  ${paint('api', 'dim')}        ${server.url}/api`,
           `  ${paint('store', 'dim')}      ${opened.dbPath} (sqlite)`,
+          `  ${paint('retention', 'dim')}  ${retentionText ?? 'none (runs are kept until deleted or pruned)'}`,
           `  ${paint('auth', 'dim')}       ${token !== undefined ? 'bearer token required' : `none (loopback only; Host must be ${['localhost', '127.0.0.1', '[::1]', ...(allowedHosts ?? [])].join(', ')})`}`,
           paint('Press Ctrl+C to stop.', 'dim'),
         ].join('\n'),

@@ -4,6 +4,7 @@ import { Weft } from '../index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { loadWorkflows } from './load-workflows.js';
+import type { RetentionOptions } from '../run/retention.js';
 
 /** The database file used when neither --db nor WEFT_DB is given. */
 export const DEFAULT_DB_PATH = '.weft/weft.db';
@@ -36,7 +37,10 @@ export interface OpenedWeft {
  * Opens the store and loads the workflows file if any. `recovery` (off for one-shot commands)
  * lets the instance take over runs whose process died; `weft serve` turns it on.
  */
-export async function openWeft(options: StoreOptions, settings: { recovery: boolean }): Promise<OpenedWeft> {
+export async function openWeft(
+  options: StoreOptions,
+  settings: { recovery: boolean; retention?: RetentionOptions },
+): Promise<OpenedWeft> {
   const dbPath = resolveDbPath(options.db);
   const workflowsFile = resolveWorkflowsFile(options.workflows);
   const workflows = workflowsFile ? await loadWorkflows(workflowsFile) : {};
@@ -44,6 +48,7 @@ export async function openWeft(options: StoreOptions, settings: { recovery: bool
     workflows,
     storage: new SqliteStorage({ path: dbPath }),
     recovery: settings.recovery,
+    ...(settings.retention ? { retention: settings.retention } : {}),
     logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   await weft.init();
