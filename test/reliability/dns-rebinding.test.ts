@@ -1,8 +1,11 @@
 // DNS rebinding: a tokenless server on loopback answers only requests whose Host names this machine.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createServer, listen } from '../../src/server/index.js';
-import { serveTestServerForSuite } from './fixtures.js';
+import { serveTestServerForSuite, startServe } from './fixtures.js';
 
 const served = serveTestServerForSuite();
 
@@ -90,4 +93,26 @@ describe('a tokenless server on loopback', () => {
     const res = await app.request('http://evil.example/api/runs', { headers: { authorization: 'Bearer s3cret' } });
     expect(res.status).toBe(200);
   });
+
+  it('weft serve answers --allowed-host names and refuses others, on a real port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-hosts-'));
+    const served = await startServe(
+      dir,
+      '--db',
+      join(dir, 'weft.db'),
+      '--port',
+      '0',
+      '--allowed-host',
+      'weft.internal',
+    );
+    try {
+      const port = Number(new URL(served.url).port);
+      expect(served.banner).toContain('Host must be localhost, 127.0.0.1, [::1], weft.internal');
+      expect((await send(port, 'GET', '/api/runs', { host: `weft.internal:${port}` })).status).toBe(200);
+      expect((await send(port, 'GET', '/api/runs', { host: `evil.example:${port}` })).status).toBe(403);
+    } finally {
+      await served.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
 // Fixtures of the reliability suites: the weft CLI run from source as a child process, and a test server on a real port.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
@@ -52,4 +52,40 @@ export function serveTestServerForSuite(): ServedTestServer {
     await served.t.close();
   });
   return served;
+}
+
+/** A `weft serve` child process and the URL it printed. */
+export interface ServeProcess {
+  url: string;
+  /** What it printed on stdout until it listened. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `weft serve ...args` (add `--port 0`) in `cwd` and waits until it prints its URL. */
+export async function startServe(cwd: string, ...args: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', WEFT_DB: '', WEFT_WORKFLOWS: '' },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const { url, banner } = await new Promise<{ url: string; banner: string }>((done, fail) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = out.match(/inspector\s+(http:\/\/\S+?)\/\s/);
+        if (m) done({ url: m[1]!, banner: out });
+      });
+      child.once('exit', (code) => fail(new Error(`weft serve exited with ${code}: ${out}`)));
+    });
+    return { url, banner, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -8,8 +8,9 @@ import { Weft } from '../../src/index.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import { createManualClock } from '../../src/testing.js';
 import { arithmetic } from '../server-fixtures.js';
-import { runCli } from './fixtures.js';
+import { runCli, startServe } from './fixtures.js';
 import { checkRetentionSetOnce, retentionWorkflows } from './retention.js';
+import { until } from '../support/wait.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -122,4 +123,31 @@ describe('retention on SQLite', () => {
       expect(result.stderr).toContain(message);
     }
   });
+
+  it('weft serve --retention prunes old finished runs when it starts, and keeps suspended ones', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'weft.db');
+    const wfs = retentionWorkflows();
+    // Runs made a year ago (the clock of a test), then the server starts today.
+    const weft = new Weft({
+      workflows: wfs,
+      storage: new SqliteStorage({ path }),
+      clock: createManualClock(),
+      recovery: false,
+    });
+    await (await wfs.ok.createRun()).start({ inputData: {} });
+    await (await wfs.broken.createRun()).start({ inputData: {} });
+    const waiting = await wfs.waiting.createRun();
+    await waiting.start({ inputData: {} });
+    await weft.close();
+    const served = await startServe(dir, '--db', path, '--port', '0', '--retention', 'success=7d,failed=30d');
+    try {
+      expect(served.banner).toMatch(/retention\s+success=7d,failed=30d/);
+      const list = async () => (await (await fetch(`${served.url}/api/runs`)).json()) as { runs: { runId: string }[] };
+      await until(async () => (await list()).runs.length === 1, 'the old success and failed runs to go');
+      expect((await list()).runs.map((r) => r.runId)).toEqual([waiting.runId]);
+    } finally {
+      await served.stop();
+    }
+  }, 30_000);
 });
