@@ -69,7 +69,7 @@ export class JournalWriter {
    * succeeds, dropped if it is refused, so a listener never sees what the store will not have. Made
    * only when somebody listens as the entry is added.
    */
-  private held: WorkflowEvent[] = [];
+  private readonly held: WorkflowEvent[] = [];
   /** A write was refused or failed: nothing this writer adds is stored, so nothing more is shown. */
   private silenced = false;
   /** A flush of step output, for listeners that wait for it, is scheduled. */
@@ -185,14 +185,14 @@ export class JournalWriter {
     if (held.length === 0 || this.silenced) return;
     let n = 0;
     while (n < held.length && held[n]!.seq <= upTo) this.show(held[n++]!);
-    if (n === held.length) this.held = [];
+    if (n === held.length) held.length = 0;
     else held.splice(0, n);
   }
 
   /** A write was refused: what was held is never shown, nor anything after it. */
   private silence(): void {
     this.silenced = true;
-    this.held = [];
+    this.held.length = 0;
   }
 
   /** Shows an event to the run's listeners. */
