@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Weft } from '../../src/index.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
@@ -92,6 +93,35 @@ describe('retention on SQLite', () => {
     console.info(
       `pruned 3000 runs in ${pruneMs.toFixed(0)} ms; longest event-loop stall ${longest.toFixed(1)} ms; a run started meanwhile finished after ${meanwhileMs.toFixed(0)} ms`,
     );
+  });
+
+  it('waits for another process holding the write lock without holding the event loop', async () => {
+    const path = join(tempDir(), 'weft.db');
+    const clock = createManualClock();
+    const weft = new Weft({ workflows: { arithmetic }, storage: new SqliteStorage({ path }), clock, recovery: false });
+    await runMany(50);
+    clock.advance(8 * DAY);
+    // Another process (here a connection of its own) writes for 300 ms.
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 300);
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    try {
+      expect(await weft.pruneRuns({ olderThan: '7d' })).toBe(50);
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+      await weft.close();
+    }
+    expect(longest).toBeLessThan(150);
   });
 
   it('refuses to prune active or suspended statuses, and bad durations, with clear errors', async () => {

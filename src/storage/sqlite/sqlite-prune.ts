@@ -13,7 +13,7 @@ export class SqlitePruner {
   private readonly runs: Statement<[string, number, number], { runKey: number }>;
   private readonly journal: Statement<[number, number]>;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     this.runs = db.prepare(
       `DELETE FROM runs WHERE run_key IN (
          SELECT run_key FROM runs
@@ -32,23 +32,18 @@ export class SqlitePruner {
     for (const { runKey } of deleted) this.journal.run(runKey, runKey);
     return deleted.length;
   }
+}
 
-  /**
-   * Rewrites the file without its free pages (`VACUUM`), then empties the WAL into it; returns the
-   * database's size (pages × page size) before and after. It holds the write lock while it copies the
-   * file: run it when the store is quiet. Call outside any transaction.
-   */
-  vacuum(): { bytesBefore: number; bytesAfter: number } {
-    const bytesBefore = this.size();
-    this.db.exec('VACUUM');
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return { bytesBefore, bytesAfter: this.size() };
-  }
-
-  private size(): number {
-    return (
-      (this.db.pragma('page_count', { simple: true }) as number) *
-      (this.db.pragma('page_size', { simple: true }) as number)
-    );
-  }
+/**
+ * Rewrites the file without its free pages (`VACUUM`), then empties the WAL into it; returns the
+ * database's size (pages × page size) before and after. It holds the write lock while it copies the
+ * file: run it when the store is quiet. Call outside any transaction.
+ */
+export function vacuumSqlite(db: Database): { bytesBefore: number; bytesAfter: number } {
+  const size = (): number =>
+    (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+  const bytesBefore = size();
+  db.exec('VACUUM');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  return { bytesBefore, bytesAfter: size() };
 }

@@ -22,7 +22,7 @@ import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-st
 import { Checkpointer, CHECKPOINT_AFTER_COMMITS } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteJournal } from './sqlite-journal.js';
-import { SqlitePruner } from './sqlite-prune.js';
+import { SqlitePruner, vacuumSqlite } from './sqlite-prune.js';
 import { checkPruneFilter } from '../prune-filter.js';
 
 /** Options of `SqliteStorage`. */
@@ -38,6 +38,7 @@ interface WriteStatements {
   db: SqliteDatabase;
   journal: SqliteJournal;
   insertRun: (run: NewRun) => StoredRun;
+  pruner: SqlitePruner;
   updateRun: (...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null;
 }
 
@@ -54,8 +55,6 @@ interface OpenDatabase {
   journal: SqliteJournal;
   writes: GroupCommit;
   deleteRun: Transaction<(runId: string) => boolean>;
-  pruner: SqlitePruner;
-  pruneRuns: Transaction<(filter: PruneFilter) => number>;
   listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
 }
 
@@ -76,6 +75,7 @@ function prepareWrites(db: SqliteDatabase): WriteStatements {
   return {
     db,
     journal,
+    pruner: new SqlitePruner(db),
     insertRun: (run: NewRun) => {
       runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
       return runs.get.get(run.runId)!;
@@ -204,8 +204,9 @@ export class SqliteStorage implements WeftStorage {
 
   async pruneRuns(filter: PruneFilter): Promise<number> {
     checkPruneFilter(filter);
-    this.writable('prune runs', undefined);
-    return this.execute('prune runs', undefined, (o) => o.pruneRuns.immediate(filter));
+    const open = this.writable('prune runs', undefined);
+    // A grouped write: it waits for another process's write lock without holding the event loop.
+    return open.writes.write('prune runs', undefined, () => open.writer.pruner.prune(filter));
   }
 
   /**
@@ -215,7 +216,7 @@ export class SqliteStorage implements WeftStorage {
    */
   async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
     this.writable('vacuum', undefined);
-    return this.execute('vacuum', undefined, (o) => o.pruner.vacuum());
+    return this.execute('vacuum', undefined, (o) => vacuumSqlite(o.db));
   }
 
   async updateRun(
@@ -259,7 +260,6 @@ export class SqliteStorage implements WeftStorage {
     const runs = prepareRunStatements(db);
     const lists = new ListRunsQueries(db);
     const journal = new SqliteJournal(db);
-    const pruner = new SqlitePruner(db);
     return {
       db,
       writer: prepareWrites(writerDb),
@@ -275,8 +275,6 @@ export class SqliteStorage implements WeftStorage {
         journal.deleteRun(runId);
         return runs.delete.run(runId).changes > 0;
       }),
-      pruner,
-      pruneRuns: db.transaction((filter: PruneFilter) => pruner.prune(filter)),
       listRuns: db.transaction((filter: RunFilter) => lists.list(filter)),
     };
   }
