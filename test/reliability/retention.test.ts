@@ -25,6 +25,18 @@ afterEach(() => {
 
 const DAY = 86_400_000;
 
+/** Measures the longest gap between ticks of a 1 ms timer: how long the event loop was held at most. */
+function watchEventLoop(): { longest(): number; stop(): void } {
+  let longest = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  return { longest: () => longest, stop: () => clearInterval(ticker) };
+}
+
 /** Runs `count` three-step runs to success on `weft`'s store. */
 async function runMany(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await (await arithmetic.createRun()).start({ inputData: { n: i } });
@@ -70,13 +82,7 @@ describe('retention on SQLite', () => {
     const weft = new Weft({ workflows: { arithmetic }, storage: new SqliteStorage({ path }), clock, recovery: false });
     await runMany(3000);
     clock.advance(8 * DAY);
-    let longest = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-    }, 1);
+    const stalls = watchEventLoop();
     const started = performance.now();
     const pruning = weft.pruneRuns({ olderThan: '7d', status: 'success' });
     // A run started meanwhile is stored and finishes while the pruning goes on.
@@ -85,13 +91,13 @@ describe('retention on SQLite', () => {
     const meanwhileMs = performance.now() - started;
     expect(await pruning).toBe(3000);
     const pruneMs = performance.now() - started;
-    clearInterval(ticker);
+    stalls.stop();
     await weft.close();
     // 15 batches of 200: the event loop is never held for long, and the run did not wait for them all.
-    expect(longest).toBeLessThan(250);
+    expect(stalls.longest()).toBeLessThan(250);
     expect(meanwhileMs).toBeLessThan(pruneMs);
     console.info(
-      `pruned 3000 runs in ${pruneMs.toFixed(0)} ms; longest event-loop stall ${longest.toFixed(1)} ms; a run started meanwhile finished after ${meanwhileMs.toFixed(0)} ms`,
+      `pruned 3000 runs in ${pruneMs.toFixed(0)} ms; longest event-loop stall ${stalls.longest().toFixed(1)} ms; a run started meanwhile finished after ${meanwhileMs.toFixed(0)} ms`,
     );
   });
 
@@ -105,23 +111,17 @@ describe('retention on SQLite', () => {
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE');
     const release = setTimeout(() => other.exec('COMMIT'), 300);
-    let longest = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-    }, 1);
+    const stalls = watchEventLoop();
     try {
       expect(await weft.pruneRuns({ olderThan: '7d' })).toBe(50);
     } finally {
-      clearInterval(ticker);
+      stalls.stop();
       clearTimeout(release);
       if (other.inTransaction) other.exec('COMMIT');
       other.close();
       await weft.close();
     }
-    expect(longest).toBeLessThan(150);
+    expect(stalls.longest()).toBeLessThan(150);
   });
 
   it('refuses to prune active or suspended statuses, and bad durations, with clear errors', async () => {
