@@ -25,6 +25,7 @@ export type {
 } from './workflow/types.js';
 export { Weft } from './run/weft.js';
 export type { WeftOptions } from './run/weft.js';
+export type { Duration, RetentionOptions } from './run/retention.js';
 export { RunHandle as Run } from './run/run.js';
 export type {
   OutputOptions,
@@ -46,6 +47,7 @@ export type {
   JournalEntry,
   JournalEntryType,
   NewRun,
+  PruneFilter,
   RunChange,
   RunCondition,
   RunFilter,

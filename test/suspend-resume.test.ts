@@ -12,6 +12,7 @@ import {
   type NewRun,
   type RunChange,
   type RunCondition,
+  type PruneFilter,
   type RunFilter,
   type StoredRun,
   type WeftStorage,
@@ -609,6 +610,9 @@ class FailingStorage implements WeftStorage {
   }
   deleteRun(runId: string): Promise<boolean> {
     return this.inner.deleteRun(runId);
+  }
+  pruneRuns(filter: PruneFilter): Promise<number> {
+    return this.inner.pruneRuns(filter);
   }
   async updateRun(
     runId: string,

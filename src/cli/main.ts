@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerRunActionCommands } from './command-run-actions.js';
 import { registerRunCommands } from './command-runs.js';
 import { registerMigrateCommand } from './command-migrate.js';
+import { registerDoctorCommand } from './command-doctor.js';
+import { registerPruneCommand } from './command-prune.js';
 import { registerServeCommand } from './command-serve.js';
 import { registerWorkerCommand } from './command-worker.js';
 import { printError } from './command-output.js';
@@ -26,7 +28,9 @@ function buildProgram(): Command {
   const runs = program.command('runs').description('list, show and operate stored runs').exitOverride();
   registerRunCommands(runs);
   registerRunActionCommands(runs);
+  registerPruneCommand(runs);
   registerMigrateCommand(program);
+  registerDoctorCommand(program);
   program.addHelpText(
     'after',
     `

@@ -5,6 +5,7 @@ import { defaultDbPath } from '../run/default-storage.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { loadWorkflows } from './load-workflows.js';
+import type { RetentionOptions } from '../run/retention.js';
 
 /** Options every command that opens the store accepts. */
 export interface StoreOptions {
@@ -34,7 +35,10 @@ export interface OpenedWeft {
  * Opens the store and loads the workflows file if any. `recovery` (off for one-shot commands)
  * lets the instance take over runs whose process died; `weft serve` turns it on.
  */
-export async function openWeft(options: StoreOptions, settings: { recovery: boolean }): Promise<OpenedWeft> {
+export async function openWeft(
+  options: StoreOptions,
+  settings: { recovery: boolean; retention?: RetentionOptions },
+): Promise<OpenedWeft> {
   const dbPath = resolveDbPath(options.db);
   const workflowsFile = resolveWorkflowsFile(options.workflows);
   const workflows = workflowsFile ? await loadWorkflows(workflowsFile) : {};
@@ -42,6 +46,7 @@ export async function openWeft(options: StoreOptions, settings: { recovery: bool
     workflows,
     storage: new SqliteStorage({ path: dbPath }),
     recovery: settings.recovery,
+    ...(settings.retention ? { retention: settings.retention } : {}),
     logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   await weft.init();

@@ -1,5 +1,5 @@
-// Appends a run's journal entries: numbers them, folds them into the projection, tells live
-// listeners, and writes them to storage in batches (flushed before any user code runs).
+// Appends a run's journal entries: numbers them, folds them into the projection, writes them to
+// storage in batches (flushed before any user code runs), and shows live listeners what is stored.
 import { DeferredEntry } from '../storage/deferred-entry.js';
 import type { JournalEntry, JournalStore, RunChange } from '../storage/types.js';
 import type { WorkflowEvent } from '../events/event-types.js';
@@ -31,6 +31,9 @@ export interface DeferredClaim {
   claimed?: () => void;
 }
 
+/** Entry types a step adds while it executes (`writer.write`, `writer.custom`). */
+const isOutput = (type: EntryType): boolean => type === 'step-output' || type === 'custom';
+
 export class JournalWriter {
   private pending: JournalEntry[] = [];
   private chain: Promise<void> = SETTLED;
@@ -51,20 +54,30 @@ export class JournalWriter {
   ) {
     this.claim = claim;
     this.onClaimed = claim?.claimed;
-    if (claim) this.unannounced = [];
+    this.claimPending = claim !== undefined;
   }
 
   private readonly onClaimed: (() => void) | undefined;
 
   /** The claim not yet written; undefined once it is sent (or when the run was claimed before). */
   private claim: DeferredClaim | undefined;
-  /** Entries added before the claim was made: shown to listeners once it is (none if it is refused). */
-  private unannounced: [EntryType, unknown, number][] | undefined;
+  /** True until the claim is made: listeners have seen nothing yet, and there is no lease to renew. */
+  private claimPending: boolean;
   private refused = false;
+  /**
+   * Events of entries added but not yet stored, in seq order: shown once the write that stores them
+   * succeeds, dropped if it is refused, so a listener never sees what the store will not have. Made
+   * only when somebody listens as the entry is added.
+   */
+  private readonly held: WorkflowEvent[] = [];
+  /** A write was refused or failed: nothing this writer adds is stored, so nothing more is shown. */
+  private silenced = false;
+  /** A flush of step output, for listeners that wait for it, is scheduled. */
+  private outputFlush = false;
 
   /** True until the run is claimed: its listeners have seen nothing yet, and it holds no lease to renew. */
   get claiming(): boolean {
-    return this.unannounced !== undefined;
+    return this.claimPending;
   }
 
   /** True when the deferred claim was refused (another owner, a cancel, or no such run). */
@@ -83,20 +96,20 @@ export class JournalWriter {
     return this.sendClaim(claim, change);
   }
 
-  /** Writes `claim` with what is pending; the entries added meanwhile are announced once it is made. */
+  /** Writes `claim` with what is pending; the entries it stores are shown once it is made. */
   private sendClaim(claim: DeferredClaim, change?: RunChange): Promise<void> {
     this.inFlight++;
+    const upTo = this.seq;
     this.chain = claim.write(this.takePending(), change).then(
       (epoch) => {
-        const entries = this.unannounced!;
-        this.unannounced = undefined;
+        this.claimPending = false;
         this.epoch = epoch;
         this.inFlight--;
         this.onClaimed?.();
-        for (const [type, data, seq] of entries) this.announce(type, data as never, seq);
+        this.showStored(upTo);
       },
       (error: unknown) => {
-        this.unannounced = undefined;
+        this.claimPending = false;
         this.refused = true;
         return this.writeFailed(error);
       },
@@ -104,38 +117,88 @@ export class JournalWriter {
     return this.chain;
   }
 
+  /**
+   * Stores what is pending with `write` (the run's last change, which carries the last entries) and
+   * shows it once stored. `write` resolves with null when its condition did not hold: nothing was
+   * stored, and nothing is shown.
+   */
+  writeLast<T>(write: (entries: JournalEntry[]) => Promise<T | null>): Promise<T | null> {
+    const upTo = this.seq;
+    return write(this.takePending()).then(
+      (stored) => {
+        if (stored === null) this.silence();
+        else this.showStored(upTo);
+        return stored;
+      },
+      (error: unknown) => {
+        this.silence();
+        throw error;
+      },
+    );
+  }
+
   get lastSeq(): number {
     return this.seq;
   }
 
   /**
-   * Records an entry (at `at`, by default now): numbered, folded into the projection, shown to
-   * listeners, queued for storage. For a durable store its text is made first, as of now (later
-   * code, a stream consumer or a condition, may change the objects; what a step hands to its writer
-   * stays in its hands): a value that cannot be serialized throws here, before anything changed.
-   * `text` is the data's JSON text when the caller made it already.
+   * Records an entry (at `at`, by default now): numbered, folded into the projection, queued for
+   * storage, and shown to listeners once stored. For a durable store its text is made first, as of
+   * now (later code, a stream consumer or a condition, may change the objects; what a step hands to
+   * its writer stays in its hands): a value that cannot be serialized throws here, before anything
+   * changed. `text` is the data's JSON text when the caller made it already.
    */
   add<T extends EntryType>(type: T, data: EntryDataMap[T], at: number = this.now(), text?: string): void {
     const seq = this.seq + 1;
     const entry = new DeferredEntry(seq, type, data, at, text);
-    if (!this.store.keepsValues || type === 'step-output' || type === 'custom') void entry.data;
+    const output = isOutput(type);
+    if (!this.store.keepsValues || output) void entry.data;
     this.seq = seq;
     this.projection.apply(type, data, seq, at);
-    if (this.unannounced) this.unannounced.push([type, data, seq]);
-    else this.announce(type, data, seq);
     // The bound is per run: the projection counts the output entries of earlier executions too.
-    if ((type === 'step-output' || type === 'custom') && this.projection.outputEntries > this.maxOutputEntries) return;
-    this.pending.push(entry);
-  }
-
-  /** Shows an entry to the run's listeners as its event. */
-  private announce<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number): void {
+    const kept = !output || this.projection.outputEntries <= this.maxOutputEntries;
+    if (kept) this.pending.push(entry);
     const set = this.listeners(this.runId);
-    if (!set || set.size === 0) return;
+    if (!set || set.size === 0 || this.silenced) return;
     const started =
       type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
     const event = entryToEvent(type, data, seq, this.runId, this.workflowId, started);
     if (!event) return;
+    // Output past the bound is never stored: it is shown live, in its place among the others.
+    if (!kept && this.held.length === 0) return this.show(event);
+    this.held.push(event);
+    if (output && !this.outputFlush) {
+      // Somebody follows the step's output live: store it soon, rather than when the step ends.
+      this.outputFlush = true;
+      queueMicrotask(this.flushOutput);
+    }
+  }
+
+  private readonly flushOutput = (): void => {
+    this.outputFlush = false;
+    this.flushNow()?.catch(noop); // a failure is kept in `failed` and met by the step's next flush
+  };
+
+  /** Shows the held events of entries up to `upTo`, now stored. */
+  private showStored(upTo: number): void {
+    const { held } = this;
+    if (held.length === 0 || this.silenced) return;
+    let n = 0;
+    while (n < held.length && held[n]!.seq <= upTo) this.show(held[n++]!);
+    if (n === held.length) held.length = 0;
+    else held.splice(0, n);
+  }
+
+  /** A write was refused: what was held is never shown, nor anything after it. */
+  private silence(): void {
+    this.silenced = true;
+    this.held.length = 0;
+  }
+
+  /** Shows an event to the run's listeners. */
+  private show(event: WorkflowEvent): void {
+    const set = this.listeners(this.runId);
+    if (!set) return;
     for (const listener of set) {
       try {
         listener(event);
@@ -146,7 +209,7 @@ export class JournalWriter {
   }
 
   /** Entries not yet written, taken out of the queue (for a final write that carries them with a status change). */
-  takePending(): JournalEntry[] {
+  private takePending(): JournalEntry[] {
     const batch = this.pending;
     this.pending = [];
     return batch;
@@ -168,21 +231,29 @@ export class JournalWriter {
       this.claim = undefined;
       return this.sendClaim(claim);
     }
-    if (this.pending.length === 0) return this.inFlight === 0 ? undefined : this.chain;
+    if (this.pending.length === 0) {
+      if (this.inFlight > 0) return this.chain;
+      // Everything is stored; what is held is output past the bound, that no write will carry.
+      this.showStored(this.seq);
+      return undefined;
+    }
     const { store } = this;
     if (store.appendJournalNow && this.inFlight === 0) {
+      const upTo = this.seq;
       const batch = this.takePending();
       try {
         store.appendJournalNow(this.runId, this.epoch, batch);
-        return undefined;
       } catch (error) {
         this.failure = error;
+        this.silence();
         this.chain = Promise.reject(error);
         this.chain.catch(() => undefined);
         return this.chain;
       }
+      this.showStored(upTo);
+      return undefined;
     }
-    if (this.unannounced) {
+    if (this.claimPending) {
       // The claim is on its way and the epoch to write with comes with it: what is pending then
       // (these entries and any added meanwhile) goes in one write once it is made.
       this.afterClaim ??= this.chain.then(() => {
@@ -193,6 +264,7 @@ export class JournalWriter {
     }
     // Issued now, even behind writes in flight: the store applies one run's appends in the order they
     // were issued, so parallel branches ending together share a commit rather than queue for one each.
+    const upTo = this.seq;
     const batch = this.takePending();
     let appended: Promise<void>;
     try {
@@ -200,7 +272,15 @@ export class JournalWriter {
     } catch (error) {
       appended = Promise.reject(error);
     }
-    const written = appended.then(this.written, this.writeFailed);
+    // Nothing held: no event waits for this write (those of later entries wait for later writes).
+    const onWritten =
+      this.held.length === 0
+        ? this.written
+        : (): void => {
+            this.inFlight--;
+            this.showStored(upTo);
+          };
+    const written = appended.then(onWritten, this.writeFailed);
     if (this.inFlight === 0) this.chain = written;
     else {
       written.catch(noop); // its failure reaches callers through the chain (or an earlier one did)
@@ -231,6 +311,7 @@ export class JournalWriter {
   private readonly writeFailed = (error: unknown): never => {
     this.inFlight--;
     this.failure = error;
+    this.silence();
     throw error;
   };
 

@@ -296,7 +296,9 @@ async function finish(
   const claimed = writer.claimWith(change);
   if (claimed) await claimed;
   else {
-    const stored = await weft.storage.updateRun(runId, { epoch: writer.epoch }, change, writer.takePending());
+    const stored = await writer.writeLast((entries) =>
+      weft.storage.updateRun(runId, { epoch: writer.epoch }, change, entries),
+    );
     if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
   }
   if (workflow.options.onFinish || workflow.options.onError) await runCallbacks(weft, workflow, exec, end);

@@ -1,13 +1,22 @@
 // The engine instance: registers workflows, owns storage, live listeners, leases and crash recovery.
 import { randomUUID } from 'node:crypto';
-import { newRunId } from './run-id.js';
+import { checkRunId, newRunId } from './run-id.js';
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { systemClock, type Clock, type Execution, type ExecutionServices } from '../engine/execution.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { observeRun } from '../events/observe.js';
 import { MemoryStorage } from '../storage/memory/memory-storage.js';
-import type { WeftStorage } from '../storage/types.js';
+import { FINISHED_STATUSES, type RunStatus, type WeftStorage } from '../storage/types.js';
+import {
+  checkPruneStatuses,
+  parseDuration,
+  pruneInBatches,
+  retentionRules,
+  type Duration,
+  type RetentionOptions,
+  type RetentionRule,
+} from './retention.js';
 import { isWorkflow, type Workflow } from '../workflow/create-workflow.js';
 import { setDefaultHostFactory, type WorkflowHost } from '../workflow/host.js';
 import type { Logger } from '../workflow/types.js';
@@ -45,6 +54,12 @@ export interface WeftOptions {
   ownershipCheckMs?: number;
   /** Most `writer.write`/`custom` events stored per run; later ones are streamed live only (default 10,000). */
   maxOutputEntries?: number;
+  /**
+   * How long finished runs are kept: e.g. `{ successAfter: '7d', failedAfter: '30d' }`. Older ones are
+   * deleted with their journals at `init()` and then every `intervalMs` (default 1 hour), in batches.
+   * Active, suspended, paused and pending runs are never deleted. Default: kept forever.
+   */
+  retention?: RetentionOptions;
 }
 
 const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
@@ -80,6 +95,11 @@ export class Weft implements WorkflowHost {
   private initialized = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  private readonly retention: RetentionRule[];
+  private readonly retentionIntervalMs: number;
+  private retentionTimer: ReturnType<typeof setInterval> | undefined;
+  /** The retention pass under way, if any. */
+  private pruning: Promise<unknown> | undefined;
 
   constructor(options: WeftOptions = {}) {
     this.storage = options.storage ?? defaultStorage();
@@ -90,6 +110,8 @@ export class Weft implements WorkflowHost {
     this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(50, Math.floor(this.leaseMs / 2));
     this.ownershipCheckMs = options.ownershipCheckMs ?? Math.max(20, Math.min(1000, Math.floor(this.leaseMs / 3)));
     this.maxOutputEntries = options.maxOutputEntries ?? 10_000;
+    this.retention = retentionRules(options.retention ?? {});
+    this.retentionIntervalMs = parseDuration(options.retention?.intervalMs ?? 3_600_000, 'retention.intervalMs');
     this.services = {
       logger: this.logger,
       clock: this.clock,
@@ -159,6 +181,11 @@ export class Weft implements WorkflowHost {
         this.timer = setInterval(() => void this.recoverQuietly(), this.recoveryIntervalMs);
         this.timer.unref();
       }
+      if (this.retention.length > 0 && !this.closed) {
+        this.applyRetentionQuietly();
+        this.retentionTimer = setInterval(() => this.applyRetentionQuietly(), this.retentionIntervalMs);
+        this.retentionTimer.unref();
+      }
       this.initialized = true;
     })();
     return this.ready;
@@ -177,6 +204,8 @@ export class Weft implements WorkflowHost {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.pruning;
     if (this.ownershipTimer) clearInterval(this.ownershipTimer);
     // Runs executing here are not canceled: they stop, keep what finished, and are handed to recovery.
     const running = [...this.active.values()];
@@ -193,6 +222,7 @@ export class Weft implements WorkflowHost {
   // ---- WorkflowHost ----
 
   async createRun(workflow: Workflow, options: { runId?: string; resourceId?: string }): Promise<RunHandle> {
+    if (options.runId !== undefined) checkRunId(options.runId);
     if (!this.initialized) await this.init();
     const { storage } = this;
     const runId = options.runId ?? newRunId();
@@ -299,6 +329,45 @@ export class Weft implements WorkflowHost {
     if (!(await this.storage.getRun(runId)))
       throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found`, { runId });
     await cancelRun(this, runId);
+  }
+
+  /**
+   * Deletes the finished runs (by default of every finished status) that stopped more than `olderThan`
+   * ago, with their journals, in batches; returns how many. Active, suspended, paused and pending runs
+   * are never deleted.
+   *
+   * @example
+   * await weft.pruneRuns({ olderThan: '7d', status: 'success' });
+   */
+  async pruneRuns(options: { olderThan: Duration; status?: RunStatus | readonly RunStatus[] }): Promise<number> {
+    const olderThanMs = parseDuration(options.olderThan, 'olderThan');
+    const statuses = checkPruneStatuses(
+      options.status === undefined ? FINISHED_STATUSES : ([] as RunStatus[]).concat(options.status),
+    );
+    await this.init();
+    return pruneInBatches(this.storage, statuses, this.clock.now() - olderThanMs, () => this.closed);
+  }
+
+  /** Applies the retention settings once: each rule's runs older than its time go. */
+  async applyRetention(): Promise<number> {
+    let total = 0;
+    for (const rule of this.retention) {
+      if (this.closed) break;
+      total += await pruneInBatches(this.storage, [rule.status], this.clock.now() - rule.afterMs, () => this.closed);
+    }
+    return total;
+  }
+
+  private applyRetentionQuietly(): void {
+    if (this.closed || this.pruning) return;
+    this.pruning = this.applyRetention()
+      .then((deleted) => {
+        if (deleted > 0) this.logger.info(`weft: retention deleted ${deleted} finished run${deleted === 1 ? '' : 's'}`);
+      })
+      .catch((error: unknown) => {
+        if (!this.closed) this.logger.warn('weft: retention could not delete old runs; will retry', error);
+      })
+      .finally(() => (this.pruning = undefined));
   }
 
   /** The run's events after `afterSeq` (stored ones first), then live ones until it stops. */

@@ -1,4 +1,4 @@
-// Access control: bearer-token auth (required beyond loopback) and a same-origin check for state-changing requests.
+// Access control: bearer-token auth (required beyond loopback), the Host check of a tokenless server, and a same-origin check for state-changing requests.
 import type { MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { isIP } from 'node:net';
@@ -77,6 +77,54 @@ export function sameOriginWrites(): MiddlewareHandler {
           `Cross-origin request from "${origin}" refused; use the API from the same origin or without a browser`,
         );
       }
+    }
+    await next();
+  };
+}
+
+/** The host name of a `Host` header value (`name:port`, `[v6]:port`), lower-cased, without the port. */
+function hostName(host: string): string {
+  const value = host.trim().toLowerCase();
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    return end < 0 ? value : value.slice(0, end + 1);
+  }
+  const colon = value.indexOf(':');
+  // A bare IPv6 address has several colons and no port.
+  return colon >= 0 && value.indexOf(':', colon + 1) < 0 ? value.slice(0, colon) : value;
+}
+
+/** Checks and normalises `--allowed-host` values: host names or addresses, without scheme, port or path. */
+export function normalizeAllowedHosts(hosts: readonly string[]): string[] {
+  return hosts.map((host) => {
+    const name = host.trim().toLowerCase().replace(/\.$/, '');
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)$/.test(name)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid allowed host ${JSON.stringify(host)}: give a host name or address without scheme, port or path (e.g. "weft.internal")`,
+      );
+    }
+    return isIP(name) === 6 ? `[${name}]` : name;
+  });
+}
+
+/**
+ * Middleware of a server without a token: answers 403 unless the request's `Host` names this
+ * machine (`localhost`, `127.0.0.1`, `[::1]`, any 127.x address) or one of `allowed`. A page of
+ * another site can make its own name resolve to 127.0.0.1 (DNS rebinding) and then reach the
+ * server as a same-origin page; its requests still carry that name in `Host`, and are refused.
+ */
+export function loopbackHostsOnly(allowed: readonly string[]): MiddlewareHandler {
+  const extra = new Set(normalizeAllowedHosts(allowed));
+  return async (c, next) => {
+    const host = c.req.header('host') ?? new URL(c.req.url).host;
+    const name = hostName(host).replace(/\.$/, '');
+    if (!isLoopbackHost(name) && !extra.has(name)) {
+      throw new HttpError(
+        403,
+        'FORBIDDEN',
+        `Host ${JSON.stringify(host.slice(0, 100))} is not allowed: this server has no token and answers only localhost, 127.0.0.1 and [::1]; serve with --allowed-host NAME to accept another name, or with --token`,
+      );
     }
     await next();
   };

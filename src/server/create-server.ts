@@ -1,7 +1,7 @@
 // createServer: the Hono app of `weft serve`: the REST API under /api, SSE streams, auth, limits, and the inspector.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { checkAuthSettings, isLoopbackHost, requireToken, sameOriginWrites } from './auth.js';
+import { checkAuthSettings, isLoopbackHost, loopbackHostsOnly, requireToken, sameOriginWrites } from './auth.js';
 import { errorResponse, handleError } from './http-error.js';
 import { inspectorRoutes } from './inspector-assets.js';
 import { packageVersion } from './package-version.js';
@@ -19,6 +19,13 @@ export interface ServerOptions {
   token?: string;
   /** The host the server will bind to; when it is not loopback, a token is required. */
   host?: string;
+  /**
+   * Without a token, the server answers only requests whose `Host` is a loopback name (`localhost`,
+   * `127.0.0.1`, `[::1]`) or one of these names, so that a page of another site cannot reach it by
+   * making its own name resolve to 127.0.0.1 (DNS rebinding). With a token, listed names are the only
+   * ones accepted besides loopback; unlisted, any `Host` is.
+   */
+  allowedHosts?: readonly string[];
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** How long an action request waits for its run to settle before answering 202 (default 150 ms). */
@@ -52,6 +59,9 @@ export function createServer(weft: ServedWeft, options: ServerOptions = {}): Hon
   };
   const maxBytes = options.maxBodyBytes ?? 1024 * 1024;
   const app = new Hono();
+  if (options.token === undefined || options.allowedHosts !== undefined) {
+    app.use('*', loopbackHostsOnly(options.allowedHosts ?? []));
+  }
   app.onError((error, c) => handleError(error, c, (message, e) => ctx.logger.error(message, e)));
   app.notFound((c) =>
     errorResponse(c, 404, { error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}` } }),

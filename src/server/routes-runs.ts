@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { WeftError, refusedBeforeClaim } from '../errors.js';
+import { checkRunId } from '../run/run-id.js';
 import type { RunStatus } from '../storage/types.js';
 import { launchAction, type LaunchOutcome } from './launch-action.js';
 import { requireRunView } from './run-handle.js';
@@ -34,6 +35,7 @@ export async function startRun(c: Context, ctx: ServerContext, workflowId: strin
   if (!workflow)
     throw new WeftError('WORKFLOW_NOT_FOUND', `Workflow "${id}" is not loaded on this server`, { workflowId: id });
   const runId = optionalString(body, 'runId');
+  if (runId !== undefined) checkRunId(runId);
   const resourceId = optionalString(body, 'resourceId');
   const initialState = optionalObject(body, 'initialState');
   const requestContext = optionalObject(body, 'requestContext');

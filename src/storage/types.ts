@@ -113,7 +113,17 @@ export interface RunFilter {
   perPage?: number;
 }
 
-/** Runs: create, read, list, delete, and change by compare-and-set. */
+/** Which finished runs `pruneRuns` deletes: statuses among `success`, `failed`, `canceled`, last changed before a time. */
+export interface PruneFilter {
+  /** Finished statuses only; any other is refused (`INVALID_ARGUMENT`). */
+  statuses: readonly RunStatus[];
+  /** Runs whose `updatedAt` (when they finished) is before this (epoch ms). */
+  updatedBefore: number;
+  /** At most this many runs: one batch, one transaction. */
+  limit: number;
+}
+
+/** Runs: create, read, list, delete, prune, and change by compare-and-set. */
 export interface RunStore {
   /** Inserts a `pending` run with epoch 0. Returns the stored run; if the id exists, returns the existing row unchanged. */
   createRun(run: NewRun): Promise<StoredRun>;
@@ -127,6 +137,13 @@ export interface RunStore {
   listRuns(filter?: RunFilter): Promise<{ runs: StoredRun[]; total: number }>;
   /** Deletes the run and its journal. Returns false when there was no such run. */
   deleteRun(runId: string): Promise<boolean>;
+  /**
+   * Deletes, in one transaction, up to `limit` finished runs matching `filter`, with their journals;
+   * returns how many. A run that is active, suspended, paused or pending is never touched, nor one
+   * whose status or `updatedAt` changes while it is pruned (a time travel starting, say). The caller
+   * repeats until fewer than `limit` come back, so writers get their turn between batches.
+   */
+  pruneRuns(filter: PruneFilter): Promise<number>;
   /**
    * Compare-and-set: when every `condition` holds, applies `change` (bumping the epoch when
    * `bumpEpoch`), appends `entries`, all in one transaction, and returns the new row. Returns

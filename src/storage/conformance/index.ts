@@ -6,6 +6,7 @@ import type { StorageFactory, StorageHarness } from './fixtures.js';
 import { describeJournalStore } from './journal-store.js';
 import { describeLeaseStore } from './lease-store.js';
 import { describeListRuns } from './list-runs.js';
+import { describePruneRuns } from './prune-runs.js';
 import { describeRunStore } from './run-store.js';
 import { describeUpdateRun } from './update-run.js';
 import { describeValuesAndLifecycle } from './values-and-lifecycle.js';
@@ -51,6 +52,7 @@ export function describeStorageConformance(name: string, factory: StorageFactory
     describeUpdateRun(current);
     describeJournalStore(current);
     describeLeaseStore(current);
+    describePruneRuns(current);
     describeValuesAndLifecycle(current);
     describeConcurrency(current);
   });

@@ -6,6 +6,7 @@ import type {
   JournalEntryType,
   JournalNotifier,
   NewRun,
+  PruneFilter,
   RunChange,
   RunCondition,
   RunFilter,
@@ -13,6 +14,7 @@ import type {
   WeftStorage,
 } from '../types.js';
 import { ACTIVE_STATUSES } from '../types.js';
+import { checkPruneFilter } from '../prune-filter.js';
 
 /**
  * A run and its journal, the journal in two flat arrays: entries are the bulk of what a memory store
@@ -119,6 +121,18 @@ export class MemoryStorage implements WeftStorage {
 
   async deleteRun(runId: string): Promise<boolean> {
     return this.runs.delete(runId);
+  }
+
+  async pruneRuns(filter: PruneFilter): Promise<number> {
+    checkPruneFilter(filter);
+    let deleted = 0;
+    for (const [runId, { row }] of this.runs) {
+      if (deleted === filter.limit) break;
+      if (row.updatedAt >= filter.updatedBefore || !filter.statuses.includes(row.status)) continue;
+      this.runs.delete(runId);
+      deleted++;
+    }
+    return deleted;
   }
 
   async updateRun(

@@ -3,11 +3,22 @@ import pg from 'pg';
 import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { WeftError } from '../../errors.js';
 import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
-import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
+import type {
+  JournalEntry,
+  NewRun,
+  PruneFilter,
+  RunChange,
+  RunCondition,
+  RunFilter,
+  StoredRun,
+  WeftStorage,
+} from '../types.js';
 import type { PgJournalRow } from './journal-queries.js';
 import { epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
 import { PgAppendBatcher } from './append-batcher.js';
 import { migratePostgres } from './migrations.js';
+import { pruneBatch } from './prune-query.js';
+import { checkPruneFilter } from '../prune-filter.js';
 import { PgJournalNotifier } from './pg-notifier.js';
 import type { PgRunRow } from './run-queries.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
@@ -125,6 +136,11 @@ export class PostgresStorage implements WeftStorage {
         }),
       ),
     );
+  }
+
+  async pruneRuns(filter: PruneFilter): Promise<number> {
+    checkPruneFilter(filter);
+    return this.guard('prune runs', undefined, () => this.transaction((client) => pruneBatch(client, this.s, filter)));
   }
 
   async updateRun(

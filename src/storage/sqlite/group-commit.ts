@@ -5,7 +5,7 @@ import { WeftError } from '../../errors.js';
 /** One write waiting for the next group commit. */
 interface QueuedWrite {
   action: string;
-  runId: string;
+  runId: string | undefined;
   apply(): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -20,7 +20,7 @@ const SLICE_MS = 4;
 const AWAIT_TURN_FROM = 8;
 
 /** Turns an unexpected driver error into the error to give callers. */
-export type FailureWrapper = (action: string, runId: string, error: unknown) => unknown;
+export type FailureWrapper = (action: string, runId: string | undefined, error: unknown) => unknown;
 
 /**
  * The writes queued in the same tick are applied together by `BEGIN IMMEDIATE` transactions, one
@@ -66,7 +66,7 @@ export class GroupCommit {
   }
 
   /** Queues `apply` (run inside the group's transaction); resolves with its result once committed. */
-  write<T>(action: string, runId: string, apply: () => T): Promise<T> {
+  write<T>(action: string, runId: string | undefined, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ action, runId, apply, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();

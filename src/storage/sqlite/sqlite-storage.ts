@@ -3,14 +3,26 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database as SqliteDatabase, Transaction } from 'better-sqlite3';
 import { WeftError } from '../../errors.js';
-import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRun, WeftStorage } from '../types.js';
+import type {
+  JournalEntry,
+  NewRun,
+  PruneFilter,
+  RunChange,
+  RunCondition,
+  RunFilter,
+  StoredRun,
+  WeftStorage,
+} from '../types.js';
 import { checkJournalBatch, conditionHolds } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
+import { sqliteRecoveryHint } from './doctor.js';
 import type { RunStatements } from './run-statements.js';
 import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-statements.js';
 import { Checkpointer, CHECKPOINT_AFTER_COMMITS } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteJournal } from './sqlite-journal.js';
+import { SqlitePruner, vacuumSqlite } from './sqlite-prune.js';
+import { checkPruneFilter } from '../prune-filter.js';
 
 /** Options of `SqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -25,6 +37,7 @@ interface WriteStatements {
   db: SqliteDatabase;
   journal: SqliteJournal;
   insertRun: (run: NewRun) => StoredRun;
+  pruner: SqlitePruner;
   updateRun: (...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null;
 }
 
@@ -54,6 +67,11 @@ function loadDriver(): Promise<SqliteDriver> {
   return driver;
 }
 
+/** True for the driver error codes of a damaged file: `SQLITE_CORRUPT` (and its extended codes), `SQLITE_NOTADB`. */
+function isDamage(code: unknown): boolean {
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
 /** Whether `path` names a file of its own (not an in-memory database or a URI). */
 function isFilePath(path: string): boolean {
   return path !== ':memory:' && path !== '' && !path.startsWith('file:');
@@ -66,6 +84,7 @@ function prepareWrites(db: SqliteDatabase): WriteStatements {
   return {
     db,
     journal,
+    pruner: new SqlitePruner(db),
     insertRun: (run: NewRun) => {
       runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
       return runs.get.get(run.runId)!;
@@ -181,7 +200,7 @@ export class SqliteStorage implements WeftStorage {
   }
 
   async createRun(run: NewRun): Promise<StoredRun> {
-    const open = this.opened();
+    const open = this.writable('create', run.runId);
     return open.writes.write('create', run.runId, () => open.writer.insertRun(run));
   }
 
@@ -194,7 +213,25 @@ export class SqliteStorage implements WeftStorage {
   }
 
   async deleteRun(runId: string): Promise<boolean> {
+    this.writable('delete', runId);
     return this.execute('delete', runId, (o) => o.deleteRun.immediate(runId));
+  }
+
+  async pruneRuns(filter: PruneFilter): Promise<number> {
+    checkPruneFilter(filter);
+    const open = this.writable('prune runs', undefined);
+    // A grouped write: it waits for another process's write lock without holding the event loop.
+    return open.writes.write('prune runs', undefined, () => open.writer.pruner.prune(filter));
+  }
+
+  /**
+   * Shrinks the file to what it holds (`VACUUM`): pages freed by deleted or pruned runs are otherwise
+   * kept for reuse. It copies the whole database and holds the write lock meanwhile, so other writers
+   * (in this and other processes) wait: run it when the store is quiet, e.g. `weft runs prune --vacuum`.
+   */
+  async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    this.writable('vacuum', undefined);
+    return this.execute('vacuum', undefined, (o) => vacuumSqlite(o.db));
   }
 
   async updateRun(
@@ -205,13 +242,13 @@ export class SqliteStorage implements WeftStorage {
   ): Promise<StoredRun | null> {
     const invalid = entries ? checkJournalBatch(runId, entries) : null;
     if (invalid) throw invalid;
-    const open = this.opened();
+    const open = this.writable('update', runId);
     // A nested transaction: a refused entry batch rolls back this update only, not its group.
     return open.writes.write('update', runId, () => open.writer.updateRun(runId, condition, change, entries));
   }
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
-    const open = this.opened();
+    const open = this.writable('append to', runId);
     return open.writes.write('append to', runId, () => open.writer.journal.appendFenced(runId, epoch, entries));
   }
 
@@ -223,6 +260,7 @@ export class SqliteStorage implements WeftStorage {
 
   async renewLeases(owner: string, runIds: readonly string[], expiresAt: number): Promise<string[]> {
     if (runIds.length === 0) return [];
+    this.writable('renew leases', undefined);
     return this.execute('renew leases', undefined, (o) =>
       o.runs.renew.all(expiresAt, JSON.stringify(runIds), owner).map((row) => row.runId),
     );
@@ -280,6 +318,21 @@ export class SqliteStorage implements WeftStorage {
     throw new WeftError('STORAGE_ERROR', `SQLite storage "${this.options.path}" is not initialised: call init() first`);
   }
 
+  /** Set once SQLite reported the file damaged (`SQLITE_CORRUPT`, `SQLITE_NOTADB`): no write is tried after. */
+  private damage: string | undefined;
+
+  /** The open database, for a write: refused once the file was found damaged, so nothing more goes into it. */
+  private writable(action: string, runId: string | undefined): OpenDatabase {
+    const open = this.opened();
+    if (this.damage === undefined) return open;
+    const what = runId === undefined ? action : `${action} run "${runId}"`;
+    throw new WeftError(
+      'STORAGE_ERROR',
+      `SQLite storage "${this.options.path}" refuses to ${what}: the file is damaged (${this.damage}). ${sqliteRecoveryHint(this.options.path)}`,
+      runId === undefined ? {} : { runId },
+    );
+  }
+
   private closedError(): WeftError {
     return new WeftError('STORAGE_ERROR', `SQLite storage "${this.options.path}" is closed`);
   }
@@ -289,9 +342,11 @@ export class SqliteStorage implements WeftStorage {
     if (WeftError.is(error)) return error;
     const code = (error as { code?: unknown }).code;
     const what = runId === undefined ? action : `${action} run "${runId}"`;
+    const damaged = isDamage(code);
+    if (damaged) this.damage ??= `${code as string} while trying to ${what}`;
     return new WeftError(
       'STORAGE_ERROR',
-      `SQLite storage "${this.options.path}" failed to ${what}${typeof code === 'string' ? ` (${code})` : ''}: ${(error as Error).message ?? String(error)}`,
+      `SQLite storage "${this.options.path}" failed to ${what}${typeof code === 'string' ? ` (${code})` : ''}: ${(error as Error).message ?? String(error)}${damaged ? `. The file is damaged; no more writes go to it. ${sqliteRecoveryHint(this.options.path)}` : ''}`,
       runId === undefined ? { cause: error } : { runId, cause: error },
     );
   }
