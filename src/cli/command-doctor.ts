@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { diagnoseSqliteFile, type SqliteDiagnosis } from '../storage/sqlite/doctor.js';
-import { sqliteRecoveryHint } from '../storage/sqlite/doctor.js';
+import { sqliteRecoveryHint } from '../storage/sqlite/recovery-hint.js';
 import { printJson, printText } from './command-output.js';
 import { CliError, EXIT, usageError } from './exit-codes.js';
 import { resolveDbPath } from './open-weft.js';

@@ -15,7 +15,7 @@ import type {
 } from '../types.js';
 import { checkJournalBatch, conditionHolds } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
-import { sqliteRecoveryHint } from './doctor.js';
+import { sqliteRecoveryHint } from './recovery-hint.js';
 import type { RunStatements } from './run-statements.js';
 import { ListRunsQueries, prepareRunStatements, updateRunParams } from './run-statements.js';
 import { Checkpointer, CHECKPOINT_AFTER_COMMITS } from './checkpointer.js';
