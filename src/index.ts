@@ -13,6 +13,7 @@ export type {
   ExecuteContext,
   Infer,
   InferInput,
+  InnerOutput,
   Logger,
   SerializedError,
   Step,
@@ -21,6 +22,7 @@ export type {
   StepWriter,
   WorkflowOptions,
   WorkflowResult,
+  WorkflowResultBase,
 } from './workflow/types.js';
 export { Weft } from './run/weft.js';
 export type { WeftOptions } from './run/weft.js';
@@ -38,7 +40,7 @@ export type {
   WorkflowRunView,
 } from './run/run-types.js';
 export type { Clock } from './engine/execution.js';
-export type { WorkflowEvent, WorkflowEventType } from './events/event-types.js';
+export type { TokenUsage, WorkflowEvent, WorkflowEventType } from './events/event-types.js';
 export { RequestContext } from './request-context.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type {

@@ -26,3 +26,13 @@ export interface WorkflowEvent {
   payload?: any;
   data?: unknown;
 }
+
+/** Token usage, as `workflow-finish` and `usage` report it: workflow steps use no model, so all zeros. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cachedInputTokens: number;
+  cacheCreationInputTokens: number;
+  reasoningTokens: number;
+}

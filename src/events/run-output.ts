@@ -4,7 +4,8 @@ import type { RunStatus } from '../storage/types.js';
 import type { WorkflowResult } from '../workflow/types.js';
 import type { WorkflowRunOutput } from '../run/run-types.js';
 import { EventStream } from './event-stream.js';
-import type { WorkflowEvent } from './event-types.js';
+import type { TokenUsage, WorkflowEvent } from './event-types.js';
+import { ZERO_USAGE } from './to-events.js';
 
 /** What the output needs from the engine instance. */
 export interface EventSource {
@@ -91,13 +92,75 @@ export function createRunOutput<TOutput>(
     },
   );
   result.catch(() => undefined); // the caller may read only the stream
-  return {
-    runId,
-    workflowId,
-    fullStream: events.stream,
-    result,
-    get status() {
-      return status;
-    },
-  };
+  return new RunOutput(runId, workflowId, events.stream, result, () => status);
+}
+
+/**
+ * The output object. Its own methods are the stream's, for programs that use it as one (Mastra's
+ * `WorkflowRunOutput` allows it): `for await (const event of run.stream(...))` reads `fullStream`.
+ */
+class RunOutput<TOutput> implements WorkflowRunOutput<TOutput> {
+  constructor(
+    readonly runId: string,
+    readonly workflowId: string,
+    readonly fullStream: WorkflowRunOutput<TOutput>['fullStream'],
+    readonly result: Promise<WorkflowResult<unknown, TOutput>>,
+    private readonly readStatus: () => RunStatus,
+  ) {}
+
+  get status(): RunStatus {
+    return this.readStatus();
+  }
+
+  get usage(): Promise<TokenUsage> {
+    return this.result.then(zeroUsage, zeroUsage);
+  }
+
+  /** Reads the stream to its end without keeping its events; `onError` gets a failure to read. */
+  async consumeStream(options?: { onError?: (error: unknown) => void }): Promise<void> {
+    const reader = this.fullStream.getReader();
+    try {
+      while (!(await reader.read()).done);
+    } catch (error) {
+      options?.onError?.(error);
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<WorkflowEvent> {
+    return this.fullStream[Symbol.asyncIterator]() as AsyncIterableIterator<WorkflowEvent>;
+  }
+
+  get locked(): boolean {
+    return this.fullStream.locked;
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return this.fullStream.cancel(reason);
+  }
+
+  getReader(): ReadableStreamDefaultReader<WorkflowEvent> {
+    return this.fullStream.getReader();
+  }
+
+  pipeThrough<T>(transform: ReadableWritablePair<T, WorkflowEvent>, options?: StreamPipeOptions): ReadableStream<T> {
+    return this.fullStream.pipeThrough(transform, options);
+  }
+
+  pipeTo(destination: WritableStream<WorkflowEvent>, options?: StreamPipeOptions): Promise<void> {
+    return this.fullStream.pipeTo(destination, options);
+  }
+
+  tee(): [ReadableStream<WorkflowEvent>, ReadableStream<WorkflowEvent>] {
+    return this.fullStream.tee();
+  }
+
+  toReadableStream(): ReadableStream<WorkflowEvent> {
+    return this.fullStream;
+  }
+}
+
+function zeroUsage(): TokenUsage {
+  return { ...ZERO_USAGE };
 }

@@ -416,6 +416,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     return this.weft.subscribe(this.runId, listener);
   }
 
+  /** Same as `watch`, resolving with the unwatch function (Mastra's asynchronous form). */
+  async watchAsync(listener: (event: WorkflowEvent) => void): Promise<() => void> {
+    return this.watch(listener);
+  }
+
+  /** The output of this handle's `stream()` while its run is live, else undefined. */
+  get streamOutput(): WorkflowRunOutput<TOutput> | undefined {
+    return this.output;
+  }
+
   /** The run's events: stored ones after `fromSeq`, then live ones until it stops. Works from any process. */
   observeStream(options: { fromSeq?: number } = {}): ReadableStream<WorkflowEvent> {
     return this.weft.observeRun(this.runId, { afterSeq: options.fromSeq ?? 0 });

@@ -17,9 +17,18 @@ import { buildView } from './result.js';
 import { RunHandle } from './run.js';
 import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
 
+/** Any workflow, whatever its id, input and output types. */
+type AnyWorkflow = Workflow<any, any, any>;
+
+/** The registered workflows by their own ids (a workflow may be registered under another key). */
+type WorkflowsById<TWorkflows extends Record<string, AnyWorkflow>> = {
+  [K in keyof TWorkflows as TWorkflows[K] extends Workflow<infer TId, any, any> ? TId : never]: TWorkflows[K];
+};
+
 /** Options of `new Weft`. */
-export interface WeftOptions {
-  workflows?: Record<string, Workflow<any, any, any>>;
+export interface WeftOptions<TWorkflows extends Record<string, AnyWorkflow> = Record<string, AnyWorkflow>> {
+  /** The workflows to register, by key; `getWorkflow(key)` returns each with its input and output types. */
+  workflows?: TWorkflows;
   /** Where runs live. Default: a `MemoryStorage` (use `SqliteStorage` from 'weft/sqlite' for durability). */
   storage?: WeftStorage;
   logger?: Logger;
@@ -51,7 +60,9 @@ const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: 
  * const weft = new Weft({ workflows: { order }, storage: new SqliteStorage({ path: '.weft/weft.db' }) });
  * const run = await order.createRun();
  */
-export class Weft implements WorkflowHost {
+export class Weft<
+  out TWorkflows extends Record<string, AnyWorkflow> = Record<string, AnyWorkflow>,
+> implements WorkflowHost {
   readonly storage: WeftStorage;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -73,7 +84,7 @@ export class Weft implements WorkflowHost {
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
-  constructor(options: WeftOptions = {}) {
+  constructor(options: WeftOptions<TWorkflows> = {}) {
     this.storage = options.storage ?? new MemoryStorage();
     this.logger = options.logger ?? quietLogger;
     this.clock = options.clock ?? systemClock;
@@ -112,8 +123,16 @@ export class Weft implements WorkflowHost {
     if (key !== undefined && key !== workflow.id) this.workflows.set(key, workflow);
   }
 
-  /** The registered workflow with this id (or registration key). */
-  getWorkflow(id: string): Workflow {
+  /**
+   * The registered workflow with this registration key (or its own id), typed as registered:
+   * `new Weft({ workflows: { qa } }).getWorkflow('qa')` is `qa`, and its runs take `qa`'s input.
+   */
+  getWorkflow<TKey extends keyof TWorkflows & string>(key: TKey): TWorkflows[TKey];
+  getWorkflow<TOwn extends Record<string, AnyWorkflow>, TId extends keyof WorkflowsById<TOwn> & string>(
+    this: Weft<TOwn>,
+    id: TId,
+  ): WorkflowsById<TOwn>[TId];
+  getWorkflow(id: string): AnyWorkflow {
     const wf = this.workflows.get(id);
     if (!wf) {
       throw new WeftError(
@@ -130,9 +149,14 @@ export class Weft implements WorkflowHost {
     return this.workflows.has(id);
   }
 
-  /** Same as `getWorkflow` (Mastra's name). */
-  getWorkflowById(id: string): Workflow {
-    return this.getWorkflow(id);
+  /** The registered workflow with this id (or registration key), typed as registered. */
+  getWorkflowById<TOwn extends Record<string, AnyWorkflow>, TId extends keyof WorkflowsById<TOwn> & string>(
+    this: Weft<TOwn>,
+    id: TId,
+  ): WorkflowsById<TOwn>[TId];
+  getWorkflowById<TKey extends keyof TWorkflows & string>(key: TKey): TWorkflows[TKey];
+  getWorkflowById(id: string): AnyWorkflow {
+    return this.getWorkflow(id as never);
   }
 
   /** The registered workflows by id. */
@@ -236,6 +260,32 @@ export class Weft implements WorkflowHost {
 
   async deleteWorkflowRunById(_workflow: Workflow, runId: string): Promise<void> {
     await this.deleteRun(runId);
+  }
+
+  async restartActiveRuns(workflow: Workflow): Promise<void> {
+    const { runs } = await this.listWorkflowRuns(workflow, { status: ['running', 'waiting'] });
+    await Promise.all(
+      runs.map(async ({ runId }) => {
+        try {
+          await (await this.createRun(workflow, { runId })).restart();
+        } catch (error) {
+          this.logger.error(`weft: run "${runId}" of workflow "${workflow.id}" could not be restarted`, error);
+        }
+      }),
+    );
+  }
+
+  /** The running and waiting runs of every workflow, newest first. */
+  listActiveWorkflowRuns(): Promise<RunListPage> {
+    return this.listRuns({ status: ['running', 'waiting'] });
+  }
+
+  /**
+   * Restarts the running and waiting runs of every registered workflow (see
+   * `Workflow.restartAllActiveWorkflowRuns`); resolves once they have stopped.
+   */
+  async restartAllActiveWorkflowRuns(): Promise<void> {
+    await Promise.all([...new Set(this.workflows.values())].map((workflow) => this.restartActiveRuns(workflow)));
   }
 
   // ---- runs in the store, whatever workflow they belong to ----

@@ -12,6 +12,7 @@ export interface WorkflowHost {
   ): Promise<WorkflowRunView | null>;
   listWorkflowRuns(workflow: Workflow, filter: RunListFilter): Promise<RunListPage>;
   deleteWorkflowRunById(workflow: Workflow, runId: string): Promise<void>;
+  restartActiveRuns(workflow: Workflow): Promise<void>;
 }
 
 let makeDefaultHost: ((workflow: Workflow) => WorkflowHost) | undefined;

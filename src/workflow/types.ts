@@ -21,15 +21,24 @@ export interface StepWriter {
   custom(event: { type: string; data?: unknown; [key: string]: unknown }): Promise<void>;
 }
 
+declare const SUSPEND_BRAND: unique symbol;
+
+/**
+ * What `suspend()` and `bail()` return: `void`, branded so that `execute`'s return type accepts
+ * it beside the step's output (`return await suspend({...})`, `return bail(value)`), as in Mastra.
+ * The step's output is then the suspension or the bailed value, not this.
+ */
+export type InnerOutput = void & { readonly [SUSPEND_BRAND]: never };
+
 /** What `execute` receives. */
 export interface ExecuteContext<TInput = any, TResume = any, TSuspend = any, TState = any> {
   inputData: TInput;
   resumeData: TResume | undefined;
   suspendData: TSuspend | undefined;
   /** Suspends the step; the run becomes `suspended` until `resume`. */
-  suspend(payload?: TSuspend, options?: { resumeLabel?: string | string[] }): Promise<void>;
+  suspend(payload?: TSuspend, options?: { resumeLabel?: string | string[] }): Promise<InnerOutput>;
   /** Ends the whole run at once with status `success` and this value as its result. */
-  bail(value: unknown): unknown;
+  bail(value: unknown): InnerOutput;
   /** Cancels the run. */
   abort(): void;
   abortSignal: AbortSignal;
@@ -74,7 +83,9 @@ export interface Step<
   readonly requestContextSchema?: AnySchema;
   readonly retries?: number;
   readonly metadata?: Record<string, unknown>;
-  readonly execute: (ctx: ExecuteContext<TInput, TResume, TSuspend, TState>) => Promise<TOutput> | TOutput;
+  readonly execute: (
+    ctx: ExecuteContext<TInput, TResume, TSuspend, TState>,
+  ) => Promise<TOutput | InnerOutput> | TOutput | InnerOutput;
 }
 
 /** One step's entry in a result. Times are epoch ms. */
@@ -104,20 +115,51 @@ export interface SerializedError {
   [key: string]: unknown;
 }
 
-/** What `start`, `resume`, `restart` and `timeTravel` resolve to. */
-export interface WorkflowResult<TInput = unknown, TOutput = unknown> {
-  status: RunStatus;
+/** What every result has, whatever its status. */
+export interface WorkflowResultBase<TInput = unknown> {
   runId: string;
   input: TInput;
   steps: Record<string, StepResult | any>;
   stepExecutionPath: string[];
-  result?: TOutput;
-  error?: SerializedError;
-  suspended?: string[][];
-  suspendPayload?: Record<string, unknown>;
   resumeLabels?: Record<string, { stepId: string; foreachIndex?: number }>;
   state?: Record<string, unknown>;
 }
+
+/**
+ * What `start`, `resume`, `restart` and `timeTravel` resolve to: narrowed by `status`, as in
+ * Mastra (`if (r.status === 'success') r.result`). A field of another status reads `undefined`.
+ */
+export type WorkflowResult<TInput = unknown, TOutput = unknown> =
+  | (WorkflowResultBase<TInput> & {
+      status: 'success';
+      result: TOutput;
+      error?: undefined;
+      suspended?: undefined;
+      suspendPayload?: undefined;
+    })
+  | (WorkflowResultBase<TInput> & {
+      status: 'failed';
+      error: SerializedError;
+      result?: undefined;
+      suspended?: undefined;
+      suspendPayload?: undefined;
+    })
+  | (WorkflowResultBase<TInput> & {
+      status: 'suspended';
+      /** The suspended steps' paths, e.g. `[['outer', 'inner']]`. */
+      suspended: [string[], ...string[][]];
+      /** Each suspended step's payload, keyed by its top-level step id. */
+      suspendPayload: Record<string, unknown>;
+      result?: undefined;
+      error?: undefined;
+    })
+  | (WorkflowResultBase<TInput> & {
+      status: Exclude<RunStatus, 'success' | 'failed' | 'suspended'>;
+      result?: undefined;
+      error?: undefined;
+      suspended?: undefined;
+      suspendPayload?: undefined;
+    });
 
 /** Options of `createWorkflow`. */
 export interface WorkflowOptions {
