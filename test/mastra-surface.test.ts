@@ -1,31 +1,16 @@
 // The rest of Mastra's Workflow, Run and stream-output surface, as a Mastra program calls it.
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { MemoryStorage, Weft, createStep, createWorkflow } from '../src/index.js';
 import type { WorkflowEvent } from '../src/index.js';
+import { askingStep, numSchema, numStep } from './support/step-factories.js';
 import { until } from './support/wait.js';
 
-const num = z.object({ n: z.number() });
-
-const inc = createStep({
-  id: 'inc',
-  inputSchema: num,
-  outputSchema: num,
-  execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
-});
+const num = numSchema;
+const inc = numStep('inc');
 
 describe('suspend and bail as return values', () => {
   it('return await suspend() suspends the step, and its resume returns the output', async () => {
-    const ask = createStep({
-      id: 'ask',
-      inputSchema: num,
-      outputSchema: num,
-      resumeSchema: z.object({ add: z.number() }),
-      execute: async ({ inputData, resumeData, suspend }) => {
-        if (!resumeData) return await suspend({ asking: inputData.n });
-        return { n: inputData.n + resumeData.add };
-      },
-    });
+    const ask = askingStep('ask');
     const wf = createWorkflow({ id: 'ask-wf', inputSchema: num, outputSchema: num }).then(ask).then(inc).commit();
     new Weft({ workflows: { wf }, storage: new MemoryStorage() });
     const run = await wf.createRun();

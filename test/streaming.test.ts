@@ -543,7 +543,7 @@ describe('event log', () => {
     for (const events of [a!, b!, c!]) expect(events.filter((e) => e.type === 'workflow-finish')).toHaveLength(1);
   });
 
-  it('run.watch(cb) gets each live event of the run until unwatched', async () => {
+  it('run.watch(cb) gets the step events of the run, each result followed by a step finish, until unwatched', async () => {
     const wf = createWorkflow({ id: 'watched', inputSchema: n, outputSchema: n }).then(inc).then(dbl).commit();
     engine({ wf });
     const run = await wf.createRun();
@@ -552,13 +552,19 @@ describe('event log', () => {
     await run.start({ inputData: { n: 1 } });
     unwatch();
     expect(seen.map((e) => e.type)).toEqual([
-      'workflow-start',
       'workflow-step-start',
       'workflow-step-result',
+      'workflow-step-finish',
       'workflow-step-start',
       'workflow-step-result',
-      'workflow-finish',
+      'workflow-step-finish',
     ]);
+    expect(seen[2]!.payload).toEqual({
+      stepName: 'inc',
+      id: 'inc',
+      stepCallId: seen[1]!.payload.stepCallId,
+      metadata: {},
+    });
     const run2 = await wf.createRun();
     await run2.start({ inputData: { n: 1 } });
     expect(seen).toHaveLength(6);

@@ -9,6 +9,8 @@ export type WorkflowEventType =
   | 'workflow-step-waiting'
   | 'workflow-step-output'
   | 'workflow-step-progress'
+  /** Only from `run.watch()`: after each step result. */
+  | 'workflow-step-finish'
   | 'workflow-canceled'
   | 'workflow-paused'
   | 'workflow-finish'

@@ -147,10 +147,14 @@ export interface Run<TInput = any, TOutput = any> {
   }): Promise<WorkflowResult<TInput, TOutput>>;
   timeTravel(args: TimeTravelArgs): Promise<WorkflowResult<TInput, TOutput>>;
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput>;
-  /** Calls `listener` with each event of the run from now on. Returns an unsubscribe function. */
-  watch(listener: (event: WorkflowEvent) => void): () => void;
+  /**
+   * Calls `listener` with each step event of the run from now on, in this process, as Mastra's
+   * `watch`: no `workflow-start`/`workflow-finish`, a `workflow-step-finish` after each step result.
+   * Returns an unsubscribe function.
+   */
+  watch(listener: (event: WorkflowEvent) => unknown): () => void;
   /** Same as `watch`, resolving with the unwatch function. */
-  watchAsync(listener: (event: WorkflowEvent) => void): Promise<() => void>;
+  watchAsync(listener: (event: WorkflowEvent) => unknown): Promise<() => void>;
   /** The output of this handle's `stream()` while its run is live, else undefined. */
   readonly streamOutput: WorkflowRunOutput<TOutput> | undefined;
   /** The run's events after `fromSeq` (stored ones first), then live ones until it stops. Works from any process. */

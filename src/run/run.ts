@@ -6,6 +6,7 @@ import { RunProjection } from '../engine/run-projection.js';
 import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
+import { watchEvents, type WatchListener } from '../events/watch-events.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import { toJson } from '../storage/deferred-entry.js';
@@ -411,13 +412,26 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     );
   }
 
-  /** Calls `listener` with each event of this run from now on, in this process. */
-  watch(listener: (event: WorkflowEvent) => void): () => void {
-    return this.weft.subscribe(this.runId, listener);
+  /**
+   * Calls `listener` with each step event of this run from now on, in this process, as Mastra's
+   * `watch` does: no `workflow-start` or `workflow-finish`, and a `workflow-step-finish` after each
+   * step result. Returns the function that stops it. (`stream()` and `observeStream()` give the
+   * stream's events.)
+   */
+  watch(listener: WatchListener): () => void {
+    const { weft, runId } = this;
+    const watcher = watchEvents(listener, (error) =>
+      weft.logger.error(`weft: a watcher of run "${runId}" failed`, error),
+    );
+    const unsubscribe = weft.subscribe(runId, (event) => watcher.push(event));
+    return () => {
+      watcher.stop();
+      unsubscribe();
+    };
   }
 
   /** Same as `watch`, resolving with the unwatch function (Mastra's asynchronous form). */
-  async watchAsync(listener: (event: WorkflowEvent) => void): Promise<() => void> {
+  async watchAsync(listener: WatchListener): Promise<() => void> {
     return this.watch(listener);
   }
 
