@@ -13,6 +13,7 @@ export type {
   ExecuteContext,
   Infer,
   InferInput,
+  InitData,
   InnerOutput,
   Logger,
   SerializedError,

@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
+import type { Workflow } from './create-workflow.js';
 
 export type { RunStatus } from '../storage/types.js';
 
@@ -23,6 +24,9 @@ export interface StepWriter {
 
 declare const SUSPEND_BRAND: unique symbol;
 
+/** What `getInitData<T>()` returns: the input type of a workflow `T`, else `T` itself. */
+export type InitData<T> = T extends Workflow<any, infer TInput, any> ? TInput : T;
+
 /**
  * What `suspend()` and `bail()` return: `void`, branded so that `execute`'s return type accepts
  * it beside the step's output (`return await suspend({...})`, `return bail(value)`), as in Mastra.
@@ -43,7 +47,8 @@ export interface ExecuteContext<TInput = any, TResume = any, TSuspend = any, TSt
   abort(): void;
   abortSignal: AbortSignal;
   getStepResult<T = any>(step: string | { id: string }): T | undefined;
-  getInitData<T = any>(): T;
+  /** The run's input; `getInitData<typeof workflow>()` gives the workflow's input type. */
+  getInitData<T = any>(): InitData<T>;
   state: TState;
   setState(state: Partial<TState>): Promise<void>;
   requestContext: RequestContext<any>;
