@@ -622,7 +622,7 @@ describe('event log', () => {
     const weft = new Weft({ workflows: { wf }, storage, maxOutputEntries: 3 });
     const run = await wf.createRun();
     const live: string[] = [];
-    const stop = run.watch((e) => {
+    const stop = weft.subscribe(run.runId, (e) => {
       if (e.type === 'workflow-step-output' || e.type === 'data-note') live.push(e.type);
     });
     expect((await run.start({ inputData: { n: 1 } })).status).toBe('suspended');

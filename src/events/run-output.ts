@@ -10,6 +10,8 @@ import { ZERO_USAGE } from './to-events.js';
 /** What the output needs from the engine instance. */
 export interface EventSource {
   subscribe(runId: string, listener: (event: WorkflowEvent) => void): () => void;
+  /** Notes that a stream relays the run's events (watchers then get its writer events, as in Mastra); returns the release. */
+  streamRun(runId: string): () => void;
 }
 
 const STATUS_OF: Partial<Record<WorkflowEvent['type'], RunStatus>> = {
@@ -41,10 +43,12 @@ export function createRunOutput<TOutput>(
   let ended: (() => void) | undefined;
   const runEnded = closeOnSuspend || !reload ? undefined : new Promise<void>((resolve) => (ended = resolve));
   const events = new EventStream(() => close());
+  let unstream: (() => void) | undefined;
   const close = (): void => {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unstream?.();
     events.end();
   };
   const push = (event: WorkflowEvent): void => {
@@ -64,7 +68,10 @@ export function createRunOutput<TOutput>(
     }
   };
   const unsubscribe = source.subscribe(runId, push);
-  const result = begin(() => (relaying = true)).then(
+  const result = begin(() => {
+    relaying = true;
+    unstream = source.streamRun(runId);
+  }).then(
     async (r) => {
       if (r.status === 'suspended' && runEnded && reload) {
         // The result is the run's final one, after the resumes this stream goes on carrying.

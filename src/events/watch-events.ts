@@ -16,12 +16,18 @@ const HOLD_MS = 50;
 /**
  * As Mastra's `watch`: every event but `workflow-start` and `workflow-finish` (which Mastra's stream
  * output adds), and after each `workflow-step-result` a `workflow-step-finish` `{ id, stepCallId,
- * metadata }`. Mastra publishes a step's finish just after its result, so branches of a parallel
+ * metadata }`. A step's writer events (`workflow-step-output`, `data-*`) come only while `streamed()`
+ * says a stream relays the run: Mastra's steps write them to a stream's writer, which a run started
+ * with `start()` does not have. Mastra publishes a step's finish just after its result, so branches of a parallel
  * block that end together show their results first, then their finishes. Here a branch's finish
  * waits for its sibling branches still running (at most `HOLD_MS`), and any other event delivers
  * the finishes waiting before it.
  */
-export function watchEvents(listener: WatchListener, onError: (error: unknown) => void): Watcher {
+export function watchEvents(
+  listener: WatchListener,
+  onError: (error: unknown) => void,
+  streamed: () => boolean,
+): Watcher {
   let held: WorkflowEvent[] = [];
   const running = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -52,7 +58,9 @@ export function watchEvents(listener: WatchListener, onError: (error: unknown) =
       }
       if (event.type !== 'workflow-step-result') {
         releaseAll();
-        if (event.type !== 'workflow-start' && event.type !== 'workflow-finish') deliver(event);
+        if (event.type === 'workflow-start' || event.type === 'workflow-finish') return;
+        if ((event.type === 'workflow-step-output' || event.type.startsWith('data-')) && !streamed()) return;
+        deliver(event);
         return;
       }
       deliver(event);

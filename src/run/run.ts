@@ -414,14 +414,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
 
   /**
    * Calls `listener` with each step event of this run from now on, in this process, as Mastra's
-   * `watch` does: no `workflow-start` or `workflow-finish`, and a `workflow-step-finish` after each
-   * step result. Returns the function that stops it. (`stream()` and `observeStream()` give the
-   * stream's events.)
+   * `watch` does: no `workflow-start` or `workflow-finish`, a `workflow-step-finish` after each step
+   * result, and the steps' writer events only while a stream relays the run. Returns the function
+   * that stops it. (`stream()` and `observeStream()` give the stream's events.)
    */
   watch(listener: WatchListener): () => void {
     const { weft, runId } = this;
-    const watcher = watchEvents(listener, (error) =>
-      weft.logger.error(`weft: a watcher of run "${runId}" failed`, error),
+    const watcher = watchEvents(
+      listener,
+      (error) => weft.logger.error(`weft: a watcher of run "${runId}" failed`, error),
+      () => weft.isStreamed(runId),
     );
     const unsubscribe = weft.subscribe(runId, (event) => watcher.push(event));
     return () => {

@@ -72,6 +72,8 @@ export class Weft<
   readonly services: ExecutionServices;
   private readonly workflows = new Map<string, Workflow>();
   private readonly listeners = new Map<string, Set<(event: WorkflowEvent) => void>>();
+  /** How many stream outputs relay each run's events now. */
+  private readonly streams = new Map<string, number>();
   private readonly active = new Map<string, Execution>();
   private readonly handles = new Map<string, RunHandle>();
   private readonly recovery: boolean;
@@ -348,6 +350,24 @@ export class Weft<
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
     };
+  }
+
+  /** @internal A stream output relays the run's events until the returned function is called. */
+  streamRun(runId: string): () => void {
+    this.streams.set(runId, (this.streams.get(runId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.streams.get(runId) ?? 1) - 1;
+      if (left > 0) this.streams.set(runId, left);
+      else this.streams.delete(runId);
+    };
+  }
+
+  /** @internal True while a stream output relays the run's events. */
+  isStreamed(runId: string): boolean {
+    return this.streams.has(runId);
   }
 
   /** @internal */
