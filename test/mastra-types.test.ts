@@ -29,4 +29,22 @@ describe('a Mastra program compiled with tsc --strict against the published type
     expect(output).toBe('');
     expect(code).toBe(0);
   }, 180_000);
+
+  it('runs as written: it suspends and resumes, bails, and reads the output with for await', async () => {
+    const { main } = await import('./fixtures/mastra-typed-program.js');
+    const lines = await main();
+    expect(lines.slice(0, 2)).toEqual(['waiting at review', 'What is a loom?: about What is a loom?']);
+    expect(lines.slice(2, 7)).toEqual([
+      'workflow-start',
+      'workflow-step-start',
+      'workflow-step-result',
+      'workflow-finish',
+      'Ask me something',
+    ]);
+    expect(lines.slice(7)).toEqual([
+      ...['look-up', 'draft'].flatMap(() => ['workflow-step-start', 'workflow-step-result', 'workflow-step-finish']),
+      'workflow-step-start',
+      'workflow-step-suspended',
+    ]);
+  });
 });
