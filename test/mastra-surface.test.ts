@@ -1,11 +1,18 @@
 // The rest of Mastra's Workflow, Run and stream-output surface, as a Mastra program calls it.
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage, Weft, createStep, createWorkflow } from '../src/index.js';
-import type { WorkflowEvent } from '../src/index.js';
+import type { WeftStorage, WorkflowEvent } from '../src/index.js';
+import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { askingStep, numSchema, numStep } from './support/step-factories.js';
 import { until } from './support/wait.js';
 
 const num = numSchema;
+const dir = mkdtempSync(join(tmpdir(), 'weft-surface-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const inc = numStep('inc');
 
 describe('suspend and bail as return values', () => {
@@ -124,45 +131,58 @@ describe('Workflow and Run methods of Mastra', () => {
     expect(seen).toHaveLength(count);
   });
 
-  it('restartAllActiveWorkflowRuns continues every running run of the workflow whose owner is gone', async () => {
-    const storage = new MemoryStorage();
-    let hang = true;
-    const executed: { id: string; restart: boolean }[] = [];
-    const build = () => {
-      const slow = createStep({
-        id: 'slow',
-        inputSchema: num,
-        outputSchema: num,
-        execute: async ({ inputData, restart }) => {
-          executed.push({ id: 'slow', restart });
-          if (hang) await new Promise(() => undefined);
-          return { n: inputData.n * 10 };
-        },
+  it.each(['memory', 'sqlite'] as const)(
+    'restartAllActiveWorkflowRuns continues every running run of the workflow whose owner is gone (%s)',
+    async (store) => {
+      const path = join(dir, `${randomUUID()}.db`);
+      const memory = new MemoryStorage();
+      // Two instances over one store: the same MemoryStorage, or two SqliteStorage on one file (as two processes).
+      const storage = (): WeftStorage => (store === 'memory' ? memory : new SqliteStorage({ path }));
+      let hang = true;
+      const executed: { id: string; restart: boolean }[] = [];
+      const build = () => {
+        const slow = createStep({
+          id: 'slow',
+          inputSchema: num,
+          outputSchema: num,
+          execute: async ({ inputData, restart }) => {
+            executed.push({ id: 'slow', restart });
+            if (hang) await new Promise(() => undefined);
+            return { n: inputData.n * 10 };
+          },
+        });
+        return createWorkflow({ id: 'restartable', inputSchema: num, outputSchema: num }).then(inc).then(slow).commit();
+      };
+      // The first instance stands for a process that froze inside `slow`: it never renews its leases.
+      const frozen = build();
+      new Weft({
+        workflows: { frozen },
+        storage: storage(),
+        recovery: false,
+        leaseMs: 60_000,
+        ownershipCheckMs: 3_600_000,
       });
-      return createWorkflow({ id: 'restartable', inputSchema: num, outputSchema: num }).then(inc).then(slow).commit();
-    };
-    // The first instance stands for a process that froze inside `slow`: it never renews its leases.
-    const frozen = build();
-    new Weft({ workflows: { frozen }, storage, recovery: false, leaseMs: 60_000, ownershipCheckMs: 3_600_000 });
-    const runs = [await frozen.createRun(), await frozen.createRun()];
-    for (const [i, run] of runs.entries()) void run.start({ inputData: { n: i } }).catch(() => undefined);
-    await until(() => executed.length === 2);
-    hang = false;
+      const runs = [await frozen.createRun(), await frozen.createRun()];
+      for (const [i, run] of runs.entries()) void run.start({ inputData: { n: i } }).catch(() => undefined);
+      await until(() => executed.length === 2);
+      hang = false;
 
-    const wf = build();
-    const weft = new Weft({ workflows: { wf }, storage, recovery: false });
-    expect((await wf.listActiveWorkflowRuns()).total).toBe(2);
-    expect((await weft.listActiveWorkflowRuns()).total).toBe(2);
-    await wf.restartAllActiveWorkflowRuns();
-    expect((await wf.listActiveWorkflowRuns()).total).toBe(0);
-    for (const [i, run] of runs.entries()) {
-      const view = await wf.getWorkflowRunById(run.runId);
-      expect(view?.status).toBe('success');
-      expect(view?.result).toEqual({ n: (i + 1) * 10 });
-    }
-    expect(executed.filter((e) => e.restart)).toHaveLength(2);
-    await weft.restartAllActiveWorkflowRuns(); // nothing left to restart
-  });
+      const wf = build();
+      const weft = new Weft({ workflows: { wf }, storage: storage(), recovery: false });
+      expect((await wf.listActiveWorkflowRuns()).total).toBe(2);
+      expect((await weft.listActiveWorkflowRuns()).total).toBe(2);
+      await wf.restartAllActiveWorkflowRuns();
+      expect((await wf.listActiveWorkflowRuns()).total).toBe(0);
+      for (const [i, run] of runs.entries()) {
+        const view = await wf.getWorkflowRunById(run.runId);
+        expect(view?.status).toBe('success');
+        expect(view?.result).toEqual({ n: (i + 1) * 10 });
+      }
+      expect(executed.filter((e) => e.restart)).toHaveLength(2);
+      await weft.restartAllActiveWorkflowRuns(); // nothing left to restart
+      await weft.close();
+    },
+  );
 
   it('exposes steps, metadata and retryConfig as Mastra does', () => {
     const inner = createWorkflow({ id: 'inner', inputSchema: num, outputSchema: num }).then(inc).commit();
