@@ -135,6 +135,10 @@ export class Weft<
     id: TId,
   ): WorkflowsById<TOwn>[TId];
   getWorkflow(id: string): AnyWorkflow {
+    return this.lookUpWorkflow(id);
+  }
+
+  private lookUpWorkflow(id: string): AnyWorkflow {
     const wf = this.workflows.get(id);
     if (!wf) {
       throw new WeftError(
@@ -158,7 +162,7 @@ export class Weft<
   ): WorkflowsById<TOwn>[TId];
   getWorkflowById<TKey extends keyof TWorkflows & string>(key: TKey): TWorkflows[TKey];
   getWorkflowById(id: string): AnyWorkflow {
-    return this.getWorkflow(id as never);
+    return this.lookUpWorkflow(id);
   }
 
   /** The registered workflows by id. */
