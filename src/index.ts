@@ -21,6 +21,7 @@ export type {
   StepResult,
   StepStatus,
   StepWriter,
+  SuspendOptions,
   WorkflowOptions,
   WorkflowResult,
   WorkflowResultBase,

@@ -34,13 +34,23 @@ export type InitData<T> = T extends Workflow<any, infer TInput, any> ? TInput : 
  */
 export type InnerOutput = void & { readonly [SUSPEND_BRAND]: never };
 
+/** Options of `suspend`: labels that `resume({ label })` can name. */
+export interface SuspendOptions {
+  resumeLabel?: string | string[];
+}
+
 /** What `execute` receives. */
 export interface ExecuteContext<TInput = any, TResume = any, TSuspend = any, TState = any> {
   inputData: TInput;
   resumeData: TResume | undefined;
   suspendData: TSuspend | undefined;
-  /** Suspends the step; the run becomes `suspended` until `resume`. */
-  suspend(payload?: TSuspend, options?: { resumeLabel?: string | string[] }): Promise<InnerOutput>;
+  /**
+   * Suspends the step; the run becomes `suspended` until `resume`. The payload is required when
+   * the step has a `suspendSchema`, as in Mastra.
+   */
+  suspend: unknown extends TSuspend
+    ? (payload?: TSuspend, options?: SuspendOptions) => Promise<InnerOutput>
+    : (payload: TSuspend, options?: SuspendOptions) => Promise<InnerOutput>;
   /** Ends the whole run at once with status `success` and this value as its result. */
   bail(value: unknown): InnerOutput;
   /** Cancels the run. */
