@@ -559,12 +559,7 @@ describe('event log', () => {
       'workflow-step-result',
       'workflow-step-finish',
     ]);
-    expect(seen[2]!.payload).toEqual({
-      stepName: 'inc',
-      id: 'inc',
-      stepCallId: seen[1]!.payload.stepCallId,
-      metadata: {},
-    });
+    expect(seen[2]!.payload).toEqual({ id: 'inc', stepCallId: seen[1]!.payload.stepCallId, metadata: {} });
     const run2 = await wf.createRun();
     await run2.start({ inputData: { n: 1 } });
     expect(seen).toHaveLength(6);

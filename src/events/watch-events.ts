@@ -16,7 +16,7 @@ const HOLD_MS = 50;
 /**
  * As Mastra's `watch`: every event but `workflow-start` and `workflow-finish` (which Mastra's stream
  * output adds), and after each `workflow-step-result` a `workflow-step-finish` `{ id, stepCallId,
- * metadata }`. A step's writer events (`workflow-step-output`, `data-*`) come only while `streamed()`
+ * metadata: {} }` (no `stepCallId` for a sleep or a foreach, as in Mastra). A step's writer events (`workflow-step-output`, `data-*`) come only while `streamed()`
  * says a stream relays the run: Mastra's steps write them to a stream's writer, which a run started
  * with `start()` does not have. Mastra publishes a step's finish just after its result, so branches of a parallel
  * block that end together show their results first, then their finishes. Here a branch's finish
@@ -30,6 +30,7 @@ export function watchEvents(
 ): Watcher {
   let held: WorkflowEvent[] = [];
   const running = new Set<string>();
+  const withoutCallId = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   const deliver = (event: WorkflowEvent): void => {
@@ -51,6 +52,10 @@ export function watchEvents(
   return {
     push(event) {
       const key = keyOf(event);
+      // Mastra's sleeps and foreach steps finish without a call id.
+      if (event.type === 'workflow-step-waiting' || event.type === 'workflow-step-progress') {
+        withoutCallId.add(event.payload?.id as string);
+      }
       if (event.type === 'workflow-step-start' || event.type === 'workflow-step-waiting') {
         if (key !== undefined) running.add(key);
       } else if (key !== undefined) {
@@ -64,7 +69,8 @@ export function watchEvents(
         return;
       }
       deliver(event);
-      held.push(finishOf(event));
+      const id = event.payload?.id as string;
+      held.push(finishOf(event, !withoutCallId.delete(id)));
       if (held.some((finish) => hasRunningSibling(keyOf(finish), running))) {
         timer ??= setTimeout(releaseAll, HOLD_MS);
       } else {
@@ -96,13 +102,13 @@ function hasRunningSibling(key: string | undefined, running: ReadonlySet<string>
   return false;
 }
 
-function finishOf(result: WorkflowEvent): WorkflowEvent {
-  const { stepName, id, stepCallId } = result.payload as { stepName: string; id: string; stepCallId?: string };
+function finishOf(result: WorkflowEvent, withCallId: boolean): WorkflowEvent {
+  const { id, stepCallId } = result.payload as { id: string; stepCallId?: string };
   return {
     type: 'workflow-step-finish',
     runId: result.runId,
     from: 'WORKFLOW',
     seq: result.seq,
-    payload: { stepName, id, ...(stepCallId !== undefined ? { stepCallId } : {}), metadata: {} },
+    payload: withCallId && stepCallId !== undefined ? { id, stepCallId, metadata: {} } : { id, metadata: {} },
   };
 }
