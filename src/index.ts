@@ -43,6 +43,7 @@ export type {
 } from './run/run-types.js';
 export type { Clock } from './engine/execution.js';
 export type { TokenUsage, WorkflowEvent, WorkflowEventType } from './events/event-types.js';
+export type { WatchEvent } from './events/watch-events.js';
 export { RequestContext } from './request-context.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type {

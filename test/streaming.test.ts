@@ -1,7 +1,15 @@
 // stream / resumeStream and the per-run event log: catalogue behaviours E1-E11 and E13-E15, replay from a seq.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MemoryStorage, Weft, WeftError, createStep, createWorkflow, type WorkflowEvent } from '../src/index.js';
+import {
+  MemoryStorage,
+  Weft,
+  WeftError,
+  createStep,
+  createWorkflow,
+  type WatchEvent,
+  type WorkflowEvent,
+} from '../src/index.js';
 
 const n = z.object({ n: z.number() });
 
@@ -547,7 +555,7 @@ describe('event log', () => {
     const wf = createWorkflow({ id: 'watched', inputSchema: n, outputSchema: n }).then(inc).then(dbl).commit();
     engine({ wf });
     const run = await wf.createRun();
-    const seen: WorkflowEvent[] = [];
+    const seen: WatchEvent[] = [];
     const unwatch = run.watch((e) => seen.push(e));
     await run.start({ inputData: { n: 1 } });
     unwatch();

@@ -3,6 +3,7 @@ import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
 import type { StepResult, WorkflowResult } from '../workflow/types.js';
 import type { TokenUsage, WorkflowEvent } from '../events/event-types.js';
+import type { WatchEvent } from '../events/watch-events.js';
 
 export interface OutputOptions {
   includeState?: boolean;
@@ -152,9 +153,9 @@ export interface Run<TInput = any, TOutput = any> {
    * `watch`: no `workflow-start`/`workflow-finish`, a `workflow-step-finish` after each step result.
    * Returns an unsubscribe function.
    */
-  watch(listener: (event: WorkflowEvent) => unknown): () => void;
+  watch(listener: (event: WatchEvent) => unknown): () => void;
   /** Same as `watch`, resolving with the unwatch function. */
-  watchAsync(listener: (event: WorkflowEvent) => unknown): Promise<() => void>;
+  watchAsync(listener: (event: WatchEvent) => unknown): Promise<() => void>;
   /** The output of this handle's `stream()` while its run is live, else undefined. */
   readonly streamOutput: WorkflowRunOutput<TOutput> | undefined;
   /** The run's events after `fromSeq` (stored ones first), then live ones until it stops. Works from any process. */

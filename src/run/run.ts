@@ -7,6 +7,7 @@ import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
 import { watchEvents, type WatchListener } from '../events/watch-events.js';
+import { kindAtKey } from '../engine/graph-keys.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import { toJson } from '../storage/deferred-entry.js';
@@ -420,10 +421,11 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
    */
   watch(listener: WatchListener): () => void {
     const { weft, runId } = this;
+    const graph = this.workflow.graph;
     const watcher = watchEvents(
       listener,
       (error) => weft.logger.error(`weft: a watcher of run "${runId}" failed`, error),
-      () => weft.isStreamed(runId),
+      { streamed: () => weft.isStreamed(runId), kindAt: (key) => kindAtKey(graph, key) },
     );
     const unsubscribe = weft.subscribe(runId, (event) => watcher.push(event));
     return () => {
