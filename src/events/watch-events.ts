@@ -132,6 +132,13 @@ function toWatchEvent(event: WorkflowEvent, kind: 'sleep' | 'foreach' | 'step'):
   if (kind !== 'step') {
     if (type === 'workflow-step-result') {
       for (const field of Object.keys(shaped)) if (!BARE_RESULT.includes(field)) delete shaped[field];
+    } else if (type === 'workflow-step-suspended') {
+      // A foreach's item suspended: Mastra shows the item's suspension alone.
+      const { __workflow_meta: _meta, ...suspendPayload } = (shaped.suspendPayload ?? {}) as Record<string, unknown>;
+      return {
+        type,
+        payload: { id: shaped.id, status: shaped.status, suspendPayload, suspendedAt: shaped.suspendedAt },
+      };
     } else {
       delete shaped.stepCallId;
     }

@@ -103,7 +103,12 @@ export function define({ createWorkflow, createStep }: Api) {
     },
   });
   const writing = createWorkflow({ id: 'writing', inputSchema: num, outputSchema: num }).then(writer).commit();
-  return { full, shaped, failing, stepwise, writing };
+  const asking = createWorkflow({ id: 'asking', inputSchema: num, outputSchema: z.any() })
+    .then(explode)
+    .foreach(askingStep('ask-each', createStep), { concurrency: 1 })
+    .then(pick)
+    .commit();
+  return { full, shaped, failing, stepwise, writing, asking };
 }
 
 type Scenario = (run: AnyRun) => Promise<void>;
@@ -132,6 +137,16 @@ export const scenarios: Record<string, { workflow: string; play: Scenario }> = {
     workflow: 'stepwise',
     play: async (run) => {
       expect((await run.start({ inputData: { n: 1 }, perStep: true })).status).toBe('paused');
+    },
+  },
+  'a foreach whose items suspend and are resumed one by one': {
+    workflow: 'asking',
+    play: async (run) => {
+      expect((await run.start({ inputData: { n: 1 } })).status).toBe('suspended');
+      for (const index of [0, 1]) {
+        await run.resume({ step: 'ask-each', forEachIndex: index, resumeData: { add: 1 } });
+      }
+      expect((await run.resume({ step: 'ask-each', forEachIndex: 2, resumeData: { add: 1 } })).status).toBe('success');
     },
   },
   'a streamed step that writes': {
@@ -189,7 +204,21 @@ function outline(event: WatchedEvent): string {
 }
 
 /** Fields whose values both engines must agree on where Mastra gives them (times and call ids differ by nature). */
-const COMPARED = ['id', 'status', 'payload', 'output', 'suspendPayload', 'resumePayload', 'error', 'metadata'] as const;
+const COMPARED = [
+  'id',
+  'status',
+  'payload',
+  'output',
+  'suspendPayload',
+  'resumePayload',
+  'error',
+  'metadata',
+  'completedCount',
+  'totalCount',
+  'currentIndex',
+  'iterationStatus',
+  'iterationOutput',
+] as const;
 
 /** The event's fields and its payload's, sorted (JSON has dropped fields that are undefined). */
 function shape(event: WatchedEvent): { event: string[]; payload: string[] } {
