@@ -13,6 +13,8 @@ export type {
   ExecuteContext,
   Infer,
   InferInput,
+  InitData,
+  InnerOutput,
   Logger,
   SerializedError,
   Step,
@@ -20,8 +22,10 @@ export type {
   StepTryView,
   StepStatus,
   StepWriter,
+  SuspendOptions,
   WorkflowOptions,
   WorkflowResult,
+  WorkflowResultBase,
 } from './workflow/types.js';
 export { Weft } from './run/weft.js';
 export type { WeftOptions } from './run/weft.js';
@@ -40,7 +44,8 @@ export type {
   WorkflowRunView,
 } from './run/run-types.js';
 export type { Clock } from './engine/execution.js';
-export type { WorkflowEvent, WorkflowEventType } from './events/event-types.js';
+export type { TokenUsage, WorkflowEvent, WorkflowEventType } from './events/event-types.js';
+export type { WatchEvent } from './events/watch-events.js';
 export { RequestContext } from './request-context.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type {

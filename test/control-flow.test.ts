@@ -433,7 +433,7 @@ describe('CF10 bail', () => {
     id: 'bailer',
     inputSchema: numSchema,
     outputSchema: numSchema,
-    execute: async ({ inputData, bail }) => (inputData.n > 2 ? (bail({ n: -1 }) as { n: number }) : { n: inputData.n }),
+    execute: async ({ inputData, bail }) => (inputData.n > 2 ? bail({ n: -1 }) : { n: inputData.n }),
   });
 
   it('CF10 ends the run as success with the bail value; no later step runs', async () => {

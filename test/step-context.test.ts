@@ -355,7 +355,7 @@ describe('bail and abort in the context', () => {
           id: 'early',
           inputSchema: numSchema,
           outputSchema: numSchema,
-          execute: async ({ bail }) => bail({ n: 99 }) as { n: number },
+          execute: async ({ bail }) => bail({ n: 99 }),
         }),
       )
       .then(numStep('never'))

@@ -1,7 +1,15 @@
 // stream / resumeStream and the per-run event log: catalogue behaviours E1-E11 and E13-E15, replay from a seq.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MemoryStorage, Weft, WeftError, createStep, createWorkflow, type WorkflowEvent } from '../src/index.js';
+import {
+  MemoryStorage,
+  Weft,
+  WeftError,
+  createStep,
+  createWorkflow,
+  type WatchEvent,
+  type WorkflowEvent,
+} from '../src/index.js';
 
 const n = z.object({ n: z.number() });
 
@@ -543,22 +551,23 @@ describe('event log', () => {
     for (const events of [a!, b!, c!]) expect(events.filter((e) => e.type === 'workflow-finish')).toHaveLength(1);
   });
 
-  it('run.watch(cb) gets each live event of the run until unwatched', async () => {
+  it('run.watch(cb) gets the step events of the run, each result followed by a step finish, until unwatched', async () => {
     const wf = createWorkflow({ id: 'watched', inputSchema: n, outputSchema: n }).then(inc).then(dbl).commit();
     engine({ wf });
     const run = await wf.createRun();
-    const seen: WorkflowEvent[] = [];
+    const seen: WatchEvent[] = [];
     const unwatch = run.watch((e) => seen.push(e));
     await run.start({ inputData: { n: 1 } });
     unwatch();
     expect(seen.map((e) => e.type)).toEqual([
-      'workflow-start',
       'workflow-step-start',
       'workflow-step-result',
+      'workflow-step-finish',
       'workflow-step-start',
       'workflow-step-result',
-      'workflow-finish',
+      'workflow-step-finish',
     ]);
+    expect(seen[2]!.payload).toEqual({ id: 'inc', stepCallId: seen[1]!.payload.stepCallId, metadata: {} });
     const run2 = await wf.createRun();
     await run2.start({ inputData: { n: 1 } });
     expect(seen).toHaveLength(6);
@@ -616,7 +625,7 @@ describe('event log', () => {
     const weft = new Weft({ workflows: { wf }, storage, maxOutputEntries: 3 });
     const run = await wf.createRun();
     const live: string[] = [];
-    const stop = run.watch((e) => {
+    const stop = weft.subscribe(run.runId, (e) => {
       if (e.type === 'workflow-step-output' || e.type === 'data-note') live.push(e.type);
     });
     expect((await run.start({ inputData: { n: 1 } })).status).toBe('suspended');

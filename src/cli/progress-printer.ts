@@ -1,5 +1,6 @@
 // Live progress of a run on the terminal: one line per finished step, a spinner for the running ones.
 import type { WorkflowEvent } from '../events/event-types.js';
+import type { WatchEvent } from '../events/watch-events.js';
 import { errorMessage, formatDuration, previewJson } from './format-values.js';
 import { paint, paintStatus } from './terminal-style.js';
 
@@ -38,7 +39,7 @@ export class ProgressPrinter {
   }
 
   /** Handles one event of the run. */
-  onEvent(event: WorkflowEvent): void {
+  onEvent(event: WorkflowEvent | WatchEvent): void {
     const p = (event.payload ?? {}) as StepPayload;
     const id = p.id ?? p.stepName ?? '?';
     switch (event.type) {

@@ -1,7 +1,7 @@
 // The executor: walks a compiled graph node by node, replaying stored results and running the rest.
 import { WeftError } from '../errors.js';
 import type { CompiledStep, GraphNode } from '../workflow/graph.js';
-import type { ConditionContext } from '../workflow/types.js';
+import type { ConditionContext, StepStatus } from '../workflow/types.js';
 import type { Execution, Level, Outcome } from './execution.js';
 import { runStep, type StepPlace } from './run-step.js';
 import { lookupOutput } from './step-context.js';
@@ -223,8 +223,9 @@ async function runForeach(
   let completed = 0;
   let next = 0;
   let stop = false;
-  const progress = (): { completedCount: number; totalCount: number } => ({
-    completedCount: ++completed,
+  // As in Mastra, an item that suspends is not counted as completed.
+  const progress = (status: StepStatus): { completedCount: number; totalCount: number } => ({
+    completedCount: status === 'suspended' ? completed : ++completed,
     totalCount: items.length,
   });
   const worker = async (): Promise<void> => {

@@ -22,6 +22,17 @@ export function stepAtKey(graph: CompiledGraph, key: string): CompiledStep | und
   return step;
 }
 
+/** What kind of entry a key executes: a sleep, a foreach (as a whole), or a step (anything else). */
+export function kindAtKey(graph: CompiledGraph, key: string): 'sleep' | 'foreach' | 'step' {
+  const slash = key.lastIndexOf('/');
+  const inner = slash < 0 ? graph : stepAtKey(graph, key.slice(0, slash))?.graph;
+  const m = SEGMENT.exec(key.slice(slash + 1));
+  if (!inner || !m || m[2] !== undefined || m[3] !== undefined || m[4] !== undefined) return 'step';
+  const type = inner.nodes[Number(m[1])]?.type;
+  if (type === 'sleep' || type === 'sleepUntil') return 'sleep';
+  return type === 'foreach' ? 'foreach' : 'step';
+}
+
 /** A place in the graph found by a path of step ids: the key prefix of the node and the step. */
 export interface GraphPlace {
   key: string;

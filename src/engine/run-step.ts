@@ -3,6 +3,7 @@ import { NonRetryableError, WeftError } from '../errors.js';
 import { notSerializable } from './serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
+import type { StepStatus } from '../workflow/types.js';
 import { eventLoopTurn } from './event-loop-turns.js';
 import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepRetryData, StepStartData } from './journal-entries.js';
@@ -16,7 +17,8 @@ export interface StepPlace {
   item?: number;
   metadata?: Record<string, unknown>;
   inPath?: boolean;
-  progress?: () => { completedCount: number; totalCount: number };
+  /** A foreach item's progress once it ended with `status`. */
+  progress?: (status: StepStatus) => { completedCount: number; totalCount: number };
 }
 
 /** Runs a nested workflow's level; provided by the executor to avoid a module cycle. */
@@ -65,7 +67,7 @@ function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndField
   e.endedAt = endedAt;
   if (place.item !== undefined) {
     e.item = place.item;
-    if (place.progress) e.progress = place.progress();
+    if (place.progress) e.progress = place.progress(e.status);
   }
   if (inflight) exec.inflight--;
   try {

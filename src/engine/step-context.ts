@@ -1,7 +1,7 @@
 // The context a step's execute receives. One object per attempt; its functions are made only when read
 // (destructuring `{ inputData }` alone makes none), which keeps the step loop light.
 import type { RequestContext } from '../request-context.js';
-import type { ExecuteContext, StepWriter } from '../workflow/types.js';
+import type { ExecuteContext, InnerOutput, StepWriter } from '../workflow/types.js';
 import type { Execution, Level } from './execution.js';
 
 const NO_ENGINE: Record<string, never> = Object.freeze({}) as Record<string, never>;
@@ -72,13 +72,14 @@ export class StepContext implements ExecuteContext {
     return (this.suspendFn ??= async (payload?: unknown, options?: { resumeLabel?: string | string[] }) => {
       const labels = options?.resumeLabel === undefined ? undefined : ([] as string[]).concat(options.resumeLabel);
       this.signal().suspended = labels ? { payload, labels } : { payload };
+      return undefined as InnerOutput;
     });
   }
 
   get bail(): ExecuteContext['bail'] {
     return (this.bailFn ??= (value: unknown) => {
       this.signal().bailed = { value };
-      return value;
+      return value as InnerOutput;
     });
   }
 

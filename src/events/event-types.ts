@@ -9,6 +9,8 @@ export type WorkflowEventType =
   | 'workflow-step-waiting'
   | 'workflow-step-output'
   | 'workflow-step-progress'
+  /** Only from `run.watch()`: after each step result. */
+  | 'workflow-step-finish'
   | 'workflow-canceled'
   | 'workflow-paused'
   | 'workflow-finish'
@@ -25,4 +27,14 @@ export interface WorkflowEvent {
   seq: number;
   payload?: any;
   data?: unknown;
+}
+
+/** Token usage, as `workflow-finish` and `usage` report it: workflow steps use no model, so all zeros. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cachedInputTokens: number;
+  cacheCreationInputTokens: number;
+  reasoningTokens: number;
 }

@@ -4,11 +4,14 @@ import type { RunStatus } from '../storage/types.js';
 import type { WorkflowResult } from '../workflow/types.js';
 import type { WorkflowRunOutput } from '../run/run-types.js';
 import { EventStream } from './event-stream.js';
-import type { WorkflowEvent } from './event-types.js';
+import type { TokenUsage, WorkflowEvent } from './event-types.js';
+import { ZERO_USAGE } from './to-events.js';
 
 /** What the output needs from the engine instance. */
 export interface EventSource {
   subscribe(runId: string, listener: (event: WorkflowEvent) => void): () => void;
+  /** Notes that a stream relays the run's events (watchers then get its writer events, as in Mastra); returns the release. */
+  streamRun(runId: string): () => void;
 }
 
 const STATUS_OF: Partial<Record<WorkflowEvent['type'], RunStatus>> = {
@@ -40,10 +43,12 @@ export function createRunOutput<TOutput>(
   let ended: (() => void) | undefined;
   const runEnded = closeOnSuspend || !reload ? undefined : new Promise<void>((resolve) => (ended = resolve));
   const events = new EventStream(() => close());
+  let unstream: (() => void) | undefined;
   const close = (): void => {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unstream?.();
     events.end();
   };
   const push = (event: WorkflowEvent): void => {
@@ -63,7 +68,10 @@ export function createRunOutput<TOutput>(
     }
   };
   const unsubscribe = source.subscribe(runId, push);
-  const result = begin(() => (relaying = true)).then(
+  const result = begin(() => {
+    relaying = true;
+    unstream = source.streamRun(runId);
+  }).then(
     async (r) => {
       if (r.status === 'suspended' && runEnded && reload) {
         // The result is the run's final one, after the resumes this stream goes on carrying.
@@ -91,13 +99,75 @@ export function createRunOutput<TOutput>(
     },
   );
   result.catch(() => undefined); // the caller may read only the stream
-  return {
-    runId,
-    workflowId,
-    fullStream: events.stream,
-    result,
-    get status() {
-      return status;
-    },
-  };
+  return new RunOutput(runId, workflowId, events.stream, result, () => status);
+}
+
+/**
+ * The output object. Its own methods are the stream's, for programs that use it as one (Mastra's
+ * `WorkflowRunOutput` allows it): `for await (const event of run.stream(...))` reads `fullStream`.
+ */
+class RunOutput<TOutput> implements WorkflowRunOutput<TOutput> {
+  constructor(
+    readonly runId: string,
+    readonly workflowId: string,
+    readonly fullStream: WorkflowRunOutput<TOutput>['fullStream'],
+    readonly result: Promise<WorkflowResult<unknown, TOutput>>,
+    private readonly readStatus: () => RunStatus,
+  ) {}
+
+  get status(): RunStatus {
+    return this.readStatus();
+  }
+
+  get usage(): Promise<TokenUsage> {
+    return this.result.then(zeroUsage, zeroUsage);
+  }
+
+  /** Reads the stream to its end without keeping its events; `onError` gets a failure to read. */
+  async consumeStream(options?: { onError?: (error: unknown) => void }): Promise<void> {
+    const reader = this.fullStream.getReader();
+    try {
+      while (!(await reader.read()).done);
+    } catch (error) {
+      options?.onError?.(error);
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<WorkflowEvent> {
+    return this.fullStream[Symbol.asyncIterator]() as AsyncIterableIterator<WorkflowEvent>;
+  }
+
+  get locked(): boolean {
+    return this.fullStream.locked;
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return this.fullStream.cancel(reason);
+  }
+
+  getReader(): ReadableStreamDefaultReader<WorkflowEvent> {
+    return this.fullStream.getReader();
+  }
+
+  pipeThrough<T>(transform: ReadableWritablePair<T, WorkflowEvent>, options?: StreamPipeOptions): ReadableStream<T> {
+    return this.fullStream.pipeThrough(transform, options);
+  }
+
+  pipeTo(destination: WritableStream<WorkflowEvent>, options?: StreamPipeOptions): Promise<void> {
+    return this.fullStream.pipeTo(destination, options);
+  }
+
+  tee(): [ReadableStream<WorkflowEvent>, ReadableStream<WorkflowEvent>] {
+    return this.fullStream.tee();
+  }
+
+  toReadableStream(): ReadableStream<WorkflowEvent> {
+    return this.fullStream;
+  }
+}
+
+function zeroUsage(): TokenUsage {
+  return { ...ZERO_USAGE };
 }

@@ -1,8 +1,9 @@
 // Journal entries → stream events. Live runs and replays use this one mapping, so they agree.
 import type { EntryDataMap, EntryType } from '../engine/journal-entries.js';
-import type { WorkflowEvent } from './event-types.js';
+import type { TokenUsage, WorkflowEvent } from './event-types.js';
 
-const ZERO_USAGE = {
+/** Usage of a run: zero (shared by every event; never mutated). */
+export const ZERO_USAGE: Readonly<TokenUsage> = {
   inputTokens: 0,
   outputTokens: 0,
   totalTokens: 0,

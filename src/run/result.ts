@@ -1,7 +1,7 @@
 // Builds what callers see from a projection: the run result and the stored-run view.
 import { stepTries, toStepResult, type RunProjection, type StepRecord } from '../engine/run-projection.js';
-import type { StoredRun } from '../storage/types.js';
-import type { StepResult, WorkflowResult } from '../workflow/types.js';
+import type { RunStatus, StoredRun } from '../storage/types.js';
+import type { StepResult, WorkflowResult, WorkflowResultBase } from '../workflow/types.js';
 import type { OutputOptions, WorkflowRunView } from './run-types.js';
 
 /** Suspended steps with nothing suspended inside them (foreach items count as inside their foreach). */
@@ -26,7 +26,10 @@ function withoutMeta(payload: unknown): unknown {
   return rest;
 }
 
-function suspendedFields(projection: RunProjection): Pick<WorkflowResult, 'suspended' | 'suspendPayload'> {
+function suspendedFields(projection: RunProjection): {
+  suspended: string[][];
+  suspendPayload: Record<string, unknown>;
+} {
   const leaves = suspendedLeaves(projection);
   const seen = new Set<string>();
   const suspended: string[][] = [];
@@ -58,7 +61,8 @@ export function resumeLabels(projection: RunProjection): Record<string, { stepId
 /** The result `start`, `resume`, `restart` and `timeTravel` resolve to. */
 export function buildResult(projection: RunProjection, runId: string, options?: OutputOptions): WorkflowResult {
   const steps = projection.displaySteps(false, { input: projection.input });
-  const result: WorkflowResult = {
+  // Built field by field; which fields it has follows from its status, as the union type says.
+  const result: WorkflowResultBase & { status: RunStatus; [field: string]: unknown } = {
     status: projection.status,
     runId,
     input: projection.input,
@@ -72,7 +76,7 @@ export function buildResult(projection: RunProjection, runId: string, options?: 
     if (options?.includeResumeLabels) result.resumeLabels = resumeLabels(projection);
   }
   if (options?.includeState) result.state = projection.state;
-  return result;
+  return result as WorkflowResult;
 }
 
 /** A stored run as `getWorkflowRunById` and the server show it. */

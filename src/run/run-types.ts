@@ -2,7 +2,8 @@
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
 import type { StepResult, WorkflowResult } from '../workflow/types.js';
-import type { WorkflowEvent } from '../events/event-types.js';
+import type { TokenUsage, WorkflowEvent } from '../events/event-types.js';
+import type { WatchEvent } from '../events/watch-events.js';
 
 export interface OutputOptions {
   includeState?: boolean;
@@ -48,8 +49,11 @@ export interface StreamArgs<TInput = any> extends StartArgs<TInput> {
   closeOnSuspend?: boolean;
 }
 
-/** What `stream`, `resumeStream` and `timeTravelStream` return, synchronously. */
-export interface WorkflowRunOutput<TOutput = unknown> {
+/**
+ * What `stream`, `resumeStream` and `timeTravelStream` return, synchronously. The object itself is
+ * async-iterable too: `for await (const event of run.stream(...))` reads `fullStream`.
+ */
+export interface WorkflowRunOutput<TOutput = unknown> extends AsyncIterable<WorkflowEvent> {
   readonly runId: string;
   readonly workflowId: string;
   /** The run's events: a web ReadableStream, async-iterable (typed so without the DOM.AsyncIterable lib). */
@@ -58,6 +62,26 @@ export interface WorkflowRunOutput<TOutput = unknown> {
   readonly result: Promise<WorkflowResult<unknown, TOutput>>;
   /** The status as far as the events seen so far tell. */
   readonly status: RunStatus;
+  /** Token usage once the run stops: all zeros, as workflow steps use no model (Mastra's field). */
+  readonly usage: Promise<TokenUsage>;
+  /** Reads the stream to its end, dropping its events. */
+  consumeStream(options?: { onError?: (error: unknown) => void }): Promise<void>;
+  /** Reads `fullStream`. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<WorkflowEvent>;
+  /** @deprecated Mastra's alias: use `fullStream.locked`. */
+  readonly locked: boolean;
+  /** @deprecated Mastra's alias: use `fullStream.cancel()`. */
+  cancel(reason?: unknown): Promise<void>;
+  /** @deprecated Mastra's alias: use `fullStream.getReader()`. */
+  getReader(): ReadableStreamDefaultReader<WorkflowEvent>;
+  /** @deprecated Mastra's alias: use `fullStream.pipeThrough()`. */
+  pipeThrough<T>(transform: ReadableWritablePair<T, WorkflowEvent>, options?: StreamPipeOptions): ReadableStream<T>;
+  /** @deprecated Mastra's alias: use `fullStream.pipeTo()`. */
+  pipeTo(destination: WritableStream<WorkflowEvent>, options?: StreamPipeOptions): Promise<void>;
+  /** @deprecated Mastra's alias: use `fullStream.tee()`. */
+  tee(): [ReadableStream<WorkflowEvent>, ReadableStream<WorkflowEvent>];
+  /** @deprecated Mastra's alias: use `fullStream`. */
+  toReadableStream(): ReadableStream<WorkflowEvent>;
 }
 
 /** A stored run as `getWorkflowRunById` shows it. */
@@ -124,8 +148,16 @@ export interface Run<TInput = any, TOutput = any> {
   }): Promise<WorkflowResult<TInput, TOutput>>;
   timeTravel(args: TimeTravelArgs): Promise<WorkflowResult<TInput, TOutput>>;
   timeTravelStream(args: TimeTravelArgs & { closeOnSuspend?: boolean }): WorkflowRunOutput<TOutput>;
-  /** Calls `listener` with each event of the run from now on. Returns an unsubscribe function. */
-  watch(listener: (event: WorkflowEvent) => void): () => void;
+  /**
+   * Calls `listener` with each step event of the run from now on, in this process, as Mastra's
+   * `watch`: no `workflow-start`/`workflow-finish`, a `workflow-step-finish` after each step result.
+   * Returns an unsubscribe function.
+   */
+  watch(listener: (event: WatchEvent) => unknown): () => void;
+  /** Same as `watch`, resolving with the unwatch function. */
+  watchAsync(listener: (event: WatchEvent) => unknown): Promise<() => void>;
+  /** The output of this handle's `stream()` while its run is live, else undefined. */
+  readonly streamOutput: WorkflowRunOutput<TOutput> | undefined;
   /** The run's events after `fromSeq` (stored ones first), then live ones until it stops. Works from any process. */
   observeStream(options?: { fromSeq?: number }): ReadableStream<WorkflowEvent>;
 }

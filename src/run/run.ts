@@ -6,6 +6,8 @@ import { RunProjection } from '../engine/run-projection.js';
 import { notSerializable } from '../engine/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
+import { watchEvents, type WatchListener } from '../events/watch-events.js';
+import { kindAtKey } from '../engine/graph-keys.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import { toJson } from '../storage/deferred-entry.js';
@@ -380,9 +382,35 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     );
   }
 
-  /** Calls `listener` with each event of this run from now on, in this process. */
-  watch(listener: (event: WorkflowEvent) => void): () => void {
-    return this.weft.subscribe(this.runId, listener);
+  /**
+   * Calls `listener` with each step event of this run from now on, in this process, as Mastra's
+   * `watch` does: no `workflow-start` or `workflow-finish`, a `workflow-step-finish` after each step
+   * result, and the steps' writer events only while a stream relays the run. Returns the function
+   * that stops it. (`stream()` and `observeStream()` give the stream's events.)
+   */
+  watch(listener: WatchListener): () => void {
+    const { weft, runId } = this;
+    const graph = this.workflow.graph;
+    const watcher = watchEvents(
+      listener,
+      (error) => weft.logger.error(`weft: a watcher of run "${runId}" failed`, error),
+      { streamed: () => weft.isStreamed(runId), kindAt: (key) => kindAtKey(graph, key) },
+    );
+    const unsubscribe = weft.subscribe(runId, (event) => watcher.push(event));
+    return () => {
+      watcher.stop();
+      unsubscribe();
+    };
+  }
+
+  /** Same as `watch`, resolving with the unwatch function (Mastra's asynchronous form). */
+  async watchAsync(listener: WatchListener): Promise<() => void> {
+    return this.watch(listener);
+  }
+
+  /** The output of this handle's `stream()` while its run is live, else undefined. */
+  get streamOutput(): WorkflowRunOutput<TOutput> | undefined {
+    return this.output;
   }
 
   /** The run's events: stored ones after `fromSeq`, then live ones until it stops. Works from any process. */

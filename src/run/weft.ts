@@ -28,9 +28,18 @@ import { buildView } from './result.js';
 import { RunHandle } from './run.js';
 import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
 
+/** Any workflow, whatever its id, input and output types. */
+type AnyWorkflow = Workflow<any, any, any>;
+
+/** The registered workflows by their own ids (a workflow may be registered under another key). */
+type WorkflowsById<TWorkflows extends Record<string, AnyWorkflow>> = {
+  [K in keyof TWorkflows as TWorkflows[K] extends Workflow<infer TId, any, any> ? TId : never]: TWorkflows[K];
+};
+
 /** Options of `new Weft`. */
-export interface WeftOptions {
-  workflows?: Record<string, Workflow<any, any, any>>;
+export interface WeftOptions<TWorkflows extends Record<string, AnyWorkflow> = Record<string, AnyWorkflow>> {
+  /** The workflows to register, by key; `getWorkflow(key)` returns each with its input and output types. */
+  workflows?: TWorkflows;
   /**
    * Where runs live. Default: the SQLite file of `WEFT_DB`, else `.weft/weft.db` in the current
    * directory (as for `weft serve` and the CLI), opened on first use. `new MemoryStorage()` keeps
@@ -74,7 +83,9 @@ const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: 
  * const weft = new Weft({ workflows: { order } }); // runs stored in .weft/weft.db
  * const run = await order.createRun();
  */
-export class Weft implements WorkflowHost {
+export class Weft<
+  out TWorkflows extends Record<string, AnyWorkflow> = Record<string, AnyWorkflow>,
+> implements WorkflowHost {
   readonly storage: WeftStorage;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -84,6 +95,8 @@ export class Weft implements WorkflowHost {
   readonly services: ExecutionServices;
   private readonly workflows = new Map<string, Workflow>();
   private readonly listeners = new Map<string, Set<(event: WorkflowEvent) => void>>();
+  /** How many stream outputs relay each run's events now. */
+  private readonly streams = new Map<string, number>();
   private readonly active = new Map<string, Execution>();
   private readonly handles = new Map<string, RunHandle>();
   private readonly recovery: boolean;
@@ -101,7 +114,7 @@ export class Weft implements WorkflowHost {
   /** The retention pass under way, if any. */
   private pruning: Promise<unknown> | undefined;
 
-  constructor(options: WeftOptions = {}) {
+  constructor(options: WeftOptions<TWorkflows> = {}) {
     this.storage = options.storage ?? defaultStorage();
     this.logger = options.logger ?? quietLogger;
     this.clock = options.clock ?? systemClock;
@@ -142,8 +155,20 @@ export class Weft implements WorkflowHost {
     if (key !== undefined && key !== workflow.id) this.workflows.set(key, workflow);
   }
 
-  /** The registered workflow with this id (or registration key). */
-  getWorkflow(id: string): Workflow {
+  /**
+   * The registered workflow with this registration key (or its own id), typed as registered:
+   * `new Weft({ workflows: { qa } }).getWorkflow('qa')` is `qa`, and its runs take `qa`'s input.
+   */
+  getWorkflow<TKey extends keyof TWorkflows & string>(key: TKey): TWorkflows[TKey];
+  getWorkflow<TOwn extends Record<string, AnyWorkflow>, TId extends keyof WorkflowsById<TOwn> & string>(
+    this: Weft<TOwn>,
+    id: TId,
+  ): WorkflowsById<TOwn>[TId];
+  getWorkflow(id: string): AnyWorkflow {
+    return this.lookUpWorkflow(id);
+  }
+
+  private lookUpWorkflow(id: string): AnyWorkflow {
     const wf = this.workflows.get(id);
     if (!wf) {
       throw new WeftError(
@@ -160,9 +185,14 @@ export class Weft implements WorkflowHost {
     return this.workflows.has(id);
   }
 
-  /** Same as `getWorkflow` (Mastra's name). */
-  getWorkflowById(id: string): Workflow {
-    return this.getWorkflow(id);
+  /** The registered workflow with this id (or registration key), typed as registered. */
+  getWorkflowById<TOwn extends Record<string, AnyWorkflow>, TId extends keyof WorkflowsById<TOwn> & string>(
+    this: Weft<TOwn>,
+    id: TId,
+  ): WorkflowsById<TOwn>[TId];
+  getWorkflowById<TKey extends keyof TWorkflows & string>(key: TKey): TWorkflows[TKey];
+  getWorkflowById(id: string): AnyWorkflow {
+    return this.lookUpWorkflow(id);
   }
 
   /** The registered workflows by id. */
@@ -276,6 +306,32 @@ export class Weft implements WorkflowHost {
     await this.deleteRun(runId);
   }
 
+  async restartActiveRuns(workflow: Workflow): Promise<void> {
+    const { runs } = await this.listWorkflowRuns(workflow, { status: ['running', 'waiting'] });
+    await Promise.all(
+      runs.map(async ({ runId }) => {
+        try {
+          await (await this.createRun(workflow, { runId })).restart();
+        } catch (error) {
+          this.logger.error(`weft: run "${runId}" of workflow "${workflow.id}" could not be restarted`, error);
+        }
+      }),
+    );
+  }
+
+  /** The running and waiting runs of every workflow, newest first. */
+  listActiveWorkflowRuns(): Promise<RunListPage> {
+    return this.listRuns({ status: ['running', 'waiting'] });
+  }
+
+  /**
+   * Restarts the running and waiting runs of every registered workflow (see
+   * `Workflow.restartAllActiveWorkflowRuns`); resolves once they have stopped.
+   */
+  async restartAllActiveWorkflowRuns(): Promise<void> {
+    await Promise.all([...new Set(this.workflows.values())].map((workflow) => this.restartActiveRuns(workflow)));
+  }
+
   // ---- runs in the store, whatever workflow they belong to ----
 
   /** A stored run with its steps, or null. Works without the workflow's definition. */
@@ -386,6 +442,24 @@ export class Weft implements WorkflowHost {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
     };
+  }
+
+  /** @internal A stream output relays the run's events until the returned function is called. */
+  streamRun(runId: string): () => void {
+    this.streams.set(runId, (this.streams.get(runId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.streams.get(runId) ?? 1) - 1;
+      if (left > 0) this.streams.set(runId, left);
+      else this.streams.delete(runId);
+    };
+  }
+
+  /** @internal True while a stream output relays the run's events. */
+  isStreamed(runId: string): boolean {
+    return this.streams.has(runId);
   }
 
   /** @internal */

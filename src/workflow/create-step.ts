@@ -1,7 +1,7 @@
 // createStep and cloneStep: typed step definitions with Standard Schema inputs and outputs.
 import { WeftError } from '../errors.js';
 import { isSchema } from '../schema/validate.js';
-import type { AnySchema, ExecuteContext, Infer, Step } from './types.js';
+import type { AnySchema, ExecuteContext, Infer, InnerOutput, Step } from './types.js';
 
 /** The parameters of `createStep`. */
 export interface StepParams<
@@ -30,7 +30,7 @@ export interface StepParams<
       TSuspend extends AnySchema ? Infer<TSuspend> : unknown,
       TState extends AnySchema ? Infer<TState> : any
     >,
-  ) => Promise<Infer<TOut>> | Infer<TOut>;
+  ) => Promise<Infer<TOut> | InnerOutput> | Infer<TOut> | InnerOutput;
 }
 
 const ID_PATTERN = /^[^./\s[\]@]+$/;

@@ -42,6 +42,13 @@ export function isWorkflow(value: unknown): value is Workflow {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WORKFLOW_BRAND] === true;
 }
 
+/** The steps a graph node runs (none for a sleep). */
+function stepsOf(node: GraphNode): readonly CompiledStep[] {
+  if (node.type === 'parallel' || node.type === 'conditional') return node.steps;
+  if (node.type === 'sleep' || node.type === 'sleepUntil') return [];
+  return [node.step];
+}
+
 function isPromiseCallback(args: unknown[]): boolean {
   // `await wf` calls wf.then(resolve, reject): two functions, neither a step.
   return typeof args[0] === 'function' && !isWorkflow(args[0]) && (args.length < 2 || typeof args[1] === 'function');
@@ -81,6 +88,19 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   }
   get options(): WorkflowOptions {
     return this.def.params.options ?? {};
+  }
+  get metadata(): Record<string, unknown> | undefined {
+    return this.def.params.metadata;
+  }
+  get retryConfig(): { attempts: number; delay: number } {
+    const config = this.def.params.retryConfig;
+    return { attempts: config?.attempts ?? 0, delay: config?.delay ?? 0 };
+  }
+  /** The steps, map steps and nested workflows added so far, by id (sleeps have no step object). */
+  get steps(): Record<string, Step | Workflow> {
+    const steps: Record<string, Step | Workflow> = {};
+    for (const step of this.def.nodes.flatMap(stepsOf)) steps[step.id] = step.step as Step | Workflow;
+    return steps;
   }
   get committed(): boolean {
     return this.def.graph !== undefined && this.def.graph.nodes.length === this.def.nodes.length;
@@ -266,6 +286,15 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   /** Runs of this workflow that are running or waiting. */
   listActiveWorkflowRuns(): Promise<RunListPage> {
     return this.host.listWorkflowRuns(this, { status: ['running', 'waiting'] });
+  }
+
+  /**
+   * Restarts every running or waiting run of this workflow, as `run.restart()` does (which asserts
+   * that the process that ran it is gone), and resolves once they have stopped; a run that cannot be
+   * restarted is logged and skipped. Crash recovery does this by itself for runs whose lease expired.
+   */
+  restartAllActiveWorkflowRuns(): Promise<void> {
+    return this.host.restartActiveRuns(this);
   }
 
   // A nested workflow's own id doubles as its step id; it is executed by the engine, not through this.

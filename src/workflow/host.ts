@@ -12,6 +12,8 @@ export interface WorkflowHost {
   ): Promise<WorkflowRunView | null>;
   listWorkflowRuns(workflow: Workflow, filter: RunListFilter): Promise<RunListPage>;
   deleteWorkflowRunById(workflow: Workflow, runId: string): Promise<void>;
+  /** Restarts the workflow's running and waiting runs; resolves once they stop. */
+  restartActiveRuns(workflow: Workflow): Promise<void>;
 }
 
 let makeDefaultHost: ((workflow: Workflow) => WorkflowHost) | undefined;

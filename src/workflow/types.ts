@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
+import type { Workflow } from './create-workflow.js';
 
 export type { RunStatus } from '../storage/types.js';
 
@@ -21,20 +22,43 @@ export interface StepWriter {
   custom(event: { type: string; data?: unknown; [key: string]: unknown }): Promise<void>;
 }
 
+declare const SUSPEND_BRAND: unique symbol;
+
+/** What `getInitData<T>()` returns: the input type of a workflow `T`, else `T` itself. */
+export type InitData<T> = T extends Workflow<any, infer TInput, any> ? TInput : T;
+
+/**
+ * What `suspend()` and `bail()` return: `void`, branded so that `execute`'s return type accepts
+ * it beside the step's output (`return await suspend({...})`, `return bail(value)`), as in Mastra.
+ * The step's output is then the suspension or the bailed value, not this.
+ */
+export type InnerOutput = void & { readonly [SUSPEND_BRAND]: never };
+
+/** Options of `suspend`: labels that `resume({ label })` can name. */
+export interface SuspendOptions {
+  resumeLabel?: string | string[];
+}
+
 /** What `execute` receives. */
 export interface ExecuteContext<TInput = any, TResume = any, TSuspend = any, TState = any> {
   inputData: TInput;
   resumeData: TResume | undefined;
   suspendData: TSuspend | undefined;
-  /** Suspends the step; the run becomes `suspended` until `resume`. */
-  suspend(payload?: TSuspend, options?: { resumeLabel?: string | string[] }): Promise<void>;
+  /**
+   * Suspends the step; the run becomes `suspended` until `resume`. The payload is required when
+   * the step has a `suspendSchema`, as in Mastra.
+   */
+  suspend: unknown extends TSuspend
+    ? (payload?: TSuspend, options?: SuspendOptions) => Promise<InnerOutput>
+    : (payload: TSuspend, options?: SuspendOptions) => Promise<InnerOutput>;
   /** Ends the whole run at once with status `success` and this value as its result. */
-  bail(value: unknown): unknown;
+  bail(value: unknown): InnerOutput;
   /** Cancels the run. */
   abort(): void;
   abortSignal: AbortSignal;
   getStepResult<T = any>(step: string | { id: string }): T | undefined;
-  getInitData<T = any>(): T;
+  /** The run's input; `getInitData<typeof workflow>()` gives the workflow's input type. */
+  getInitData<T = any>(): InitData<T>;
   state: TState;
   setState(state: Partial<TState>): Promise<void>;
   requestContext: RequestContext<any>;
@@ -74,7 +98,9 @@ export interface Step<
   readonly requestContextSchema?: AnySchema;
   readonly retries?: number;
   readonly metadata?: Record<string, unknown>;
-  readonly execute: (ctx: ExecuteContext<TInput, TResume, TSuspend, TState>) => Promise<TOutput> | TOutput;
+  readonly execute: (
+    ctx: ExecuteContext<TInput, TResume, TSuspend, TState>,
+  ) => Promise<TOutput | InnerOutput> | TOutput | InnerOutput;
 }
 
 /** One step's entry in a result. Times are epoch ms. */
@@ -119,20 +145,51 @@ export interface SerializedError {
   [key: string]: unknown;
 }
 
-/** What `start`, `resume`, `restart` and `timeTravel` resolve to. */
-export interface WorkflowResult<TInput = unknown, TOutput = unknown> {
-  status: RunStatus;
+/** What every result has, whatever its status. */
+export interface WorkflowResultBase<TInput = unknown> {
   runId: string;
   input: TInput;
   steps: Record<string, StepResult | any>;
   stepExecutionPath: string[];
-  result?: TOutput;
-  error?: SerializedError;
-  suspended?: string[][];
-  suspendPayload?: Record<string, unknown>;
   resumeLabels?: Record<string, { stepId: string; foreachIndex?: number }>;
   state?: Record<string, unknown>;
 }
+
+/**
+ * What `start`, `resume`, `restart` and `timeTravel` resolve to: narrowed by `status`, as in
+ * Mastra (`if (r.status === 'success') r.result`). A field of another status reads `undefined`.
+ */
+export type WorkflowResult<TInput = unknown, TOutput = unknown> =
+  | (WorkflowResultBase<TInput> & {
+      status: 'success';
+      result: TOutput;
+      error?: undefined;
+      suspended?: undefined;
+      suspendPayload?: undefined;
+    })
+  | (WorkflowResultBase<TInput> & {
+      status: 'failed';
+      error: SerializedError;
+      result?: undefined;
+      suspended?: undefined;
+      suspendPayload?: undefined;
+    })
+  | (WorkflowResultBase<TInput> & {
+      status: 'suspended';
+      /** The suspended steps' paths, e.g. `[['outer', 'inner']]`. */
+      suspended: [string[], ...string[][]];
+      /** Each suspended step's payload, keyed by its top-level step id. */
+      suspendPayload: Record<string, unknown>;
+      result?: undefined;
+      error?: undefined;
+    })
+  | (WorkflowResultBase<TInput> & {
+      status: Exclude<RunStatus, 'success' | 'failed' | 'suspended'>;
+      result?: undefined;
+      error?: undefined;
+      suspended?: undefined;
+      suspendPayload?: undefined;
+    });
 
 /** Options of `createWorkflow`. */
 export interface WorkflowOptions {

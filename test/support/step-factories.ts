@@ -4,13 +4,27 @@ import { createStep, createWorkflow, type Logger } from '../../src/index.js';
 
 export const numSchema = z.object({ n: z.number() });
 
-/** A step that maps `{ n }` to `{ n: f(n) }`. */
-export function numStep(id: string, f: (n: number) => number = (n) => n + 1) {
-  return createStep({
+/** A step that maps `{ n }` to `{ n: f(n) }`; `create` may be another engine's `createStep` (Mastra's). */
+export function numStep(id: string, f: (n: number) => number = (n) => n + 1, create = createStep) {
+  return create({
     id,
     inputSchema: numSchema,
     outputSchema: numSchema,
     execute: async ({ inputData }) => ({ n: f(inputData.n) }),
+  });
+}
+
+/** A step that suspends with `{ asking: n }` (as `return await suspend(...)`), then adds the resume's `add`. */
+export function askingStep(id: string, create = createStep) {
+  return create({
+    id,
+    inputSchema: numSchema,
+    outputSchema: numSchema,
+    resumeSchema: z.object({ add: z.number() }),
+    execute: async ({ inputData, resumeData, suspend }) => {
+      if (!resumeData) return await suspend({ asking: inputData.n });
+      return { n: inputData.n + resumeData.add };
+    },
   });
 }
 
