@@ -84,7 +84,7 @@ async function runChildren(
   allowFailure = false,
 ): Promise<Outcome> {
   const runChild = (j: number): Promise<Outcome> =>
-    runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel);
+    runStep(exec, level, steps[j]!, input, { key: `${key}.${j}`, absorbsBail: true }, runLevel);
   let outcomes: Outcome[];
   if (exec.perStep) {
     // perStep runs the children one at a time and pauses after the first that executed (Mastra's S17).
@@ -100,17 +100,15 @@ async function runChildren(
   }
   const output: Record<string, unknown> = {};
   let suspended = false;
-  let bailed: Outcome | undefined;
   for (let n = 0; n < outcomes.length; n++) {
     const o = outcomes[n]!;
     if (o.kind === 'failed' && allowFailure) output[steps[chosen[n]!]!.id] = null;
     else if (o.kind === 'failed' || o.kind === 'canceled') return o;
     else if (o.kind === 'suspended') suspended = true;
-    else if (o.kind === 'bailed') bailed ??= o;
     else if (o.kind === 'paused') return o;
+    // A bail ends only its branch: its value is the branch's output, and the block goes on (as in the reference).
     else output[steps[chosen[n]!]!.id] = o.output;
   }
-  if (bailed) return bailed;
   if (suspended) return { kind: 'suspended' };
   return { kind: 'success', output };
 }
@@ -183,7 +181,7 @@ async function runForeach(
   const rec = exec.projection.records.get(key);
   if (rec?.status === 'success') {
     level.outputs.set(node.step.id, rec.output);
-    return { kind: 'success', output: rec.output };
+    return rec.bailed ? { kind: 'bailed', output: rec.output } : { kind: 'success', output: rec.output };
   }
   const items = rec ? rec.payload : input;
   const now = exec.services.clock.now;
@@ -257,7 +255,7 @@ async function runForeach(
     }
     if (o.kind === 'canceled' || o.kind === 'paused') return o;
     if (o.kind === 'bailed') {
-      end({ status: 'bailed', output: o.output });
+      end({ status: 'success', bailed: true, output: o.output });
       return o;
     }
     if (o.kind === 'suspended' && suspendedIndex < 0) suspendedIndex = i;

@@ -61,6 +61,8 @@ export interface StepEndData {
   status: StepStatus;
   endedAt: number;
   item?: number;
+  /** The step called `bail()`: its status says how the run went on (`success` when the bail ended its level). */
+  bailed?: true;
   output?: unknown;
   error?: SerializedError;
   nonRetryable?: true;

@@ -1,0 +1,308 @@
+// Seeded random workflows for the differential suite: a spec generated from a seed, and one builder
+// that makes the same workflow with any engine's createWorkflow/createStep (Weft's or Mastra's).
+import { z } from 'zod';
+
+/** A small seeded generator (mulberry32): the same seed gives the same workflow everywhere. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a step does besides computing its output. */
+export type StepAction = 'plain' | 'state' | 'suspend' | 'bail' | 'fail' | 'retry';
+
+export interface StepSpec {
+  kind: 'step';
+  id: string;
+  action: StepAction;
+  /** Input schema `{ n: number }` (strips other keys) rather than `any`. */
+  strict: boolean;
+  /** Bail or fail when the input's number is divisible by this. */
+  every: number;
+  /** Runs alongside siblings (parallel, branch, foreach > 1): reads no state it writes. */
+  concurrent: boolean;
+}
+
+export interface WorkflowSpec {
+  kind: 'workflow';
+  id: string;
+  nodes: NodeSpec[];
+}
+
+export type Unit = StepSpec | WorkflowSpec;
+
+export type NodeSpec =
+  | { type: 'then'; unit: Unit }
+  | { type: 'parallel'; units: Unit[] }
+  | { type: 'branch'; arms: { mod: number; rem: number; unit: Unit }[] }
+  | { type: 'loop'; loopType: 'dowhile' | 'dountil'; unit: Unit; iterations: number }
+  | { type: 'foreach'; unit: Unit; concurrency: number; items: number; mapId?: string }
+  | { type: 'map'; id?: string }
+  | { type: 'sleep'; id: string; ms: number };
+
+type Shape = 'n' | 'other' | 'array';
+
+/** Generates the spec of one random workflow (ids unique within it, nested ones included). */
+export function randomWorkflowSpec(seed: number): WorkflowSpec {
+  const rand = prng(seed);
+  const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  let counter = 0;
+  const nextId = (prefix: string): string => `${prefix}${++counter}`;
+
+  const step = (shape: Shape, concurrent: boolean, allowSuspend: boolean): StepSpec => {
+    const actions: StepAction[] = ['plain', 'plain', 'state', 'state', 'bail', 'fail', 'retry'];
+    if (allowSuspend) actions.push('suspend', 'suspend');
+    return {
+      kind: 'step',
+      id: nextId('s'),
+      action: pick(actions),
+      strict: shape === 'n' && rand() < 0.4,
+      every: int(2, 5),
+      concurrent,
+    };
+  };
+
+  // Suspensions in concurrent units inside a nested workflow are left out: the reference then reports
+  // whichever leaf its bookkeeping kept (one path of several), which no program can rely on.
+  const unit = (shape: Shape, concurrent: boolean, depth: number, allowSuspend = true): Unit =>
+    depth < 2 && rand() < 0.18
+      ? workflow(shape, concurrent, depth + 1)
+      : step(shape, concurrent, allowSuspend && !(concurrent && depth > 0));
+
+  /**
+   * A block whose branches both suspend and bail is left out: after the resume the reference stays
+   * `suspended` with nothing suspended (its bug); the bail becomes a plain step there.
+   */
+  const block = (units: Unit[]): Unit[] => {
+    if (!units.some((u) => u.kind === 'step' && u.action === 'suspend')) return units;
+    for (const u of units) if (u.kind === 'step' && u.action === 'bail') u.action = 'plain';
+    return units;
+  };
+
+  const workflow = (shape: Shape, concurrent: boolean, depth: number): WorkflowSpec => {
+    const id = depth === 0 ? `wf${seed}` : nextId('w');
+    const nodes: NodeSpec[] = [];
+    const count = depth === 0 ? int(2, 6) : int(1, 3);
+    let current = shape;
+    for (let i = 0; i < count; i++) {
+      const kind = pick(['then', 'then', 'then', 'parallel', 'branch', 'loop', 'foreach', 'map', 'sleep'] as const);
+      switch (kind) {
+        case 'then': {
+          const u = unit(current, concurrent, depth);
+          nodes.push({ type: 'then', unit: u });
+          current = u.kind === 'step' ? 'n' : 'other';
+          break;
+        }
+        case 'parallel':
+          nodes.push({
+            type: 'parallel',
+            units: block(Array.from({ length: int(2, 3) }, () => unit(current, true, depth))),
+          });
+          current = 'other';
+          break;
+        case 'branch': {
+          const arms = Array.from({ length: int(1, 3) }, () => {
+            const mod = int(2, 3);
+            return { mod, rem: int(0, mod - 1), unit: unit(current, true, depth) };
+          });
+          block(arms.map((a) => a.unit));
+          nodes.push({ type: 'branch', arms });
+          current = 'other';
+          break;
+        }
+        case 'loop': {
+          const u = unit('n', concurrent, depth);
+          const loopType = pick(['dowhile', 'dountil'] as const);
+          // The body's first input is the node before; later ones its own output.
+          nodes.push({ type: 'loop', loopType, unit: u, iterations: int(1, 3) });
+          current = u.kind === 'step' ? 'n' : 'other';
+          break;
+        }
+        case 'foreach': {
+          const concurrency = int(1, 3);
+          const mapId = rand() < 0.3 ? nextId('m') : undefined;
+          nodes.push({
+            type: 'foreach',
+            unit: unit('n', concurrent || concurrency > 1, depth),
+            concurrency,
+            items: int(0, 4),
+            ...(mapId ? { mapId } : {}),
+          });
+          current = 'array';
+          break;
+        }
+        case 'map':
+          nodes.push(rand() < 0.4 ? { type: 'map', id: nextId('m') } : { type: 'map' });
+          current = 'n';
+          break;
+        case 'sleep':
+          // Not where siblings run alongside: a timer there decides which of them a failure stops first.
+          if (!concurrent) nodes.push({ type: 'sleep', id: nextId('z'), ms: int(0, 3) });
+          break;
+      }
+    }
+    if (nodes.length === 0) nodes.push({ type: 'then', unit: step(current, concurrent, false) });
+    // A bailed branch of the last block is left out of the reference's workflow result (which takes the
+    // block's own output) though the next step would get it (built from the step records): no bail there.
+    const last = nodes[nodes.length - 1];
+    const lastUnits =
+      last?.type === 'parallel' ? last.units : last?.type === 'branch' ? last.arms.map((a) => a.unit) : [];
+    for (const u of lastUnits) if (u.kind === 'step' && u.action === 'bail') u.action = 'plain';
+    return { kind: 'workflow', id, nodes };
+  };
+
+  return workflow('n', false, 0);
+}
+
+/** The ids of the units that are bodies of `type` nodes (foreach or loop) in a spec, nested ones included. */
+export function bodyIds(spec: WorkflowSpec, type: 'foreach' | 'loop', into = new Set<string>()): Set<string> {
+  const visit = (u: Unit): void => {
+    if (u.kind === 'workflow') bodyIds(u, type, into);
+  };
+  for (const node of spec.nodes) {
+    if (node.type === type) into.add(node.unit.id);
+    if (node.type === 'then' || node.type === 'loop' || node.type === 'foreach') visit(node.unit);
+    if (node.type === 'parallel') node.units.forEach(visit);
+    if (node.type === 'branch') node.arms.forEach((a) => visit(a.unit));
+  }
+  return into;
+}
+
+/** The number a value carries: the sum of its numbers, deep, modulo 1000. */
+export function num(value: unknown): number {
+  if (typeof value === 'number') return Math.abs(Math.trunc(value)) % 1000;
+  if (Array.isArray(value)) return value.reduce<number>((s, v) => (s + num(v)) % 1000, 0);
+  if (value && typeof value === 'object') {
+    let s = 0;
+    for (const k of Object.keys(value).sort()) s = (s + num((value as Record<string, unknown>)[k])) % 1000;
+    return s;
+  }
+  return 0;
+}
+
+function idHash(id: string): number {
+  let h = 7;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) % 1000;
+  return h;
+}
+
+/** The part of an engine's API the builder uses: the same calls on Weft and on Mastra. */
+export interface WorkflowApi {
+  createWorkflow: (params: any) => any;
+  createStep: (params: any) => any;
+}
+
+const NUM = z.object({ n: z.number() });
+const RESUME = z.object({ add: z.number() });
+
+function describeKeys(input: unknown): string {
+  if (Array.isArray(input)) return `[${input.length}]`;
+  // Keys with a value only: an absent key and an undefined one read back the same from storage.
+  if (input && typeof input === 'object')
+    return Object.keys(input)
+      .filter((k) => (input as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .join(',');
+  return typeof input;
+}
+
+function buildStep(api: WorkflowApi, spec: StepSpec): unknown {
+  const { id, action, every, concurrent } = spec;
+  return api.createStep({
+    id,
+    inputSchema: spec.strict ? NUM : z.any(),
+    outputSchema: z.any(),
+    ...(action === 'suspend' ? { resumeSchema: RESUME, suspendSchema: z.any() } : {}),
+    ...(action === 'retry' ? { retries: 1 } : {}),
+    execute: async (ctx: any) => {
+      const { inputData, state } = ctx;
+      const seen = concurrent ? 0 : Number(state?.count ?? 0);
+      const base = num(inputData);
+      const n = (base * 7 + idHash(id) + seen) % 1000;
+      const out = { n, by: id, keys: describeKeys(inputData) };
+      switch (action) {
+        case 'state':
+          // Concurrent steps write keys of their own (one per input: a foreach body runs once per item).
+          await ctx.setState(concurrent ? { [`k_${id}_${base}`]: n } : { [`k_${id}`]: n, count: seen + 1 });
+          return out;
+        case 'suspend':
+          if (!ctx.resumeData) {
+            await ctx.suspend({ at: id, n: base });
+            return undefined;
+          }
+          return { ...out, n: (n + ctx.resumeData.add) % 1000, resumed: true };
+        case 'bail':
+          if (base % every === 0) return ctx.bail({ ...out, bailed: true });
+          return out;
+        case 'fail':
+          if (base % every === 1) throw new Error(`boom in ${id} at ${base}`);
+          return out;
+        case 'retry':
+          if (ctx.retryCount === 0) throw new Error(`flaky ${id}`);
+          return { ...out, retried: ctx.retryCount };
+        default:
+          return out;
+      }
+    },
+  });
+}
+
+function buildUnit(api: WorkflowApi, unit: Unit): unknown {
+  return unit.kind === 'step' ? buildStep(api, unit) : buildWorkflow(api, unit);
+}
+
+/** Builds the workflow of `spec` with `api`, committed. */
+export function buildWorkflow(api: WorkflowApi, spec: WorkflowSpec): any {
+  let wf = api.createWorkflow({ id: spec.id, inputSchema: z.any(), outputSchema: z.any() });
+  for (const node of spec.nodes) {
+    switch (node.type) {
+      case 'then':
+        wf = wf.then(buildUnit(api, node.unit));
+        break;
+      case 'parallel':
+        wf = wf.parallel(node.units.map((u) => buildUnit(api, u)));
+        break;
+      case 'branch':
+        wf = wf.branch(
+          node.arms.map((arm) => [
+            async ({ inputData }: { inputData: unknown }) => num(inputData) % arm.mod === arm.rem,
+            buildUnit(api, arm.unit),
+          ]),
+        );
+        break;
+      case 'loop': {
+        const { iterations } = node;
+        const body = buildUnit(api, node.unit);
+        wf =
+          node.loopType === 'dowhile'
+            ? wf.dowhile(body, async ({ iterationCount }: { iterationCount: number }) => iterationCount < iterations)
+            : wf.dountil(body, async ({ iterationCount }: { iterationCount: number }) => iterationCount >= iterations);
+        break;
+      }
+      case 'foreach': {
+        const { items } = node;
+        const toItems = async ({ inputData }: { inputData: unknown }) =>
+          Array.from({ length: items }, (_, i) => ({ n: (num(inputData) + i * 13) % 1000 }));
+        wf = node.mapId ? wf.map(toItems, { id: node.mapId }) : wf.map(toItems);
+        wf = wf.foreach(buildUnit(api, node.unit), { concurrency: node.concurrency });
+        break;
+      }
+      case 'map': {
+        const fn = async ({ inputData }: { inputData: unknown }) => ({ n: (num(inputData) + 1) % 1000 });
+        wf = node.id ? wf.map(fn, { id: node.id }) : wf.map(fn);
+        break;
+      }
+      case 'sleep':
+        wf = wf.sleep(node.ms, { id: node.id });
+        break;
+    }
+  }
+  return wf.commit();
+}
