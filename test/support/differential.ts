@@ -125,7 +125,9 @@ export function normaliseEvents(events: any[]): { sequence: string[]; perStep: R
     if (typeof id === 'string' && e.type.startsWith('workflow-step-')) {
       const list = (perStep[id] ??= []);
       if (e.type === 'workflow-step-progress' && list[list.length - 1] === e.type) continue;
-      list.push(e.payload?.status ? `${e.type}(${e.payload.status})` : e.type);
+      const iteration = e.payload?.metadata?.iterationCount;
+      const label = e.payload?.status ? `${e.type}(${e.payload.status})` : e.type;
+      list.push(iteration === undefined ? label : `${label}@${iteration}`);
     } else if (!e.type.startsWith('workflow-step-')) {
       sequence.push(e.type);
     }
