@@ -282,7 +282,7 @@ for (const store of await storeCases()) {
           outputSchema: num,
           resumeSchema: z.object({ go: z.boolean() }),
           execute: async ({ inputData, resumeData, suspend }) =>
-            inputData.n < 2 || resumeData ? { n: inputData.n + 1 } : suspend({ at: inputData.n }),
+            inputData.n < 2 || resumeData ? { n: inputData.n + 1 } : (suspend({ at: inputData.n }) as never),
         });
         const suspending = createWorkflow({ id: 'loop-suspend', inputSchema: num, outputSchema: num })
           .dowhile(waits, async ({ iterationCount }) => iterationCount < 3)
@@ -291,7 +291,8 @@ for (const store of await storeCases()) {
           id: 'stops',
           inputSchema: num,
           outputSchema: num,
-          execute: async ({ inputData, bail }) => (inputData.n === 3 ? bail({ n: -1 }) : { n: inputData.n + 1 }),
+          execute: async ({ inputData, bail }) =>
+            inputData.n === 3 ? (bail({ n: -1 }) as never) : { n: inputData.n + 1 },
         });
         const body = createWorkflow({ id: 'body', inputSchema: num, outputSchema: num }).then(stops).commit();
         const nested = createWorkflow({ id: 'loop-nested', inputSchema: num, outputSchema: num })
@@ -335,7 +336,7 @@ for (const store of await storeCases()) {
           outputSchema: num,
           resumeSchema: z.object({ add: z.number() }),
           execute: async ({ inputData, resumeData, suspend }) =>
-            resumeData ? { n: inputData.n + resumeData.add } : suspend({}),
+            resumeData ? { n: inputData.n + resumeData.add } : (suspend({}) as never),
         });
         const wf = createWorkflow({ id: 'open-stream', inputSchema: num, outputSchema: num }).then(gate).commit();
         await engine({ wf });
