@@ -170,10 +170,14 @@ async function readAll(stream: ReadableStream<unknown>): Promise<any[]> {
   return out;
 }
 
-/** The arguments of the next resume: the first suspended step, resumed with a number. */
-function nextResume(result: any, i: number): { step: string[]; resumeData: { add: number } } | undefined {
+/**
+ * The arguments of the next resume: the first suspended step, resumed with a number; every other
+ * resume of a run with one suspended step names none (the engine finds it).
+ */
+function nextResume(result: any, i: number): { step?: string[]; resumeData: { add: number } } | undefined {
   if (result.status !== 'suspended' || !Array.isArray(result.suspended) || result.suspended.length === 0)
     return undefined;
+  if (result.suspended.length === 1 && i % 2 === 1) return { resumeData: { add: i + 1 } };
   return { step: result.suspended[0], resumeData: { add: i + 1 } };
 }
 
@@ -198,7 +202,7 @@ export async function observe(engine: Engine, spec: WorkflowSpec, seed: number, 
     const args = nextResume(result, i);
     if (!args) break;
     const resumeArgs = { ...args, outputOptions: { includeState: true } };
-    const call = `resume ${args.step.join('.')}`;
+    const call = `resume ${args.step?.join('.') ?? '(the suspended step)'}`;
     try {
       if (mode === 'start') {
         result = await run.resume(resumeArgs);

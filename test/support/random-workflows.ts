@@ -40,11 +40,13 @@ export type Unit = StepSpec | WorkflowSpec;
 export type NodeSpec =
   | { type: 'then'; unit: Unit }
   | { type: 'parallel'; units: Unit[] }
-  | { type: 'branch'; arms: { mod: number; rem: number; unit: Unit }[] }
-  | { type: 'loop'; loopType: 'dowhile' | 'dountil'; unit: Unit; iterations: number }
+  | { type: 'branch'; arms: { mod: number; rem: number; unit: Unit; withState: boolean }[] }
+  /** Goes on for `iterations` at most; with `byValue`, stops early when the output's number is a multiple of 7. */
+  | { type: 'loop'; loopType: 'dowhile' | 'dountil'; unit: Unit; iterations: number; byValue: boolean }
   | { type: 'foreach'; unit: Unit; concurrency: number; items: number; mapId?: string }
   | { type: 'map'; id?: string }
-  | { type: 'sleep'; id: string; ms: number };
+  /** With `computed`, the duration comes from a function of the input. */
+  | { type: 'sleep'; id: string; ms: number; computed: boolean };
 
 type Shape = 'n' | 'other' | 'array';
 
@@ -110,7 +112,12 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
         case 'branch': {
           const arms = Array.from({ length: int(1, 3) }, () => {
             const mod = int(2, 3);
-            return { mod, rem: int(0, mod - 1), unit: unit(current, true, depth) };
+            return {
+              mod,
+              rem: int(0, mod - 1),
+              unit: unit(current, true, depth),
+              withState: !concurrent && rand() < 0.3,
+            };
           });
           block(arms.map((a) => a.unit));
           nodes.push({ type: 'branch', arms });
@@ -121,7 +128,7 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
           const u = unit('n', concurrent, depth);
           const loopType = pick(['dowhile', 'dountil'] as const);
           // The body's first input is the node before; later ones its own output.
-          nodes.push({ type: 'loop', loopType, unit: u, iterations: int(1, 3) });
+          nodes.push({ type: 'loop', loopType, unit: u, iterations: int(1, 3), byValue: rand() < 0.3 });
           current = u.kind === 'step' ? 'n' : 'other';
           break;
         }
@@ -144,7 +151,7 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
           break;
         case 'sleep':
           // Not where siblings run alongside: a timer there decides which of them a failure stops first.
-          if (!concurrent) nodes.push({ type: 'sleep', id: nextId('z'), ms: int(0, 3) });
+          if (!concurrent) nodes.push({ type: 'sleep', id: nextId('z'), ms: int(0, 3), computed: rand() < 0.3 });
           break;
       }
     }
@@ -274,18 +281,21 @@ export function buildWorkflow(api: WorkflowApi, spec: WorkflowSpec): any {
       case 'branch':
         wf = wf.branch(
           node.arms.map((arm) => [
-            async ({ inputData }: { inputData: unknown }) => num(inputData) % arm.mod === arm.rem,
+            async ({ inputData, state }: { inputData: unknown; state: any }) =>
+              (num(inputData) + (arm.withState ? Number(state?.count ?? 0) : 0)) % arm.mod === arm.rem,
             buildUnit(api, arm.unit),
           ]),
         );
         break;
       case 'loop': {
-        const { iterations } = node;
+        const { iterations, byValue } = node;
         const body = buildUnit(api, node.unit);
+        const done = ({ iterationCount, inputData }: { iterationCount: number; inputData: unknown }): boolean =>
+          iterationCount >= iterations || (byValue && num(inputData) % 7 === 0);
         wf =
           node.loopType === 'dowhile'
-            ? wf.dowhile(body, async ({ iterationCount }: { iterationCount: number }) => iterationCount < iterations)
-            : wf.dountil(body, async ({ iterationCount }: { iterationCount: number }) => iterationCount >= iterations);
+            ? wf.dowhile(body, async (ctx: { iterationCount: number; inputData: unknown }) => !done(ctx))
+            : wf.dountil(body, async (ctx: { iterationCount: number; inputData: unknown }) => done(ctx));
         break;
       }
       case 'foreach': {
@@ -302,7 +312,9 @@ export function buildWorkflow(api: WorkflowApi, spec: WorkflowSpec): any {
         break;
       }
       case 'sleep':
-        wf = wf.sleep(node.ms, { id: node.id });
+        wf = node.computed
+          ? wf.sleep(async ({ inputData }: { inputData: unknown }) => num(inputData) % 3, { id: node.id })
+          : wf.sleep(node.ms, { id: node.id });
         break;
     }
   }
