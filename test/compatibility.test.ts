@@ -260,6 +260,26 @@ for (const store of await storeCases()) {
           payload: { stop: { stopped: true }, other: { o: 1 } },
         });
       });
+
+      it('gives getStepResult nothing for a branch that bailed, as for any step that did not succeed', async () => {
+        const other = createStep({ id: 'other', inputSchema: any, outputSchema: any, execute: async () => ({ o: 1 }) });
+        const reads = createStep({
+          id: 'reads',
+          inputSchema: any,
+          outputSchema: any,
+          execute: async ({ getStepResult }) => ({
+            stop: getStepResult('stop') ?? null,
+            other: getStepResult('other'),
+          }),
+        });
+        const wf = createWorkflow({ id: 'bail-read', inputSchema: any, outputSchema: any })
+          .parallel([bailing, other])
+          .then(reads)
+          .commit();
+        await engine({ wf });
+        const r = await (await wf.createRun()).start({ inputData: {} });
+        expect(r.result).toEqual({ stop: null, other: { o: 1 } });
+      });
     });
 
     describe('loop iteration metadata (point 7)', () => {

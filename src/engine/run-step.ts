@@ -48,7 +48,8 @@ function check<T>(
 function replay(exec: Execution, level: Level, cstep: CompiledStep, rec: StepRecord | undefined): Outcome | undefined {
   if (!rec) return undefined;
   if (rec.status === 'success' || rec.status === 'bailed') {
-    if (rec.item === undefined) level.outputs.set(cstep.id, rec.output);
+    // A branch that bailed has no successful output for getStepResult (its status says `bailed`).
+    if (rec.item === undefined && rec.status === 'success') level.outputs.set(cstep.id, rec.output);
     return rec.status === 'bailed' || rec.bailed
       ? { kind: 'bailed', output: rec.output }
       : { kind: 'success', output: rec.output };
@@ -448,7 +449,7 @@ function bail(r: Running, value: unknown, update: Record<string, unknown> | unde
     : { status: 'success', bailed: true, output: value };
   if (update) data.state = mergedState(r.exec, update);
   recordEnd(r.exec, r.place, r.id, data);
-  if (r.place.item === undefined) r.level.outputs.set(r.cstep.id, value);
+  if (r.place.item === undefined && !r.place.absorbsBail) r.level.outputs.set(r.cstep.id, value);
   return { kind: 'bailed', output: value };
 }
 

@@ -27,6 +27,10 @@ export interface StepSpec {
   every: number;
   /** Runs alongside siblings (parallel, branch, foreach > 1): reads no state it writes. */
   concurrent: boolean;
+  /** Calls `writer.write` (a `workflow-step-output` event). */
+  writes: boolean;
+  /** Reads the output of this earlier step with `getStepResult`. */
+  reads?: string;
 }
 
 export interface WorkflowSpec {
@@ -58,17 +62,26 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
   let counter = 0;
   const nextId = (prefix: string): string => `${prefix}${++counter}`;
 
+  // Ids a step may read with getStepResult: steps of its own workflow level that ran before it as a
+  // sequence step or a block branch. A nested workflow does not see its parent's steps in the reference
+  // (Weft's getStepResult also reaches them), and a loop or foreach body's record changes per iteration.
+  const readable: string[][] = [];
   const step = (shape: Shape, concurrent: boolean, allowSuspend: boolean): StepSpec => {
     const actions: StepAction[] = ['plain', 'plain', 'state', 'state', 'bail', 'fail', 'retry'];
     if (allowSuspend) actions.push('suspend', 'suspend');
-    return {
+    const spec: StepSpec = {
       kind: 'step',
       id: nextId('s'),
       action: pick(actions),
-      strict: shape === 'n' && rand() < 0.4,
+      // Now and then where the input has no number: the input validation error is compared too.
+      strict: shape === 'n' ? rand() < 0.4 : rand() < 0.05,
       every: int(2, 5),
       concurrent,
+      writes: rand() < 0.2,
     };
+    const level = readable[readable.length - 1]!;
+    if (level.length > 0 && rand() < 0.25) spec.reads = pick(level);
+    return spec;
   };
 
   // Suspensions in concurrent units inside a nested workflow are left out: the reference then reports
@@ -92,6 +105,11 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
     const id = depth === 0 ? `wf${seed}` : nextId('w');
     const nodes: NodeSpec[] = [];
     const count = depth === 0 ? int(2, 6) : int(1, 3);
+    const level: string[] = [];
+    readable.push(level);
+    const canRead = (units: Unit[]): void => {
+      for (const u of units) if (u.kind === 'step') level.push(u.id);
+    };
     let current = shape;
     for (let i = 0; i < count; i++) {
       const kind = pick(['then', 'then', 'then', 'parallel', 'branch', 'loop', 'foreach', 'map', 'sleep'] as const);
@@ -99,16 +117,17 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
         case 'then': {
           const u = unit(current, concurrent, depth);
           nodes.push({ type: 'then', unit: u });
+          canRead([u]);
           current = u.kind === 'step' ? 'n' : 'other';
           break;
         }
-        case 'parallel':
-          nodes.push({
-            type: 'parallel',
-            units: block(Array.from({ length: int(2, 3) }, () => unit(current, true, depth))),
-          });
+        case 'parallel': {
+          const units = block(Array.from({ length: int(2, 3) }, () => unit(current, true, depth)));
+          nodes.push({ type: 'parallel', units });
+          canRead(units);
           current = 'other';
           break;
+        }
         case 'branch': {
           const arms = Array.from({ length: int(1, 3) }, () => {
             const mod = int(2, 3);
@@ -120,6 +139,7 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
             };
           });
           block(arms.map((a) => a.unit));
+          canRead(arms.map((a) => a.unit));
           nodes.push({ type: 'branch', arms });
           current = 'other';
           break;
@@ -156,6 +176,7 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
       }
     }
     if (nodes.length === 0) nodes.push({ type: 'then', unit: step(current, concurrent, false) });
+    readable.pop();
     // A bailed branch of the last block is left out of the reference's workflow result (which takes the
     // block's own output) though the next step would get it (built from the step records): no bail there.
     const last = nodes[nodes.length - 1];
@@ -233,7 +254,9 @@ function buildStep(api: WorkflowApi, spec: StepSpec): unknown {
       const seen = concurrent ? 0 : Number(state?.count ?? 0);
       const base = num(inputData);
       const n = (base * 7 + idHash(id) + seen) % 1000;
-      const out = { n, by: id, keys: describeKeys(inputData) };
+      const out: Record<string, unknown> = { n, by: id, keys: describeKeys(inputData) };
+      if (spec.reads) out.read = ctx.getStepResult(spec.reads) ?? null;
+      if (spec.writes) await ctx.writer.write({ from: id, n });
       switch (action) {
         case 'state':
           // Concurrent steps write keys of their own (one per input: a foreach body runs once per item).
