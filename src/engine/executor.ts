@@ -225,6 +225,9 @@ async function runForeach(
     completedCount: ++completed,
     totalCount: items.length,
   });
+  // The first item to fail (or bail) in the order they end, as the reference reports it.
+  let failed: Outcome | undefined;
+  let bailed: Outcome | undefined;
   const worker = async (): Promise<void> => {
     while (!stop && next < items.length) {
       const index = next++;
@@ -238,7 +241,11 @@ async function runForeach(
       );
       outcomes[index] = o;
       if (o.kind === 'success') results[index] = o.output;
-      else stop = true;
+      else {
+        stop = true;
+        if (o.kind === 'failed') failed ??= o;
+        else if (o.kind === 'bailed') bailed ??= o;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(items.length, 1)) }, worker));
@@ -248,17 +255,16 @@ async function runForeach(
   let suspendedIndex = -1;
   for (let i = 0; i < outcomes.length; i++) {
     const o = outcomes[i];
-    if (!o) continue;
-    if (o.kind === 'failed') {
-      end({ status: 'failed', error: serializeError(o.error) });
-      return o;
-    }
-    if (o.kind === 'canceled' || o.kind === 'paused') return o;
-    if (o.kind === 'bailed') {
-      end({ status: 'success', bailed: true, output: o.output });
-      return o;
-    }
-    if (o.kind === 'suspended' && suspendedIndex < 0) suspendedIndex = i;
+    if (o?.kind === 'canceled' || o?.kind === 'paused') return o;
+    if (o?.kind === 'suspended' && suspendedIndex < 0) suspendedIndex = i;
+  }
+  if (failed?.kind === 'failed') {
+    end({ status: 'failed', error: serializeError(failed.error) });
+    return failed;
+  }
+  if (bailed?.kind === 'bailed') {
+    end({ status: 'success', bailed: true, output: bailed.output });
+    return bailed;
   }
   if (suspendedIndex >= 0) {
     const itemRecords = exec.projection.foreachItems(key);

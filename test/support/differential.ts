@@ -68,7 +68,9 @@ export function normaliseOne(r: any, bodies: { foreach: ReadonlySet<string>; loo
     error: r.error ? { message: r.error.message } : undefined,
     suspended: r.suspended,
     steps,
-    state: r.state,
+    // Not for a failed run: the reference drops what the steps of a nested workflow that failed set
+    // (its nested run's state is merged into the parent's only when it ends well); Weft keeps it.
+    state: r.status === 'failed' ? undefined : r.state,
   });
 }
 

@@ -48,7 +48,8 @@ export type NodeSpec =
   /** Goes on for `iterations` at most; with `byValue`, stops early when the output's number is a multiple of 7. */
   | { type: 'loop'; loopType: 'dowhile' | 'dountil'; unit: Unit; iterations: number; byValue: boolean }
   | { type: 'foreach'; unit: Unit; concurrency: number; items: number; mapId?: string }
-  | { type: 'map'; id?: string }
+  /** With `from`, a config map (`{ step, path }` and `{ value, schema }` entries) reading that earlier step. */
+  | { type: 'map'; id?: string; from?: string }
   /** With `computed`, the duration comes from a function of the input. */
   | { type: 'sleep'; id: string; ms: number; computed: boolean };
 
@@ -165,10 +166,13 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
           current = 'array';
           break;
         }
-        case 'map':
-          nodes.push(rand() < 0.4 ? { type: 'map', id: nextId('m') } : { type: 'map' });
+        case 'map': {
+          const node: NodeSpec = rand() < 0.4 ? { type: 'map', id: nextId('m') } : { type: 'map' };
+          if (level.length > 0 && rand() < 0.4) node.from = pick(level);
+          nodes.push(node);
           current = 'n';
           break;
+        }
         case 'sleep':
           // Not where siblings run alongside: a timer there decides which of them a failure stops first.
           if (!concurrent) nodes.push({ type: 'sleep', id: nextId('z'), ms: int(0, 3), computed: rand() < 0.3 });
@@ -286,27 +290,30 @@ function buildStep(api: WorkflowApi, spec: StepSpec): unknown {
   });
 }
 
-function buildUnit(api: WorkflowApi, unit: Unit): unknown {
-  return unit.kind === 'step' ? buildStep(api, unit) : buildWorkflow(api, unit);
+function buildUnit(api: WorkflowApi, unit: Unit, built?: Map<string, unknown>): unknown {
+  const made = unit.kind === 'step' ? buildStep(api, unit) : buildWorkflow(api, unit);
+  built?.set(unit.id, made);
+  return made;
 }
 
 /** Builds the workflow of `spec` with `api`, committed. */
 export function buildWorkflow(api: WorkflowApi, spec: WorkflowSpec): any {
   let wf = api.createWorkflow({ id: spec.id, inputSchema: z.any(), outputSchema: z.any() });
+  const built = new Map<string, unknown>();
   for (const node of spec.nodes) {
     switch (node.type) {
       case 'then':
-        wf = wf.then(buildUnit(api, node.unit));
+        wf = wf.then(buildUnit(api, node.unit, built));
         break;
       case 'parallel':
-        wf = wf.parallel(node.units.map((u) => buildUnit(api, u)));
+        wf = wf.parallel(node.units.map((u) => buildUnit(api, u, built)));
         break;
       case 'branch':
         wf = wf.branch(
           node.arms.map((arm) => [
             async ({ inputData, state }: { inputData: unknown; state: any }) =>
               (num(inputData) + (arm.withState ? Number(state?.count ?? 0) : 0)) % arm.mod === arm.rem,
-            buildUnit(api, arm.unit),
+            buildUnit(api, arm.unit, built),
           ]),
         );
         break;
@@ -330,8 +337,15 @@ export function buildWorkflow(api: WorkflowApi, spec: WorkflowSpec): any {
         break;
       }
       case 'map': {
-        const fn = async ({ inputData }: { inputData: unknown }) => ({ n: (num(inputData) + 1) % 1000 });
-        wf = node.id ? wf.map(fn, { id: node.id }) : wf.map(fn);
+        const source = node.from === undefined ? undefined : built.get(node.from);
+        const config = source
+          ? {
+              n: { step: source, path: 'n' },
+              whole: { step: source, path: '.' },
+              seven: { value: 7, schema: z.number() },
+            }
+          : async ({ inputData }: { inputData: unknown }) => ({ n: (num(inputData) + 1) % 1000 });
+        wf = node.id ? wf.map(config, { id: node.id }) : wf.map(config);
         break;
       }
       case 'sleep':
