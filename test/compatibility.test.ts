@@ -1,9 +1,10 @@
 // Behaviours where Weft once differed from the reference (issue 12, points 1-8), on every store.
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Weft, WeftError, createStep, createWorkflow } from '../src/index.js';
+import { MemoryStorage, Weft, WeftError, createStep, createWorkflow } from '../src/index.js';
 import type { WorkflowEvent } from '../src/index.js';
 import { storeCases } from './support/stores.js';
+import { until } from './support/wait.js';
 
 const num = z.object({ n: z.number() });
 const any = z.any();
@@ -374,6 +375,45 @@ for (const store of await storeCases()) {
     });
   });
 }
+
+describe('inputs of restarted steps (point 2)', () => {
+  it('parses the input of a step run again after its owner stopped, as on its first execution', async () => {
+    const storage = new MemoryStorage();
+    const seen: unknown[] = [];
+    let hang = true;
+    const build = () =>
+      createWorkflow({ id: 'restarted', inputSchema: any, outputSchema: any })
+        .map(async () => ({ n: 1, x: 8 }))
+        .then(
+          createStep({
+            id: 'b',
+            inputSchema: num,
+            outputSchema: any,
+            execute: async ({ inputData }) => {
+              seen.push(inputData);
+              if (hang) await new Promise(() => undefined); // its owner froze here
+              return inputData;
+            },
+          }),
+        )
+        .commit();
+    const wfA = build();
+    // The first instance stands for a process that froze inside `b`: it never renews its lease.
+    const first = new Weft({ workflows: { wfA }, storage, recovery: false, ownershipCheckMs: 3_600_000 });
+    engines.push(first);
+    const runA = await wfA.createRun();
+    void runA.start({ inputData: {} }).catch(() => undefined);
+    await until(() => seen.length === 1);
+    hang = false;
+    const wfB = build();
+    const second = new Weft({ workflows: { wfB }, storage, recovery: false });
+    engines.push(second);
+    const r = await (await wfB.createRun({ runId: runA.runId })).restart();
+    expect(r.status).toBe('success');
+    expect(seen).toEqual([{ n: 1 }, { n: 1 }]);
+    expect(r.result).toEqual({ n: 1 });
+  });
+});
 
 describe('ids of unnamed maps (point 6)', () => {
   it('counts every map of the workflow from 0, named ones included, skipping ids in use', () => {
