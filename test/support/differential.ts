@@ -2,6 +2,7 @@
 // and reduces what each engine shows to a form where the two can be compared.
 import { isDeepStrictEqual } from 'node:util';
 import { Mastra } from '@mastra/core';
+import { RequestContext as MastraRequestContext } from '@mastra/core/request-context';
 import * as mastraApi from '@mastra/core/workflows';
 import * as weftApi from '../../src/index.js';
 import { MemoryStorage, Weft } from '../../src/index.js';
@@ -140,6 +141,8 @@ export function normaliseEvents(events: any[]): { sequence: string[]; perStep: R
 /** An engine under comparison: builds the workflow and makes runs of it. */
 export interface Engine {
   createRun(): Promise<any>;
+  /** A request context of this engine's own class. */
+  requestContext(entries: [string, unknown][]): unknown;
   close(): Promise<void>;
 }
 
@@ -149,6 +152,7 @@ export async function openWeft(spec: WorkflowSpec, storage: WeftStorage = new Me
   await weft.init();
   return {
     createRun: () => weft.getWorkflow(spec.id).createRun(),
+    requestContext: (entries) => new weftApi.RequestContext(entries),
     close: () => weft.close(),
   };
 }
@@ -158,6 +162,7 @@ export async function openMastra(spec: WorkflowSpec): Promise<Engine> {
   const mastra = new Mastra({ workflows: { [spec.id]: wf }, logger: false });
   return {
     createRun: () => (mastra.getWorkflow(spec.id) as any).createRun(),
+    requestContext: (entries) => new MastraRequestContext(entries as never),
     close: async () => {
       await mastra.shutdown().catch(() => undefined);
     },
@@ -189,7 +194,12 @@ export async function observe(engine: Engine, spec: WorkflowSpec, seed: number, 
   const normaliseResult = (r: unknown): unknown => normaliseOne(r, bodies);
   const run = await engine.createRun();
   const observations: Observation[] = [];
-  const startArgs = { inputData: INPUT(seed), initialState: { count: 0 }, outputOptions: { includeState: true } };
+  const startArgs = {
+    inputData: INPUT(seed),
+    initialState: { count: 0 },
+    requestContext: engine.requestContext([['tenant', `t${seed % 5}`]]),
+    outputOptions: { includeState: true },
+  };
   let result: any;
   if (mode === 'start') {
     result = await run.start(startArgs);

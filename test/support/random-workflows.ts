@@ -31,6 +31,8 @@ export interface StepSpec {
   writes: boolean;
   /** Reads the output of this earlier step with `getStepResult`. */
   reads?: string;
+  /** Reads the request context, or (not where siblings run alongside) sets a value in it. */
+  context?: 'read' | 'write';
 }
 
 export interface WorkflowSpec {
@@ -80,6 +82,9 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
       concurrent,
       writes: rand() < 0.2,
     };
+    const roll = rand();
+    if (roll < 0.15) spec.context = 'read';
+    else if (roll < 0.25 && !concurrent) spec.context = 'write';
     const level = readable[readable.length - 1]!;
     if (level.length > 0 && rand() < 0.25) spec.reads = pick(level);
     return spec;
@@ -261,6 +266,9 @@ function buildStep(api: WorkflowApi, spec: StepSpec): unknown {
       const out: Record<string, unknown> = { n, by: id, keys: describeKeys(inputData) };
       if (spec.reads) out.read = ctx.getStepResult(spec.reads) ?? null;
       if (spec.writes) await ctx.writer.write({ from: id, n });
+      if (spec.context === 'read')
+        out.context = [ctx.requestContext.get('tenant'), ctx.requestContext.get('last') ?? null];
+      if (spec.context === 'write') ctx.requestContext.set('last', id);
       switch (action) {
         case 'state':
           // Concurrent steps write keys of their own (one per input: a foreach body runs once per item).
