@@ -415,6 +415,48 @@ describe('inputs of restarted steps (point 2)', () => {
   });
 });
 
+describe('retries of nested workflows', () => {
+  it("tries a nested workflow that failed again, from its start, as often as its parent's retryConfig says", async () => {
+    const calls: string[] = [];
+    const first = createStep({
+      id: 'first',
+      inputSchema: any,
+      outputSchema: any,
+      execute: async () => {
+        calls.push('first');
+        return { ok: true };
+      },
+    });
+    const flaky = createStep({
+      id: 'flaky',
+      inputSchema: any,
+      outputSchema: any,
+      execute: async () => {
+        calls.push('flaky');
+        if (calls.filter((c) => c === 'flaky').length === 1) throw new Error('first time fails');
+        return { done: true };
+      },
+    });
+    const inner = createWorkflow({ id: 'inner', inputSchema: any, outputSchema: any }).then(first).then(flaky).commit();
+    const wf = createWorkflow({ id: 'outer', inputSchema: any, outputSchema: any, retryConfig: { attempts: 1 } })
+      .then(inner)
+      .commit();
+    const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage(), recovery: false });
+    engines.push(weft);
+    const run = await wf.createRun();
+    const out = run.stream({ inputData: {} });
+    const events = await readAll(out.fullStream);
+    const r = await out.result;
+    expect(r.status).toBe('success');
+    expect(r.result).toEqual({ done: true });
+    expect(calls).toEqual(['first', 'flaky', 'first', 'flaky']);
+    const starts = events.filter((e) => e.type === 'workflow-step-start').map((e) => e.payload?.id);
+    expect(starts).toEqual(['inner', 'inner.first', 'inner.flaky', 'inner.first', 'inner.flaky']);
+    const view = await wf.getWorkflowRunById(run.runId);
+    expect(view?.steps['inner.flaky']).toMatchObject({ status: 'success', output: { done: true } });
+  });
+});
+
 describe('ids of unnamed maps (point 6)', () => {
   it('counts every map of the workflow from 0, named ones included, skipping ids in use', () => {
     const fn = async ({ inputData }: { inputData: unknown }) => inputData;

@@ -88,6 +88,14 @@ export interface StepRecordData {
   item?: number;
 }
 
+/** A nested workflow that failed runs again (its parent's retries): what it recorded inside is set aside. */
+export interface NestedRetryData {
+  /** Key prefix of the nested workflow's steps (`4/`). */
+  prefix: string;
+  /** The attempt about to start (1 for the first retry). */
+  attempt: number;
+}
+
 export interface BranchData {
   key: string;
   chosen: number[];
@@ -121,6 +129,7 @@ export interface EntryDataMap {
   'step-start': StepStartData;
   'step-end': StepEndData;
   branch: BranchData;
+  'nested-retry': NestedRetryData;
   'step-output': StepOutputData;
   custom: CustomEventData;
   'run-cancel': Record<string, never>;

@@ -151,6 +151,12 @@ export class RunProjection {
         this.branches.set(d.key, d.chosen);
         break;
       }
+      case 'nested-retry': {
+        const { prefix } = data as EntryDataMap['nested-retry'];
+        for (const key of [...this.records.keys()]) if (key.startsWith(prefix)) this.records.delete(key);
+        for (const key of [...this.branches.keys()]) if (key.startsWith(prefix)) this.branches.delete(key);
+        break;
+      }
       case 'run-cancel':
         this.status = 'canceled';
         break;

@@ -517,7 +517,17 @@ async function runNested(
     outputs: new Map(),
     parent: level,
   };
-  const outcome = await runLevel(exec, inner);
+  let outcome = await runLevel(exec, inner);
+  // A nested workflow is a step of its parent: it is tried again as often as the parent's retryConfig
+  // says (as in the reference), from its start, with what its failed attempt recorded set aside.
+  for (let attempt = 1; outcome.kind === 'failed' && attempt <= level.graph.retryAttempts; attempt++) {
+    if (NonRetryableError.is(outcome.error) || WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST')) break;
+    if (level.graph.retryDelay > 0) await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
+    if (exec.canceled) return { kind: 'canceled' };
+    exec.writer.add('nested-retry', { prefix: inner.keyPrefix, attempt });
+    inner.outputs.clear();
+    outcome = await runLevel(exec, inner);
+  }
   switch (outcome.kind) {
     case 'success':
     case 'bailed': // bail ends only the nested workflow; the parent goes on with its value

@@ -85,6 +85,7 @@ export type JournalEntryType =
   | 'step-start'
   | 'step-end'
   | 'branch'
+  | 'nested-retry'
   | 'step-output'
   | 'custom'
   | 'run-cancel'

@@ -33,11 +33,15 @@ export interface StepSpec {
   reads?: string;
   /** Reads the request context, or (not where siblings run alongside) sets a value in it. */
   context?: 'read' | 'write';
+  /** Has a `stateSchema` that knows only `count`: its updates are parsed by it (other keys stripped). */
+  stateSchema?: boolean;
 }
 
 export interface WorkflowSpec {
   kind: 'workflow';
   id: string;
+  /** `retryConfig.attempts` of the workflow (steps without `retries` of their own retry so often). */
+  attempts?: number;
   nodes: NodeSpec[];
 }
 
@@ -82,6 +86,7 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
       concurrent,
       writes: rand() < 0.2,
     };
+    if (spec.action === 'state' && rand() < 0.25) spec.stateSchema = true;
     const roll = rand();
     if (roll < 0.15) spec.context = 'read';
     else if (roll < 0.25 && !concurrent) spec.context = 'write';
@@ -192,10 +197,33 @@ export function randomWorkflowSpec(seed: number): WorkflowSpec {
     const lastUnits =
       last?.type === 'parallel' ? last.units : last?.type === 'branch' ? last.arms.map((a) => a.unit) : [];
     for (const u of lastUnits) if (u.kind === 'step' && u.action === 'bail') u.action = 'plain';
-    return { kind: 'workflow', id, nodes };
+    return rand() < 0.2 ? { kind: 'workflow', id, nodes, attempts: 1 } : { kind: 'workflow', id, nodes };
   };
 
-  return workflow('n', false, 0);
+  const root = workflow('n', false, 0);
+  // The reference ignores a workflow's retryConfig in a resume (steps and nested workflows are not tried
+  // again there, though they are on a start); Weft retries alike in every execution. No retryConfig in
+  // workflows that can suspend, then.
+  if (hasSuspend(root)) clearAttempts(root);
+  return root;
+}
+
+function units(spec: WorkflowSpec): Unit[] {
+  return spec.nodes.flatMap((node): Unit[] => {
+    if (node.type === 'parallel') return node.units;
+    if (node.type === 'branch') return node.arms.map((a) => a.unit);
+    if (node.type === 'then' || node.type === 'loop' || node.type === 'foreach') return [node.unit];
+    return [];
+  });
+}
+
+function hasSuspend(spec: WorkflowSpec): boolean {
+  return units(spec).some((u) => (u.kind === 'step' ? u.action === 'suspend' : hasSuspend(u)));
+}
+
+function clearAttempts(spec: WorkflowSpec): void {
+  delete spec.attempts;
+  for (const u of units(spec)) if (u.kind === 'workflow') clearAttempts(u);
 }
 
 /** The ids of the units that are bodies of `type` nodes (foreach or loop) in a spec, nested ones included. */
@@ -238,6 +266,7 @@ export interface WorkflowApi {
 
 const NUM = z.object({ n: z.number() });
 const RESUME = z.object({ add: z.number() });
+const STATE = z.object({ count: z.number().optional() });
 
 function describeKeys(input: unknown): string {
   if (Array.isArray(input)) return `[${input.length}]`;
@@ -258,6 +287,7 @@ function buildStep(api: WorkflowApi, spec: StepSpec): unknown {
     outputSchema: z.any(),
     ...(action === 'suspend' ? { resumeSchema: RESUME, suspendSchema: z.any() } : {}),
     ...(action === 'retry' ? { retries: 1 } : {}),
+    ...(spec.stateSchema ? { stateSchema: STATE } : {}),
     execute: async (ctx: any) => {
       const { inputData, state } = ctx;
       const seen = concurrent ? 0 : Number(state?.count ?? 0);
@@ -306,7 +336,12 @@ function buildUnit(api: WorkflowApi, unit: Unit, built?: Map<string, unknown>): 
 
 /** Builds the workflow of `spec` with `api`, committed. */
 export function buildWorkflow(api: WorkflowApi, spec: WorkflowSpec): any {
-  let wf = api.createWorkflow({ id: spec.id, inputSchema: z.any(), outputSchema: z.any() });
+  let wf = api.createWorkflow({
+    id: spec.id,
+    inputSchema: z.any(),
+    outputSchema: z.any(),
+    ...(spec.attempts === undefined ? {} : { retryConfig: { attempts: spec.attempts } }),
+  });
   const built = new Map<string, unknown>();
   for (const node of spec.nodes) {
     switch (node.type) {

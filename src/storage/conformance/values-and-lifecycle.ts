@@ -95,6 +95,7 @@ export function describeValuesAndLifecycle(current: CurrentStorage): void {
         'step-start',
         'step-end',
         'branch',
+        'nested-retry',
         'step-output',
         'custom',
         'run-cancel',
