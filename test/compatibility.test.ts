@@ -262,6 +262,21 @@ for (const store of await storeCases()) {
         });
       });
 
+      it('ends a workflow whose last block has a bailed branch with the branches that succeeded', async () => {
+        const other = createStep({ id: 'other', inputSchema: any, outputSchema: any, execute: async () => ({ o: 1 }) });
+        const inner = createWorkflow({ id: 'inner', inputSchema: any, outputSchema: any })
+          .parallel([bailing, other])
+          .commit();
+        const wf = createWorkflow({ id: 'bail-last', inputSchema: any, outputSchema: any })
+          .then(inner)
+          .parallel([bailing, other])
+          .commit();
+        await engine({ wf });
+        const r = await (await wf.createRun()).start({ inputData: {} });
+        expect(r.steps.inner?.output).toEqual({ other: { o: 1 } });
+        expect(r.result).toEqual({ other: { o: 1 } });
+      });
+
       it('gives getStepResult nothing for a branch that bailed, as for any step that did not succeed', async () => {
         const other = createStep({ id: 'other', inputSchema: any, outputSchema: any, execute: async () => ({ o: 1 }) });
         const reads = createStep({

@@ -22,6 +22,8 @@ export async function runLevel(exec: Execution, level: Level): Promise<Outcome> 
     if (outcome.kind !== 'success') return outcome;
     input = outcome.output;
     if (exec.canceled) return { kind: 'canceled' };
+    if (i === nodes.length - 1 && outcome.levelOutput !== undefined)
+      return { kind: 'success', output: outcome.levelOutput };
     if (exec.perStep && exec.executed > before && i < nodes.length - 1) return { kind: 'paused' };
   }
   return { kind: 'success', output: input };
@@ -100,16 +102,27 @@ async function runChildren(
   }
   const output: Record<string, unknown> = {};
   let suspended = false;
+  let bailed: string[] | undefined;
   for (let n = 0; n < outcomes.length; n++) {
     const o = outcomes[n]!;
-    if (o.kind === 'failed' && allowFailure) output[steps[chosen[n]!]!.id] = null;
+    const id = steps[chosen[n]!]!.id;
+    if (o.kind === 'failed' && allowFailure) output[id] = null;
     else if (o.kind === 'failed' || o.kind === 'canceled') return o;
     else if (o.kind === 'suspended') suspended = true;
     else if (o.kind === 'paused') return o;
-    // A bail ends only its branch: its value is the branch's output, and the block goes on (as in the reference).
-    else output[steps[chosen[n]!]!.id] = o.output;
+    else {
+      // A bail ends only its branch: its value is the branch's output, and the block goes on (as in the reference).
+      output[id] = o.output;
+      if (o.kind === 'bailed') (bailed ??= []).push(id);
+    }
   }
   if (suspended) return { kind: 'suspended' };
+  if (bailed) {
+    // The reference ends a workflow on such a block with the branches that succeeded only.
+    const levelOutput = { ...output };
+    for (const id of bailed) delete levelOutput[id];
+    return { kind: 'success', output, levelOutput };
+  }
   return { kind: 'success', output };
 }
 
