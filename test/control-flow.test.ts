@@ -493,7 +493,7 @@ describe('CF11 map', () => {
           tenant: { requestContextPath: 'tenant' },
           tenantName: { requestContextPath: 'org.name' },
           missing: { requestContextPath: 'nope' },
-          missingStep: { step: { id: 'neverRan' }, path: 'n' },
+          missingKey: { step: inc, path: 'nope' },
         },
         { id: 'shape' },
       )
@@ -514,6 +514,16 @@ describe('CF11 map', () => {
       tenant: 'acme',
       tenantName: 'Acme Inc',
     });
+  });
+
+  it('CF11 a path into a step that did not succeed fails the map step, as in the reference', async () => {
+    const wf = numWorkflow('cf11-never')
+      .then(numStep('a'))
+      .map({ n: { step: { id: 'neverRan' }, path: 'n' }, all: { step: { id: 'neverRan' }, path: '.' } })
+      .commit();
+    const result = await run(wf, { n: 1 });
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe('Invalid path n in step neverRan');
   });
 
   it('CF11 {step: [a, b], path} takes the first step that ran', async () => {

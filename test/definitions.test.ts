@@ -137,7 +137,7 @@ describe('stable ids for unnamed sleeps and maps', () => {
   it('derives the same ids from the same definition in every build', () => {
     const ids = (wf: Workflow) =>
       wf.serializedStepGraph.map((n) => ('step' in n ? (n.step as { id: string }).id : 'id' in n ? n.id : n.type));
-    expect(ids(build())).toEqual(['a', 'mapping_ids_1', 'sleep_ids_1', 'mapping_ids_2', 'sleep_ids_2', 'named']);
+    expect(ids(build())).toEqual(['a', 'mapping_ids_0', 'sleep_ids_1', 'mapping_ids_1', 'sleep_ids_2', 'named']);
     expect(ids(build())).toEqual(ids(build()));
   });
 
@@ -147,13 +147,15 @@ describe('stable ids for unnamed sleeps and maps', () => {
     expect(result.status).toBe('success');
     expect(result.stepExecutionPath).toEqual([
       'a',
-      'mapping_ids_1',
+      'mapping_ids_0',
       'sleep_ids_1',
-      'mapping_ids_2',
+      'mapping_ids_1',
       'sleep_ids_2',
       'named',
     ]);
-    expect(Object.keys(result.steps)).toEqual(expect.arrayContaining(['mapping_ids_1', 'sleep_ids_2', 'named']));
+    expect(Object.keys(result.steps)).toEqual(
+      expect.arrayContaining(['mapping_ids_0', 'mapping_ids_1', 'sleep_ids_2', 'named']),
+    );
   });
 });
 

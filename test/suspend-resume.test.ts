@@ -369,7 +369,7 @@ describe('resume', () => {
       outputSchema: z.object({}),
       stateSchema,
       execute: async ({ state, setState, resumeData, suspend }) => {
-        seen.push({ at: 's', state });
+        seen.push({ at: 's', state: { ...state } }); // a copy: `state` is the run's live state
         if (!resumeData) {
           await setState({ ...state, count: state.count + 1 });
           await suspend({});
@@ -385,7 +385,7 @@ describe('resume', () => {
       outputSchema: z.object({}),
       stateSchema,
       execute: async ({ state }) => {
-        seen.push({ at: 't', state });
+        seen.push({ at: 't', state: { ...state } });
         return {};
       },
     });

@@ -8,7 +8,11 @@ import type { RunProjection } from './run-projection.js';
 
 /** How a node or a level ended. */
 export type Outcome =
-  | { kind: 'success'; output: unknown }
+  /**
+   * `levelOutput`: what the level ends with when this is its last node, when that differs from `output`
+   * (a block whose branches bailed: the next step gets their values, the level's output leaves them out).
+   */
+  | { kind: 'success'; output: unknown; levelOutput?: unknown }
   | { kind: 'suspended' }
   | { kind: 'failed'; error: unknown }
   | { kind: 'bailed'; output: unknown }

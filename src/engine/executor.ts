@@ -22,6 +22,8 @@ export async function runLevel(exec: Execution, level: Level): Promise<Outcome> 
     if (outcome.kind !== 'success') return outcome;
     input = outcome.output;
     if (exec.canceled) return { kind: 'canceled' };
+    if (i === nodes.length - 1 && outcome.levelOutput !== undefined)
+      return { kind: 'success', output: outcome.levelOutput };
     if (exec.perStep && exec.executed > before && i < nodes.length - 1) return { kind: 'paused' };
   }
   return { kind: 'success', output: input };
@@ -84,7 +86,7 @@ async function runChildren(
   allowFailure = false,
 ): Promise<Outcome> {
   const runChild = (j: number): Promise<Outcome> =>
-    runStep(exec, level, steps[j]!, input, { key: `${key}.${j}` }, runLevel);
+    runStep(exec, level, steps[j]!, input, { key: `${key}.${j}`, absorbsBail: true }, runLevel);
   let outcomes: Outcome[];
   if (exec.perStep) {
     // perStep runs the children one at a time and pauses after the first that executed (Mastra's S17).
@@ -100,18 +102,27 @@ async function runChildren(
   }
   const output: Record<string, unknown> = {};
   let suspended = false;
-  let bailed: Outcome | undefined;
+  let bailed: string[] | undefined;
   for (let n = 0; n < outcomes.length; n++) {
     const o = outcomes[n]!;
-    if (o.kind === 'failed' && allowFailure) output[steps[chosen[n]!]!.id] = null;
+    const id = steps[chosen[n]!]!.id;
+    if (o.kind === 'failed' && allowFailure) output[id] = null;
     else if (o.kind === 'failed' || o.kind === 'canceled') return o;
     else if (o.kind === 'suspended') suspended = true;
-    else if (o.kind === 'bailed') bailed ??= o;
     else if (o.kind === 'paused') return o;
-    else output[steps[chosen[n]!]!.id] = o.output;
+    else {
+      // A bail ends only its branch: its value is the branch's output, and the block goes on (as in the reference).
+      output[id] = o.output;
+      if (o.kind === 'bailed') (bailed ??= []).push(id);
+    }
   }
-  if (bailed) return bailed;
   if (suspended) return { kind: 'suspended' };
+  if (bailed) {
+    // The reference ends a workflow on such a block with the branches that succeeded only.
+    const levelOutput = { ...output };
+    for (const id of bailed) delete levelOutput[id];
+    return { kind: 'success', output, levelOutput };
+  }
   return { kind: 'success', output };
 }
 
@@ -183,7 +194,7 @@ async function runForeach(
   const rec = exec.projection.records.get(key);
   if (rec?.status === 'success') {
     level.outputs.set(node.step.id, rec.output);
-    return { kind: 'success', output: rec.output };
+    return rec.bailed ? { kind: 'bailed', output: rec.output } : { kind: 'success', output: rec.output };
   }
   const items = rec ? rec.payload : input;
   const now = exec.services.clock.now;
@@ -228,6 +239,9 @@ async function runForeach(
     completedCount: status === 'suspended' ? completed : ++completed,
     totalCount: items.length,
   });
+  // The first item to fail (or bail) in the order they end, as the reference reports it.
+  let failed: Outcome | undefined;
+  let bailed: Outcome | undefined;
   const worker = async (): Promise<void> => {
     while (!stop && next < items.length) {
       const index = next++;
@@ -241,7 +255,11 @@ async function runForeach(
       );
       outcomes[index] = o;
       if (o.kind === 'success') results[index] = o.output;
-      else stop = true;
+      else {
+        stop = true;
+        if (o.kind === 'failed') failed ??= o;
+        else if (o.kind === 'bailed') bailed ??= o;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(items.length, 1)) }, worker));
@@ -251,17 +269,16 @@ async function runForeach(
   let suspendedIndex = -1;
   for (let i = 0; i < outcomes.length; i++) {
     const o = outcomes[i];
-    if (!o) continue;
-    if (o.kind === 'failed') {
-      end({ status: 'failed', error: serializeError(o.error) });
-      return o;
-    }
-    if (o.kind === 'canceled' || o.kind === 'paused') return o;
-    if (o.kind === 'bailed') {
-      end({ status: 'bailed', output: o.output });
-      return o;
-    }
-    if (o.kind === 'suspended' && suspendedIndex < 0) suspendedIndex = i;
+    if (o?.kind === 'canceled' || o?.kind === 'paused') return o;
+    if (o?.kind === 'suspended' && suspendedIndex < 0) suspendedIndex = i;
+  }
+  if (failed?.kind === 'failed') {
+    end({ status: 'failed', error: serializeError(failed.error) });
+    return failed;
+  }
+  if (bailed?.kind === 'bailed') {
+    end({ status: 'success', bailed: true, output: bailed.output });
+    return bailed;
   }
   if (suspendedIndex >= 0) {
     const itemRecords = exec.projection.foreachItems(key);

@@ -61,6 +61,8 @@ export interface StepEndData {
   status: StepStatus;
   endedAt: number;
   item?: number;
+  /** The step called `bail()`: its status says how the run went on (`success` when the bail ended its level). */
+  bailed?: true;
   output?: unknown;
   error?: SerializedError;
   nonRetryable?: true;
@@ -104,6 +106,14 @@ export interface StepRecordData {
   item?: number;
 }
 
+/** A nested workflow that failed runs again (its parent's retries): what it recorded inside is set aside. */
+export interface NestedRetryData {
+  /** Key prefix of the nested workflow's steps (`4/`). */
+  prefix: string;
+  /** The attempt about to start (1 for the first retry). */
+  attempt: number;
+}
+
 export interface BranchData {
   key: string;
   chosen: number[];
@@ -138,6 +148,7 @@ export interface EntryDataMap {
   'step-end': StepEndData;
   'step-retry': StepRetryData;
   branch: BranchData;
+  'nested-retry': NestedRetryData;
   'step-output': StepOutputData;
   custom: CustomEventData;
   'run-cancel': Record<string, never>;

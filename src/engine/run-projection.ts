@@ -44,8 +44,34 @@ export function isAtOrAfter(key: string, target: readonly number[]): boolean {
   return true; // equal, ancestor or descendant
 }
 
+/**
+ * True when `key` lies in another branch of a parallel or branch block that encloses `target` (at any
+ * depth): a time travel to `target` keeps what such siblings recorded, as the reference does.
+ */
+export function inSiblingBranch(key: string, target: string): boolean {
+  let prefix = '';
+  for (const segment of target.split('/')) {
+    const dot = segment.indexOf('.');
+    if (dot > 0) {
+      const block = prefix + segment.slice(0, dot + 1);
+      if (key.startsWith(block)) {
+        const own = segment.slice(dot + 1);
+        let end = block.length;
+        while (end < key.length && key.charCodeAt(end) >= 48 && key.charCodeAt(end) <= 57) end++;
+        if (key.slice(block.length, end) !== own) return true;
+      }
+    }
+    prefix += `${segment}/`;
+  }
+  return false;
+}
+
 export class RunProjection {
   input: unknown = undefined;
+  /**
+   * The run's state: one object per execution, updated in place as steps end (entries carry their own
+   * copies), so what steps and conditions read is always current. Replaced only by a start, a time travel or an end.
+   */
   state: Record<string, unknown> = {};
   requestContext: Record<string, unknown> = {};
   resourceId: string | null = null;
@@ -73,7 +99,7 @@ export class RunProjection {
       case 'run-start': {
         const d = data as EntryDataMap['run-start'];
         this.input = d.input;
-        this.state = d.state;
+        this.state = { ...d.state };
         this.requestContext = d.requestContext;
         this.resourceId = d.resourceId;
         this.perStep = d.perStep === true;
@@ -98,7 +124,9 @@ export class RunProjection {
         const d = data as EntryDataMap['run-time-travel'];
         this.attempts.push({ attempt: this.attempts.length + 1, startedAt: at, steps: this.displaySteps(true) });
         const target = keyPositions(d.key);
-        for (const key of [...this.records.keys()]) if (isAtOrAfter(key, target)) this.records.delete(key);
+        for (const key of [...this.records.keys()]) {
+          if (isAtOrAfter(key, target) && !inSiblingBranch(key, d.key)) this.records.delete(key);
+        }
         for (const key of [...this.branches.keys()]) if (isAtOrAfter(key, target)) this.branches.delete(key);
         for (const [key, rec] of Object.entries(d.records)) {
           this.records.set(key, {
@@ -109,7 +137,7 @@ export class RunProjection {
           } as StepRecord);
         }
         if (d.input !== undefined) this.input = d.input;
-        if (d.state !== undefined) this.state = d.state;
+        if (d.state !== undefined) this.state = { ...d.state };
         this.requestContext = d.requestContext;
         this.perStep = d.perStep === true;
         this.resumeKeys = d.resumeData === undefined ? [] : [d.key];
@@ -140,6 +168,12 @@ export class RunProjection {
         this.branches.set(d.key, d.chosen);
         break;
       }
+      case 'nested-retry': {
+        const { prefix } = data as EntryDataMap['nested-retry'];
+        for (const key of [...this.records.keys()]) if (key.startsWith(prefix)) this.records.delete(key);
+        for (const key of [...this.branches.keys()]) if (key.startsWith(prefix)) this.branches.delete(key);
+        break;
+      }
       case 'run-cancel':
         this.status = 'canceled';
         break;
@@ -151,7 +185,7 @@ export class RunProjection {
         this.status = d.status;
         this.result = d.result;
         this.error = d.error;
-        this.state = d.state;
+        if (d.state !== this.state) this.state = { ...d.state };
         this.requestContext = d.requestContext;
         break;
       }
@@ -196,6 +230,7 @@ export class RunProjection {
     // A step's error is an Error again (name, own fields, cause chain), in a live run as in a stored one.
     if (d.error !== undefined) rec.error = deserializeError(d.error);
     if (d.nonRetryable) rec.nonRetryable = true;
+    if (d.bailed) rec.bailed = true;
     if (d.suspendPayload !== undefined || d.status === 'suspended') {
       rec.suspendPayload = d.suspendPayload;
       rec.suspendedAt = d.suspendedAt ?? d.endedAt;
@@ -203,7 +238,8 @@ export class RunProjection {
     if (d.suspendOutput !== undefined) rec.suspendOutput = d.suspendOutput;
     if (d.resumeLabels !== undefined) rec.resumeLabels = d.resumeLabels;
     if (d.metadata !== undefined) rec.metadata = { ...rec.metadata, ...d.metadata };
-    if (d.state !== undefined) this.state = d.state;
+    // In place: the state a step reads (`ctx.state`) is the run's current state, as siblings update it.
+    if (d.state !== undefined) Object.assign(this.state, d.state);
     this.records.set(d.key, rec);
   }
 
@@ -239,6 +275,7 @@ export function toStepResult(rec: StepRecord): StepResult {
   if (rec.endedAt !== undefined) out.endedAt = rec.endedAt;
   if (rec.error !== undefined) out.error = rec.error;
   if (rec.nonRetryable !== undefined) out.nonRetryable = rec.nonRetryable;
+  if (rec.bailed) out.bailed = true;
   if (rec.suspendedAt !== undefined || rec.suspendPayload !== undefined) {
     out.suspendPayload = rec.suspendPayload;
     out.suspendedAt = rec.suspendedAt;

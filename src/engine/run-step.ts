@@ -19,6 +19,12 @@ export interface StepPlace {
   inPath?: boolean;
   /** A foreach item's progress once it ended with `status`. */
   progress?: (status: StepStatus) => { completedCount: number; totalCount: number };
+  /**
+   * A direct child of a parallel or branch block: a bail there ends only this child (its status stays
+   * `bailed`, its value is its output in the block), as in the reference. Anywhere else a bail ends
+   * the workflow level, and the step's status is `success` with `bailed: true` beside it.
+   */
+  absorbsBail?: boolean;
 }
 
 /** Runs a nested workflow's level; provided by the executor to avoid a module cycle. */
@@ -44,8 +50,11 @@ function check<T>(
 function replay(exec: Execution, level: Level, cstep: CompiledStep, rec: StepRecord | undefined): Outcome | undefined {
   if (!rec) return undefined;
   if (rec.status === 'success' || rec.status === 'bailed') {
-    if (rec.item === undefined) level.outputs.set(cstep.id, rec.output);
-    return rec.status === 'success' ? { kind: 'success', output: rec.output } : { kind: 'bailed', output: rec.output };
+    // A branch that bailed has no successful output for getStepResult (its status says `bailed`).
+    if (rec.item === undefined && rec.status === 'success') level.outputs.set(cstep.id, rec.output);
+    return rec.status === 'bailed' || rec.bailed
+      ? { kind: 'bailed', output: rec.output }
+      : { kind: 'success', output: rec.output };
   }
   if (rec.status === 'suspended' && !exec.isResumeTarget(rec.key)) return { kind: 'suspended' };
   if (rec.status === 'failed') return { kind: 'failed', error: rec.error };
@@ -65,6 +74,8 @@ function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndField
   e.key = place.key;
   e.id = id;
   e.endedAt = endedAt;
+  // Loop iterations carry their iterationCount on every end: success, failure, bail or suspension.
+  if (place.metadata) e.metadata = place.metadata;
   if (place.item !== undefined) {
     e.item = place.item;
     if (place.progress) e.progress = place.progress(e.status);
@@ -80,6 +91,7 @@ function recordEnd(exec: Execution, place: StepPlace, id: string, data: EndField
     });
     const failed: StepEndData = { key: place.key, id, endedAt, status: 'failed', error: serializeError(failure) };
     if (place.item !== undefined) failed.item = place.item;
+    if (place.metadata) failed.metadata = place.metadata;
     writer.add('step-end', failed, endedAt);
     throw new NotRecorded(failure);
   }
@@ -134,70 +146,111 @@ export function runStep(
     const rec = exec.projection.records.get(place.key);
     const replayed = replay(exec, level, cstep, rec);
     if (replayed) return Promise.resolve(replayed);
-
-    const restarting = rec?.status === 'running';
-    // A suspended step named by the resume, or one that was interrupted while being resumed.
-    // Also a step a time travel with `resumeData` aims at (its old record was replaced, so there is none).
-    const resuming =
-      rec?.status === 'suspended' ||
-      (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key)) ||
-      (rec === undefined && exec.resumeKeys.has(place.key));
-    const payload = rec ? rec.payload : input;
-    const id = level.idPrefix + cstep.id;
-    const at = exec.services.clock.now();
-    // One literal with the usual fields, absent ones undefined (JSON leaves them out): the entry is kept
-    // with the run, and fields added later would take a second object.
-    const start: StepStartData = {
-      key: place.key,
-      id,
-      payload,
-      startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? at,
-      item: place.item,
-      inPath: place.inPath && !resuming ? true : undefined,
-    };
-    if (place.metadata) start.metadata = place.metadata;
-    if (resuming) {
-      start.resumePayload = exec.resumeData;
-      start.resumedAt = at;
+    // The input is parsed by the step's schema on every execution: a first one, a resume, a restart or a
+    // time travel alike (the walk gives the same input again), and what it parsed is the step's payload.
+    if (!level.graph.validateInputs) return startStep(exec, level, cstep, input, place, runLevel, rec, undefined);
+    const v = check(cstep.kind === 'workflow' ? cstep.graph!.inputSchema : cstep.step.inputSchema, input);
+    if (v instanceof Promise) {
+      return v.then((c) => startStep(exec, level, cstep, input, place, runLevel, rec, c)).catch(unrecorded);
     }
-    if (restarting) start.restart = true;
-    exec.writer.add('step-start', start, at);
-    exec.executed++;
-
-    if (cstep.kind === 'workflow') {
-      const end = (data: EndFields): void => recordEnd(exec, place, id, data, false);
-      return runNested(exec, level, cstep, payload, place, end, runLevel).catch(unrecorded);
-    }
-    // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
-    exec.inflight++;
-    const step = cstep.step;
-    const running: Running = {
-      exec,
-      level,
-      cstep,
-      place,
-      id,
-      inputData: payload,
-      resumeData: undefined,
-      suspendData: resuming ? rec?.suspendPayload : undefined,
-      resuming,
-      restarting,
-      attempts: (step.retries ?? level.graph.retryAttempts) + 1,
-      attemptStartedAt: at,
-    };
-    // The common step: its input alone to check, synchronously.
-    if (!resuming && !step.requestContextSchema) {
-      const v = level.graph.validateInputs ? check(step.inputSchema, payload) : undefined;
-      if (!(v instanceof Promise)) {
-        if (v && !v.ok) return Promise.resolve(inputInvalid(running, v.issues));
-        if (v) running.inputData = v.value;
-        return attempt(running, 0);
-      }
-    }
-    return prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
+    return startStep(exec, level, cstep, input, place, runLevel, rec, v);
   } catch (error) {
     return Promise.reject(error).catch(unrecorded);
   }
+}
+
+/**
+ * The value a step receives for `input` checked as `checked`: the parsed value, except that a parse giving
+ * an empty object leaves the input as it was (as the reference does), and a refused input stays as given.
+ */
+function parsedInput(input: unknown, checked: Checked<unknown> | undefined): unknown {
+  if (!checked?.ok) return input;
+  const v = checked.value;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    for (const _ in v) return v;
+    return input;
+  }
+  return v;
+}
+
+/** Records the start of a step whose input was checked (`checked`, undefined when inputs are not validated), and runs it. */
+function startStep(
+  exec: Execution,
+  level: Level,
+  cstep: CompiledStep,
+  input: unknown,
+  place: StepPlace,
+  runLevel: LevelRunner,
+  rec: StepRecord | undefined,
+  checked: Checked<unknown> | undefined,
+): Promise<Outcome> {
+  const restarting = rec?.status === 'running';
+  // A suspended step named by the resume, or one that was interrupted while being resumed.
+  // Also a step a time travel with `resumeData` aims at (its old record was replaced, so there is none).
+  const resuming =
+    rec?.status === 'suspended' ||
+    (restarting && rec.resumePayload !== undefined && exec.isResumeTarget(place.key)) ||
+    (rec === undefined && exec.resumeKeys.has(place.key));
+  const payload = parsedInput(input, checked);
+  const id = level.idPrefix + cstep.id;
+  const at = exec.services.clock.now();
+  // One literal with the usual fields, absent ones undefined (JSON leaves them out): the entry is kept
+  // with the run, and fields added later would take a second object.
+  const start: StepStartData = {
+    key: place.key,
+    id,
+    payload,
+    startedAt: (resuming || restarting ? rec?.startedAt : undefined) ?? at,
+    item: place.item,
+    inPath: place.inPath && !resuming ? true : undefined,
+  };
+  if (place.metadata) start.metadata = place.metadata;
+  if (resuming) {
+    start.resumePayload = exec.resumeData;
+    start.resumedAt = at;
+  }
+  if (restarting) start.restart = true;
+  exec.writer.add('step-start', start, at);
+  exec.executed++;
+
+  if (cstep.kind === 'workflow') {
+    const end = (data: EndFields): void => recordEnd(exec, place, id, data, false);
+    if (checked && !checked.ok) return Promise.resolve(nestedInputInvalid(exec, id, checked.issues, end));
+    return runNested(exec, level, cstep, payload, place, end, runLevel).catch(unrecorded);
+  }
+  // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
+  exec.inflight++;
+  const step = cstep.step;
+  const running: Running = {
+    exec,
+    level,
+    cstep,
+    place,
+    id,
+    inputData: payload,
+    resumeData: undefined,
+    suspendData: resuming ? rec?.suspendPayload : undefined,
+    resuming,
+    restarting,
+    attempts: (step.retries ?? level.graph.retryAttempts) + 1,
+    attemptStartedAt: at,
+  };
+  if (checked && !checked.ok) return Promise.resolve(inputInvalid(running, checked.issues));
+  // The common step: nothing else to check.
+  if (!resuming && !step.requestContextSchema) return attempt(running, 0);
+  return prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
+}
+
+/** A nested workflow's input was refused by its schema: it fails without running. */
+function nestedInputInvalid(
+  exec: Execution,
+  id: string,
+  issues: { path: string; message: string }[],
+  end: (data: EndFields) => void,
+): Outcome {
+  const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, issues, exec.runId);
+  end({ status: 'failed', error: serializeError(error) });
+  return { kind: 'failed', error };
 }
 
 /** The step's input was refused by its schema: it fails without running. */
@@ -208,17 +261,11 @@ function inputInvalid(r: Running, issues: { path: string; message: string }[]): 
   return { kind: 'failed', error };
 }
 
-/** Checks the input, resume data and request context of a step (any of them asynchronously). */
+/** Checks the resume data and request context of a step (either of them asynchronously). */
 async function prepare(r: Running): Promise<Running | Outcome> {
   try {
-    const { exec, level, cstep, id } = r;
+    const { exec, cstep, id } = r;
     const step = cstep.step;
-    if (level.graph.validateInputs && !r.resuming) {
-      const c = check(step.inputSchema, r.inputData);
-      const v = c instanceof Promise ? await c : c;
-      if (!v.ok) return inputInvalid(r, v.issues);
-      r.inputData = v.value;
-    }
     if (r.resuming && exec.resumeKeys.has(r.place.key)) {
       r.resumeData = exec.resumeData;
       if (step.resumeSchema) {
@@ -371,15 +418,20 @@ function settle(r: Running, ctx: StepContext, output: unknown): Outcome | Promis
   return succeed(r, v, undefined);
 }
 
-/** `settle` for a step that changed the state or suspended: either may validate asynchronously. */
+/**
+ * `settle` for a step that changed the state or suspended: either may validate asynchronously. The
+ * state update is merged into the run's state only as the step's end is recorded, synchronously: updates
+ * of steps that end together (parallel branches, foreach items) apply one after the other, each on the
+ * state the one before left, never on a copy taken before an await.
+ */
 async function settleWithState(r: Running, ctx: StepContext, output: unknown): Promise<Outcome> {
   const { exec, place, id } = r;
   const step = r.cstep.step;
   const { suspended, bailed, stateUpdate } = ctx.signals;
-  const newState = stateUpdate ? await mergeState(exec, step, stateUpdate, id) : undefined;
-  if (newState instanceof WeftError) {
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(newState) });
-    return { kind: 'failed', error: newState };
+  const update = stateUpdate ? await checkStateUpdate(exec, step, stateUpdate, id) : undefined;
+  if (update instanceof WeftError) {
+    recordEnd(exec, place, id, { status: 'failed', error: serializeError(update) });
+    return { kind: 'failed', error: update };
   }
   if (suspended) {
     let payloadOut = suspended.payload;
@@ -406,26 +458,34 @@ async function settleWithState(r: Running, ctx: StepContext, output: unknown): P
     };
     if (output !== undefined) data.suspendOutput = output;
     if (suspended.labels) data.resumeLabels = suspended.labels;
-    if (newState) data.state = newState;
+    if (update) data.state = mergedState(exec, update);
     recordEnd(exec, place, id, data);
     return { kind: 'suspended' };
   }
-  if (bailed) return bail(r, bailed.value, newState);
-  if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, newState);
+  if (bailed) return bail(r, bailed.value, update);
+  if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, update);
   const c = check(step.outputSchema, output);
-  return succeed(r, c instanceof Promise ? await c : c, newState);
+  return succeed(r, c instanceof Promise ? await c : c, update);
 }
 
-function bail(r: Running, value: unknown, newState: Record<string, unknown> | undefined): Outcome {
-  const data: EndFields = { status: 'bailed', output: value };
-  if (newState) data.state = newState;
+/** The run's state with `update` merged in (shallow, as the reference does), as of now. */
+function mergedState(exec: Execution, update: Record<string, unknown>): Record<string, unknown> {
+  return { ...exec.state, ...update };
+}
+
+function bail(r: Running, value: unknown, update: Record<string, unknown> | undefined): Outcome {
+  // A bail that ends its workflow level leaves the step `success` (programs test for it); `bailed` says why.
+  const data: EndFields = r.place.absorbsBail
+    ? { status: 'bailed', output: value }
+    : { status: 'success', bailed: true, output: value };
+  if (update) data.state = mergedState(r.exec, update);
   recordEnd(r.exec, r.place, r.id, data);
-  if (r.place.item === undefined) r.level.outputs.set(r.cstep.id, value);
+  if (r.place.item === undefined && !r.place.absorbsBail) r.level.outputs.set(r.cstep.id, value);
   return { kind: 'bailed', output: value };
 }
 
 /** The step's output, checked against its schema: recorded as its success, or its failure. */
-function succeed(r: Running, checked: Checked<unknown>, newState: Record<string, unknown> | undefined): Outcome {
+function succeed(r: Running, checked: Checked<unknown>, update: Record<string, unknown> | undefined): Outcome {
   const { exec, place, id, cstep } = r;
   if (!checked.ok) {
     const error = stepValidationError(
@@ -449,27 +509,25 @@ function succeed(r: Running, checked: Checked<unknown>, newState: Record<string,
     progress: undefined,
     output,
   };
-  if (newState) data.state = newState;
-  if (place.metadata) data.metadata = place.metadata;
+  if (update) data.state = mergedState(exec, update);
   recordEnd(exec, place, id, data);
   if (place.item === undefined) r.level.outputs.set(cstep.id, output);
   return { kind: 'success', output };
 }
 
-async function mergeState(
+/** The step's state update, checked against its `stateSchema` (the update, not the merged state, as the reference does). */
+async function checkStateUpdate(
   exec: Execution,
   step: CompiledStep['step'],
   update: Record<string, unknown>,
   id: string,
 ): Promise<Record<string, unknown> | WeftError> {
-  const merged = { ...exec.state, ...update };
-  if (step.stateSchema) {
-    const r = check(step.stateSchema, update);
-    const v = r instanceof Promise ? await r : r;
-    if (!v.ok)
-      return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
-  }
-  return merged;
+  if (!step.stateSchema) return update;
+  const r = check(step.stateSchema, update);
+  const v = r instanceof Promise ? await r : r;
+  if (!v.ok)
+    return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
+  return v.value as Record<string, unknown>;
 }
 
 async function runNested(
@@ -482,32 +540,25 @@ async function runNested(
   runLevel: LevelRunner,
 ): Promise<Outcome> {
   const graph = cstep.graph!;
-  let input = payload;
-  if (level.graph.validateInputs) {
-    const r = check(graph.inputSchema, payload);
-    const v = r instanceof Promise ? await r : r;
-    if (!v.ok) {
-      const error = stepValidationError(
-        'STEP_INPUT_INVALID',
-        'Step input validation failed',
-        level.idPrefix + cstep.id,
-        v.issues,
-        exec.runId,
-      );
-      end({ status: 'failed', error: serializeError(error) });
-      return { kind: 'failed', error };
-    }
-    input = v.value;
-  }
   const inner: Level = {
     graph,
     keyPrefix: `${place.key}/`,
     idPrefix: `${level.idPrefix}${cstep.id}.`,
-    input,
+    input: payload,
     outputs: new Map(),
     parent: level,
   };
-  const outcome = await runLevel(exec, inner);
+  let outcome = await runLevel(exec, inner);
+  // A nested workflow is a step of its parent: it is tried again as often as the parent's retryConfig
+  // says (as in the reference), from its start, with what its failed attempt recorded set aside.
+  for (let attempt = 1; outcome.kind === 'failed' && attempt <= level.graph.retryAttempts; attempt++) {
+    if (NonRetryableError.is(outcome.error) || WeftError.is(outcome.error, 'RUN_OWNERSHIP_LOST')) break;
+    if (level.graph.retryDelay > 0) await exec.services.clock.sleep(level.graph.retryDelay, exec.abort.signal);
+    if (exec.canceled) return { kind: 'canceled' };
+    exec.writer.add('nested-retry', { prefix: inner.keyPrefix, attempt });
+    inner.outputs.clear();
+    outcome = await runLevel(exec, inner);
+  }
   switch (outcome.kind) {
     case 'success':
     case 'bailed': // bail ends only the nested workflow; the parent goes on with its value

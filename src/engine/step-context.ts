@@ -29,6 +29,7 @@ export interface StepSignals {
 export class StepContext implements ExecuteContext {
   /** What the step asked for; read by the step runner once execute settles. */
   signals: StepSignals = NO_SIGNALS;
+  /** The run's current state (updated in place as other steps end; this step's own `setState` applies when it ends). */
   readonly state: any;
   readonly requestContext: RequestContext<any>;
   readonly runId: string;

@@ -50,7 +50,8 @@ export function entryToEvent<T extends EntryType>(
       return ev('workflow-start', runId, seq, { workflowId });
     case 'step-start': {
       const d = data as EntryDataMap['step-start'];
-      if (d.item !== undefined) return undefined;
+      // Foreach items, and the steps of a nested workflow run as one, show only as progress (as in the reference).
+      if (d.item !== undefined || d.key.includes('[')) return undefined;
       const payload: Record<string, unknown> = {
         stepName: d.id,
         id: d.id,
@@ -67,6 +68,7 @@ export function entryToEvent<T extends EntryType>(
     case 'step-end': {
       const d = data as EntryDataMap['step-end'];
       if (d.item !== undefined) {
+        if (d.key.indexOf('[') !== d.key.lastIndexOf('[')) return undefined; // inside an outer foreach item
         const progress: Record<string, unknown> = {
           stepName: d.id,
           id: d.id,
@@ -78,6 +80,7 @@ export function entryToEvent<T extends EntryType>(
         if (d.status === 'success') progress.iterationOutput = d.output;
         return ev('workflow-step-progress', runId, seq, progress);
       }
+      if (d.key.includes('[')) return undefined;
       const payload: Record<string, unknown> = { stepName: d.id, id: d.id, stepCallId: `${runId}:${d.key}` };
       if (started) {
         payload.payload = started.payload;
@@ -85,11 +88,13 @@ export function entryToEvent<T extends EntryType>(
         if (started.resumePayload !== undefined) payload.resumePayload = started.resumePayload;
         if (started.resumedAt !== undefined) payload.resumedAt = started.resumedAt;
       }
-      payload.status = d.status;
+      // A bail shows as `bailed` in the stream, as in the reference, whatever the step's status became.
+      payload.status = d.bailed ? 'bailed' : d.status;
       payload.endedAt = d.endedAt;
       if (d.status === 'suspended') {
         payload.suspendPayload = d.suspendPayload;
         payload.suspendedAt = d.suspendedAt;
+        if (d.metadata !== undefined) payload.metadata = d.metadata;
         return ev('workflow-step-suspended', runId, seq, payload);
       }
       if ('output' in d) payload.output = d.output;

@@ -75,7 +75,7 @@ export function buildResult(projection: RunProjection, runId: string, options?: 
     Object.assign(result, suspendedFields(projection));
     if (options?.includeResumeLabels) result.resumeLabels = resumeLabels(projection);
   }
-  if (options?.includeState) result.state = projection.state;
+  if (options?.includeState) result.state = { ...projection.state };
   return result as WorkflowResult;
 }
 

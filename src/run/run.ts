@@ -347,17 +347,18 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
    */
   async timeTravel(args: TimeTravelArgs, onClaimed?: () => void): Promise<WorkflowResult<TInput, TOutput>> {
     const { weft, runId, workflow } = this;
-    await weft.activeExecution(runId)?.finished;
+    const stillRunning = (status: RunStatus): WeftError =>
+      new WeftError(
+        'RUN_STILL_RUNNING',
+        `Cannot time travel run "${runId}": its status is "${status}" (This workflow run is still running, cannot time travel)`,
+        { runId, actualStatus: status },
+      );
+    // Refused at once, as in the reference: waiting for the execution here would deadlock a step that time-travels its own run.
+    if (weft.activeExecution(runId)) throw stillRunning('running');
     const row = await weft.storage.getRun(runId);
     if (!row)
       throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
-    if (row.status === 'running' || row.status === 'waiting') {
-      throw new WeftError(
-        'RUN_STILL_RUNNING',
-        `Cannot time travel run "${runId}": its status is "${row.status}" (This workflow run is still running, cannot time travel)`,
-        { runId, actualStatus: row.status },
-      );
-    }
+    if (row.status === 'running' || row.status === 'waiting') throw stillRunning(row.status);
     const projection = await loadProjection(weft, runId);
     const plan = await prepareTimeTravel(workflow, projection, runId, args);
     const requestContext = contextFrom(projection.requestContext, args.requestContext);
@@ -418,8 +419,13 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     return this.weft.observeRun(this.runId, { afterSeq: options.fromSeq ?? 0 });
   }
 
-  /** The run's result as storage holds it now. */
+  /**
+   * The run's result as storage holds it once the execution here (if any) has recorded its end: a stream
+   * sees the run's last event before its end is stored (on Postgres, well before).
+   */
   private async storedResult(outputOptions: OutputOptions | undefined): Promise<WorkflowResult<TInput, TOutput>> {
+    const active = this.weft.activeExecution(this.runId);
+    if (active) await active.finished;
     return buildResult(await loadProjection(this.weft, this.runId), this.runId, outputOptions) as WorkflowResult<
       TInput,
       TOutput

@@ -86,6 +86,7 @@ export type JournalEntryType =
   | 'step-end'
   | 'step-retry'
   | 'branch'
+  | 'nested-retry'
   | 'step-output'
   | 'custom'
   | 'run-cancel'

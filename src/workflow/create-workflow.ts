@@ -30,7 +30,6 @@ interface Definition {
   params: WorkflowParams<string, AnySchema, AnySchema>;
   nodes: GraphNode[];
   graph: CompiledGraph | undefined;
-  mapCount: number;
   sleepCount: number;
   host: WorkflowHost | undefined;
 }
@@ -65,7 +64,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
 
   constructor(params: WorkflowParams<TId, AnySchema, AnySchema>) {
     Object.defineProperty(this, WORKFLOW_BRAND, { value: true });
-    this.def = { params, nodes: [], graph: undefined, mapCount: 0, sleepCount: 0, host: undefined };
+    this.def = { params, nodes: [], graph: undefined, sleepCount: 0, host: undefined };
   }
 
   get id(): TId {
@@ -182,10 +181,13 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this;
   }
 
-  /** Adds a mapping step that builds the next input. Unnamed maps get the id `mapping_<workflowId>_<n>`. */
+  /**
+   * Adds a mapping step that builds the next input. An unnamed map gets the id `mapping_<workflowId>_<n>`,
+   * where `n` counts the maps before it, named ones included, from 0 (skipping an id a step already has),
+   * as the reference numbers them.
+   */
   map(config: MapConfig, options?: { id?: string }): this {
-    const id =
-      options?.id !== undefined ? checkId(options.id, 'map step') : `mapping_${this.id}_${++this.def.mapCount}`;
+    const id = options?.id !== undefined ? checkId(options.id, 'map step') : this.mapId();
     const step = createMapStep(id, config);
     this.push({ type: 'step', step: { id, kind: 'mapping', step, canSuspend: false } });
     return this;
@@ -306,6 +308,21 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     if (typeof condition !== 'function') throw this.definitionError(`.${loopType}() expects a condition function`);
     this.push({ type: 'loop', loopType, step: this.compileStep(step, `.${loopType}()`), condition });
     return this;
+  }
+
+  private mapId(): string {
+    const taken = new Set<string>();
+    let maps = 0;
+    for (const node of this.def.nodes) {
+      if (node.type === 'sleep' || node.type === 'sleepUntil') taken.add(node.id);
+      else if ('steps' in node) for (const s of node.steps) taken.add(s.id);
+      else {
+        taken.add(node.step.id);
+        if (node.step.kind === 'mapping') maps++;
+      }
+    }
+    while (taken.has(`mapping_${this.id}_${maps}`)) maps++;
+    return `mapping_${this.id}_${maps}`;
   }
 
   private sleepId(options?: { id?: string }): string {

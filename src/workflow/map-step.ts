@@ -33,6 +33,23 @@ function readPath(value: unknown, path: string): unknown {
   return current;
 }
 
+/**
+ * `path` read from a step's output or the workflow input, as the reference reads it: a key missing
+ * from an object gives undefined (no key in the output), but a path through something that is not an
+ * object (a step that did not succeed gives null) fails the mapping step with `Invalid path ...`.
+ */
+function followPath(value: unknown, path: string, label: string): unknown {
+  if (path === '.' || path === '') return value;
+  let current = value;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') {
+      throw new WeftError('MAP_PATH_INVALID', `Invalid path ${path} in ${label}`);
+    }
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
 function renderTemplate(template: string, ctx: ExecuteContext): string {
   return template.replace(/\$\{([^}]+)\}/g, (_match, expr: string) => {
     const [root, ...rest] = expr.trim().split('.');
@@ -49,12 +66,10 @@ function renderTemplate(template: string, ctx: ExecuteContext): string {
 async function resolveSource(key: string, source: MapSource, ctx: ExecuteContext): Promise<unknown> {
   if ('step' in source) {
     const refs = Array.isArray(source.step) ? source.step : [source.step as StepRef];
-    for (const ref of refs) {
-      const result = ctx.getStepResult(ref.id);
-      if (result === undefined) continue;
-      return readPath(result, source.path);
-    }
-    return MISSING;
+    // The first of the steps that succeeded; a step that did not gives null.
+    const found = refs.find((ref) => ctx.getStepResult(ref.id) !== undefined);
+    const label = `step ${refs.map((ref) => ref?.id ?? 'unknown').join('|')}`;
+    return followPath(found ? ctx.getStepResult(found.id) : null, source.path, label);
   }
   if ('initData' in source) {
     if (source.initData === null || typeof source.initData !== 'object') {
@@ -63,7 +78,7 @@ async function resolveSource(key: string, source: MapSource, ctx: ExecuteContext
         `Invalid map source for key "${key}": initData must be the workflow, got ${String(source.initData)}`,
       );
     }
-    return readPath(ctx.getInitData(), source.path);
+    return followPath(ctx.getInitData(), source.path, 'initData');
   }
   if ('value' in source) return source.value;
   if ('requestContextPath' in source) {
@@ -94,7 +109,7 @@ export function createMapStep(id: string, config: MapConfig): Step {
           const out: Record<string, unknown> = {};
           for (const [key, source] of Object.entries(config)) {
             const value = await resolveSource(key, source, ctx);
-            if (value !== MISSING) out[key] = value;
+            if (value !== MISSING && value !== undefined) out[key] = value;
           }
           return out;
         };

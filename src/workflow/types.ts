@@ -117,6 +117,8 @@ export interface StepResult<TOutput = unknown> {
   resumedAt?: number;
   suspendOutput?: unknown;
   nonRetryable?: boolean;
+  /** The step ended by calling `bail()` (its status is then `success`, or `bailed` inside a parallel or branch block). */
+  bailed?: boolean;
   metadata?: Record<string, unknown>;
   /** For a sleep: when it ends (epoch ms). Shown in stored-run views. */
   wakeAt?: number;

@@ -96,6 +96,7 @@ export function describeValuesAndLifecycle(current: CurrentStorage): void {
         'step-end',
         'step-retry',
         'branch',
+        'nested-retry',
         'step-output',
         'custom',
         'run-cancel',
