@@ -1,6 +1,9 @@
 // Mastra programs type-check against Weft's published types: a program in Mastra's documented style
 // (suspend, bail, a typed getWorkflow, direct stream iteration) compiled with `tsc --strict`.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -31,8 +34,18 @@ describe('a Mastra program compiled with tsc --strict against the published type
   }, 180_000);
 
   it('runs as written: it suspends and resumes, bails, and reads the output with for await', async () => {
+    // It names no store, as a Mastra program names none: its runs go to the default SQLite file, here a temporary one.
+    const dir = mkdtempSync(join(tmpdir(), 'weft-mastra-types-'));
+    const defaultDb = process.env.WEFT_DB;
+    process.env.WEFT_DB = join(dir, 'weft.db');
     const { main } = await import('./fixtures/mastra-typed-program.js');
-    const lines = await main();
+    let lines: string[];
+    try {
+      lines = await main();
+    } finally {
+      process.env.WEFT_DB = defaultDb;
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(lines.slice(0, 2)).toEqual(['waiting at review', 'What is a loom?: about What is a loom?']);
     expect(lines.slice(2, 7)).toEqual([
       'workflow-start',

@@ -49,7 +49,8 @@ export async function runAction(
   let announce = report.announce;
   const unwatch = printer
     ? run.watch((event) => {
-        if (announce !== undefined && event.type === 'workflow-start') {
+        // The first event (watch shows steps, not the run's start): the run was claimed and executes.
+        if (announce !== undefined) {
           printNote(announce);
           announce = undefined;
         }
