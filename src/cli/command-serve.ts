@@ -4,7 +4,7 @@ import { createServer } from '../server/create-server.js';
 import { isLoopbackHost } from '../server/auth.js';
 import { listen } from '../server/listen.js';
 import { usageError } from './exit-codes.js';
-import { parseIntOption } from './json-option.js';
+import { LEASE_MS_HELP, parseIntOption, parseLeaseOption } from './json-option.js';
 import { openWeft } from './open-weft.js';
 import { printText } from './command-output.js';
 import { paint } from './terminal-style.js';
@@ -15,6 +15,7 @@ interface ServeOptions {
   port?: string;
   host?: string;
   token?: string;
+  leaseMs?: string;
 }
 
 function defaultPort(): string {
@@ -31,6 +32,7 @@ export function registerServeCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (env WEFT_PORT or PORT; default 3000)')
     .option('--host <host>', 'address to bind (default 127.0.0.1; anything else needs a token)')
     .option('--token <token>', 'bearer token required on the API (env WEFT_TOKEN)')
+    .option('--lease-ms <ms>', `${LEASE_MS_HELP} (env WEFT_LEASE_MS)`)
     .action(async (opts: ServeOptions) => {
       const port = parseIntOption(opts.port ?? defaultPort(), '--port', 0, 65535);
       const host = opts.host ?? process.env.WEFT_HOST ?? '127.0.0.1';
@@ -40,7 +42,8 @@ export function registerServeCommand(program: Command): void {
           `Refusing to serve on ${host} without a token: anyone on the network could operate runs. Pass --token or set WEFT_TOKEN`,
         );
       }
-      const opened = await openWeft(opts, { recovery: true });
+      const leaseMs = parseLeaseOption(opts.leaseMs);
+      const opened = await openWeft(opts, { recovery: true, ...(leaseMs !== undefined ? { leaseMs } : {}) });
       const app = createServer(opened.weft, { host, ...(token !== undefined ? { token } : {}) });
       let server;
       try {

@@ -36,7 +36,10 @@ export interface OpenedWeft {
  * Opens the store and loads the workflows file if any. `recovery` (off for one-shot commands)
  * lets the instance take over runs whose process died; `weft serve` turns it on.
  */
-export async function openWeft(options: StoreOptions, settings: { recovery: boolean }): Promise<OpenedWeft> {
+export async function openWeft(
+  options: StoreOptions,
+  settings: { recovery: boolean; leaseMs?: number },
+): Promise<OpenedWeft> {
   const dbPath = resolveDbPath(options.db);
   const workflowsFile = resolveWorkflowsFile(options.workflows);
   const workflows = workflowsFile ? await loadWorkflows(workflowsFile) : {};
@@ -44,6 +47,7 @@ export async function openWeft(options: StoreOptions, settings: { recovery: bool
     workflows,
     storage: new SqliteStorage({ path: dbPath }),
     recovery: settings.recovery,
+    ...(settings.leaseMs !== undefined ? { leaseMs: settings.leaseMs } : {}),
     logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   await weft.init();

@@ -25,7 +25,12 @@ export interface WeftOptions {
   logger?: Logger;
   /** Time source; inject one to test long sleeps without waiting. */
   clock?: Clock;
-  /** How long a lease on a running run lasts without renewal (default 30 s). */
+  /**
+   * How long a lease on a running run lasts without renewal (default 30 s): after a crash, another
+   * instance continues the run this long after the last renewal. Shorter recovers sooner, but an
+   * instance that stalls longer than this (a blocked event loop, a network partition) loses its
+   * runs to another, which runs the steps in flight again. At least 100 ms.
+   */
   leaseMs?: number;
   /** Recover runs whose owner died (default true). */
   recovery?: boolean;
@@ -78,6 +83,12 @@ export class Weft implements WorkflowHost {
     this.logger = options.logger ?? quietLogger;
     this.clock = options.clock ?? systemClock;
     this.leaseMs = options.leaseMs ?? 30_000;
+    if (!Number.isFinite(this.leaseMs) || this.leaseMs < 100) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid leaseMs ${String(options.leaseMs)}: expected a number of milliseconds, at least 100`,
+      );
+    }
     this.recovery = options.recovery ?? true;
     this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(50, Math.floor(this.leaseMs / 2));
     this.ownershipCheckMs = options.ownershipCheckMs ?? Math.max(20, Math.min(1000, Math.floor(this.leaseMs / 3)));

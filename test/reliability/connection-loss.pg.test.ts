@@ -4,9 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Weft } from '../../src/index.js';
+import { PostgresStorage } from '../../src/storage/postgres/index.js';
+import { createWorkflowQueue } from '../../src/worker/index.js';
 import { PG_URL, describeWithPostgres } from '../support/postgres.js';
 import { until } from '../support/wait.js';
-import { STEP_COUNT } from './fixtures/reliability-workflows.js';
+import { STEP_COUNT, reliabilityWorkflows } from './fixtures/reliability-workflows.js';
 import {
   printed,
   reap,
@@ -44,6 +47,86 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
+  /** Every run of `schema` ended with the expected result (n + STEP_COUNT for the n-th input). */
+  async function expectAllSucceeded(schema: string): Promise<void> {
+    const { rows } = await admin.query<{ result: { n: number } }>(
+      `SELECT outcome::jsonb -> 'result' AS result FROM "${schema}".runs`,
+    );
+    expect(rows.map((r) => r.result.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: RUNS }, (_, n) => n + STEP_COUNT),
+    );
+  }
+
+  /** Waits until the RUNS runs of `schema` succeeded; on timeout, says where they are and what `processes` printed. */
+  async function untilAllSucceeded(schema: string, processes: Child[]): Promise<void> {
+    await until(
+      async () => (await statuses(schema)).success === RUNS,
+      `the ${RUNS} runs to succeed`,
+      25_000,
+      100,
+    ).catch(async (error: unknown) => {
+      const outputs = processes.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
+      throw new Error(`${String(error)}: ${JSON.stringify(await statuses(schema))}\n${outputs}`);
+    });
+    await expectAllSucceeded(schema);
+  }
+
+  describe('worker processes whose Postgres backends are terminated', () => {
+    it('keep running (`weft worker`), and every enqueued run ends success', async () => {
+      const schema = `${PREFIX}_wk`;
+      const queueSchema = `${PREFIX}_wkq`;
+      const app = `${PREFIX}_wk_`;
+      const workers = ['w1', 'w2'].map((name) =>
+        spawnChild(
+          name,
+          'src/cli/main.ts',
+          { WEFT_PG_URL: withApplicationName(PG_URL, `${app}${name}`), STEP_MS: '150' },
+          [
+            'worker',
+            '--workflows',
+            'test/reliability/fixtures/workflows-file.ts',
+            '--schema',
+            schema,
+            '--queue-schema',
+            queueSchema,
+            '--concurrency',
+            '25',
+            '--lease-ms',
+            '1000',
+          ],
+        ),
+      );
+      children.push(...workers);
+      for (const w of workers) await printed(w, 'serving 1 workflow');
+      const weft = new Weft({
+        workflows: reliabilityWorkflows(0),
+        storage: new PostgresStorage({ connectionString: PG_URL, schema }),
+        recovery: false,
+      });
+      const queue = createWorkflowQueue({ weft, connectionString: PG_URL, schema: queueSchema });
+      try {
+        for (let n = 0; n < RUNS; n++) await queue.enqueueStart('steps', { inputData: { n } });
+        const killed = await terminateRepeatedly(admin, app, 25, 100);
+        for (const w of workers) expect(w.alive(), w.output()).toBe(true);
+        expect(killed).toBeGreaterThan(25);
+        await untilAllSucceeded(schema, workers);
+        for (const w of workers) expect(w.alive(), w.output()).toBe(true);
+        // Jobs whose completion was lost with a connection are freed and completed, not left locked for hours.
+        await until(
+          async () => Number((await admin.query(`SELECT count(*) AS n FROM "${queueSchema}".jobs`)).rows[0].n) === 0,
+          'the queue to be empty',
+          15_000,
+          200,
+        );
+        for (const w of workers) w.child.kill('SIGTERM');
+        for (const w of workers) expect(await w.exited, w.output()).toEqual({ code: 0, signal: null });
+      } finally {
+        await queue.close();
+        await weft.close();
+      }
+    });
+  });
+
   describe('an engine process whose Postgres backends are terminated', () => {
     it('keeps running, and every run ends success', async () => {
       const schema = `${PREFIX}_engine`;
@@ -60,21 +143,8 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
       const killed = await terminateRepeatedly(admin, app, 25, 100);
       expect(engine.alive(), engine.output()).toBe(true);
       expect(killed).toBeGreaterThan(25);
-      await until(
-        async () => (await statuses(schema)).success === RUNS,
-        `the ${RUNS} runs to succeed`,
-        25_000,
-        100,
-      ).catch(async (error: unknown) => {
-        throw new Error(`${String(error)}: ${JSON.stringify(await statuses(schema))}\n${engine.output()}`);
-      });
+      await untilAllSucceeded(schema, [engine]);
       expect(engine.alive(), engine.output()).toBe(true);
-      const { rows } = await admin.query<{ result: { n: number } }>(
-        `SELECT outcome::jsonb -> 'result' AS result FROM "${schema}".runs`,
-      );
-      expect(rows.map((r) => r.result.n).sort((a, b) => a - b)).toEqual(
-        Array.from({ length: RUNS }, (_, n) => n + STEP_COUNT),
-      );
       // Each start call returned the run's outcome, or said plainly that it is unknown (the run was continued).
       const answers = engine
         .output()
