@@ -343,17 +343,20 @@ export class Weft implements WorkflowHost {
   /** Renews the leases of the runs executing here; stops those this instance no longer owns. */
   private async checkOwnership(): Promise<void> {
     // A run still being claimed holds no lease yet: its first write takes one.
-    const ids = [...this.active.values()].filter((exec) => !exec.writer.claiming).map((exec) => exec.runId);
+    const checked = [...this.active.values()].filter((exec) => !exec.writer.claiming);
     if (this.active.size === 0 || this.closed) {
       clearInterval(this.ownershipTimer);
       this.ownershipTimer = undefined;
       return;
     }
-    if (ids.length === 0) return;
+    if (checked.length === 0) return;
     try {
+      const ids = checked.map((exec) => exec.runId);
       const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
-      // Canceled or taken over by another process: stop executing it here.
-      for (const id of ids) if (!kept.has(id)) this.active.get(id)?.cancel();
+      // Canceled or taken over by another process: stop executing it here. Only the execution that was
+      // asked about: meanwhile its run may have stopped and started again here (a resume) under a new
+      // execution, whose lease the answer says nothing about.
+      for (const exec of checked) if (!kept.has(exec.runId) && this.active.get(exec.runId) === exec) exec.cancel();
     } catch (error) {
       this.logger.warn('weft: lease renewal failed; will retry', error);
     }
