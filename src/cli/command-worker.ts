@@ -18,6 +18,7 @@ interface WorkerOptions {
   queueSchema?: string;
   concurrency?: string;
   leaseMs?: string;
+  shutdownGraceMs?: string;
 }
 
 /** One line per job: time, action, run, workflow, how it ended and how long it took here. */
@@ -38,6 +39,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--queue-schema <name>', "schema of graphile-worker's queue (default graphile_worker)")
     .option('--concurrency <n>', 'runs executed at once by this worker (default 10)')
     .option('--lease-ms <ms>', `${LEASE_MS_HELP} (env WEFT_LEASE_MS)`)
+    .option(
+      '--shutdown-grace-ms <ms>',
+      'on SIGTERM, how long runs in flight may finish before they are handed over to other workers (default 10000)',
+    )
     .action(async (opts: WorkerOptions) => {
       const file = resolveWorkflowsFile(opts.workflows);
       if (!file)
@@ -49,6 +54,7 @@ export function registerWorkerCommand(program: Command): void {
       const schema = opts.schema ?? (process.env.WEFT_PG_SCHEMA || 'weft');
       const queueSchema = opts.queueSchema ?? 'graphile_worker';
       const leaseMs = parseLeaseOption(opts.leaseMs);
+      const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
       const weft = new Weft({
         ...(leaseMs !== undefined ? { leaseMs } : {}),
         workflows: await loadWorkflows(file),
@@ -62,6 +68,7 @@ export function registerWorkerCommand(program: Command): void {
           connectionString,
           schema: queueSchema,
           concurrency,
+          shutdownGraceMs,
           onRun: (report) => printText(formatReport(report)),
         });
       } catch (error) {
