@@ -22,6 +22,13 @@ import {
 /** Every schema and application_name of this file starts with this prefix. */
 const PREFIX = `weft_rl_${randomBytes(4).toString('hex')}`;
 const RUNS = 50;
+/** With WEFT_RELIABILITY_SLOW=1: three trials of each test, with 100 terminations instead of 25. */
+const SLOW = process.env.WEFT_RELIABILITY_SLOW === '1';
+const TRIALS = SLOW ? [1, 2, 3] : [1];
+const KILLS = SLOW ? 100 : 25;
+/** Long enough steps that the runs still execute while the terminations go on. */
+const STEP_MS = SLOW ? '1000' : '150';
+const TIMEOUT_MS = SLOW ? 120_000 : 30_000;
 
 await describeWithPostgres('connection loss', 'the connection-loss tests', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
@@ -62,7 +69,7 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
     await until(
       async () => (await statuses(schema)).success === RUNS,
       `the ${RUNS} runs to succeed`,
-      25_000,
+      TIMEOUT_MS - 5_000,
       100,
     ).catch(async (error: unknown) => {
       const outputs = processes.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
@@ -72,16 +79,14 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
   }
 
   describe('worker processes whose Postgres backends are terminated', () => {
-    it('keep running (`weft worker`), and every enqueued run ends success', async () => {
-      const schema = `${PREFIX}_wk`;
-      const queueSchema = `${PREFIX}_wkq`;
-      const app = `${PREFIX}_wk_`;
-      const workers = ['w1', 'w2'].map((name) =>
-        spawnChild(
-          name,
-          'src/cli/main.ts',
-          { WEFT_PG_URL: withApplicationName(PG_URL, `${app}${name}`), STEP_MS: '150' },
-          [
+    it.each(TRIALS)(
+      'keep running (`weft worker`), and every enqueued run ends success (trial %i)',
+      async (trial) => {
+        const schema = `${PREFIX}_wk${trial}`;
+        const queueSchema = `${PREFIX}_wkq${trial}`;
+        const app = `${PREFIX}_wk${trial}_`;
+        const workers = ['w1', 'w2'].map((name) =>
+          spawnChild(name, 'src/cli/main.ts', { WEFT_PG_URL: withApplicationName(PG_URL, `${app}${name}`), STEP_MS }, [
             'worker',
             '--workflows',
             'test/reliability/fixtures/workflows-file.ts',
@@ -93,68 +98,75 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
             '25',
             '--lease-ms',
             '1000',
-          ],
-        ),
-      );
-      children.push(...workers);
-      for (const w of workers) await printed(w, 'serving 1 workflow');
-      const weft = new Weft({
-        workflows: reliabilityWorkflows(0),
-        storage: new PostgresStorage({ connectionString: PG_URL, schema }),
-        recovery: false,
-      });
-      const queue = createWorkflowQueue({ weft, connectionString: PG_URL, schema: queueSchema });
-      try {
-        for (let n = 0; n < RUNS; n++) await queue.enqueueStart('steps', { inputData: { n } });
-        const killed = await terminateRepeatedly(admin, app, 25, 100);
-        for (const w of workers) expect(w.alive(), w.output()).toBe(true);
-        expect(killed).toBeGreaterThan(25);
-        await untilAllSucceeded(schema, workers);
-        for (const w of workers) expect(w.alive(), w.output()).toBe(true);
-        // Jobs whose completion was lost with a connection are freed and completed, not left locked for hours.
-        await until(
-          async () => Number((await admin.query(`SELECT count(*) AS n FROM "${queueSchema}".jobs`)).rows[0].n) === 0,
-          'the queue to be empty',
-          15_000,
-          200,
+          ]),
         );
-        for (const w of workers) w.child.kill('SIGTERM');
-        for (const w of workers) expect(await w.exited, w.output()).toEqual({ code: 0, signal: null });
-      } finally {
-        await queue.close();
-        await weft.close();
-      }
-    });
+        children.push(...workers);
+        for (const w of workers) await printed(w, 'serving 2 workflows');
+        const weft = new Weft({
+          workflows: reliabilityWorkflows(0),
+          storage: new PostgresStorage({ connectionString: PG_URL, schema }),
+          recovery: false,
+        });
+        const queue = createWorkflowQueue({ weft, connectionString: PG_URL, schema: queueSchema });
+        try {
+          for (let n = 0; n < RUNS; n++) await queue.enqueueStart('steps', { inputData: { n } });
+          const killed = await terminateRepeatedly(admin, app, KILLS, 100);
+          for (const w of workers) expect(w.alive(), w.output()).toBe(true);
+          expect(killed).toBeGreaterThan(KILLS);
+          console.log(`trial ${trial}: ${killed} backends terminated in ${KILLS} rounds`);
+          await untilAllSucceeded(schema, workers);
+          for (const w of workers) expect(w.alive(), w.output()).toBe(true);
+          // Jobs whose completion was lost with a connection are freed and completed, not left locked for hours.
+          await until(
+            async () => Number((await admin.query(`SELECT count(*) AS n FROM "${queueSchema}".jobs`)).rows[0].n) === 0,
+            'the queue to be empty',
+            15_000,
+            200,
+          );
+          for (const w of workers) w.child.kill('SIGTERM');
+          for (const w of workers) expect(await w.exited, w.output()).toEqual({ code: 0, signal: null });
+        } finally {
+          await queue.close();
+          await weft.close();
+        }
+      },
+      TIMEOUT_MS,
+    );
   });
 
   describe('an engine process whose Postgres backends are terminated', () => {
-    it('keeps running, and every run ends success', async () => {
-      const schema = `${PREFIX}_engine`;
-      const app = `${PREFIX}_engine`;
-      const engine = spawnChild('engine', 'test/reliability/fixtures/engine-process.ts', {
-        WEFT_PG_URL: withApplicationName(PG_URL, app),
-        WEFT_SCHEMA: schema,
-        RUNS: String(RUNS),
-        LEASE_MS: '1000',
-        STEP_MS: '150',
-      });
-      children.push(engine);
-      await printed(engine, 'STARTED');
-      const killed = await terminateRepeatedly(admin, app, 25, 100);
-      expect(engine.alive(), engine.output()).toBe(true);
-      expect(killed).toBeGreaterThan(25);
-      await untilAllSucceeded(schema, [engine]);
-      expect(engine.alive(), engine.output()).toBe(true);
-      // Each start call returned the run's outcome, or said plainly that it is unknown (the run was continued).
-      const answers = engine
-        .output()
-        .split('\n')
-        .filter((line) => line.startsWith('RESULT '))
-        .map((line) => line.split(' ')[2]);
-      expect(answers).toHaveLength(RUNS);
-      for (const answer of answers) expect(['success', 'OUTCOME_UNKNOWN']).toContain(answer);
-      engine.child.kill('SIGTERM');
-      expect(await engine.exited, engine.output()).toEqual({ code: 0, signal: null });
-    });
+    it.each(TRIALS)(
+      'keeps running, and every run ends success (trial %i)',
+      async (trial) => {
+        const schema = `${PREFIX}_engine${trial}`;
+        const app = `${PREFIX}_engine${trial}`;
+        const engine = spawnChild('engine', 'test/reliability/fixtures/engine-process.ts', {
+          WEFT_PG_URL: withApplicationName(PG_URL, app),
+          WEFT_SCHEMA: schema,
+          RUNS: String(RUNS),
+          LEASE_MS: '1000',
+          STEP_MS,
+        });
+        children.push(engine);
+        await printed(engine, 'STARTED');
+        const killed = await terminateRepeatedly(admin, app, KILLS, 100);
+        expect(engine.alive(), engine.output()).toBe(true);
+        expect(killed).toBeGreaterThan(KILLS);
+        console.log(`trial ${trial}: ${killed} backends terminated in ${KILLS} rounds`);
+        await untilAllSucceeded(schema, [engine]);
+        expect(engine.alive(), engine.output()).toBe(true);
+        // Each start call returned the run's outcome, or said plainly that it is unknown (the run was continued).
+        const answers = engine
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('RESULT '))
+          .map((line) => line.split(' ')[2]);
+        expect(answers).toHaveLength(RUNS);
+        for (const answer of answers) expect(['success', 'OUTCOME_UNKNOWN']).toContain(answer);
+        engine.child.kill('SIGTERM');
+        expect(await engine.exited, engine.output()).toEqual({ code: 0, signal: null });
+      },
+      TIMEOUT_MS,
+    );
   });
 });
