@@ -9,7 +9,7 @@ import { PostgresStorage } from '../src/storage/postgres/index.js';
 import type { RunStatus } from '../src/storage/types.js';
 import { createWorkflowQueue, type WorkflowQueue } from '../src/worker/index.js';
 import { workerWorkflows } from './fixtures/worker-workflows.js';
-import { PG_URL, describeWithPostgres } from './support/postgres.js';
+import { PG_URL, describeWithPostgres, dropSchemas } from './support/postgres.js';
 import { pause, until as untilAny } from './support/wait.js';
 import { spawnChild as spawnTsx, type Child } from './support/child-processes.js';
 
@@ -55,11 +55,7 @@ await describeWithPostgres('weft/worker', 'the worker tests', () => {
   afterAll(async () => {
     await queue?.close();
     await weft?.close();
-    const { rows } = await admin.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 || '\\_%'",
-      [PREFIX],
-    );
-    for (const { nspname } of rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await dropSchemas(admin, PREFIX);
     await admin.end();
   });
 

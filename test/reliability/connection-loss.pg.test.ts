@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Weft } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { createWorkflowQueue } from '../../src/worker/index.js';
-import { PG_URL, describeWithPostgres } from '../support/postgres.js';
+import { PG_URL, describeWithPostgres, dropSchemas } from '../support/postgres.js';
 import { until } from '../support/wait.js';
 import { STEP_COUNT, reliabilityWorkflows } from './fixtures/reliability-workflows.js';
 import {
@@ -39,11 +39,7 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
   });
 
   afterAll(async () => {
-    const { rows } = await admin.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 || '\\_%'",
-      [PREFIX],
-    );
-    for (const { nspname } of rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await dropSchemas(admin, PREFIX);
     await admin.end();
   });
 

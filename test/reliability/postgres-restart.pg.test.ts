@@ -11,7 +11,7 @@ import { Weft } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { createWorkflowQueue } from '../../src/worker/index.js';
 import { printed, reap, spawnChild, type Child } from '../support/child-processes.js';
-import { PG_URL, describeWithPostgres } from '../support/postgres.js';
+import { PG_URL, describeWithPostgres, dropSchemas } from '../support/postgres.js';
 import { until } from '../support/wait.js';
 import { reliabilityWorkflows } from './fixtures/reliability-workflows.js';
 
@@ -31,11 +31,7 @@ await describeWithPostgres('postgres restart', 'the Postgres restart test', () =
 
   afterAll(async () => {
     const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-    const { rows } = await admin.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 || '\\_%'",
-      [PREFIX],
-    );
-    for (const { nspname } of rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await dropSchemas(admin, PREFIX);
     await admin.end();
   });
 
