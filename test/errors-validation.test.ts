@@ -356,3 +356,16 @@ describe('the WeftError family', () => {
     await weft.close();
   });
 });
+
+describe('engine options', () => {
+  it('refuses a leaseMs below 100 ms or not a number, naming the value', () => {
+    for (const leaseMs of [50, 0, Number.NaN]) {
+      expect(() => new Weft({ leaseMs })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: `Invalid leaseMs ${String(leaseMs)}: expected a number of milliseconds, at least 100`,
+        }),
+      );
+    }
+  });
+});
