@@ -130,6 +130,50 @@ await describeWithPostgres('connection loss', 'the connection-loss tests', () =>
     );
   });
 
+  describe('the LISTEN connection of PostgresStorage', () => {
+    it('is opened again after its backend is terminated, and live notifications keep coming', async () => {
+      const schema = `${PREFIX}_listen`;
+      const app = `${PREFIX}_listen`;
+      const follower = new PostgresStorage({ connectionString: withApplicationName(PG_URL, app), schema });
+      const writer = new PostgresStorage({ connectionString: PG_URL, schema });
+      try {
+        await follower.init();
+        await writer.init();
+        await writer.createRun({ runId: 'followed', workflowId: 'steps', resourceId: null, createdAt: Date.now() });
+        const claimed = await writer.updateRun(
+          'followed',
+          { status: ['pending'] },
+          { status: 'running', bumpEpoch: true, updatedAt: Date.now() },
+        );
+        let calls = 0;
+        follower.notifier.subscribe('followed', () => calls++);
+        await follower.notifier.ready();
+        const append = async (seq: number): Promise<void> =>
+          writer.appendJournal('followed', claimed!.epoch, [{ seq, type: 'custom', data: '{}', at: Date.now() }]);
+        await append(1);
+        await until(() => calls >= 1, 'a notification before the termination');
+        for (let round = 0; round < 3; round++) {
+          expect(await terminateRepeatedly(admin, app, 1, 0)).toBeGreaterThan(0);
+          // Back-off from 250 ms: appended until one is delivered on the new connection.
+          const before = calls;
+          let seq = 2 + round * 100;
+          await until(
+            async () => {
+              await append(seq++);
+              return calls > before;
+            },
+            'a notification on the new connection',
+            10_000,
+            100,
+          );
+        }
+      } finally {
+        await follower.close();
+        await writer.close();
+      }
+    });
+  });
+
   describe('an engine process whose Postgres backends are terminated', () => {
     it.each(TRIALS)(
       'keeps running, and every run ends success (trial %i)',
