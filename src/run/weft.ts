@@ -72,6 +72,9 @@ export class Weft implements WorkflowHost {
   private readonly recoveryIntervalMs: number;
   private readonly ownershipCheckMs: number;
   private ownershipTimer: ReturnType<typeof setInterval> | undefined;
+  /** A lease renewal, or a recovery pass of the timer, is on its way. */
+  private renewing = false;
+  private recovering = false;
   private ready: Promise<void> | undefined;
   /** `ready` resolved: storage is open and the first recovery pass is done. */
   private initialized = false;
@@ -349,7 +352,9 @@ export class Weft implements WorkflowHost {
       this.ownershipTimer = undefined;
       return;
     }
-    if (checked.length === 0) return;
+    // One renewal at a time: while storage is slow or reconnecting, the timer's ticks do not pile up.
+    if (checked.length === 0 || this.renewing) return;
+    this.renewing = true;
     try {
       const ids = checked.map((exec) => exec.runId);
       const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
@@ -359,15 +364,20 @@ export class Weft implements WorkflowHost {
       for (const exec of checked) if (!kept.has(exec.runId) && this.active.get(exec.runId) === exec) exec.cancel();
     } catch (error) {
       this.logger.warn('weft: lease renewal failed; will retry', error);
+    } finally {
+      this.renewing = false;
     }
   }
 
   private async recoverQuietly(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.recovering) return;
+    this.recovering = true;
     try {
       await this.recoverNow();
     } catch (error) {
       this.logger.warn('weft: crash recovery failed; will retry', error);
+    } finally {
+      this.recovering = false;
     }
   }
 }
