@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStep, createWorkflow, MemoryStorage, Weft, WeftError } from '../src/index.js';
+import { PostgresStorage } from '../src/storage/postgres/index.js';
 import { failingStep, numSchema, numStep, numWorkflow } from './support/step-factories.js';
 
 class HttpError extends Error {
@@ -367,5 +368,11 @@ describe('engine options', () => {
         }),
       );
     }
+  });
+
+  it('refuses a negative reconnectWindowMs for PostgresStorage', () => {
+    expect(() => new PostgresStorage({ connectionString: 'postgres://nowhere/db', reconnectWindowMs: -1 })).toThrow(
+      'Invalid reconnectWindowMs -1: expected milliseconds, 0 or more',
+    );
   });
 });

@@ -36,6 +36,8 @@ export class PgAppendBatcher {
     private readonly s: string,
     private readonly channel: string,
     private readonly wrapFailure: AppendFailureWrapper,
+    /** How long a batch whose connection was lost is sent again (see `withReconnects`). */
+    private readonly reconnectWindowMs?: number,
   ) {}
 
   /** Queues a non-empty, well-formed append; resolves once its entries are committed. */
@@ -88,7 +90,7 @@ export class PgAppendBatcher {
       rows = await withReconnects(async (again) => {
         retried ||= again;
         return (await this.pool.query<BatchOutcomeRow>(appendBatchQuery(this.s, this.channel, batch))).rows;
-      });
+      }, this.reconnectWindowMs);
     } catch (error) {
       if (batch.length === 1) batch[0]!.reject(this.wrapFailure(batch[0]!.runId, error));
       else await Promise.all(batch.map((item) => this.send([item], retried)));

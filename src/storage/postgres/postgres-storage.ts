@@ -7,7 +7,7 @@ import type { JournalEntry, NewRun, RunChange, RunCondition, RunFilter, StoredRu
 import type { PgJournalRow } from './journal-queries.js';
 import { epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
 import { PgAppendBatcher } from './append-batcher.js';
-import { withReconnects } from './connection-loss.js';
+import { RECONNECT_WINDOW_MS, withReconnects } from './connection-loss.js';
 import { migratePostgres } from './migrations.js';
 import { PgJournalNotifier } from './pg-notifier.js';
 import type { PgRunRow } from './run-queries.js';
@@ -22,6 +22,11 @@ export interface PostgresStorageOptions {
   pool?: Pool;
   /** The schema holding Weft's tables, created by `init()`. Letters, digits and `_`. Default `weft`. */
   schema?: string;
+  /**
+   * How long a statement whose connection was lost (a terminated backend, a restarting server) is
+   * tried again on a new connection before it fails with STORAGE_ERROR. Default 15,000 ms; 0 never retries.
+   */
+  reconnectWindowMs?: number;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
@@ -49,6 +54,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly ownsPool: boolean;
   private readonly order = new RunOrder();
   private readonly batcher: PgAppendBatcher;
+  private readonly reconnectWindowMs: number;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -59,6 +65,13 @@ export class PostgresStorage implements WeftStorage {
       );
     }
     this.schema = schema;
+    this.reconnectWindowMs = options.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
+    if (!(this.reconnectWindowMs >= 0)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid reconnectWindowMs ${String(options.reconnectWindowMs)}: expected milliseconds, 0 or more`,
+      );
+    }
     this.s = `"${schema}"`;
     this.channel = `weft:${schema}`;
     this.ownsPool = options.pool === undefined;
@@ -69,8 +82,12 @@ export class PostgresStorage implements WeftStorage {
     if (this.ownsPool || this.pool.listenerCount('error') === 0) this.pool.on('error', () => undefined);
     const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
     this.notifier = new PgJournalNotifier(config, this.channel);
-    this.batcher = new PgAppendBatcher(this.pool, this.s, this.channel, (runId, error) =>
-      this.failure('append to', runId, error),
+    this.batcher = new PgAppendBatcher(
+      this.pool,
+      this.s,
+      this.channel,
+      (runId, error) => this.failure('append to', runId, error),
+      this.reconnectWindowMs,
     );
   }
 
@@ -280,12 +297,12 @@ export class PostgresStorage implements WeftStorage {
 
   /**
    * Runs `fn`, again on a new connection while the connection is lost (up to
-   * `RECONNECT_WINDOW_MS`; `retried` tells a write to check whether the lost attempt committed),
+   * `reconnectWindowMs`; `retried` tells a write to check whether the lost attempt committed),
    * turning driver errors into `STORAGE_ERROR`s.
    */
   private async guard<T>(action: string, runId: string | undefined, fn: (retried: boolean) => Promise<T>): Promise<T> {
     try {
-      return await withReconnects(fn);
+      return await withReconnects(fn, this.reconnectWindowMs);
     } catch (error) {
       throw this.failure(action, runId, error);
     }
