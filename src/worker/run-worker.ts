@@ -99,6 +99,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   const runners = new Set<Runner>();
   let stopping: Promise<void> | undefined;
   let stopRequested = false;
+  /** A queue being started again after the last one stopped by itself. */
+  let relaunching: Promise<void> | undefined;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
 
@@ -116,13 +118,18 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
       // Batched (delay 0) so that a graceful stop waits for the last completions to be written.
       preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
+    if (stopRequested) {
+      // Started again while the worker was being stopped: stop this one too.
+      await runner.stop().catch(() => undefined);
+      return;
+    }
     runners.add(runner);
     let replaced = false;
     const replace = (why: string): void => {
       if (replaced || stopRequested) return;
       replaced = true;
       weft.logger.warn(`weft worker: the job queue stopped (${why}); starting it again`);
-      void relaunch();
+      relaunching = relaunch();
     };
     runner.events.on('pool:gracefulShutdown', ({ message }) => replace(message));
     runner.promise.then(
@@ -161,6 +168,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   const stop = async (): Promise<void> => {
     stopRequested = true;
     clearInterval(releasing);
+    await relaunching;
     await Promise.all([...runners].map((runner) => runner.stop().catch(() => undefined)));
     await utils.release();
     if (!options.pgPool) await pool.end();
