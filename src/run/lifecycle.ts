@@ -330,8 +330,9 @@ async function handOver(weft: Weft, exec: Execution): Promise<never> {
  */
 async function releaseLease(weft: Weft, exec: Execution): Promise<void> {
   const { writer, runId } = exec;
+  // What cannot be stored now runs again under recovery: the lease is released all the same.
+  await writer.flush().catch(() => undefined);
   try {
-    await writer.flush();
     await weft.storage.updateRun(runId, { epoch: writer.epoch }, { leaseExpiresAt: 0, updatedAt: weft.clock.now() });
   } catch (error) {
     weft.logger.warn(`weft: run "${runId}" could not be handed over cleanly; its lease will expire`, error);

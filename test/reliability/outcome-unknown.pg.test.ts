@@ -44,7 +44,9 @@ await describeWithPostgres('outcome unknown', 'the outcome-unknown tests', () =>
       const weft = new Weft({
         workflows: reliabilityWorkflows(50),
         storage: new PostgresStorage({ connectionString: PG_URL, schema: SCHEMA }),
-        leaseMs: 1000,
+        // A lease far longer than the test: recovery can only continue the run because it was released.
+        leaseMs: 600_000,
+        recoveryIntervalMs: 100,
         logger: { debug() {}, info() {}, warn() {}, error() {} },
       });
       try {
@@ -65,7 +67,9 @@ await describeWithPostgres('outcome unknown', 'the outcome-unknown tests', () =>
         expect(WeftError.is((error as Error).cause, 'STORAGE_ERROR')).toBe(true);
         expect((error as Error).message).toContain('53100');
         // The run was not failed: it waits for recovery, which cannot write either while the disk is full.
-        expect((await weft.storage.getRun(run.runId))?.status).toBe('running');
+        const row = await weft.storage.getRun(run.runId);
+        expect(row?.status).toBe('running');
+        expect(row?.leaseExpiresAt).toBe(0);
         await admin.query(`UPDATE "${SCHEMA}".disk SET is_full = false`);
         await until(
           async () => (await weft.storage.getRun(run.runId))?.status === 'success',
