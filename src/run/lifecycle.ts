@@ -317,6 +317,8 @@ async function finish(
 async function handOver(weft: Weft, exec: Execution): Promise<never> {
   const { runId } = exec;
   await releaseLease(weft, exec);
+  // Other instances continue it now rather than on their next recovery pass.
+  await weft.storage.notifier?.announceRelease?.().catch(() => undefined);
   throw new WeftError(
     'ENGINE_CLOSED',
     `Run "${runId}" stopped here because its engine instance closed; it stays active and another instance continues it`,

@@ -75,6 +75,9 @@ export class Weft implements WorkflowHost {
   /** A lease renewal, or a recovery pass of the timer, is on its way. */
   private renewing = false;
   private recovering = false;
+  /** Asked for a recovery pass while one was on its way: make one more after it. */
+  private recoverAgain = false;
+  private stopFollowingReleases: (() => void) | undefined;
   private ready: Promise<void> | undefined;
   /** `ready` resolved: storage is open and the first recovery pass is done. */
   private initialized = false;
@@ -164,6 +167,8 @@ export class Weft implements WorkflowHost {
         await this.recoverNow();
         this.timer = setInterval(() => void this.recoverQuietly(), this.recoveryIntervalMs);
         this.timer.unref();
+        // Runs another instance hands over on its shutdown are continued at once.
+        this.stopFollowingReleases = this.storage.notifier?.subscribeReleases?.(() => void this.recoverQuietly());
       }
       this.initialized = true;
     })();
@@ -182,6 +187,7 @@ export class Weft implements WorkflowHost {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopFollowingReleases?.();
     if (this.timer) clearInterval(this.timer);
     if (this.ownershipTimer) clearInterval(this.ownershipTimer);
     // Runs executing here are not canceled: they stop, keep what finished, and are handed to recovery.
@@ -370,10 +376,17 @@ export class Weft implements WorkflowHost {
   }
 
   private async recoverQuietly(): Promise<void> {
-    if (this.closed || this.recovering) return;
+    if (this.closed) return;
+    if (this.recovering) {
+      this.recoverAgain = true;
+      return;
+    }
     this.recovering = true;
     try {
-      await this.recoverNow();
+      do {
+        this.recoverAgain = false;
+        await this.recoverNow();
+      } while (this.recoverAgain && !this.closed);
     } catch (error) {
       this.logger.warn('weft: crash recovery failed; will retry', error);
     } finally {

@@ -81,7 +81,11 @@ export class PostgresStorage implements WeftStorage {
     // has no listener gets this one too (pg would otherwise throw the error as an uncaught exception).
     if (this.ownsPool || this.pool.listenerCount('error') === 0) this.pool.on('error', () => undefined);
     const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
-    this.notifier = new PgJournalNotifier(config, this.channel);
+    this.notifier = new PgJournalNotifier(config, this.channel, (channel) =>
+      this.guard('notify', undefined, async () => {
+        await this.pool.query('SELECT pg_notify($1, $2)', [channel, '']);
+      }),
+    );
     this.batcher = new PgAppendBatcher(
       this.pool,
       this.s,
