@@ -33,7 +33,8 @@ export type WeftErrorCode =
   | 'RUN_OWNERSHIP_LOST'
   | 'RUN_CANCELED'
   | 'ENGINE_CLOSED'
-  | 'STORAGE_ERROR';
+  | 'STORAGE_ERROR'
+  | 'OUTCOME_UNKNOWN';
 
 /**
  * What kind of problem a code stands for, so every surface answers alike (HTTP status, CLI exit
@@ -60,6 +61,7 @@ const KIND_OF: Partial<Record<WeftErrorCode, WeftErrorKind>> = {
   WORKFLOW_EMPTY: 'definition',
   INVALID_DEFINITION: 'definition',
   STORAGE_ERROR: 'storage',
+  OUTCOME_UNKNOWN: 'storage',
 };
 
 /** The kind of a code; every code not listed is about the caller's input. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStep, createWorkflow, MemoryStorage, Weft, WeftError } from '../src/index.js';
+import { PostgresStorage } from '../src/storage/postgres/index.js';
 import { failingStep, numSchema, numStep, numWorkflow } from './support/step-factories.js';
 
 class HttpError extends Error {
@@ -354,5 +355,24 @@ describe('the WeftError family', () => {
     await started;
     expect(WeftError.is(error, 'WORKFLOW_MISMATCH')).toBe(true);
     await weft.close();
+  });
+});
+
+describe('engine options', () => {
+  it('refuses a leaseMs below 100 ms or not a number, naming the value', () => {
+    for (const leaseMs of [50, 0, Number.NaN]) {
+      expect(() => new Weft({ leaseMs })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: `Invalid leaseMs ${String(leaseMs)}: expected a number of milliseconds, at least 100`,
+        }),
+      );
+    }
+  });
+
+  it('refuses a negative reconnectWindowMs for PostgresStorage', () => {
+    expect(() => new PostgresStorage({ connectionString: 'postgres://nowhere/db', reconnectWindowMs: -1 })).toThrow(
+      'Invalid reconnectWindowMs -1: expected milliseconds, 0 or more',
+    );
   });
 });

@@ -1,9 +1,7 @@
 // Distributed execution on a real Postgres: runs enqueued with createWorkflowQueue are executed by worker child
 // processes (runWorker on graphile-worker); step side effects are counted in a table; a worker is killed mid-step.
 // Skipped with a warning when Postgres is unreachable, unless WEFT_REQUIRE_PG=1 (then it fails).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Weft, WeftError } from '../src/index.js';
@@ -11,10 +9,10 @@ import { PostgresStorage } from '../src/storage/postgres/index.js';
 import type { RunStatus } from '../src/storage/types.js';
 import { createWorkflowQueue, type WorkflowQueue } from '../src/worker/index.js';
 import { workerWorkflows } from './fixtures/worker-workflows.js';
-import { PG_URL, describeWithPostgres } from './support/postgres.js';
+import { PG_URL, describeWithPostgres, dropSchemas } from './support/postgres.js';
 import { pause, until as untilAny } from './support/wait.js';
+import { spawnChild as spawnTsx, type Child } from './support/child-processes.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Every schema of this file starts with this prefix; afterAll drops them. */
 const PREFIX = `weft_wk_${randomBytes(4).toString('hex')}`;
 const WEFT_SCHEMA = `${PREFIX}_weft`;
@@ -26,12 +24,7 @@ const LEASE_MS = 500;
 const until = (check: () => Promise<boolean>, what: string, ms?: number): Promise<void> =>
   untilAny(check, what, ms, 50);
 
-interface WorkerChild {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type WorkerChild = Child;
 
 await describeWithPostgres('weft/worker', 'the worker tests', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 4 });
@@ -62,28 +55,13 @@ await describeWithPostgres('weft/worker', 'the worker tests', () => {
   afterAll(async () => {
     await queue?.close();
     await weft?.close();
-    const { rows } = await admin.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 || '\\_%'",
-      [PREFIX],
-    );
-    for (const { nspname } of rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await dropSchemas(admin, PREFIX);
     await admin.end();
   });
 
   /** Spawns a child process in the repository with `--import tsx`; its output is collected. */
   function spawnChild(name: string, args: string[], env: Record<string, string>): WorkerChild {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    });
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const worker: WorkerChild = { name, child, output: () => out, exited };
+    const worker = spawnTsx(name, args[0]!, env, args.slice(1));
     children.push(worker);
     return worker;
   }

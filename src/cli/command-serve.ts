@@ -4,7 +4,7 @@ import { createServer } from '../server/create-server.js';
 import { isLoopbackHost, normalizeAllowedHosts } from '../server/auth.js';
 import { listen } from '../server/listen.js';
 import { usageError } from './exit-codes.js';
-import { parseIntOption } from './json-option.js';
+import { LEASE_MS_HELP, parseIntOption, parseLeaseOption } from './json-option.js';
 import { openWeft } from './open-weft.js';
 import { parseRetentionOption } from './retention-option.js';
 import { printText } from './command-output.js';
@@ -16,6 +16,7 @@ interface ServeOptions {
   port?: string;
   host?: string;
   token?: string;
+  leaseMs?: string;
   allowedHost?: string[];
   retention?: string;
 }
@@ -55,6 +56,7 @@ export function registerServeCommand(program: Command): void {
       '--retention <rules>',
       'delete finished runs after a time, e.g. success=7d,failed=30d (canceled: as failed unless given; env WEFT_RETENTION)',
     )
+    .option('--lease-ms <ms>', `${LEASE_MS_HELP} (env WEFT_LEASE_MS)`)
     .action(async (opts: ServeOptions) => {
       const port = parseIntOption(opts.port ?? defaultPort(), '--port', 0, 65535);
       const host = opts.host ?? process.env.WEFT_HOST ?? '127.0.0.1';
@@ -72,7 +74,12 @@ export function registerServeCommand(program: Command): void {
       }
       const retentionText = opts.retention ?? (process.env.WEFT_RETENTION || undefined);
       const retention = retentionText === undefined ? undefined : parseRetentionOption(retentionText);
-      const opened = await openWeft(opts, { recovery: true, ...(retention ? { retention } : {}) });
+      const leaseMs = parseLeaseOption(opts.leaseMs);
+      const opened = await openWeft(opts, {
+        recovery: true,
+        ...(retention ? { retention } : {}),
+        ...(leaseMs !== undefined ? { leaseMs } : {}),
+      });
       const app = createServer(opened.weft, {
         host,
         ...(token !== undefined ? { token } : {}),

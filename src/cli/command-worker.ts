@@ -6,7 +6,7 @@ import { runWorker } from '../worker/run-worker.js';
 import type { WorkerRunReport } from '../worker/run-job.js';
 import { printNote, printText } from './command-output.js';
 import { usageError } from './exit-codes.js';
-import { parseIntOption } from './json-option.js';
+import { LEASE_MS_HELP, parseIntOption, parseLeaseOption } from './json-option.js';
 import { loadWorkflows } from './load-workflows.js';
 import { resolveWorkflowsFile } from './open-weft.js';
 import { paint, paintStatus } from './terminal-style.js';
@@ -17,6 +17,8 @@ interface WorkerOptions {
   schema?: string;
   queueSchema?: string;
   concurrency?: string;
+  leaseMs?: string;
+  shutdownGraceMs?: string;
 }
 
 /** One line per job: time, action, run, workflow, how it ended and how long it took here. */
@@ -36,6 +38,11 @@ export function registerWorkerCommand(program: Command): void {
     .option('--schema <name>', "schema of Weft's tables (env WEFT_PG_SCHEMA; default weft)")
     .option('--queue-schema <name>', "schema of graphile-worker's queue (default graphile_worker)")
     .option('--concurrency <n>', 'runs executed at once by this worker (default 10)')
+    .option('--lease-ms <ms>', `${LEASE_MS_HELP} (env WEFT_LEASE_MS)`)
+    .option(
+      '--shutdown-grace-ms <ms>',
+      'on SIGTERM, how long runs in flight may finish before they are handed over to other workers (default 10000)',
+    )
     .action(async (opts: WorkerOptions) => {
       const file = resolveWorkflowsFile(opts.workflows);
       if (!file)
@@ -46,7 +53,10 @@ export function registerWorkerCommand(program: Command): void {
       const concurrency = parseIntOption(opts.concurrency ?? '10', '--concurrency', 1, 1000);
       const schema = opts.schema ?? (process.env.WEFT_PG_SCHEMA || 'weft');
       const queueSchema = opts.queueSchema ?? 'graphile_worker';
+      const leaseMs = parseLeaseOption(opts.leaseMs);
+      const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
       const weft = new Weft({
+        ...(leaseMs !== undefined ? { leaseMs } : {}),
         workflows: await loadWorkflows(file),
         storage: new PostgresStorage({ connectionString, schema }),
         logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
@@ -58,6 +68,7 @@ export function registerWorkerCommand(program: Command): void {
           connectionString,
           schema: queueSchema,
           concurrency,
+          shutdownGraceMs,
           onRun: (report) => printText(formatReport(report)),
         });
       } catch (error) {
@@ -71,6 +82,7 @@ export function registerWorkerCommand(program: Command): void {
           `  ${paint('store', 'dim')}        postgres, schema "${schema}"`,
           `  ${paint('queue', 'dim')}        graphile-worker, schema "${queueSchema}"`,
           `  ${paint('concurrency', 'dim')}  ${concurrency}`,
+          `  ${paint('lease', 'dim')}        ${weft.leaseMs} ms`,
           paint('Press Ctrl+C to stop (runs in flight may finish first).', 'dim'),
         ].join('\n'),
       );

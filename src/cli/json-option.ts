@@ -56,3 +56,13 @@ export function parseIntOption(text: string, option: string, min: number, max: n
   }
   return value;
 }
+
+/** Help text of `--lease-ms`, shared by the commands that execute runs. */
+export const LEASE_MS_HELP =
+  'how long a run stays with this process without a renewal before another process continues it (default 30000; see README "Leases")';
+
+/** `--lease-ms`, else WEFT_LEASE_MS, checked; undefined for the default. */
+export function parseLeaseOption(text: string | undefined): number | undefined {
+  const value = text ?? (process.env.WEFT_LEASE_MS || undefined);
+  return value === undefined ? undefined : parseIntOption(value, '--lease-ms', 100, 86_400_000);
+}

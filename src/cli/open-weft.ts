@@ -37,7 +37,7 @@ export interface OpenedWeft {
  */
 export async function openWeft(
   options: StoreOptions,
-  settings: { recovery: boolean; retention?: RetentionOptions },
+  settings: { recovery: boolean; retention?: RetentionOptions; leaseMs?: number },
 ): Promise<OpenedWeft> {
   const dbPath = resolveDbPath(options.db);
   const workflowsFile = resolveWorkflowsFile(options.workflows);
@@ -47,6 +47,7 @@ export async function openWeft(
     storage: new SqliteStorage({ path: dbPath }),
     recovery: settings.recovery,
     ...(settings.retention ? { retention: settings.retention } : {}),
+    ...(settings.leaseMs !== undefined ? { leaseMs: settings.leaseMs } : {}),
     logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   await weft.init();

@@ -296,9 +296,15 @@ async function finish(
   const claimed = writer.claimWith(change);
   if (claimed) await claimed;
   else {
-    const stored = await writer.writeLast((entries) =>
-      weft.storage.updateRun(runId, { epoch: writer.epoch }, change, entries),
-    );
+    let stored: StoredRun | null;
+    try {
+      stored = await writer.writeLast((entries) =>
+        weft.storage.updateRun(runId, { epoch: writer.epoch }, change, entries),
+      );
+    } catch (error) {
+      if (WeftError.is(error, 'STORAGE_ERROR')) return outcomeUnknown(weft, exec, error);
+      throw error;
+    }
     if (!stored) return lostOwnership(weft, exec, undefined, outputOptions);
   }
   if (workflow.options.onFinish || workflow.options.onError) await runCallbacks(weft, workflow, exec, end);
@@ -311,17 +317,44 @@ async function finish(
  * there with `restart: true`).
  */
 async function handOver(weft: Weft, exec: Execution): Promise<never> {
-  const { writer, runId } = exec;
-  try {
-    await writer.flush();
-    await weft.storage.updateRun(runId, { epoch: writer.epoch }, { leaseExpiresAt: 0, updatedAt: weft.clock.now() });
-  } catch (error) {
-    weft.logger.warn(`weft: run "${runId}" could not be handed over cleanly; its lease will expire`, error);
-  }
+  const { runId } = exec;
+  await releaseLease(weft, exec);
+  // Other instances continue it now rather than on their next recovery pass.
+  await weft.storage.notifier?.announceRelease?.().catch(() => undefined);
   throw new WeftError(
     'ENGINE_CLOSED',
     `Run "${runId}" stopped here because its engine instance closed; it stays active and another instance continues it`,
     { runId },
+  );
+}
+
+/**
+ * Stores what is pending and expires the run's lease, so that the next recovery pass (of any
+ * instance, this one included) continues the run. If storage fails, the lease expires by itself.
+ */
+async function releaseLease(weft: Weft, exec: Execution): Promise<void> {
+  const { writer, runId } = exec;
+  // What cannot be stored now runs again under recovery: the lease is released all the same.
+  await writer.flush().catch(() => undefined);
+  try {
+    await weft.storage.updateRun(runId, { epoch: writer.epoch }, { leaseExpiresAt: 0, updatedAt: weft.clock.now() });
+  } catch (error) {
+    weft.logger.warn(`weft: run "${runId}" could not be handed over cleanly; its lease will expire`, error);
+  }
+}
+
+/**
+ * Storage failed after the run was claimed (a lost connection, a full disk): the run holds its
+ * finished steps and may even have ended, but this execution cannot tell. It is not failed (the
+ * steps did not fail, and the write that would record it may fail too): its lease is released and
+ * recovery continues it from its last stored step. The caller learns that the outcome is unknown.
+ */
+async function outcomeUnknown(weft: Weft, exec: Execution, cause: WeftError): Promise<never> {
+  await releaseLease(weft, exec);
+  throw new WeftError(
+    'OUTCOME_UNKNOWN',
+    `The outcome of run "${exec.runId}" is not known: storage failed while it executed (${cause.message}); the run stays active and recovery continues it from its last stored step, so read its status later`,
+    { runId: exec.runId, workflowId: exec.workflowId, cause },
   );
 }
 
@@ -355,6 +388,8 @@ async function lostOwnership(
   error: unknown,
   outputOptions: OutputOptions | undefined,
 ): Promise<WorkflowResult> {
+  // A write refused for storage trouble, not for another owner: nobody took the run over.
+  if (WeftError.is(error, 'STORAGE_ERROR')) return outcomeUnknown(weft, exec, error);
   const row = await weft.storage.getRun(exec.runId);
   if (row?.status === 'canceled') {
     const projection = await loadProjection(weft, exec.runId);

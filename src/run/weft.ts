@@ -49,7 +49,12 @@ export interface WeftOptions<TWorkflows extends Record<string, AnyWorkflow> = Re
   logger?: Logger;
   /** Time source; inject one to test long sleeps without waiting. */
   clock?: Clock;
-  /** How long a lease on a running run lasts without renewal (default 30 s). */
+  /**
+   * How long a lease on a running run lasts without renewal (default 30 s): after a crash, another
+   * instance continues the run this long after the last renewal. Shorter recovers sooner, but an
+   * instance that stalls longer than this (a blocked event loop, a network partition) loses its
+   * runs to another, which runs the steps in flight again. At least 100 ms.
+   */
   leaseMs?: number;
   /** Recover runs whose owner died (default true). */
   recovery?: boolean;
@@ -103,6 +108,12 @@ export class Weft<
   private readonly recoveryIntervalMs: number;
   private readonly ownershipCheckMs: number;
   private ownershipTimer: ReturnType<typeof setInterval> | undefined;
+  /** A lease renewal, or a recovery pass of the timer, is on its way. */
+  private renewing = false;
+  private recovering = false;
+  /** Asked for a recovery pass while one was on its way: make one more after it. */
+  private recoverAgain = false;
+  private stopFollowingReleases: (() => void) | undefined;
   private ready: Promise<void> | undefined;
   /** `ready` resolved: storage is open and the first recovery pass is done. */
   private initialized = false;
@@ -119,6 +130,12 @@ export class Weft<
     this.logger = options.logger ?? quietLogger;
     this.clock = options.clock ?? systemClock;
     this.leaseMs = options.leaseMs ?? 30_000;
+    if (!Number.isFinite(this.leaseMs) || this.leaseMs < 100) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid leaseMs ${String(options.leaseMs)}: expected a number of milliseconds, at least 100`,
+      );
+    }
     this.recovery = options.recovery ?? true;
     this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(50, Math.floor(this.leaseMs / 2));
     this.ownershipCheckMs = options.ownershipCheckMs ?? Math.max(20, Math.min(1000, Math.floor(this.leaseMs / 3)));
@@ -210,6 +227,8 @@ export class Weft<
         await this.recoverNow();
         this.timer = setInterval(() => void this.recoverQuietly(), this.recoveryIntervalMs);
         this.timer.unref();
+        // Runs another instance hands over on its shutdown are continued at once.
+        this.stopFollowingReleases = this.storage.notifier?.subscribeReleases?.(() => void this.recoverQuietly());
       }
       if (this.retention.length > 0 && !this.closed) {
         this.applyRetentionQuietly();
@@ -233,6 +252,7 @@ export class Weft<
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopFollowingReleases?.();
     if (this.timer) clearInterval(this.timer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.pruning;
@@ -494,28 +514,45 @@ export class Weft<
   /** Renews the leases of the runs executing here; stops those this instance no longer owns. */
   private async checkOwnership(): Promise<void> {
     // A run still being claimed holds no lease yet: its first write takes one.
-    const ids = [...this.active.values()].filter((exec) => !exec.writer.claiming).map((exec) => exec.runId);
+    const checked = [...this.active.values()].filter((exec) => !exec.writer.claiming);
     if (this.active.size === 0 || this.closed) {
       clearInterval(this.ownershipTimer);
       this.ownershipTimer = undefined;
       return;
     }
-    if (ids.length === 0) return;
+    // One renewal at a time: while storage is slow or reconnecting, the timer's ticks do not pile up.
+    if (checked.length === 0 || this.renewing) return;
+    this.renewing = true;
     try {
+      const ids = checked.map((exec) => exec.runId);
       const kept = new Set(await this.storage.renewLeases(this.instanceId, ids, this.clock.now() + this.leaseMs));
-      // Canceled or taken over by another process: stop executing it here.
-      for (const id of ids) if (!kept.has(id)) this.active.get(id)?.cancel();
+      // Canceled or taken over by another process: stop executing it here. Only the execution that was
+      // asked about: meanwhile its run may have stopped and started again here (a resume) under a new
+      // execution, whose lease the answer says nothing about.
+      for (const exec of checked) if (!kept.has(exec.runId) && this.active.get(exec.runId) === exec) exec.cancel();
     } catch (error) {
       this.logger.warn('weft: lease renewal failed; will retry', error);
+    } finally {
+      this.renewing = false;
     }
   }
 
   private async recoverQuietly(): Promise<void> {
     if (this.closed) return;
+    if (this.recovering) {
+      this.recoverAgain = true;
+      return;
+    }
+    this.recovering = true;
     try {
-      await this.recoverNow();
+      do {
+        this.recoverAgain = false;
+        await this.recoverNow();
+      } while (this.recoverAgain && !this.closed);
     } catch (error) {
       this.logger.warn('weft: crash recovery failed; will retry', error);
+    } finally {
+      this.recovering = false;
     }
   }
 }

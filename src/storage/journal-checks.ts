@@ -1,7 +1,7 @@
 // Checks every storage adapter makes before it stores journal entries or changes a run, and the errors they raise.
 import { WeftError } from '../errors.js';
 import { DeferredEntry } from './deferred-entry.js';
-import type { JournalEntry, RunCondition, StoredRun } from './types.js';
+import type { JournalEntry, RunChange, RunCondition, StoredRun } from './types.js';
 
 /**
  * Checks one batch on its own, before any storage work: each entry has the contract's shape,
@@ -71,5 +71,28 @@ export function conditionHolds(row: StoredRun, condition: RunCondition): boolean
   return (
     (condition.status === undefined || condition.status.includes(row.status)) &&
     (condition.epoch === undefined || condition.epoch === row.epoch)
+  );
+}
+
+/**
+ * Whether a stored run shows `change` applied: every field it sets has its value, `updatedAt`
+ * included (and the epoch one past `condition.epoch` when the change bumps it). A store that lost
+ * its connection during a write asks this before writing again, since the lost write may have
+ * committed; no other writer sets the same lease owner at the same millisecond.
+ */
+export function changeApplied(
+  row: StoredRun,
+  condition: RunCondition,
+  change: RunChange & { bumpEpoch?: boolean },
+): boolean {
+  if (condition.epoch !== undefined && row.epoch !== condition.epoch + (change.bumpEpoch ? 1 : 0)) return false;
+  return (
+    row.updatedAt === change.updatedAt &&
+    (change.status === undefined || row.status === change.status) &&
+    (change.leaseOwner === undefined || row.leaseOwner === change.leaseOwner) &&
+    (change.leaseExpiresAt === undefined || row.leaseExpiresAt === change.leaseExpiresAt) &&
+    (change.wakeAt === undefined || row.wakeAt === change.wakeAt) &&
+    (change.input === undefined || row.input === change.input) &&
+    (change.outcome === undefined || row.outcome === change.outcome)
   );
 }

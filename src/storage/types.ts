@@ -204,6 +204,14 @@ export interface LeaseStore {
 export interface JournalNotifier {
   /** Calls `listener` (with the run id) after entries of that run were appended. Returns an unsubscribe function. */
   subscribe(runId: string, listener: () => void): () => void;
+  /**
+   * Tells every instance following this store that leases were released (runs handed over on a
+   * shutdown, or after a storage failure), so that their recovery continues those runs now rather
+   * than on its next pass. Optional, with `subscribeReleases`.
+   */
+  announceRelease?(): Promise<void>;
+  /** Calls `listener` after any instance announced released leases. Returns an unsubscribe function. */
+  subscribeReleases?(listener: () => void): () => void;
 }
 
 /**

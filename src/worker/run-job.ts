@@ -12,7 +12,8 @@ export interface WorkerRunReport {
   /**
    * The run's status when this worker's execution stopped; `skipped` when there was nothing to
    * do (another worker or caller claimed the run first, or it finished), `handed-over` when the
-   * worker shut down while the run still executed (another worker continues it after the lease).
+   * worker shut down while the run still executed, or when storage failed after the run was claimed
+   * (`OUTCOME_UNKNOWN`): recovery, on this worker or another, continues the run.
    */
   outcome: RunStatus | 'skipped' | 'handed-over';
   /** Why the job was skipped, or the run's error message when it failed. */
@@ -117,6 +118,8 @@ export async function runJob(
     return report(settled);
   } catch (error) {
     if (WeftError.is(error) && CONFLICT.has(error.code)) return report({ outcome: 'skipped', detail: error.message });
+    // Claimed, then storage failed: recovery continues the run (here or on another worker); a retry of the job would skip.
+    if (WeftError.is(error, 'OUTCOME_UNKNOWN')) return report({ outcome: 'handed-over', detail: error.message });
     if (WeftError.is(error) && PERMANENT.has(error.code)) {
       weft.logger.error(`weft worker: cannot ${job.action} run "${job.runId}"; the job is dropped`, error);
       return report({ outcome: 'skipped', detail: error.message });

@@ -1,9 +1,11 @@
 // A worker process's runner: graphile-worker fetches the jobs of the workflows registered here and runs them on Weft.
-import { Logger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { Logger, makeWorkerUtils, run, type Runner, type Task, type TaskList } from 'graphile-worker';
 import type { Pool } from 'pg';
 import type { Weft } from '../run/weft.js';
 import type { Logger as WeftLogger } from '../workflow/types.js';
 import { DEFAULT_QUEUE_SCHEMA, parseJob, taskIdentifier, workflowOfTask } from './job-payload.js';
+import { releaseAbandonedJobs } from './abandoned-jobs.js';
+import { QueuePool } from './queue-pool.js';
 import { runJob, type WorkerRunReport } from './run-job.js';
 
 /** Options of `runWorker`. */
@@ -15,7 +17,10 @@ export interface RunWorkerOptions {
   weft: Weft;
   /** The database of graphile-worker's queue; else `pgPool`. */
   connectionString?: string;
-  /** A pool to use instead of `connectionString` (at least `concurrency + 2` clients); it stays yours. */
+  /**
+   * A pool to use instead of `connectionString` (at least `concurrency + 3` clients); it stays
+   * yours. It needs 'error' listeners on the pool and on each client (see `QueuePool`).
+   */
   pgPool?: Pool;
   /** graphile-worker's schema (default `graphile_worker`); created or migrated at start. */
   schema?: string;
@@ -39,7 +44,7 @@ export interface WeftWorker {
    * them. Does not close the Weft instance.
    */
   stop(): Promise<void>;
-  /** Settles when the worker stopped (rejects if it failed). */
+  /** Resolves when the worker stopped (a job queue that fails is started again, so only `stop()` ends it). */
   readonly promise: Promise<void>;
 }
 
@@ -53,12 +58,21 @@ function queueLogger(logger: WeftLogger): Logger {
   });
 }
 
+/** How long a queue that shut down by itself waits before it is started again, at first and at most. */
+const RESTART_DELAY_MS = 100;
+const MAX_RESTART_DELAY_MS = 5_000;
+
 /**
  * Runs a worker: graphile-worker fetches the start and resume jobs of the workflows registered
  * in `weft` (queued by `createWorkflowQueue`), and each is executed on `weft` until its run
  * stops (success, failure, suspension, cancel). Several workers, on one or many machines, share
  * the queue; the engine's compare-and-set claims make each run execute once, and a worker that
- * dies is replaced run by run through lease expiry and recovery.
+ * dies is replaced run by run through lease expiry and recovery, and job by job through
+ * `releaseAbandonedJobs` (every lease / 4).
+ *
+ * A lost connection does not stop the worker: graphile-worker shuts its job queue down when it
+ * cannot record a job's completion, and the worker then starts a new one at once (runs in flight
+ * go on; a job left locked is freed as abandoned once its run stopped).
  *
  * @example
  * const weft = new Weft({ workflows, storage: new PostgresStorage({ connectionString }) });
@@ -77,24 +91,92 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   };
   const taskList: TaskList = Object.fromEntries(workflows.map((id) => [taskIdentifier(id), task]));
   const concurrency = options.concurrency ?? 10;
-  const runner: Runner = await run({
-    ...(options.pgPool ? { pgPool: options.pgPool } : { connectionString: options.connectionString }),
-    schema: options.schema ?? DEFAULT_QUEUE_SCHEMA,
-    concurrency,
-    maxPoolSize: concurrency + 2,
-    pollInterval: options.pollInterval ?? 2000,
-    gracefulShutdownAbortTimeout: options.shutdownGraceMs ?? 10_000,
-    noHandleSignals: true,
-    taskList,
-    parsedCronItems: [],
-    logger: queueLogger(weft.logger),
-    // Batched (delay 0) so that a graceful stop waits for the last completions to be written.
-    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-  });
+  const schema = options.schema ?? DEFAULT_QUEUE_SCHEMA;
+  const pool =
+    options.pgPool ?? new QueuePool({ connectionString: options.connectionString, max: concurrency + 3 }, weft.logger);
+  const utils = await makeWorkerUtils({ pgPool: pool, schema, logger: queueLogger(weft.logger) });
+
+  const runners = new Set<Runner>();
   let stopping: Promise<void> | undefined;
+  let stopRequested = false;
+  /** A queue being started again after the last one stopped by itself. */
+  let relaunching: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+
+  const launch = async (): Promise<void> => {
+    const runner = await run({
+      pgPool: pool,
+      schema,
+      concurrency,
+      pollInterval: options.pollInterval ?? 2000,
+      gracefulShutdownAbortTimeout: options.shutdownGraceMs ?? 10_000,
+      noHandleSignals: true,
+      taskList,
+      parsedCronItems: [],
+      logger: queueLogger(weft.logger),
+      // Batched (delay 0) so that a graceful stop waits for the last completions to be written.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    });
+    if (stopRequested) {
+      // Started again while the worker was being stopped: stop this one too.
+      await runner.stop().catch(() => undefined);
+      return;
+    }
+    runners.add(runner);
+    let replaced = false;
+    const replace = (why: string): void => {
+      if (replaced || stopRequested) return;
+      replaced = true;
+      weft.logger.warn(`weft worker: the job queue stopped (${why}); starting it again`);
+      relaunching = relaunch();
+    };
+    runner.events.on('pool:gracefulShutdown', ({ message }) => replace(message));
+    runner.promise.then(
+      () => {
+        runners.delete(runner);
+        replace('it exited');
+      },
+      (error: unknown) => {
+        runners.delete(runner);
+        replace(String(error));
+      },
+    );
+  };
+  const relaunch = async (): Promise<void> => {
+    for (let delay = RESTART_DELAY_MS; !stopRequested; delay = Math.min(delay * 2, MAX_RESTART_DELAY_MS)) {
+      try {
+        await launch();
+        return;
+      } catch (error) {
+        weft.logger.warn(`weft worker: the job queue could not start; trying again in ${delay} ms`, error);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+  await launch();
+
+  const releasing = setInterval(
+    () =>
+      void releaseAbandonedJobs(weft, pool, { schema, utils }, weft.leaseMs).catch((error: unknown) =>
+        weft.logger.warn('weft worker: looking for abandoned jobs failed; will retry', error),
+      ),
+    Math.max(50, Math.floor(weft.leaseMs / 4)),
+  );
+  releasing.unref();
+
+  const stop = async (): Promise<void> => {
+    stopRequested = true;
+    clearInterval(releasing);
+    await relaunching;
+    await Promise.all([...runners].map((runner) => runner.stop().catch(() => undefined)));
+    await utils.release();
+    if (!options.pgPool) await pool.end();
+    resolveStopped();
+  };
   return {
     workflows,
-    stop: () => (stopping ??= runner.stop()),
-    promise: runner.promise,
+    stop: () => (stopping ??= stop()),
+    promise: stopped,
   };
 }

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { WeftError } from '../errors.js';
 import type { Weft } from '../run/weft.js';
 import { formatIssues, validate, type Schema } from '../schema/validate.js';
+import { withReconnects } from '../storage/postgres/connection-loss.js';
 import {
   DEFAULT_QUEUE_SCHEMA,
   jobKey,
@@ -84,20 +85,30 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
   const { weft } = options;
   let utils: Promise<WorkerUtils> | undefined;
 
-  const open = (): Promise<WorkerUtils> =>
-    (utils ??= (async () => {
+  const open = (): Promise<WorkerUtils> => {
+    utils ??= (async () => {
       const made = await makeWorkerUtils({
         schema: options.schema ?? DEFAULT_QUEUE_SCHEMA,
         ...(options.pgPool ? { pgPool: options.pgPool } : { connectionString: options.connectionString }),
       });
       await made.migrate();
       return made;
-    })());
-
-  const add = async (workflowId: string, job: WeftJob): Promise<void> => {
-    const queue = await open();
-    await queue.addJob(taskIdentifier(workflowId), job, { jobKey: jobKey(job), jobKeyMode: 'unsafe_dedupe' });
+    })();
+    // A queue that could not be opened (the database was unreachable) is opened again by the next call.
+    const opening = utils;
+    opening.catch(() => {
+      if (utils === opening) utils = undefined;
+    });
+    return opening;
   };
+
+  // Tried again on a new connection while the connection is lost: the job key makes a second add of a
+  // job that the lost attempt committed a no-op, and a run stored without its job would stay pending.
+  const add = (workflowId: string, job: WeftJob): Promise<void> =>
+    withReconnects(async () => {
+      const queue = await open();
+      await queue.addJob(taskIdentifier(workflowId), job, { jobKey: jobKey(job), jobKeyMode: 'unsafe_dedupe' });
+    });
 
   return {
     async enqueueStart(workflowId, args = {}) {

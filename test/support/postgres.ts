@@ -43,3 +43,12 @@ export async function describeWithPostgres(name: string, what: string, body: () 
     it('needs a Postgres server', () => undefined);
   });
 }
+
+/** Drops every schema whose name is `prefix` followed by `_` and anything (a suite's own schemas). */
+export async function dropSchemas(admin: pg.Pool | pg.Client, prefix: string): Promise<void> {
+  const { rows } = await admin.query<{ nspname: string }>(
+    "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 || '\\_%'",
+    [prefix],
+  );
+  for (const { nspname } of rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+}

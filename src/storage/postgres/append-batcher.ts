@@ -4,6 +4,7 @@ import type { WeftError } from '../../errors.js';
 import { ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type { BatchItem, BatchOutcomeRow } from './journal-queries.js';
 import { appendBatchQuery } from './journal-queries.js';
+import { withReconnects } from './connection-loss.js';
 
 /** How many batch statements may be in flight at once; appends issued meanwhile wait and go together. */
 const MAX_IN_FLIGHT = 4;
@@ -35,6 +36,8 @@ export class PgAppendBatcher {
     private readonly s: string,
     private readonly channel: string,
     private readonly wrapFailure: AppendFailureWrapper,
+    /** How long a batch whose connection was lost is sent again (see `withReconnects`). */
+    private readonly reconnectWindowMs?: number,
   ) {}
 
   /** Queues a non-empty, well-formed append; resolves once its entries are committed. */
@@ -80,27 +83,37 @@ export class PgAppendBatcher {
     return batch;
   }
 
-  private async send(batch: PendingAppend[]): Promise<void> {
+  /** Sends `batch`, again on a new connection while the connection is lost; `retried` once an attempt was. */
+  private async send(batch: PendingAppend[], retried = false): Promise<void> {
     let rows: BatchOutcomeRow[];
     try {
-      rows = (await this.pool.query<BatchOutcomeRow>(appendBatchQuery(this.s, this.channel, batch))).rows;
+      rows = await withReconnects(async (again) => {
+        retried ||= again;
+        return (await this.pool.query<BatchOutcomeRow>(appendBatchQuery(this.s, this.channel, batch))).rows;
+      }, this.reconnectWindowMs);
     } catch (error) {
       if (batch.length === 1) batch[0]!.reject(this.wrapFailure(batch[0]!.runId, error));
-      else await Promise.all(batch.map((item) => this.send([item])));
+      else await Promise.all(batch.map((item) => this.send([item], retried)));
       return;
     }
     const byRun = new Map(rows.map((row) => [row.run_id, row]));
     for (const item of batch) {
-      const failure = outcomeFailure(item, byRun.get(item.runId));
+      const failure = outcomeFailure(item, byRun.get(item.runId), retried);
       if (failure) item.reject(failure);
       else item.resolve();
     }
   }
 }
 
-/** Why the batch did not store this run's entries, or null when it did. */
-function outcomeFailure(item: BatchItem, row: BatchOutcomeRow | undefined): WeftError | null {
+/**
+ * Why the batch did not store this run's entries, or null when it did. After a lost connection
+ * (`retried`), entries refused because the journal already reaches them at the same epoch were
+ * stored by the lost attempt: only the epoch's owner appends, and one run's appends go one at a time.
+ */
+function outcomeFailure(item: BatchItem, row: BatchOutcomeRow | undefined, retried: boolean): WeftError | null {
   if (!row || row.epoch !== item.epoch) return ownershipLost(item.runId, row ? row.epoch : null, item.epoch);
-  if (!row.accepted) return seqNotAfterJournal(item.runId, item.entries[0]!.seq, Number(row.last_seq ?? 0));
-  return null;
+  if (row.accepted) return null;
+  const lastSeq = Number(row.last_seq ?? 0);
+  if (retried && lastSeq >= item.entries[item.entries.length - 1]!.seq) return null;
+  return seqNotAfterJournal(item.runId, item.entries[0]!.seq, lastSeq);
 }

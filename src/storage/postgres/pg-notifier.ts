@@ -21,11 +21,28 @@ export class PgJournalNotifier implements JournalNotifier {
   private reconnectDelay = RECONNECT_MIN_MS;
   private closed = false;
 
-  /** `channel` is the exact channel name, which `LISTEN` gets quoted. */
+  private readonly releaseListeners = new Set<() => void>();
+  /** The channel of released leases (payload empty). */
+  private readonly releases: string;
+
+  /** `channel` is the exact channel name, which `LISTEN` gets quoted; `send` sends a NOTIFY (on any connection). */
   constructor(
     private readonly config: ClientConfig,
     private readonly channel: string,
-  ) {}
+    private readonly send: (channel: string) => Promise<void>,
+  ) {
+    this.releases = `${channel}:released`;
+  }
+
+  announceRelease(): Promise<void> {
+    return this.send(this.releases);
+  }
+
+  subscribeReleases(listener: () => void): () => void {
+    this.releaseListeners.add(listener);
+    this.ready().catch(() => undefined);
+    return () => void this.releaseListeners.delete(listener);
+  }
 
   subscribe(runId: string, listener: () => void): () => void {
     let set = this.listeners.get(runId);
@@ -50,6 +67,7 @@ export class PgJournalNotifier implements JournalNotifier {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.listeners.clear();
+    this.releaseListeners.clear();
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
@@ -62,7 +80,7 @@ export class PgJournalNotifier implements JournalNotifier {
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query(`LISTEN "${this.channel}"`);
+      await client.query(`LISTEN "${this.channel}"; LISTEN "${this.releases}"`);
     } catch (error) {
       this.lost(client);
       throw error;
@@ -74,10 +92,12 @@ export class PgJournalNotifier implements JournalNotifier {
     this.client = client;
     this.reconnectDelay = RECONNECT_MIN_MS;
     for (const runId of [...this.listeners.keys()]) this.call(runId);
+    for (const listener of [...this.releaseListeners]) listener();
   }
 
   private deliver(message: Notification): void {
     if (message.channel === this.channel && message.payload) this.call(message.payload);
+    else if (message.channel === this.releases) for (const listener of [...this.releaseListeners]) listener();
   }
 
   private call(runId: string): void {
@@ -91,7 +111,7 @@ export class PgJournalNotifier implements JournalNotifier {
     if (this.closed || (this.client !== undefined && this.client !== client)) return;
     this.client = undefined;
     this.listening = undefined;
-    if (this.reconnectTimer || this.listeners.size === 0) return;
+    if (this.reconnectTimer || (this.listeners.size === 0 && this.releaseListeners.size === 0)) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.ready().catch(() => undefined);

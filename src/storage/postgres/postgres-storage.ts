@@ -2,7 +2,7 @@
 import pg from 'pg';
 import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { WeftError } from '../../errors.js';
-import { checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
+import { changeApplied, checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
   JournalEntry,
   NewRun,
@@ -16,6 +16,7 @@ import type {
 import type { PgJournalRow } from './journal-queries.js';
 import { epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
 import { PgAppendBatcher } from './append-batcher.js';
+import { RECONNECT_WINDOW_MS, withReconnects } from './connection-loss.js';
 import { migratePostgres } from './migrations.js';
 import { pruneBatch } from './prune-query.js';
 import { checkPruneFilter } from '../prune-filter.js';
@@ -32,6 +33,11 @@ export interface PostgresStorageOptions {
   pool?: Pool;
   /** The schema holding Weft's tables, created by `init()`. Letters, digits and `_`. Default `weft`. */
   schema?: string;
+  /**
+   * How long a statement whose connection was lost (a terminated backend, a restarting server) is
+   * tried again on a new connection before it fails with STORAGE_ERROR. Default 15,000 ms; 0 never retries.
+   */
+  reconnectWindowMs?: number;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
@@ -59,6 +65,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly ownsPool: boolean;
   private readonly order = new RunOrder();
   private readonly batcher: PgAppendBatcher;
+  private readonly reconnectWindowMs: number;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -69,16 +76,33 @@ export class PostgresStorage implements WeftStorage {
       );
     }
     this.schema = schema;
+    this.reconnectWindowMs = options.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
+    if (!(this.reconnectWindowMs >= 0)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid reconnectWindowMs ${String(options.reconnectWindowMs)}: expected milliseconds, 0 or more`,
+      );
+    }
     this.s = `"${schema}"`;
     this.channel = `weft:${schema}`;
     this.ownsPool = options.pool === undefined;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
-    // An idle client's error (e.g. the server restarted) must not crash the process; the pool replaces it.
-    if (this.ownsPool) this.pool.on('error', () => undefined);
+    // An idle client's error (its backend was terminated, the server restarted) must not crash the
+    // process; the pool drops that client and opens another when needed. A pool of the caller's that
+    // has no listener gets this one too (pg would otherwise throw the error as an uncaught exception).
+    if (this.ownsPool || this.pool.listenerCount('error') === 0) this.pool.on('error', () => undefined);
     const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
-    this.notifier = new PgJournalNotifier(config, this.channel);
-    this.batcher = new PgAppendBatcher(this.pool, this.s, this.channel, (runId, error) =>
-      this.failure('append to', runId, error),
+    this.notifier = new PgJournalNotifier(config, this.channel, (channel) =>
+      this.guard('notify', undefined, async () => {
+        await this.pool.query('SELECT pg_notify($1, $2)', [channel, '']);
+      }),
+    );
+    this.batcher = new PgAppendBatcher(
+      this.pool,
+      this.s,
+      this.channel,
+      (runId, error) => this.failure('append to', runId, error),
+      this.reconnectWindowMs,
     );
   }
 
@@ -153,7 +177,12 @@ export class PostgresStorage implements WeftStorage {
     if (invalid) throw invalid;
     const update = updateRunQuery(this.s, runId, condition, change);
     return this.order.after(runId, () =>
-      this.guard('update', runId, async () => {
+      this.guard('update', runId, async (retried) => {
+        // The attempt whose connection was lost may have committed: if so, its result stands.
+        if (retried) {
+          const applied = await this.appliedUpdate(runId, condition, change, entries);
+          if (applied) return applied;
+        }
         if (!entries || entries.length === 0) {
           const { rows } = await this.pool.query<PgRunRow>(update);
           return rows[0] ? toStoredRun(rows[0]) : null;
@@ -224,6 +253,22 @@ export class PostgresStorage implements WeftStorage {
     });
   }
 
+  /** The run as stored, if it shows `change` applied and holds `entries`; else null. */
+  private async appliedUpdate(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+  ): Promise<StoredRun | null> {
+    const row = await this.selectRun(runId);
+    if (!row || !changeApplied(toStoredRun(row), condition, change)) return null;
+    if (entries && entries.length > 0) {
+      const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
+      if (Number(last.rows[0]?.last_seq ?? 0) < entries[entries.length - 1]!.seq) return null;
+    }
+    return toStoredRun(row);
+  }
+
   private async selectRun(runId: string): Promise<PgRunRow | undefined> {
     const { rows } = await this.pool.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = $1`, [
       runId,
@@ -231,9 +276,12 @@ export class PostgresStorage implements WeftStorage {
     return rows[0];
   }
 
-  /** Runs `fn` in a transaction on one pooled client: COMMIT when it returns, ROLLBACK when it throws or returns null. */
+  /**
+   * Runs `fn` in a transaction on one pooled client: COMMIT when it returns, ROLLBACK when it throws
+   * or returns null. A client whose connection was lost is discarded rather than returned to the pool.
+   */
   private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const { client, lost, stopListening } = await this.checkOut();
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -244,14 +292,43 @@ export class PostgresStorage implements WeftStorage {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
-      client.release(broken);
+      stopListening();
+      client.release(broken || lost());
     }
   }
 
-  /** Runs `fn`, turning driver errors into `STORAGE_ERROR`s. */
-  private async guard<T>(action: string, runId: string | undefined, fn: () => Promise<T>): Promise<T> {
+  /**
+   * A client of the pool, listening for its connection's loss. While a client is checked out, pg
+   * emits a lost connection (a terminated backend, a restarted server) as an 'error' event on it,
+   * which the pool no longer listens to: without a listener, the process crashes. The listener is
+   * added in pg's callback, not after an `await`: pg may parse the server's FATAL message right after
+   * the message that completed the connection, before an awaiting caller could run.
+   */
+  private checkOut(): Promise<{ client: PoolClient; lost: () => boolean; stopListening: () => void }> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client) => {
+        if (error || !client) {
+          reject(error ?? new Error('The pool gave no client'));
+          return;
+        }
+        let lost = false;
+        const onError = (): void => {
+          lost = true;
+        };
+        client.on('error', onError);
+        resolve({ client, lost: () => lost, stopListening: () => client.removeListener('error', onError) });
+      });
+    });
+  }
+
+  /**
+   * Runs `fn`, again on a new connection while the connection is lost (up to
+   * `reconnectWindowMs`; `retried` tells a write to check whether the lost attempt committed),
+   * turning driver errors into `STORAGE_ERROR`s.
+   */
+  private async guard<T>(action: string, runId: string | undefined, fn: (retried: boolean) => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await withReconnects(fn, this.reconnectWindowMs);
     } catch (error) {
       throw this.failure(action, runId, error);
     }
