@@ -103,11 +103,9 @@ export async function runJob(
     durationMs: Date.now() - began,
   });
   const executing = execute(weft, workflowId, job);
-  let onAbort: (() => void) | undefined;
+  let stopWaiting: (() => void) | undefined;
   const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => resolve('aborted');
-    if (abortSignal.aborted) onAbort();
-    else abortSignal.addEventListener('abort', onAbort, { once: true });
+    stopWaiting = whenAborted(abortSignal, () => resolve('aborted'));
   });
   try {
     const settled = await Promise.race([executing, aborted]);
@@ -126,6 +124,38 @@ export async function runJob(
     }
     throw error;
   } finally {
-    if (onAbort) abortSignal.removeEventListener('abort', onAbort);
+    stopWaiting?.();
   }
+}
+
+/** The jobs waiting on each shutdown signal: graphile-worker gives all of a worker's jobs the same one. */
+const waitingOn = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` when `signal` aborts (at once if it has); returns a function that stops waiting.
+ * One listener per signal, whatever the number of jobs in flight: a listener per job exceeded Node's
+ * limit of 10 (MaxListenersExceededWarning) at the default concurrency.
+ */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  if (signal.aborted) {
+    callback();
+    return () => undefined;
+  }
+  let waiting = waitingOn.get(signal);
+  if (!waiting) {
+    const callbacks = new Set<() => void>();
+    waitingOn.set(signal, callbacks);
+    signal.addEventListener(
+      'abort',
+      () => {
+        waitingOn.delete(signal);
+        for (const call of callbacks) call();
+      },
+      { once: true },
+    );
+    waiting = callbacks;
+  }
+  const set = waiting;
+  set.add(callback);
+  return () => set.delete(callback);
 }
