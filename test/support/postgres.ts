@@ -7,7 +7,7 @@ import { describe, it } from 'vitest';
 export const PG_URL = process.env.WEFT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Why Postgres cannot be used, or null when it answers. */
-async function unreachable(): Promise<string | null> {
+export async function unreachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();

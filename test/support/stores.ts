@@ -11,25 +11,12 @@ import { MemoryStorage } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { WeftStorage } from '../../src/storage/types.js';
-import { PG_URL } from './postgres.js';
+import { PG_URL, unreachable } from './postgres.js';
 
 export interface StoreCase {
   name: 'memory' | 'sqlite' | 'postgres';
   /** A fresh, empty storage (closed by the Weft instance that owns it). */
   open(): WeftStorage;
-}
-
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /** The stores to run a suite on; call at the top level of a test file (it registers the clean-up). */
@@ -57,7 +44,7 @@ export async function storeCases(): Promise<StoreCase[]> {
     { name: 'memory', open: () => new MemoryStorage() },
     { name: 'sqlite', open: () => new SqliteStorage({ path: join(dir, `${++files}.db`) }) },
   ];
-  const problem = await postgresProblem();
+  const problem = await unreachable();
   if (problem === null) {
     cases.push({
       name: 'postgres',
