@@ -7,7 +7,7 @@ import { systemClock, type Clock, type Execution, type ExecutionServices } from 
 import type { WorkflowEvent } from '../events/event-types.js';
 import { observeRun } from '../events/observe.js';
 import { MemoryStorage } from '../storage/memory/memory-storage.js';
-import { FINISHED_STATUSES, type RunStatus, type WeftStorage } from '../storage/types.js';
+import { FINISHED_STATUSES, type RunStatus, type StoredRun, type WeftStorage } from '../storage/types.js';
 import {
   checkPruneStatuses,
   parseDuration,
@@ -288,17 +288,31 @@ export class Weft<
       const turn = eventLoopTurn();
       if (turn) await turn;
     }
-    const created = storage.createRun({
-      runId,
-      workflowId: workflow.id,
-      resourceId: options.resourceId ?? null,
-      createdAt: this.clock.now(),
-    });
     if (!waited) {
+      const created = storage.createRun({
+        runId,
+        workflowId: workflow.id,
+        resourceId: options.resourceId ?? null,
+        createdAt: this.clock.now(),
+      });
       created.catch((error: unknown) => this.logger.error(`weft: run "${runId}" could not be stored`, error));
       return new RunHandle(this, workflow, runId, options.resourceId, created);
     }
-    const row = await created;
+    const row = await this.storeRun(workflow, runId, options.resourceId);
+    return new RunHandle(this, workflow, runId, row.resourceId ?? undefined);
+  }
+
+  /**
+   * @internal Stores a new pending run of `workflow`, or finds the stored run of that id, in one
+   * statement; refuses a stored run of another workflow (WORKFLOW_MISMATCH).
+   */
+  async storeRun(workflow: Workflow, runId: string, resourceId: string | undefined): Promise<StoredRun> {
+    const row = await this.storage.createRun({
+      runId,
+      workflowId: workflow.id,
+      resourceId: resourceId ?? null,
+      createdAt: this.clock.now(),
+    });
     if (row.workflowId !== workflow.id) {
       throw new WeftError(
         'WORKFLOW_MISMATCH',
@@ -306,7 +320,7 @@ export class Weft<
         { runId, workflowId: workflow.id },
       );
     }
-    return new RunHandle(this, workflow, runId, row.resourceId ?? undefined);
+    return row;
   }
 
   async getWorkflowRunById(

@@ -2,6 +2,7 @@
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import type { Pool } from 'pg';
 import { WeftError } from '../errors.js';
+import { checkRunId, newRunId } from '../run/run-id.js';
 import type { Weft } from '../run/weft.js';
 import { formatIssues, validate, type Schema } from '../schema/validate.js';
 import { withReconnects } from '../storage/postgres/connection-loss.js';
@@ -135,22 +136,21 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
             { workflowId: workflow.id },
           ),
       );
-      const run = await workflow.createRun({
-        ...(args.runId !== undefined ? { runId: args.runId } : {}),
-        ...(args.resourceId !== undefined ? { resourceId: args.resourceId } : {}),
-      });
-      const row = await weft.storage.getRun(run.runId);
-      if (row?.status !== 'pending') return { runId: run.runId };
+      if (args.runId !== undefined) checkRunId(args.runId);
+      await weft.init();
+      // The insert answers with the stored row (the existing one for an id in use): no read after it.
+      const row = await weft.storeRun(workflow, args.runId ?? newRunId(), args.resourceId);
+      if (row.status !== 'pending') return { runId: row.runId };
       const job: StartJob = {
         action: 'start',
-        runId: run.runId,
+        runId: row.runId,
         ...(args.inputData !== undefined ? { inputData: args.inputData } : {}),
         ...(args.initialState !== undefined ? { initialState: args.initialState } : {}),
         ...(args.requestContext !== undefined ? { requestContext: args.requestContext } : {}),
         ...(args.perStep ? { perStep: true } : {}),
       };
       await add(workflow.id, job);
-      return { runId: run.runId };
+      return { runId: row.runId };
     },
 
     async enqueueResume(runId, args = {}) {

@@ -1,0 +1,72 @@
+// What an enqueue costs: `enqueueStart` stores the run and queues its job in two statements (the
+// insert answers with the stored row: no read of the row just inserted), and stays a no-op for a run
+// already past pending.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Weft, createStep, createWorkflow } from '../src/index.js';
+import { PostgresStorage } from '../src/storage/postgres/index.js';
+import { createWorkflowQueue } from '../src/worker/index.js';
+import { PG_URL, describeWithPostgres, dropSchemas } from './support/postgres.js';
+
+const PREFIX = `weft_we_${randomBytes(4).toString('hex')}`;
+
+/** Counts the statements every pg client of this process sends while `body` runs. */
+async function statementsOf(body: () => Promise<unknown>): Promise<number> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = proto.query;
+  let count = 0;
+  proto.query = function counted(this: unknown, ...args: unknown[]) {
+    count += 1;
+    return query.apply(this, args);
+  };
+  try {
+    await body();
+  } finally {
+    proto.query = query;
+  }
+  return count;
+}
+
+await describeWithPostgres('enqueueStart', 'the enqueue cost test', () => {
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  afterAll(async () => {
+    await dropSchemas(admin, PREFIX);
+    await admin.end();
+  });
+
+  it('stores the run and queues its start in two statements, and refuses a run id of another workflow', async () => {
+    const num = z.object({ n: z.number() });
+    const step = createStep({
+      id: 'one',
+      inputSchema: num,
+      outputSchema: num,
+      execute: async ({ inputData }) => inputData,
+    });
+    const wf = createWorkflow({ id: 'one', inputSchema: num, outputSchema: num }).then(step).commit();
+    const other = createWorkflow({ id: 'other', inputSchema: num, outputSchema: num }).then(step).commit();
+    const weft = new Weft({
+      workflows: { wf, other },
+      storage: new PostgresStorage({ connectionString: PG_URL, schema: `${PREFIX}_weft` }),
+      recovery: false,
+    });
+    const queue = createWorkflowQueue({ weft, connectionString: PG_URL, schema: `${PREFIX}_queue` });
+    try {
+      await queue.enqueueStart('one', { inputData: { n: 0 } }); // opens the store and the queue
+      const { runId } = await queue.enqueueStart('one', { inputData: { n: 1 }, runId: 'counted' });
+      expect(runId).toBe('counted');
+      expect(await statementsOf(() => queue.enqueueStart('one', { inputData: { n: 2 } }))).toBe(2);
+      expect((await weft.storage.getRun('counted'))?.status).toBe('pending');
+      await expect(queue.enqueueStart('other', { inputData: { n: 3 }, runId: 'counted' })).rejects.toMatchObject({
+        code: 'WORKFLOW_MISMATCH',
+      });
+      await expect(queue.enqueueStart('one', { runId: 'x'.repeat(300), inputData: { n: 4 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    } finally {
+      await queue.close();
+      await weft.close();
+    }
+  });
+});
