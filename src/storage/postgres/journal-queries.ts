@@ -88,21 +88,6 @@ export function lastSeqQuery(s: string, runId: string): PgQuery {
   return { text: `SELECT max(seq) AS last_seq FROM ${s}.journal WHERE run_id = $1`, values: [runId] };
 }
 
-/** Inserts checked entries and notifies the channel at commit (inside the transaction of `updateRun`). */
-export function insertQuery(s: string, channel: string, runId: string, entries: readonly JournalEntry[]): PgQuery {
-  return {
-    text: `
-      WITH inserted AS (
-        INSERT INTO ${s}.journal (run_id, seq, type, data, at)
-        SELECT $1, e.seq, e.type, e.data, e.at
-        FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS e(seq, type, data, at)
-        RETURNING 1
-      )
-      SELECT pg_notify($6, $1), (SELECT count(*) FROM inserted) AS inserted`,
-    values: [runId, ...columns(entries), channel],
-  };
-}
-
 /** Entries after `afterSeq`, in order, at most `limit` (all when null). */
 export function readQuery(s: string, runId: string, afterSeq: number, limit: number | null): PgQuery {
   return {
@@ -114,4 +99,36 @@ export function readQuery(s: string, runId: string, afterSeq: number, limit: num
 /** Maps a driver row to a `JournalEntry`. */
 export function toJournalEntry(row: PgJournalRow): JournalEntry {
   return { seq: Number(row.seq), type: row.type as JournalEntryType, data: row.data, at: Number(row.at) };
+}
+
+/**
+ * A run's compare-and-set `update` (an `UPDATE ... RETURNING` of `updateRunQuery`) and the insert of
+ * `entries` as ONE statement: one round trip and one commit where a transaction took five. The
+ * entries go in only if the update applied, and the channel is notified at commit. A seq already in
+ * the journal fails the whole statement on the journal's key (SQLSTATE 23505), the update included.
+ */
+export function updateWithEntriesQuery(
+  s: string,
+  channel: string,
+  update: PgQuery,
+  runId: string,
+  entries: readonly JournalEntry[],
+): PgQuery {
+  const n = update.values.length;
+  return {
+    text: `
+      WITH updated AS (${update.text}),
+      inserted AS (
+        INSERT INTO ${s}.journal (run_id, seq, type, data, at)
+        SELECT $${n + 1}, e.seq, e.type, e.data, e.at
+        FROM unnest($${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::text[], $${n + 5}::bigint[]) AS e(seq, type, data, at)
+        WHERE EXISTS (SELECT 1 FROM updated)
+        RETURNING 1
+      ), notified AS (
+        SELECT pg_notify($${n + 6}, $${n + 1}) FROM updated
+      )
+      SELECT updated.*, (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM notified) AS notified
+      FROM updated`,
+    values: [...update.values, runId, ...columns(entries), channel],
+  };
 }

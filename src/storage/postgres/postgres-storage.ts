@@ -14,7 +14,7 @@ import type {
   WeftStorage,
 } from '../types.js';
 import type { PgJournalRow } from './journal-queries.js';
-import { epochQuery, insertQuery, lastSeqQuery, readQuery, toJournalEntry } from './journal-queries.js';
+import { epochQuery, lastSeqQuery, readQuery, toJournalEntry, updateWithEntriesQuery } from './journal-queries.js';
 import { PgAppendBatcher } from './append-batcher.js';
 import { RECONNECT_WINDOW_MS, withReconnects } from './connection-loss.js';
 import { migratePostgres } from './migrations.js';
@@ -187,15 +187,17 @@ export class PostgresStorage implements WeftStorage {
           const { rows } = await this.pool.query<PgRunRow>(update);
           return rows[0] ? toStoredRun(rows[0]) : null;
         }
-        return this.transaction(async (client) => {
-          const { rows } = await client.query<PgRunRow>(update);
-          if (!rows[0]) return null;
-          const last = await client.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
-          const lastSeq = Number(last.rows[0]?.last_seq ?? 0);
-          if (entries[0]!.seq <= lastSeq) throw seqNotAfterJournal(runId, entries[0]!.seq, lastSeq);
-          await client.query(insertQuery(this.s, this.channel, runId, entries));
-          return toStoredRun(rows[0]);
-        });
+        try {
+          const { rows } = await this.pool.query<PgRunRow>(
+            updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
+          );
+          return rows[0] ? toStoredRun(rows[0]) : null;
+        } catch (error) {
+          // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
+          if ((error as { code?: unknown }).code !== '23505') throw error;
+          const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
+          throw seqNotAfterJournal(runId, entries[0]!.seq, Number(last.rows[0]?.last_seq ?? 0));
+        }
       }),
     );
   }
