@@ -35,7 +35,7 @@ export interface BatchOutcomeRow {
  * each run fenced on its own: lock the runs rows `FOR SHARE` in id order (a takeover's UPDATE
  * waits for the lock, and a takeover that committed first is seen), read each epoch and last
  * seq, and insert the entries of exactly those runs whose epoch matches and whose first seq
- * follows their journal, notifying the channel for each (delivered at commit). One outcome row
+ * follows their journal, notifying the channel for each that somebody follows (delivered at commit). One outcome row
  * per existing run tells the caller which check failed. Each run may appear once per batch.
  */
 export function appendBatchQuery(s: string, channel: string, items: readonly BatchItem[]): PgQuery {
@@ -59,7 +59,8 @@ export function appendBatchQuery(s: string, channel: string, items: readonly Bat
         WHERE e.run_id IN (SELECT run_id FROM accepted)
         RETURNING 1
       ), notified AS (
-        SELECT pg_notify($9, run_id) FROM accepted
+        SELECT pg_notify($9, a.run_id) FROM accepted a
+        WHERE EXISTS (SELECT 1 FROM ${s}.followed f WHERE f.run_id = a.run_id)
       )
       SELECT h.run_id, h.epoch, h.last_seq, EXISTS (SELECT 1 FROM accepted a WHERE a.run_id = h.run_id) AS accepted,
         (SELECT count(*) FROM notified) AS notified
@@ -126,9 +127,32 @@ export function updateWithEntriesQuery(
         RETURNING 1
       ), notified AS (
         SELECT pg_notify($${n + 6}, $${n + 1}) FROM updated
+        WHERE EXISTS (SELECT 1 FROM ${s}.followed f WHERE f.run_id = $${n + 1})
       )
       SELECT updated.*, (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM notified) AS notified
       FROM updated`,
     values: [...update.values, runId, ...columns(entries), channel],
   };
+}
+
+/** Records (or renews) that `follower` follows these runs until `expiresAt`, and drops expired rows of anyone. */
+export function followQuery(s: string, runIds: readonly string[], follower: string, expiresAt: number): PgQuery {
+  return {
+    text: `
+      WITH expired AS (DELETE FROM ${s}.followed WHERE expires_at < $3::bigint - ${60_000 * 2})
+      INSERT INTO ${s}.followed (run_id, follower, expires_at)
+      SELECT run_id, $2::text, $3::bigint FROM unnest($1::text[]) AS r(run_id)
+      ON CONFLICT (run_id, follower) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+    values: [runIds, follower, expiresAt],
+  };
+}
+
+/** `follower` no longer follows these runs (every run of its when `runIds` is null). */
+export function unfollowQuery(s: string, runIds: readonly string[] | null, follower: string): PgQuery {
+  return runIds === null
+    ? { text: `DELETE FROM ${s}.followed WHERE follower = $1`, values: [follower] }
+    : {
+        text: `DELETE FROM ${s}.followed WHERE follower = $1 AND run_id = ANY($2::text[])`,
+        values: [follower, runIds],
+      };
 }

@@ -49,6 +49,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX runs_active_by_updated ON ${s}.runs (updated_at, run_id) WHERE status IN ('running', 'waiting');
     `,
   },
+  {
+    version: 2,
+    name: 'followed runs',
+    sql: (s) => `
+      -- The runs somebody follows live, by which notifier, until when (renewed while it follows). A
+      -- journal write notifies only for these: every NOTIFY wakes every listening connection of the
+      -- database (Postgres 15), workers' and servers' included, so one per write cost a transaction
+      -- on each of them for runs nobody watched.
+      CREATE TABLE ${s}.followed (
+        run_id     TEXT COLLATE "C" NOT NULL,
+        follower   TEXT COLLATE "C" NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (run_id, follower)
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,10 +1,21 @@
 // Live journal notifications across processes: Postgres LISTEN/NOTIFY on one dedicated connection.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ClientConfig, Notification } from 'pg';
 import type { JournalNotifier } from '../types.js';
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
+/** A follow row lasts this long unless renewed (every third of it while the run is followed). */
+const FOLLOW_TTL_MS = 60_000;
+
+/** Where a notifier records which runs it follows: writers notify only for followed runs. */
+export interface FollowStore {
+  /** Records (or renews) that `follower` follows these runs until `expiresAt`; drops expired rows. */
+  follow(runIds: readonly string[], follower: string, expiresAt: number): Promise<void>;
+  /** `follower` no longer follows these runs (all of its runs when `runIds` is null). */
+  unfollow(runIds: readonly string[] | null, follower: string): Promise<void>;
+}
 
 /**
  * Follows the schema's notification channel (payload: a run id) on one connection of its own,
@@ -12,6 +23,10 @@ const RECONNECT_MAX_MS = 10_000;
  * of their run were committed, by any process. They are also called once whenever listening
  * (re)starts, since entries may have been committed while nobody listened: a reader re-reads
  * its journal after its last seq on every call, so an extra call is harmless and none is lost.
+ *
+ * Writers notify only for runs that somebody follows (the `followed` table): the first listener of
+ * a run records it, renewed while it listens, and the last one to leave removes it. Listeners are
+ * called once more when the row is stored, so entries committed before it are read too.
  */
 export class PgJournalNotifier implements JournalNotifier {
   private readonly listeners = new Map<string, Set<() => void>>();
@@ -25,11 +40,21 @@ export class PgJournalNotifier implements JournalNotifier {
   /** The channel of released leases (payload empty). */
   private readonly releases: string;
 
-  /** `channel` is the exact channel name, which `LISTEN` gets quoted; `send` sends a NOTIFY (on any connection). */
+  /** This notifier's name in the `followed` table. */
+  private readonly follower = randomUUID();
+  /** Follow rows being written: `ready()` waits for them. */
+  private following: Promise<void> = Promise.resolve();
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * `channel` is the exact channel name, which `LISTEN` gets quoted; `send` sends a NOTIFY (on any
+   * connection); `follows` records the runs followed.
+   */
   constructor(
     private readonly config: ClientConfig,
     private readonly channel: string,
     private readonly send: (channel: string) => Promise<void>,
+    private readonly follows: FollowStore,
   ) {
     this.releases = `${channel}:released`;
   }
@@ -46,27 +71,54 @@ export class PgJournalNotifier implements JournalNotifier {
 
   subscribe(runId: string, listener: () => void): () => void {
     let set = this.listeners.get(runId);
-    if (!set) this.listeners.set(runId, (set = new Set()));
+    if (!set) {
+      this.listeners.set(runId, (set = new Set()));
+      this.follow([runId]);
+    }
     set.add(listener);
     this.ready().catch(() => undefined);
     return () => {
       set.delete(listener);
-      if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
+      if (set.size === 0 && this.listeners.get(runId) === set) {
+        this.listeners.delete(runId);
+        if (!this.closed) this.follows.unfollow([runId], this.follower).catch(() => undefined);
+      }
     };
   }
 
-  /** Resolves once the connection listens (connecting if needed); rejects if it cannot connect now. */
-  ready(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('The Postgres journal notifier is closed'));
+  /** Resolves once the connection listens (connecting if needed) and the runs followed are recorded; rejects if it cannot connect now. */
+  async ready(): Promise<void> {
+    if (this.closed) throw new Error('The Postgres journal notifier is closed');
     this.listening ??= this.listen();
-    return this.listening;
+    await this.listening;
+    await this.following;
+  }
+
+  /** Records the runs as followed (renewing them every third of the TTL), then calls their listeners once. */
+  private follow(runIds: readonly string[]): void {
+    const written = this.follows.follow(runIds, this.follower, Date.now() + FOLLOW_TTL_MS).then(
+      () => {
+        for (const runId of runIds) this.call(runId);
+      },
+      () => undefined, // the slow poll of readers covers a follow that could not be stored
+    );
+    this.following = this.following.then(() => written);
+    if (!this.renewTimer) {
+      this.renewTimer = setInterval(() => {
+        if (this.listeners.size > 0) this.follow([...this.listeners.keys()]);
+      }, FOLLOW_TTL_MS / 3);
+      this.renewTimer.unref();
+    }
   }
 
   /** Ends the connection; listeners are no longer called. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.renewTimer);
+    const followed = this.listeners.size > 0;
     this.listeners.clear();
+    if (followed) await this.following.then(() => this.follows.unfollow(null, this.follower)).catch(() => undefined);
     this.releaseListeners.clear();
     const client = this.client;
     this.client = undefined;

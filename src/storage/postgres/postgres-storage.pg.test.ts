@@ -112,6 +112,36 @@ await describeWithPostgres('PostgresStorage', 'the Postgres storage tests', () =
       expect(seqs(await reader.readJournal('r1'))).toEqual([1, 2]);
     });
 
+    it('sends no notification for a run nobody follows, and one per write once somebody does', async () => {
+      const schema = freshSchema();
+      const writer = await openStorage(schema);
+      const reader = await openStorage(schema);
+      const { epoch } = await claimRun(writer, 'r1');
+      // A bare listener on the channel sees every NOTIFY sent, followed or not.
+      const raw = new pg.Client({ connectionString: PG_URL });
+      await raw.connect();
+      const heard: string[] = [];
+      raw.on('notification', (message) => heard.push(message.payload ?? ''));
+      try {
+        await raw.query(`LISTEN "weft:${schema}"`);
+        await writer.appendJournal('r1', epoch, entries(1, 2));
+        await writer.updateRun('r1', { epoch }, { updatedAt: 2 }, [entry(3)]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(heard).toEqual([]);
+        const unsubscribe = reader.notifier.subscribe('r1', () => undefined);
+        await reader.notifier.ready();
+        await writer.appendJournal('r1', epoch, entries(4, 5));
+        await writer.updateRun('r1', { epoch }, { updatedAt: 3 }, [entry(6)]);
+        await expect.poll(() => heard).toEqual(['r1', 'r1']);
+        unsubscribe();
+        await expect
+          .poll(async () => (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".followed`)).rows[0].n)
+          .toBe(0);
+      } finally {
+        await raw.end();
+      }
+    });
+
     it('notifies for entries appended by updateRun, and not after unsubscribing', async () => {
       const schema = freshSchema();
       const writer = await openStorage(schema);

@@ -14,7 +14,15 @@ import type {
   WeftStorage,
 } from '../types.js';
 import type { PgJournalRow } from './journal-queries.js';
-import { epochQuery, lastSeqQuery, readQuery, toJournalEntry, updateWithEntriesQuery } from './journal-queries.js';
+import {
+  epochQuery,
+  followQuery,
+  lastSeqQuery,
+  readQuery,
+  toJournalEntry,
+  unfollowQuery,
+  updateWithEntriesQuery,
+} from './journal-queries.js';
 import { PgAppendBatcher } from './append-batcher.js';
 import { RECONNECT_WINDOW_MS, withReconnects } from './connection-loss.js';
 import { migratePostgres } from './migrations.js';
@@ -92,10 +100,23 @@ export class PostgresStorage implements WeftStorage {
     // has no listener gets this one too (pg would otherwise throw the error as an uncaught exception).
     if (this.ownsPool || this.pool.listenerCount('error') === 0) this.pool.on('error', () => undefined);
     const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
-    this.notifier = new PgJournalNotifier(config, this.channel, (channel) =>
-      this.guard('notify', undefined, async () => {
-        await this.pool.query('SELECT pg_notify($1, $2)', [channel, '']);
-      }),
+    this.notifier = new PgJournalNotifier(
+      config,
+      this.channel,
+      (channel) =>
+        this.guard('notify', undefined, async () => {
+          await this.pool.query('SELECT pg_notify($1, $2)', [channel, '']);
+        }),
+      {
+        follow: (runIds, follower, expiresAt) =>
+          this.guard('follow', undefined, async () => {
+            await this.pool.query(followQuery(this.s, runIds, follower, expiresAt));
+          }),
+        unfollow: (runIds, follower) =>
+          this.guard('unfollow', undefined, async () => {
+            await this.pool.query(unfollowQuery(this.s, runIds, follower));
+          }),
+      },
     );
     this.batcher = new PgAppendBatcher(
       this.pool,
