@@ -1,6 +1,9 @@
 // weft: durable workflows for TypeScript. Definitions, the Run handle, the engine instance, memory storage, errors.
 export { createStep, cloneStep } from './workflow/create-step.js';
 export type { StepParams } from './workflow/create-step.js';
+export type { AgentLike, AgentStepOptions, AgentStreamOutput } from './workflow/agent-step.js';
+export type { ToolExecutionContext, ToolLike, ToolStepOptions } from './workflow/tool-step.js';
+export type { StepUsage, UsageTotal } from './workflow/step-usage.js';
 export { createWorkflow, cloneWorkflow, Workflow, isWorkflow } from './workflow/create-workflow.js';
 export type { WorkflowParams } from './workflow/create-workflow.js';
 export type { MapConfig, MapSource } from './workflow/map-step.js';

@@ -61,6 +61,32 @@ export class RequestContext<T extends Record<string, unknown> = Record<string, u
     return this.map.size;
   }
 
+  // Mastra's request context has raw accessors beside the typed ones; its agents and tools call them.
+  /** Same as `get`, for code written against Mastra's request context. */
+  getRaw(key: string): unknown {
+    return this.map.get(key);
+  }
+
+  /** Same as `set`, for code written against Mastra's request context. */
+  setRaw(key: string, value: unknown): void {
+    this.map.set(key, value);
+  }
+
+  /** Same as `has`, for code written against Mastra's request context. */
+  hasRaw(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  /** Same as `delete`, for code written against Mastra's request context. */
+  deleteRaw(key: string): boolean {
+    return this.map.delete(key);
+  }
+
+  /** Every value as a plain object (Mastra's `all`). */
+  get all(): Record<string, unknown> {
+    return Object.fromEntries(this.map);
+  }
+
   /** A plain object of the values, as stored with the run. */
   toJSON(): Record<string, unknown> {
     return Object.fromEntries(this.map);

@@ -4,6 +4,7 @@
 // sequence, `2.1` its second parallel/branch child, `2@3` the third iteration of a loop,
 // `2[7]` the eighth foreach item, `4/0` the first node inside the nested workflow at `4`.
 
+import type { StepUsage } from '../workflow/step-usage.js';
 import type { SerializedError, StepStatus } from '../workflow/types.js';
 
 export interface RunStartData {
@@ -75,6 +76,8 @@ export interface StepEndData {
   metadata?: Record<string, unknown>;
   /** For foreach items: progress of the whole foreach. */
   progress?: { completedCount: number; totalCount: number };
+  /** Model usage of an agent step (tokens, model id, finish reason). */
+  usage?: StepUsage;
 }
 
 /**

@@ -4,6 +4,7 @@
 import { deserializeError } from './serialize-error.js';
 import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './journal-entries.js';
 import type { RunStatus } from '../storage/types.js';
+import type { StepUsage } from '../workflow/step-usage.js';
 import type { SerializedError, StepResult, StepTryView } from '../workflow/types.js';
 
 /** One failed attempt of a step that was tried again. */
@@ -25,6 +26,8 @@ export interface StepRecord extends StepResult {
   wakeAt?: number;
   /** Its failed attempts, oldest first, when it was retried (`step-retry` entries). */
   retries?: StepTry[];
+  /** Model usage of an agent step. */
+  usage?: StepUsage;
 }
 
 /** Parses a key into its positions, for ordering (`2.1` → [2, 1], `4/0` → [4, 0]). */
@@ -122,7 +125,11 @@ export class RunProjection {
         break;
       case 'run-time-travel': {
         const d = data as EntryDataMap['run-time-travel'];
-        this.attempts.push({ attempt: this.attempts.length + 1, startedAt: at, steps: this.displaySteps(true) });
+        this.attempts.push({
+          attempt: this.attempts.length + 1,
+          startedAt: at,
+          steps: this.withUsage(this.displaySteps(true)),
+        });
         const target = keyPositions(d.key);
         for (const key of [...this.records.keys()]) {
           if (isAtOrAfter(key, target) && !inSiblingBranch(key, d.key)) this.records.delete(key);
@@ -238,6 +245,7 @@ export class RunProjection {
     if (d.suspendOutput !== undefined) rec.suspendOutput = d.suspendOutput;
     if (d.resumeLabels !== undefined) rec.resumeLabels = d.resumeLabels;
     if (d.metadata !== undefined) rec.metadata = { ...rec.metadata, ...d.metadata };
+    if (d.usage !== undefined) rec.usage = d.usage;
     // In place: the state a step reads (`ctx.state`) is the run's current state, as siblings update it.
     if (d.state !== undefined) Object.assign(this.state, d.state);
     this.records.set(d.key, rec);
@@ -255,6 +263,18 @@ export class RunProjection {
       (out as Record<string, StepResult>)[rec.id] = toStepResult(rec);
     }
     return out;
+  }
+
+  /**
+   * Adds each agent step's model usage to display results (stored-run views and earlier attempts;
+   * `run.start()`'s result keeps the reference's step shape).
+   */
+  withUsage(steps: Record<string, StepResult>): Record<string, StepResult> {
+    for (const rec of this.records.values()) {
+      const step = rec.item === undefined && rec.usage ? steps[rec.id] : undefined;
+      if (step) step.usage = rec.usage;
+    }
+    return steps;
   }
 
   /** The records of a foreach's items, in index order. */

@@ -3,6 +3,7 @@ import { NonRetryableError, WeftError } from '../errors.js';
 import { notSerializable } from './serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
+import type { StepUsage } from '../workflow/step-usage.js';
 import type { StepStatus } from '../workflow/types.js';
 import { eventLoopTurn } from './event-loop-turns.js';
 import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
@@ -116,6 +117,14 @@ interface Running {
   attempts: number;
   /** When the attempt under way began (for the `step-retry` entry of a failed one). */
   attemptStartedAt: number;
+  /** Model usage the last attempt reported (agent steps), recorded with the step's end. */
+  usage?: StepUsage;
+}
+
+/** Records the end of an executed step, with the model usage its attempt reported. */
+function endStep(r: Running, data: EndFields): void {
+  if (r.usage) data.usage = r.usage;
+  recordEnd(r.exec, r.place, r.id, data);
 }
 
 /** An end entry that could not be recorded is the step's failure; any other error goes on up. */
@@ -351,6 +360,7 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
       (output) => {
         if (canceled) return; // the late result of a step canceled from outside is discarded
         exec.removeCancelWaiter(stop);
+        r.usage = ctx.signals.usage;
         try {
           resolve(settle(r, ctx, output));
         } catch (error) {
@@ -360,6 +370,7 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
       (error: unknown) => {
         if (canceled) return;
         exec.removeCancelWaiter(stop);
+        r.usage = ctx.signals.usage;
         try {
           resolve(attemptFailed(r, error, n));
         } catch (thrown) {
@@ -372,17 +383,17 @@ function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
 
 /** Attempt `n` threw: the step fails, or is tried again while attempts remain. */
 function attemptFailed(r: Running, error: unknown, n: number): Outcome | Promise<Outcome> {
-  const { exec, place, id } = r;
+  const { exec } = r;
   if (exec.canceled) return { kind: 'canceled' };
   if (NonRetryableError.is(error)) {
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(error), nonRetryable: true });
+    endStep(r, { status: 'failed', error: serializeError(error), nonRetryable: true });
     return { kind: 'failed', error };
   }
   if (n + 1 < r.attempts) {
     recordRetry(r, error, n);
     return attempt(r, n + 1);
   }
-  recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+  endStep(r, { status: 'failed', error: serializeError(error) });
   return { kind: 'failed', error };
 }
 
@@ -425,12 +436,12 @@ function settle(r: Running, ctx: StepContext, output: unknown): Outcome | Promis
  * state the one before left, never on a copy taken before an await.
  */
 async function settleWithState(r: Running, ctx: StepContext, output: unknown): Promise<Outcome> {
-  const { exec, place, id } = r;
+  const { exec, id } = r;
   const step = r.cstep.step;
   const { suspended, bailed, stateUpdate } = ctx.signals;
   const update = stateUpdate ? await checkStateUpdate(exec, step, stateUpdate, id) : undefined;
   if (update instanceof WeftError) {
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(update) });
+    endStep(r, { status: 'failed', error: serializeError(update) });
     return { kind: 'failed', error: update };
   }
   if (suspended) {
@@ -446,7 +457,7 @@ async function settleWithState(r: Running, ctx: StepContext, output: unknown): P
           v.issues,
           exec.runId,
         );
-        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+        endStep(r, { status: 'failed', error: serializeError(error) });
         return { kind: 'failed', error };
       }
       payloadOut = v.value;
@@ -459,7 +470,7 @@ async function settleWithState(r: Running, ctx: StepContext, output: unknown): P
     if (output !== undefined) data.suspendOutput = output;
     if (suspended.labels) data.resumeLabels = suspended.labels;
     if (update) data.state = mergedState(exec, update);
-    recordEnd(exec, place, id, data);
+    endStep(r, data);
     return { kind: 'suspended' };
   }
   if (bailed) return bail(r, bailed.value, update);
@@ -479,7 +490,7 @@ function bail(r: Running, value: unknown, update: Record<string, unknown> | unde
     ? { status: 'bailed', output: value }
     : { status: 'success', bailed: true, output: value };
   if (update) data.state = mergedState(r.exec, update);
-  recordEnd(r.exec, r.place, r.id, data);
+  endStep(r, data);
   if (r.place.item === undefined && !r.place.absorbsBail) r.level.outputs.set(r.cstep.id, value);
   return { kind: 'bailed', output: value };
 }
@@ -495,7 +506,7 @@ function succeed(r: Running, checked: Checked<unknown>, update: Record<string, u
       checked.issues,
       exec.runId,
     );
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
+    endStep(r, { status: 'failed', error: serializeError(error) });
     return { kind: 'failed', error };
   }
   const output = checked.value;
@@ -510,7 +521,7 @@ function succeed(r: Running, checked: Checked<unknown>, update: Record<string, u
     output,
   };
   if (update) data.state = mergedState(exec, update);
-  recordEnd(exec, place, id, data);
+  endStep(r, data);
   if (place.item === undefined) r.level.outputs.set(cstep.id, output);
   return { kind: 'success', output };
 }

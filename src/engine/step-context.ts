@@ -1,6 +1,7 @@
 // The context a step's execute receives. One object per attempt; its functions are made only when read
 // (destructuring `{ inputData }` alone makes none), which keeps the step loop light.
 import type { RequestContext } from '../request-context.js';
+import { RECORD_USAGE, type StepUsage } from '../workflow/step-usage.js';
 import type { ExecuteContext, InnerOutput, StepWriter } from '../workflow/types.js';
 import type { Execution, Level } from './execution.js';
 
@@ -24,6 +25,8 @@ export interface StepSignals {
   stateUpdate?: Record<string, unknown>;
   /** The step called `abort()`: the run is canceled, but the step's own value is still its output. */
   aborted?: boolean;
+  /** Model usage an agent step reported (kept with the step's end). */
+  usage?: StepUsage;
 }
 
 export class StepContext implements ExecuteContext {
@@ -117,6 +120,11 @@ export class StepContext implements ExecuteContext {
       write: async (chunk) => writer.add('step-output', { id, output: chunk }),
       custom: async (event) => writer.add('custom', { ...event, type: String(event.type) }),
     });
+  }
+
+  /** Agent steps report their model's usage here; it is stored with the step's end. */
+  [RECORD_USAGE](usage: StepUsage): void {
+    this.signal().usage = usage;
   }
 
   get weft(): unknown {

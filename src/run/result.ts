@@ -1,6 +1,7 @@
 // Builds what callers see from a projection: the run result and the stored-run view.
 import { stepTries, toStepResult, type RunProjection, type StepRecord } from '../engine/run-projection.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
+import { totalUsage, type StepUsage } from '../workflow/step-usage.js';
 import type { StepResult, WorkflowResult, WorkflowResultBase } from '../workflow/types.js';
 import type { OutputOptions, WorkflowRunView } from './run-types.js';
 
@@ -109,6 +110,7 @@ export function buildView(
     if (rec.item !== undefined) {
       const item = ((foreachItems[rec.id] ??= [])[rec.item] = toStepResult(rec));
       if (rec.retries) item.tries = stepTries(rec)!;
+      if (rec.usage) item.usage = rec.usage;
       continue;
     }
     const step = view.steps[rec.id];
@@ -117,7 +119,14 @@ export function buildView(
     // Records of one id (loop iterations) come in the order displaySteps took them: the last one shown wins.
     if (rec.retries) step.tries = stepTries(rec)!;
     else delete step.tries;
+    if (rec.usage) step.usage = rec.usage;
+    else delete step.usage;
   }
+  const usages: StepUsage[] = [];
+  for (const rec of projection.records.values()) if (rec.usage) usages.push(rec.usage);
+  for (const attempt of projection.attempts)
+    for (const step of Object.values(attempt.steps)) if (step.usage) usages.push(step.usage);
+  if (usages.length > 0) view.usage = totalUsage(usages);
   if (Object.keys(foreachItems).length > 0) view.foreachItems = foreachItems;
   view.state = projection.state;
   if (options.fields?.includes('requestContext')) view.requestContext = projection.requestContext;

@@ -1,6 +1,7 @@
 // Public types of runs: the Run handle's arguments and results, stored-run views and list pages.
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
+import type { UsageTotal } from '../workflow/step-usage.js';
 import type { StepResult, WorkflowResult } from '../workflow/types.js';
 import type { TokenUsage, WorkflowEvent } from '../events/event-types.js';
 import type { WatchEvent } from '../events/watch-events.js';
@@ -108,6 +109,11 @@ export interface WorkflowRunView {
   attempts: { attempt: number; startedAt: number; steps: Record<string, StepResult> }[];
   /** The last journal sequence number (events are numbered the same way). */
   lastSeq: number;
+  /**
+   * Tokens of every model answer the run recorded (agent steps, earlier attempts included); absent
+   * when no step used a model.
+   */
+  usage?: UsageTotal;
 }
 
 export interface RunListFilter {

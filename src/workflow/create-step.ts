@@ -1,6 +1,9 @@
 // createStep and cloneStep: typed step definitions with Standard Schema inputs and outputs.
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { WeftError } from '../errors.js';
 import { isSchema } from '../schema/validate.js';
+import { createAgentStep, isAgentLike, type AgentLike, type AgentStepOptions } from './agent-step.js';
+import { createToolStep, isToolLike, type ToolLike, type ToolStepOptions } from './tool-step.js';
 import type { AnySchema, ExecuteContext, Infer, InnerOutput, Step } from './types.js';
 
 /** The parameters of `createStep`. */
@@ -61,6 +64,11 @@ function checkSchema(value: unknown, field: string, stepId: string, required: bo
  * Defines a step: an id, schemas for its input and output (and optionally for resume, suspend,
  * state and request context), and the function that does the work.
  *
+ * Also takes an agent (Mastra's `Agent`, or any object with an id, `stream` and `generate`): the
+ * step's input is `{ prompt }`, its output `{ text }` (or the object of `structuredOutput.schema`),
+ * and the agent's chunks are streamed live as `workflow-step-output` events; or a tool (Mastra's
+ * `createTool`): the tool's id and schemas, called as `execute(input, { workflow, requestContext, ... })`.
+ *
  * @example
  * const double = createStep({
  *   id: 'double',
@@ -68,7 +76,16 @@ function checkSchema(value: unknown, field: string, stepId: string, required: bo
  *   outputSchema: z.object({ n: z.number() }),
  *   execute: async ({ inputData }) => ({ n: inputData.n * 2 }),
  * });
+ * const draft = createStep(writerAgent); // input { prompt }, output { text }
  */
+export function createStep<TId extends string, TOut>(
+  agent: AgentLike<TId>,
+  options: AgentStepOptions<TOut> & { structuredOutput: { schema: StandardSchemaV1<any, TOut> } },
+): Step<TId, { prompt: string }, TOut>;
+export function createStep<TId extends string>(
+  agent: AgentLike<TId>,
+  options?: AgentStepOptions,
+): Step<TId, { prompt: string }, { text: string }>;
 export function createStep<
   TId extends string,
   TIn extends AnySchema,
@@ -84,13 +101,25 @@ export function createStep<
   Infer<TOut>,
   TResume extends AnySchema ? Infer<TResume> : unknown,
   TSuspend extends AnySchema ? Infer<TSuspend> : unknown
-> {
+>;
+export function createStep<TId extends string, TIn, TOut>(
+  tool: ToolLike<TId, TIn, TOut>,
+  options?: ToolStepOptions,
+): Step<TId, TIn, TOut>;
+export function createStep(params: unknown, options?: Record<string, unknown>): Step {
+  if (isAgentLike(params)) return checkStep(createAgentStep(params, options));
+  if (isToolLike(params)) return checkStep(createToolStep(params, options));
   if (typeof params !== 'object' || params === null) {
     throw new WeftError(
       'INVALID_DEFINITION',
-      'createStep expects an object with id, inputSchema, outputSchema and execute',
+      'createStep expects an object with id, inputSchema, outputSchema and execute, an agent or a tool',
     );
   }
+  return checkStep(Object.freeze({ ...(params as Step) }));
+}
+
+/** Checks a step definition (id, schemas, execute, retries) and returns it. */
+function checkStep(params: Step): Step {
   const id = checkId(params.id, 'step');
   checkSchema(params.inputSchema, 'inputSchema', id, true);
   checkSchema(params.outputSchema, 'outputSchema', id, true);
@@ -110,7 +139,7 @@ export function createStep<
       },
     );
   }
-  return Object.freeze({ ...params }) as unknown as Step<TId, Infer<TIn>, Infer<TOut>, any, any>;
+  return params;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
 import type { Workflow } from './create-workflow.js';
+import type { StepUsage } from './step-usage.js';
 
 export type { RunStatus } from '../storage/types.js';
 
@@ -127,6 +128,8 @@ export interface StepResult<TOutput = unknown> {
    * status is the step's). Shown in stored-run views; absent for a step tried once.
    */
   tries?: StepTryView[];
+  /** An agent step's model usage (tokens in and out, model id, finish reason). Shown in stored-run views. */
+  usage?: StepUsage;
 }
 
 /** One attempt of a retried step, as stored-run views show it. */

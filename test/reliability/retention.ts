@@ -1,7 +1,7 @@
 // The retention scenario the SQLite and Postgres suites share: what is pruned, when, and what is kept.
 import { z } from 'zod';
 import { expect } from 'vitest';
-import { createStep, createWorkflow, Weft, type WeftStorage } from '../../src/index.js';
+import { createStep, createWorkflow, Weft, type ExecuteContext, type WeftStorage } from '../../src/index.js';
 import { createManualClock } from '../../src/testing.js';
 import { until } from '../support/wait.js';
 
@@ -9,7 +9,7 @@ const empty = z.object({});
 
 /** Three small workflows: one that succeeds, one that fails, one that suspends. */
 export function retentionWorkflows() {
-  const step = (id: string, execute: Parameters<typeof createStep>[0]['execute']) =>
+  const step = (id: string, execute: (ctx: ExecuteContext) => Promise<unknown>) =>
     createStep({ id, inputSchema: empty, outputSchema: empty, execute });
   const flow = (id: string, s: ReturnType<typeof step>) =>
     createWorkflow({ id, inputSchema: empty, outputSchema: empty }).then(s).commit();

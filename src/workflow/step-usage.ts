@@ -1,0 +1,57 @@
+// Model usage of a step (tokens in and out, model id, finish reason): reported by agent steps, kept in the step's end entry.
+
+/** What one step's model calls used, as stored with the step's result. */
+export interface StepUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  reasoningTokens?: number;
+  cachedInputTokens?: number;
+  /** The model that answered (e.g. `gpt-4o-mini`). */
+  modelId?: string;
+  /** Its provider (e.g. `openai.chat`). */
+  provider?: string;
+  /** Why the model stopped (`stop`, `length`, `tool-calls`, ...). */
+  finishReason?: string;
+}
+
+/** A run's total tokens over its steps' usage. */
+export interface UsageTotal {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+/**
+ * The key of the step context's usage recorder: an agent step calls `ctx[RECORD_USAGE](usage)` once
+ * its model has finished, and the engine stores the usage with the step's end.
+ */
+export const RECORD_USAGE: unique symbol = Symbol.for('weft.recordUsage');
+
+const TOKEN_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'reasoningTokens', 'cachedInputTokens'] as const;
+
+/** Keeps the known fields of a usage report that hold what they should (numbers, strings), or undefined when none does. */
+export function cleanUsage(report: Record<string, unknown>): StepUsage | undefined {
+  const usage: StepUsage = {};
+  for (const field of TOKEN_FIELDS) {
+    const value = report[field];
+    if (typeof value === 'number' && Number.isFinite(value)) usage[field] = value;
+  }
+  for (const field of ['modelId', 'provider', 'finishReason'] as const) {
+    const value = report[field];
+    if (typeof value === 'string' && value !== '') usage[field] = value;
+  }
+  return Object.keys(usage).length > 0 ? usage : undefined;
+}
+
+/** Adds up the tokens of several usages (a total of zero when none reports any). */
+export function totalUsage(usages: Iterable<StepUsage | undefined>): UsageTotal {
+  const total: UsageTotal = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  for (const u of usages) {
+    if (!u) continue;
+    total.inputTokens += u.inputTokens ?? 0;
+    total.outputTokens += u.outputTokens ?? 0;
+    total.totalTokens += u.totalTokens ?? (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
+  }
+  return total;
+}
