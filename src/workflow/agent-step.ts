@@ -85,6 +85,15 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** The model's failure as an Error (a chunk carries it as a plain record). */
+function asError(failure: unknown): Error {
+  if (failure instanceof Error) return failure;
+  const record = typeof failure === 'object' && failure !== null ? (failure as Record<string, unknown>) : {};
+  const error = new Error(typeof record.message === 'string' ? record.message : String(failure));
+  if (typeof record.name === 'string') error.name = record.name;
+  return error;
+}
+
 /** The usage an agent's finish result (or its stream output) reports. */
 async function usageOf(finish: any, output: AgentStreamOutput): Promise<StepUsage | undefined> {
   const tokens = finish?.totalUsage ?? finish?.usage ?? (await output.usage);
@@ -139,7 +148,14 @@ export function createAgentStep(agent: AgentLike, options: AgentStepOptions = {}
           { stepId: id },
         );
       }
-      for await (const chunk of output.fullStream) await ctx.writer.write(chunk);
+      let failure: unknown;
+      for await (const chunk of output.fullStream) {
+        await ctx.writer.write(chunk);
+        if ((chunk as { type?: unknown })?.type === 'error') failure ??= (chunk as { payload?: any }).payload?.error;
+      }
+      // A model that failed ends its stream with an `error` chunk (Mastra's output also keeps it as `error`).
+      failure = (output as { error?: unknown }).error ?? failure;
+      if (failure !== undefined) throw asError(failure);
       const text = await output.text;
       const usage = await usageOf(finish, output);
       if (usage) (ctx as unknown as Partial<Record<typeof RECORD_USAGE, (u: StepUsage) => void>>)[RECORD_USAGE]?.(usage);
