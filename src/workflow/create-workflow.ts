@@ -1,7 +1,9 @@
 // createWorkflow: the builder (.then, .parallel, .branch, loops, .foreach, .map, sleeps), commit, and run access.
 import { WeftError } from '../errors.js';
 import { isSchema } from '../schema/validate.js';
-import { checkId } from './create-step.js';
+import type { AgentLike, AgentStepOptions } from './agent-step.js';
+import { checkId, cloneStep, createStep } from './create-step.js';
+import type { ToolLike, ToolStepOptions } from './tool-step.js';
 import type { CompiledGraph, CompiledStep, GraphNode, SerializedNode, SleepDate, SleepDuration } from './graph.js';
 import { serializeGraph } from './graph.js';
 import { defaultHost, type WorkflowHost } from './host.js';
@@ -124,6 +126,41 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     }
     this.push({ type: 'step', step: this.compileStep(args[0], '.then()') });
     return this;
+  }
+
+  /**
+   * Adds an agent as the next step, as Mastra's `.agent()`: `createStep(agent, options)`, under
+   * `stepOptions.id` when given. The previous output must be `{ prompt }` (a `.map()` can build it).
+   */
+  agent(agent: AgentLike, options?: AgentStepOptions, stepOptions?: { id?: string }): this {
+    return this.then(this.declaredStep('.agent()', 'an agent', agent, options, stepOptions));
+  }
+
+  /**
+   * Adds a tool as the next step, as Mastra's `.tool()`: `createStep(tool, options)`, under
+   * `stepOptions.id` when given.
+   */
+  tool(tool: ToolLike, options?: ToolStepOptions, stepOptions?: { id?: string }): this {
+    return this.then(this.declaredStep('.tool()', 'a tool', tool, options, stepOptions));
+  }
+
+  private declaredStep(
+    method: string,
+    what: string,
+    target: unknown,
+    options: Record<string, unknown> | undefined,
+    stepOptions: { id?: string } | undefined,
+  ): Step {
+    if (typeof target === 'string') {
+      throw this.definitionError(
+        `${method} got the id "${target}": pass ${what} object itself (Weft has no registry of agents and tools to look ids up in)`,
+      );
+    }
+    const step = createStep(target as ToolLike, options);
+    if ((step as { component?: string }).component !== (method === '.agent()' ? 'AGENT' : 'TOOL')) {
+      throw this.definitionError(`${method} expects ${what}, got a plain step definition; use .then() for it`);
+    }
+    return stepOptions?.id ? cloneStep(step, { id: stepOptions.id }) : step;
   }
 
   /**
