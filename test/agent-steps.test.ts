@@ -5,7 +5,8 @@ import * as mastra from '@mastra/core/workflows';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStep, createWorkflow, MemoryStorage, RequestContext, Weft, type WorkflowEvent } from '../src/index.js';
-import { mockAgent, promptText } from './support/mock-model.js';
+import { mockAgent } from './support/mock-agent.js';
+import { promptText } from './support/mock-model.js';
 import { until } from './support/wait.js';
 
 const promptIn = z.object({ prompt: z.string() });

@@ -8,7 +8,7 @@ import { createTool } from '@mastra/core/tools';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStep, createWorkflow, MemoryStorage, RequestContext, Weft, WeftError } from '../src/index.js';
-import { mockAgent } from './support/mock-model.js';
+import { mockAgent } from './support/mock-agent.js';
 
 const ticket = z.object({ title: z.string() });
 const routed = z.object({ queue: z.string(), seen: z.any() });

@@ -1,9 +1,10 @@
 // A language model of the AI SDK's v2 shape that answers from a script, for driving a real Mastra Agent with no network.
-import { Agent } from '@mastra/core/agent';
 
 export interface MockModelOptions {
   /** The answer, streamed in pieces of `pieceLength` characters. */
   text?: string;
+  /** The answer of call `n` (from 0), instead of `text`. */
+  answer?: (call: number) => string;
   pieceLength?: number;
   modelId?: string;
   usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
@@ -18,10 +19,7 @@ export interface MockModelOptions {
 /** A `LanguageModelV2` (`specificationVersion: 'v2'`, `doStream`) following `options`. */
 export function mockModel(options: MockModelOptions = {}) {
   const modelId = options.modelId ?? 'mock-1';
-  const text = options.text ?? 'Hello world';
   const size = options.pieceLength ?? 3;
-  const pieces: string[] = [];
-  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
   let calls = 0;
   return {
     specificationVersion: 'v2' as const,
@@ -33,8 +31,12 @@ export function mockModel(options: MockModelOptions = {}) {
     },
     async doStream(call: any) {
       options.onCall?.(call);
-      const failure = options.fail?.(calls++);
+      const n = calls++;
+      const failure = options.fail?.(n);
       if (failure) throw failure;
+      const text = options.answer?.(n) ?? options.text ?? 'Hello world';
+      const pieces: string[] = [];
+      for (let p = 0; p < text.length; p += size) pieces.push(text.slice(p, p + size));
       const signal: AbortSignal | undefined = call.abortSignal;
       let i = 0;
       const stream = new ReadableStream({
@@ -62,17 +64,6 @@ export function mockModel(options: MockModelOptions = {}) {
       return { stream, rawCall: { rawPrompt: null, rawSettings: {} } };
     },
   };
-}
-
-/** A real Mastra Agent on a mock model. */
-export function mockAgent(id: string, options: MockModelOptions & { instructions?: any } = {}): Agent<any> {
-  return new Agent({
-    id,
-    name: id,
-    description: `The ${id} agent`,
-    instructions: options.instructions ?? 'Answer briefly.',
-    model: mockModel(options) as never,
-  });
 }
 
 /** The text parts of a model call's prompt (system and user messages), joined. */
