@@ -2,6 +2,7 @@
 import { enrichLeads } from './enrich-leads.js';
 import { expenseApproval } from './expense-approval.js';
 import { publishArticle } from './publish-article.js';
+import { supportTriage } from './support-triage/index.js';
 import { syncInventory } from './sync-inventory.js';
 import { trialReminder } from './trial-reminder.js';
 
@@ -12,6 +13,7 @@ export const workflows = {
   'publish-article': publishArticle,
   'trial-reminder': trialReminder,
   'sync-inventory': syncInventory,
+  'support-triage': supportTriage,
 };
 
 export default workflows;

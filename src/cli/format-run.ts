@@ -1,5 +1,6 @@
 // Terminal rendering of runs: the list table and one run's details (steps, result or error, attempts, hints).
 import type { RunListPage, WorkflowRunView } from '../run/run-types.js';
+import type { StepUsage, UsageTotal } from '../workflow/step-usage.js';
 import type { StepResult } from '../workflow/types.js';
 import { formatTable } from './format-table.js';
 import { errorMessage, formatAgo, formatDuration, formatTime, previewJson } from './format-values.js';
@@ -45,6 +46,20 @@ function stepNote(step: StepResult): string {
   return paint(previewJson(step.output, 60), 'dim');
 }
 
+/** Tokens in and out: `1,204 in / 311 out`. */
+function tokens(usage: StepUsage | UsageTotal): string {
+  return `${(usage.inputTokens ?? 0).toLocaleString('en-US')} in / ${(usage.outputTokens ?? 0).toLocaleString('en-US')} out`;
+}
+
+/** An agent step's model usage, as a row under the step: model, tokens, finish reason. */
+function usageRow(step: StepResult, indent: string): string[][] {
+  const u = step.usage;
+  if (!u) return [];
+  const parts = [u.modelId ? `model ${u.modelId}` : 'model', `${tokens(u)} tokens`];
+  if (u.finishReason) parts.push(`finished: ${u.finishReason}`);
+  return [[paint(`${indent}  usage`, 'dim'), '', '', paint(parts.join(' · '), 'dim')]];
+}
+
 /** A retried step's attempts, one row each under the step: status, duration, error. */
 function tryRows(step: StepResult, indent: string): string[][] {
   return (step.tries ?? []).map((t) => [
@@ -66,6 +81,7 @@ function stepRows(steps: Record<string, StepResult>): string[][] {
       const attempts = step.tries ? paint(` (${step.tries.length} attempts)`, 'yellow') : '';
       return [
         [name + attempts, paintStatus(step.status), stepDuration(step), stepNote(step)],
+        ...usageRow(step, indent),
         ...tryRows(step, indent),
       ];
     });
@@ -99,6 +115,10 @@ export function formatRun(view: WorkflowRunView): string {
   out.push('');
   if (view.status === 'success') out.push(`${paint('Result', 'green', 'bold')}  ${previewJson(view.result, 300)}`);
   if (view.status === 'failed') out.push(`${paint('Error', 'red', 'bold')}   ${errorMessage(view.error)}`);
+  if (view.usage) {
+    const total = view.usage.totalTokens.toLocaleString('en-US');
+    out.push(`${paint('Tokens', 'bold')}  ${total} (${tokens(view.usage)})`);
+  }
   if (view.status === 'suspended') {
     const paths = (view.suspended ?? []).map((p) => p.join('.'));
     out.push(`${paint('Suspended at', 'yellow', 'bold')} ${paths.join(', ') || '?'}`);

@@ -158,7 +158,8 @@ export function createAgentStep(agent: AgentLike, options: AgentStepOptions = {}
       if (failure !== undefined) throw asError(failure);
       const text = await output.text;
       const usage = await usageOf(finish, output);
-      if (usage) (ctx as unknown as Partial<Record<typeof RECORD_USAGE, (u: StepUsage) => void>>)[RECORD_USAGE]?.(usage);
+      if (usage)
+        (ctx as unknown as Partial<Record<typeof RECORD_USAGE, (u: StepUsage) => void>>)[RECORD_USAGE]?.(usage);
       if (!schema) return { text };
       const object = finish?.object ?? (await output.object);
       if (object === undefined) {

@@ -33,7 +33,8 @@ export interface ToolLike<TId extends string = string, TIn = any, TOut = any> {
   outputSchema?: StandardSchemaV1<any, TOut>;
   resumeSchema?: StandardSchemaV1;
   suspendSchema?: StandardSchemaV1;
-  execute?: (input: TIn, context: any) => unknown;
+  /** Returns the output (or what `context.workflow.suspend()` gave, when it suspends). */
+  execute?: (input: TIn, context: any) => Promise<TOut | void> | TOut | void;
 }
 
 /** The options of `createStep(tool, options)`. */
