@@ -175,6 +175,33 @@ describe('weft runs', () => {
     ]);
   }, 30_000);
 
+  it("runs show lists an agent step's model usage under it and the run's total tokens", async () => {
+    const ticket = JSON.stringify({ ticketId: 'T-1', customerEmail: 'ann@example.com', message: 'It crashes' });
+    const started = await weft(
+      'runs',
+      'start',
+      'support-triage',
+      '--db',
+      db,
+      '--workflows',
+      WORKFLOWS,
+      '--input',
+      ticket,
+      '--json',
+    );
+    expect(started.code).toBe(12); // suspended at the approval
+    const { runId } = JSON.parse(started.stdout);
+    const show = await weft('runs', 'show', runId, '--db', db);
+    expect(show.code).toBe(0);
+    const lines = show.stdout.split('\n');
+    const agentRow = lines.findIndex((line) => line.startsWith('support-agent'));
+    expect(lines[agentRow + 1]).toMatch(/^\s+usage\s+model local-rules-1 · \d+ in \/ \d+ out tokens · finished: stop/);
+    expect(show.stdout).toMatch(/Tokens\s+\d+ \(\d+ in \/ \d+ out\)/);
+    const json = JSON.parse((await weft('runs', 'show', runId, '--db', db, '--json')).stdout);
+    expect(json.steps['support-agent'].usage).toMatchObject({ modelId: 'local-rules-1', finishReason: 'stop' });
+    expect(json.usage.totalTokens).toBe(json.usage.inputTokens + json.usage.outputTokens);
+  }, 30_000);
+
   it('a start refused for its input keeps no run it made up the id of; one given its id is kept, pending', async () => {
     const store = join(dir, 'refused.db');
     const badInput = (...more: string[]) => startClaim(store, '{"claimId":"EXP-1"}', ...more);
