@@ -472,6 +472,10 @@ export class Weft<
     let set = this.listeners.get(runId);
     if (!set) this.listeners.set(runId, (set = new Set()));
     set.add(listener);
+    // A run's first listener: output its steps wrote while nobody listened waits for their end; store it
+    // now, so a listener that reads storage (an agent's answer so far) is not left waiting for the end.
+    const writer = set.size === 1 ? this.active.get(runId)?.writer : undefined;
+    if (writer && !writer.claiming) writer.flushNow()?.catch(() => undefined);
     return () => {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);

@@ -151,6 +151,13 @@ export function runHeader(view, ctx) {
           h('span', { class: 'run-age', text: age }),
           v.resourceId ? h('span', { text: `resource ${v.resourceId}` }) : null,
           v.attempts.length ? h('span', { class: 'tag tag-attempt', text: `attempt ${v.attempts.length + 1}` }) : null,
+          v.usage
+            ? h('span', {
+                class: 'tag run-tokens',
+                title: `${v.usage.inputTokens} in / ${v.usage.outputTokens} out, over every model answer of the run`,
+                text: `${v.usage.totalTokens.toLocaleString('en-US')} tokens`,
+              })
+            : null,
         ),
       ),
       h('div', { class: 'run-actions' }, actions),

@@ -31,6 +31,8 @@ export function openRunView(main, runId, app) {
     follower: null,
     suspendKey: null,
     disposed: false,
+    /** The text each agent step has streamed in its current attempt, by step id. */
+    streams: {},
   };
   const log = createEventLog();
   const els = {
@@ -96,7 +98,9 @@ export function openRunView(main, runId, app) {
       onConnection: (on) => log.setLive(on),
       onEvent: (event) => {
         addEvent(event);
-        scheduleReload();
+        // A step's output changes nothing the run's view shows: an agent streaming its answer does not
+        // put the reload off until it has finished.
+        if (event.type !== 'workflow-step-output') scheduleReload();
       },
       onEnd: () => {
         state.follower = null;
@@ -110,10 +114,20 @@ export function openRunView(main, runId, app) {
     state.events.push(event);
     const p = event.payload ?? {};
     if (event.type === 'workflow-start') state.foreach = {};
+    if (event.type === 'workflow-step-output' && p.output?.from === 'AGENT') streamChunk(p.stepName, p.output);
     if (event.type === 'workflow-step-progress' && p.currentIndex !== undefined) {
       (state.foreach[p.id] ??= {})[p.currentIndex] = { status: p.iterationStatus, output: p.iterationOutput };
     }
     log.add(event);
+  };
+
+  /** An agent's chunk: a `start` begins its text again (a new attempt), a `text-delta` adds to it. */
+  const streamChunk = (stepId, chunk) => {
+    if (chunk.type === 'start') state.streams[stepId] = '';
+    else if (chunk.type === 'text-delta' && typeof chunk.payload?.text === 'string')
+      state.streams[stepId] = (state.streams[stepId] ?? '') + chunk.payload.text;
+    else return;
+    if (state.view && state.selected === stepId) renderDetail();
   };
 
   const changed = () => {
@@ -224,7 +238,10 @@ export function openRunView(main, runId, app) {
 
   const renderDetail = () => {
     const row = rowsOf(state.view.steps).find((r) => r.path === state.selected);
-    replace(els.detail, stepDetail(state.view, row, state.info, { onTimeTravel: travelFrom }));
+    replace(
+      els.detail,
+      stepDetail(state.view, row, state.info, { onTimeTravel: travelFrom, streamed: state.streams[state.selected] }),
+    );
   };
 
   const renderSuspend = () => {

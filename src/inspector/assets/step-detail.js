@@ -1,4 +1,5 @@
-// The detail card of the selected step: status, times, error, input, suspend and resume data, output, retries, earlier attempts.
+// The detail card of the selected step: status, times, error, input, suspend and resume data, output, an agent's
+// model usage and streaming answer, retries, earlier attempts.
 import { h } from './dom.js';
 import { clock, duration, errorText } from './format.js';
 import { jsonView } from './json-view.js';
@@ -8,6 +9,34 @@ function section(title, value) {
   return value === undefined
     ? null
     : h('div', { class: 'kv' }, h('div', { class: 'kv-title', text: title }), jsonView(value));
+}
+
+/** An agent step's model usage: model, tokens in and out, why it stopped. */
+function usage(s) {
+  const u = s?.usage;
+  if (!u) return null;
+  const parts = [
+    u.modelId ? `model ${u.modelId}` : null,
+    `${u.inputTokens ?? 0} in / ${u.outputTokens ?? 0} out tokens`,
+    u.finishReason ? `finished: ${u.finishReason}` : null,
+  ].filter(Boolean);
+  return h(
+    'div',
+    { class: 'kv usage' },
+    h('div', { class: 'kv-title', text: 'Model usage' }),
+    h('div', { text: parts.join(' · ') }),
+  );
+}
+
+/** The text an agent step's model has streamed so far, while the step runs. */
+function streaming(s, text) {
+  if (text === undefined || (s && s.status !== 'running')) return null;
+  return h(
+    'div',
+    { class: 'kv agent-stream-box' },
+    h('div', { class: 'kv-title', text: 'Answer so far' }),
+    h('pre', { class: 'agent-stream', text }),
+  );
 }
 
 /** The attempts of a retried step: each one's status, duration and error. */
@@ -92,9 +121,9 @@ function times(s) {
 
 /**
  * The card of timeline row `row` of run `view`. `onTimeTravel(path)` is offered when the run
- * can travel back to this step.
+ * can travel back to this step; `streamed` is the text its agent has streamed so far, if any.
  */
-export function stepDetail(view, row, info, { onTimeTravel }) {
+export function stepDetail(view, row, info, { onTimeTravel, streamed }) {
   if (!row) return h('section', { class: 'card' }, h('p', { class: 'muted', text: 'No step has run yet.' }));
   const path = row.path;
   const s = row.result;
@@ -118,7 +147,9 @@ export function stepDetail(view, row, info, { onTimeTravel }) {
     section('Input', s?.payload),
     section('Suspend payload', s?.suspendPayload),
     section('Resume data', s?.resumePayload),
+    streaming(s, streamed),
     section('Output', s?.output),
+    usage(s),
     compare(view, path, s),
     canTravel
       ? h(
