@@ -2,7 +2,7 @@
 // The executor applies each entry as it writes it, and readers fold stored entries the same way,
 // so a live run and a replayed one always agree.
 import { deserializeError } from './serialize-error.js';
-import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './journal-entries.js';
+import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './entries.js';
 import type { RunStatus } from '../storage/types.js';
 import type { SerializedError, StepResult, StepTryView } from '../workflow/types.js';
 
