@@ -10,7 +10,7 @@ import { RunProjection } from '../journal/projection.js';
 import { notSerializable, serializeError } from '../journal/serialize-error.js';
 import { RequestContext } from '../request-context.js';
 import { validate, type ValidationResult } from '../schema/validate.js';
-import { DeferredEntry, entryValue, toJson } from '../journal/encoding.js';
+import { DeferredEntry, toJson } from '../journal/encoding.js';
 import type { JournalEntry, RunChange, RunCondition, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
@@ -41,12 +41,8 @@ export function canceledStepEnds(projection: RunProjection, at: number): EntryDa
 export async function loadProjection(weft: Weft, runId: string): Promise<RunProjection> {
   const projection = new RunProjection();
   const entries = await weft.storage.readJournal(runId);
-  foldEntries(projection, entries);
+  projection.applyStored(entries, runId);
   return projection;
-}
-
-export function foldEntries(projection: RunProjection, entries: readonly JournalEntry[]): void {
-  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, entryValue(e) as never, e.seq, e.at);
 }
 
 /** A plain object of request context values from either form callers pass. */
