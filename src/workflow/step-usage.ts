@@ -1,26 +1,8 @@
 // Model usage of a step (tokens in and out, model id, finish reason): reported by agent steps, kept in the step's end entry.
 
-/** What one step's model calls used, as stored with the step's result. */
-export interface StepUsage {
-  inputTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
-  reasoningTokens?: number;
-  cachedInputTokens?: number;
-  /** The model that answered (e.g. `gpt-4o-mini`). */
-  modelId?: string;
-  /** Its provider (e.g. `openai.chat`). */
-  provider?: string;
-  /** Why the model stopped (`stop`, `length`, `tool-calls`, ...). */
-  finishReason?: string;
-}
+import type { StepUsage, UsageTotal } from './types.js';
 
-/** A run's total tokens over its steps' usage. */
-export interface UsageTotal {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-}
+export type { StepUsage, UsageTotal } from './types.js';
 
 /**
  * The key of the step context's usage recorder: an agent step calls `ctx[RECORD_USAGE](usage)` once

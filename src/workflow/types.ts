@@ -2,8 +2,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
-import type { Workflow } from './create-workflow.js';
-import type { StepUsage } from './step-usage.js';
 
 export type { RunStatus } from '../storage/types.js';
 
@@ -25,8 +23,16 @@ export interface StepWriter {
 
 declare const SUSPEND_BRAND: unique symbol;
 
+/** Key of the type-only member through which a workflow's type tells its input type. */
+export declare const WORKFLOW_INPUT: unique symbol;
+
+/** A workflow as its input type is read from it (`Workflow` has this member in its type only). */
+export interface HasWorkflowInput<TInput> {
+  readonly [WORKFLOW_INPUT]: TInput;
+}
+
 /** What `getInitData<T>()` returns: the input type of a workflow `T`, else `T` itself. */
-export type InitData<T> = T extends Workflow<any, infer TInput, any> ? TInput : T;
+export type InitData<T> = T extends HasWorkflowInput<infer TInput> ? TInput : T;
 
 /**
  * What `suspend()` and `bail()` return: `void`, branded so that `execute`'s return type accepts
@@ -130,6 +136,28 @@ export interface StepResult<TOutput = unknown> {
   tries?: StepTryView[];
   /** An agent step's model usage (tokens in and out, model id, finish reason). Shown in stored-run views. */
   usage?: StepUsage;
+}
+
+/** What one step's model calls used, as stored with the step's result. */
+export interface StepUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  reasoningTokens?: number;
+  cachedInputTokens?: number;
+  /** The model that answered (e.g. `gpt-4o-mini`). */
+  modelId?: string;
+  /** Its provider (e.g. `openai.chat`). */
+  provider?: string;
+  /** Why the model stopped (`stop`, `length`, `tool-calls`, ...). */
+  finishReason?: string;
+}
+
+/** A run's total tokens over its steps' usage. */
+export interface UsageTotal {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
 }
 
 /** One attempt of a retried step, as stored-run views show it. */
