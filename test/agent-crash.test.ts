@@ -14,6 +14,8 @@ import { printed, reap, spawnChild, type Child } from './support/child-processes
 import { until } from './support/wait.js';
 
 const FIXTURE = 'test/fixtures/agent-crash-process.ts';
+// Each case starts two or three processes that load @mastra/core: seconds each on a busy machine.
+const PROCESSES_MS = 120_000;
 const dirs: string[] = [];
 const children: Child[] = [];
 afterEach(async () => {
@@ -64,65 +66,77 @@ async function crashAt(s: ReturnType<typeof scene>, hold: 'send' | 'stream'): Pr
 }
 
 describe('an agent step across crashes', () => {
-  it('that finished is not called again when a new process restarts the run after SIGKILL', async () => {
-    const s = scene();
-    await crashAt(s, 'send');
-    expect(s.count()).toBe(1);
-    const result = await resultOf(s.child('restart'));
-    expect(result.status).toBe('success');
-    expect(result.result).toEqual({ sent: answerOf(0) });
-    expect(s.count()).toBe(1);
-  });
+  it(
+    'that finished is not called again when a new process restarts the run after SIGKILL',
+    async () => {
+      const s = scene();
+      await crashAt(s, 'send');
+      expect(s.count()).toBe(1);
+      const result = await resultOf(s.child('restart'));
+      expect(result.status).toBe('success');
+      expect(result.result).toEqual({ sent: answerOf(0) });
+      expect(s.count()).toBe(1);
+    },
+    PROCESSES_MS,
+  );
 
-  it("that finished is not called again when another process's recovery continues the run", async () => {
-    const s = scene();
-    await crashAt(s, 'send');
-    const view = await resultOf(s.child('recover'));
-    expect(view.status).toBe('success');
-    expect(view.result).toEqual({ sent: answerOf(0) });
-    expect(view.steps.drafter.usage).toMatchObject({ totalTokens: 18, finishReason: 'stop' });
-    expect(s.count()).toBe(1);
-  });
+  it(
+    "that finished is not called again when another process's recovery continues the run",
+    async () => {
+      const s = scene();
+      await crashAt(s, 'send');
+      const view = await resultOf(s.child('recover'));
+      expect(view.status).toBe('success');
+      expect(view.result).toEqual({ sent: answerOf(0) });
+      expect(view.steps.drafter.usage).toMatchObject({ totalTokens: 18, finishReason: 'stop' });
+      expect(s.count()).toBe(1);
+    },
+    PROCESSES_MS,
+  );
 
-  it('interrupted mid-stream is called again on recovery, and a consumer reconnecting from its last seq sees the new attempt whole', async () => {
-    const s = scene();
-    await crashAt(s, 'stream');
-    expect(s.count()).toBe(1);
-    // What a consumer had seen: every event stored before the crash.
-    const storage = new SqliteStorage({ path: s.env.WEFT_DB });
-    await storage.init();
-    const seen = (await storage.readJournal(s.env.RUN_ID)).at(-1)!.seq;
-    await storage.close();
+  it(
+    'interrupted mid-stream is called again on recovery, and a consumer reconnecting from its last seq sees the new attempt whole',
+    async () => {
+      const s = scene();
+      await crashAt(s, 'stream');
+      expect(s.count()).toBe(1);
+      // What a consumer had seen: every event stored before the crash.
+      const storage = new SqliteStorage({ path: s.env.WEFT_DB });
+      await storage.init();
+      const seen = (await storage.readJournal(s.env.RUN_ID)).at(-1)!.seq;
+      await storage.close();
 
-    const view = await resultOf(s.child('recover'));
-    expect(view.status).toBe('success');
-    expect(view.result).toEqual({ sent: answerOf(1) });
-    expect(s.count()).toBe(2);
+      const view = await resultOf(s.child('recover'));
+      expect(view.status).toBe('success');
+      expect(view.result).toEqual({ sent: answerOf(1) });
+      expect(s.count()).toBe(2);
 
-    const reader = new Weft({
-      workflows: { reply: agentFlow({ calls: s.env.CALLS }) },
-      storage: new SqliteStorage({ path: s.env.WEFT_DB }),
-      recovery: false,
-    });
-    const events: WorkflowEvent[] = [];
-    const stream = reader.observeRun(s.env.RUN_ID, { afterSeq: seen }).getReader();
-    for (;;) {
-      const { value: event } = await stream.read();
-      events.push(event!);
-      if (event!.type === 'workflow-finish') break;
-    }
-    await stream.cancel();
-    await reader.close();
-    expect(events[0]!.seq).toBeGreaterThan(seen);
-    expect(events[0]!.type).toBe('workflow-start');
-    expect(events[1]).toMatchObject({ type: 'workflow-step-start', payload: { stepName: 'drafter' } });
-    const chunks = events.filter((e) => e.type === 'workflow-step-output').map((e) => e.payload.output);
-    expect(chunks[0].type).toBe('start');
-    expect(chunks.at(-1).type).toBe('finish');
-    const text = chunks
-      .filter((c) => c.type === 'text-delta')
-      .map((c) => c.payload.text)
-      .join('');
-    expect(text).toBe(answerOf(1));
-  });
+      const reader = new Weft({
+        workflows: { reply: agentFlow({ calls: s.env.CALLS }) },
+        storage: new SqliteStorage({ path: s.env.WEFT_DB }),
+        recovery: false,
+      });
+      const events: WorkflowEvent[] = [];
+      const stream = reader.observeRun(s.env.RUN_ID, { afterSeq: seen }).getReader();
+      for (;;) {
+        const { value: event } = await stream.read();
+        events.push(event!);
+        if (event!.type === 'workflow-finish') break;
+      }
+      await stream.cancel();
+      await reader.close();
+      expect(events[0]!.seq).toBeGreaterThan(seen);
+      expect(events[0]!.type).toBe('workflow-start');
+      expect(events[1]).toMatchObject({ type: 'workflow-step-start', payload: { stepName: 'drafter' } });
+      const chunks = events.filter((e) => e.type === 'workflow-step-output').map((e) => e.payload.output);
+      expect(chunks[0].type).toBe('start');
+      expect(chunks.at(-1).type).toBe('finish');
+      const text = chunks
+        .filter((c) => c.type === 'text-delta')
+        .map((c) => c.payload.text)
+        .join('');
+      expect(text).toBe(answerOf(1));
+    },
+    PROCESSES_MS,
+  );
 });
