@@ -115,6 +115,8 @@ export interface RunListFilter {
   resourceId?: string;
   fromDate?: Date | number;
   toDate?: Date | number;
+  /** Only the runs of this schedule's fires (`wf_<workflowId>` or `wf_<workflowId>__<id>`). */
+  scheduleId?: string;
   page?: number;
   perPage?: number | false;
 }
@@ -127,6 +129,8 @@ export interface RunListPage {
     status: RunStatus;
     createdAt: Date;
     updatedAt: Date;
+    /** The schedule whose fire started the run, for a scheduled run. */
+    scheduleId?: string;
   }[];
   total: number;
 }

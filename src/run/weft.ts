@@ -26,6 +26,9 @@ import { loadProjection } from './lifecycle.js';
 import { recoverExpiredRuns } from './recovery.js';
 import { buildView } from './result.js';
 import { RunHandle } from './run.js';
+import { scheduleOf } from '../schedule/declaration.js';
+import { Schedules } from '../schedule/schedules.js';
+import type { SchedulerOptions } from '../schedule/scheduler.js';
 import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
 
 /** Any workflow, whatever its id, input and output types. */
@@ -74,6 +77,11 @@ export interface WeftOptions<TWorkflows extends Record<string, AnyWorkflow> = Re
    * Active, suspended, paused and pending runs are never deleted. Default: kept forever.
    */
   retention?: RetentionOptions;
+  /**
+   * The scheduler of the workflows' `schedule`s: `{ tickIntervalMs }` (default 10 s), or `false` for an
+   * instance that must not fire them (a one-shot command). It runs once a registered workflow declares a schedule.
+   */
+  scheduler?: SchedulerOptions | false;
 }
 
 const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
@@ -98,6 +106,8 @@ export class Weft<
   readonly leaseMs: number;
   readonly maxOutputEntries: number;
   readonly services: ExecutionServices;
+  /** The stored schedules: list, pause, resume, trigger, delete. */
+  readonly schedules: Schedules;
   private readonly workflows = new Map<string, Workflow>();
   private readonly listeners = new Map<string, Set<(event: WorkflowEvent) => void>>();
   /** How many stream outputs relay each run's events now. */
@@ -155,6 +165,8 @@ export class Weft<
       },
     };
     for (const [key, workflow] of Object.entries(options.workflows ?? {})) this.addWorkflow(workflow, key);
+    this.schedules = new Schedules(this, options.scheduler);
+    this.schedules.start();
   }
 
   /** Registers a workflow (committing it if needed) and binds it to this instance. */
@@ -170,6 +182,8 @@ export class Weft<
     workflow.bindHost(this);
     this.workflows.set(workflow.id, workflow);
     if (key !== undefined && key !== workflow.id) this.workflows.set(key, workflow);
+    // Undefined while the constructor registers its workflows: it starts the scheduler after.
+    (this.schedules as Schedules | undefined)?.start();
   }
 
   /**
@@ -252,6 +266,7 @@ export class Weft<
    */
   async close(): Promise<void> {
     this.closed = true;
+    await this.schedules.stop();
     this.stopFollowingReleases?.();
     if (this.timer) clearInterval(this.timer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
@@ -388,6 +403,7 @@ export class Weft<
       ...(filter.resourceId !== undefined ? { resourceId: filter.resourceId } : {}),
       ...(filter.fromDate !== undefined ? { fromDate: new Date(filter.fromDate).getTime() } : {}),
       ...(filter.toDate !== undefined ? { toDate: new Date(filter.toDate).getTime() } : {}),
+      ...(filter.scheduleId !== undefined ? { scheduleId: filter.scheduleId } : {}),
       ...(typeof filter.perPage === 'number' ? { perPage: filter.perPage, page: filter.page ?? 0 } : {}),
     });
     return {
@@ -398,6 +414,7 @@ export class Weft<
         status: r.status,
         createdAt: new Date(r.createdAt),
         updatedAt: new Date(r.updatedAt),
+        ...scheduleOf(r.runId),
       })),
       total,
     };

@@ -124,6 +124,12 @@ export function parseScheduledRunId(runId: string): { scheduleId: string; fireAt
   return match ? { scheduleId: match[1]!, fireAt: Number(match[2]) } : null;
 }
 
+/** `{ scheduleId }` for the id of a scheduled run (to list it with its schedule), else nothing. */
+export function scheduleOf(runId: string): { scheduleId?: string } {
+  const scheduled = runId.startsWith('sched_') ? parseScheduledRunId(runId) : null;
+  return scheduled ? { scheduleId: scheduled.scheduleId } : {};
+}
+
 /**
  * Validates a workflow's `schedule` and returns its schedules, or throws `INVALID_DEFINITION` naming
  * what is wrong: a bad cron or timezone, an array entry without an id or with a repeated one, an

@@ -8,6 +8,7 @@ import { defaultHost, type WorkflowHost } from './host.js';
 import { createMapStep, type MapConfig } from './map-step.js';
 import type { AnySchema, ConditionFn, ExecuteContext, Infer, InferInput, Step, WorkflowOptions } from './types.js';
 import type { Run, RunListFilter, RunListPage, WorkflowRunView } from '../run/run-types.js';
+import { declareSchedules, type DeclaredSchedule, type WorkflowScheduleInput } from '../schedule/declaration.js';
 
 /** The parameters of `createWorkflow`. */
 export interface WorkflowParams<TId extends string, TIn extends AnySchema, TOut extends AnySchema> {
@@ -22,6 +23,12 @@ export interface WorkflowParams<TId extends string, TIn extends AnySchema, TOut 
   metadata?: Record<string, unknown>;
   /** Steps the workflow uses (accepted for compatibility; the graph is what `.then` and friends build). */
   steps?: readonly unknown[];
+  /**
+   * Cron schedules that start runs of this workflow once it is registered with a `Weft` (see
+   * `WorkflowScheduleConfig`): one, or an array whose entries each have a unique `id`. Validated
+   * now, inputs included.
+   */
+  schedule?: WorkflowScheduleInput<NoInfer<InferInput<TIn>>>;
 }
 
 type AnyStep = Step | Workflow<any, any, any>;
@@ -32,6 +39,7 @@ interface Definition {
   graph: CompiledGraph | undefined;
   sleepCount: number;
   host: WorkflowHost | undefined;
+  schedules: DeclaredSchedule[];
 }
 
 const WORKFLOW_BRAND = Symbol.for('weft.workflow');
@@ -64,7 +72,8 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
 
   constructor(params: WorkflowParams<TId, AnySchema, AnySchema>) {
     Object.defineProperty(this, WORKFLOW_BRAND, { value: true });
-    this.def = { params, nodes: [], graph: undefined, sleepCount: 0, host: undefined };
+    const schedules = declareSchedules(params.id, params.schedule, params);
+    this.def = { params, nodes: [], graph: undefined, sleepCount: 0, host: undefined, schedules };
   }
 
   get id(): TId {
@@ -100,6 +109,10 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     const steps: Record<string, Step | Workflow> = {};
     for (const step of this.def.nodes.flatMap(stepsOf)) steps[step.id] = step.step as Step | Workflow;
     return steps;
+  }
+  /** The schedules the workflow declares, validated (`schedule` of createWorkflow). */
+  get schedules(): readonly DeclaredSchedule[] {
+    return this.def.schedules;
   }
   get committed(): boolean {
     return this.def.graph !== undefined && this.def.graph.nodes.length === this.def.nodes.length;
