@@ -29,6 +29,14 @@ export type {
 } from './workflow/types.js';
 export { Weft } from './run/weft.js';
 export type { WeftOptions } from './run/weft.js';
+export type {
+  ScheduleCatchup,
+  ScheduleOverlap,
+  WorkflowScheduleConfig,
+  WorkflowScheduleInput,
+} from './schedule/declaration.js';
+export type { SchedulerOptions } from './schedule/scheduler.js';
+export type { ScheduleView, Schedules } from './schedule/schedules.js';
 export type { Duration, RetentionOptions } from './run/retention.js';
 export { RunHandle as Run } from './run/run.js';
 export type {

@@ -3,6 +3,7 @@ import { WeftError, refusedBeforeClaim } from '../errors.js';
 import type { ScheduleFire, StoredSchedule, WeftStorage } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { Logger } from '../workflow/types.js';
+import { firesToMake } from './catchup.js';
 import { fireTimesBetween, nextFireAfter } from './cron.js';
 import { scheduledRunId, type DeclaredSchedule, type ScheduleSpec } from './declaration.js';
 
@@ -208,7 +209,7 @@ export class Scheduler {
     const due = fireTimesBetween(row.cron, row.timezone, row.nextFireAt, now, MAX_FIRES_PER_TICK);
     const newest = due[due.length - 1] ?? row.nextFireAt;
     const after = nextFireAfter(row.cron, row.timezone, newest);
-    const fires = this.firesToMake(spec, due, now);
+    const fires = firesToMake(spec, due, now, this.tickIntervalMs);
     const { storage } = this.host;
     let from = row.nextFireAt;
     let recent = await storage.listScheduleFires(row.scheduleId, FIRES_READ);
@@ -254,18 +255,6 @@ export class Scheduler {
         return null;
     }
     return after;
-  }
-
-  /** Which of the due fires to make, oldest first, under the schedule's catchup policy. */
-  private firesToMake(spec: ScheduleSpec, due: readonly number[], now: number): number[] {
-    const newest = due[due.length - 1];
-    if (newest === undefined) return [];
-    // A fire at most a tick (and a second) late is on time; any older one was missed.
-    const onTime = now - newest <= this.tickIntervalMs + 1000;
-    const inWindow = due.filter((t) => now - t <= spec.catchupWindowMs);
-    if (spec.catchup === 'all') return inWindow;
-    if (spec.catchup === 'latest') return inWindow.length > 0 ? [inWindow[inWindow.length - 1]!] : [];
-    return onTime ? [newest] : [];
   }
 
   /**
