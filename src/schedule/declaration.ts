@@ -143,7 +143,7 @@ export function declareSchedules(workflowId: string, schedule: unknown, schemas:
   };
   const isArray = Array.isArray(schedule);
   const entries: unknown[] = isArray ? schedule : [schedule];
-  const seen = new Set<string>();
+  if (isArray) checkIds(workflowId, entries, fail);
   return entries.map((entry, index) => {
     const where = isArray ? `schedule[${index}]` : 'schedule';
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -157,19 +157,8 @@ export function declareSchedules(workflowId: string, schedule: unknown, schemas:
       );
     }
     const id = config.id;
-    if (isArray) {
-      if (id === undefined || id === null || id === '') {
-        fail(
-          `Workflow "${workflowId}" declares an array of schedules but one entry is missing the required \`id\` field. Every entry in a schedule array must have a unique stable id.`,
-        );
-      }
-    }
     if (id !== undefined && (typeof id !== 'string' || id === '')) {
       fail(`Workflow "${workflowId}": ${where}.id must be a non-empty string`);
-    }
-    if (typeof id === 'string') {
-      if (seen.has(id)) fail(`Workflow "${workflowId}" declares duplicate schedule id "${id}".`);
-      seen.add(id);
     }
     const problem = cronProblem(config.cron, config.timezone);
     if (problem) fail(`Workflow "${workflowId}": ${where}: ${problem}`);
@@ -183,6 +172,21 @@ export function declareSchedules(workflowId: string, schedule: unknown, schemas:
       spec,
     };
   });
+}
+
+/** An array of schedules: every entry has an id, and no id comes twice (checked first, as Mastra does). */
+function checkIds(workflowId: string, entries: unknown[], fail: (message: string) => never): void {
+  const seen = new Set<unknown>();
+  for (const entry of entries) {
+    const id = (entry as { id?: unknown } | null)?.id;
+    if (id === undefined || id === null || id === '') {
+      fail(
+        `Workflow "${workflowId}" declares an array of schedules but one entry is missing the required \`id\` field. Every entry in a schedule array must have a unique stable id.`,
+      );
+    }
+    if (seen.has(id)) fail(`Workflow "${workflowId}" declares duplicate schedule id "${String(id)}".`);
+    seen.add(id);
+  }
 }
 
 function specOf(config: Record<string, unknown>, where: string, fail: (message: string) => never): ScheduleSpec {
