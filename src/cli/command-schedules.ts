@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import type { ScheduleView } from '../schedule/schedules.js';
 import { printJson, printText } from './command-output.js';
-import { openStore, withStoreOptions, type CommonOptions } from './command-runs.js';
+import { withWorkflowOptions, type CommonOptions } from './command-runs.js';
 import { formatTable } from './format-table.js';
 import { formatAgo, formatTime } from './format-values.js';
+import { openWeft, type OpenedWeft } from './open-weft.js';
 import { paint, paintStatus } from './terminal-style.js';
 
 /** The table of `weft schedules list`. */
@@ -38,13 +39,14 @@ export function formatScheduleList(schedules: readonly ScheduleView[]): string {
   );
 }
 
-/** Runs `action` on the engine opened on the store, closing it after. */
-async function onStore<T>(
-  opts: CommonOptions,
-  action: (weft: Awaited<ReturnType<typeof openStore>>['weft']) => Promise<T>,
-): Promise<T> {
-  const { weft } = await openStore(opts);
+/**
+ * Runs `action` on the engine opened on the store, closing it after. With `--workflows`, the schedules
+ * the workflows declare are stored first (as a process that fires them would), none fired here.
+ */
+async function onStore<T>(opts: CommonOptions, action: (weft: OpenedWeft['weft']) => Promise<T>): Promise<T> {
+  const { weft, workflowsFile } = await openWeft(opts, { recovery: false });
   try {
+    if (workflowsFile) await weft.schedules.sync();
     return await action(weft);
   } finally {
     await weft.close();
@@ -53,6 +55,11 @@ async function onStore<T>(
 
 /** Registers `schedules list`, `pause`, `resume`, `trigger` and `delete` on the `schedules` command. */
 export function registerScheduleCommands(schedules: Command): void {
+  const withStoreOptions = (cmd: Command): Command =>
+    withWorkflowOptions(cmd).addHelpText(
+      'after',
+      '\nThe store alone is enough; with --workflows, the schedules the workflows declare are stored first.',
+    );
   withStoreOptions(schedules.command('list').description('list stored schedules with their next fire and last run'))
     .option('--workflow <id>', 'only the schedules of this workflow')
     .action(async (opts: CommonOptions & { workflow?: string }) => {

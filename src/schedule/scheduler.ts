@@ -62,6 +62,30 @@ export function startArgs(row: StoredSchedule): {
 }
 
 /**
+ * Makes the stored schedules of `workflows` the ones their code declares: new ones are inserted with
+ * their next fire from now, changed ones updated (a changed cron or timezone moves the next fire),
+ * and those no longer declared deleted.
+ */
+export async function syncDeclared(host: ScheduleHost, workflows: readonly Workflow[]): Promise<void> {
+  const now = host.clock.now();
+  const definitions = workflows.flatMap((wf) =>
+    wf.schedules.map((s) => ({
+      scheduleId: s.scheduleId,
+      workflowId: s.workflowId,
+      cron: s.cron,
+      timezone: s.timezone,
+      spec: JSON.stringify(s.spec),
+      nextFireAt: nextFireAfter(s.cron, s.timezone, now),
+    })),
+  );
+  await host.storage.syncSchedules(
+    workflows.map((wf) => wf.id),
+    definitions,
+    now,
+  );
+}
+
+/**
  * Fires the stored schedules whose workflow this process registered and declares. Each tick reads the
  * schedules, claims their due fires (see `claimScheduleFire`) under their catchup and overlap policies,
  * and starts the runs of the fires claimed here, and of pending fires (queued, triggered, or claimed by
@@ -179,22 +203,7 @@ export class Scheduler {
   private async syncDeclarations(): Promise<void> {
     const fresh = this.workflows().filter((wf) => !this.synced.has(wf));
     if (fresh.length === 0) return;
-    const now = this.host.clock.now();
-    const definitions = fresh.flatMap((wf) =>
-      wf.schedules.map((s) => ({
-        scheduleId: s.scheduleId,
-        workflowId: s.workflowId,
-        cron: s.cron,
-        timezone: s.timezone,
-        spec: JSON.stringify(s.spec),
-        nextFireAt: nextFireAfter(s.cron, s.timezone, now),
-      })),
-    );
-    await this.host.storage.syncSchedules(
-      fresh.map((wf) => wf.id),
-      definitions,
-      now,
-    );
+    await syncDeclared(this.host, fresh);
     for (const wf of fresh) this.synced.add(wf);
   }
 

@@ -3,7 +3,14 @@ import { WeftError } from '../errors.js';
 import type { RunStatus, StoredSchedule } from '../storage/types.js';
 import { nextFireAfter } from './cron.js';
 import { scheduledRunId, type ScheduleCatchup, type ScheduleOverlap } from './declaration.js';
-import { Scheduler, parseSpec, startArgs, type ScheduleHost, type SchedulerOptions } from './scheduler.js';
+import {
+  Scheduler,
+  parseSpec,
+  startArgs,
+  syncDeclared,
+  type ScheduleHost,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 /** A stored schedule as the API, CLI and inspector show it. */
 export interface ScheduleView {
@@ -55,6 +62,15 @@ export class Schedules {
   /** @internal Stops the scheduler (on close). */
   async stop(): Promise<void> {
     await this.scheduler?.stop();
+  }
+
+  /**
+   * Stores the schedules the registered workflows declare, without firing them (the scheduler does
+   * it when it starts): what `weft schedules --workflows FILE` does before it lists or operates.
+   */
+  async sync(): Promise<void> {
+    await this.host.init();
+    await syncDeclared(this.host, [...new Set(Object.values(this.host.listWorkflows()))]);
   }
 
   /** The stored schedules (of one workflow when given), by id, each with its `recentRuns` (default 5). */
