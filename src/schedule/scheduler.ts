@@ -243,17 +243,18 @@ export class Scheduler {
         this.host.logger.info(
           `weft: schedule "${row.scheduleId}" skipped its fire at ${new Date(fireAt).toISOString()}: its previous run is still active`,
         );
-      } else if (spec.overlap !== 'queue' || !active) {
-        this.startRun(workflow, row, runId);
-        recent = [
-          { scheduleId: row.scheduleId, fireAt, runId, manual: false, claimedAt: now, runStatus: 'pending' },
-          ...recent,
-        ];
       } else {
-        recent = [
-          { scheduleId: row.scheduleId, fireAt, runId, manual: false, claimedAt: now, runStatus: 'pending' },
-          ...recent,
-        ];
+        // A queued fire waits, pending, for the active run to stop (startPending starts it).
+        if (spec.overlap !== 'queue' || !active) this.startRun(workflow, row, runId);
+        const fire: ScheduleFire = {
+          scheduleId: row.scheduleId,
+          fireAt,
+          runId,
+          manual: false,
+          claimedAt: now,
+          runStatus: 'pending',
+        };
+        recent = [fire, ...recent];
       }
       from = to ?? from;
       if (to === null) return null;
