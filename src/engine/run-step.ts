@@ -312,7 +312,7 @@ function attemptNow(r: Running, n: number): Promise<Outcome> {
 function begin(r: Running, n: number): Promise<Outcome> {
   const { exec } = r;
   if (exec.canceled) return Promise.resolve({ kind: 'canceled' });
-  const ctx = new StepContext(exec, r.level, r.id, r.inputData, r.resumeData, r.suspendData, n, r.restarting);
+  const ctx = new StepContext(r, n);
   if (r.resuming) {
     ctx.resume = { steps: [r.cstep.id], resumePayload: exec.resumeData };
     if (exec.resumeLabel) ctx.resume.label = exec.resumeLabel;

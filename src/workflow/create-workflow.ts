@@ -31,7 +31,8 @@ interface Definition {
   nodes: GraphNode[];
   graph: CompiledGraph | undefined;
   sleepCount: number;
-  host: WorkflowHost | undefined;
+  /** The engine instance it is bound to; a promise while its private one is being made. */
+  host: WorkflowHost | Promise<WorkflowHost> | undefined;
 }
 
 const WORKFLOW_BRAND = Symbol.for('weft.workflow');
@@ -228,7 +229,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this;
   }
 
-  /** The compiled graph; throws when the workflow is empty or has changes not yet committed. */
+  /** @internal The compiled graph; throws when the workflow is empty or has changes not yet committed. */
   get graph(): CompiledGraph {
     if (this.def.nodes.length === 0) {
       throw new WeftError(
@@ -247,14 +248,20 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this.def.graph!;
   }
 
-  /** Binds the workflow to an engine instance (done by `new Weft`). */
+  /** @internal Binds the workflow to an engine instance (done by `new Weft`). */
   bindHost(host: WorkflowHost): void {
     this.def.host = host;
   }
 
-  /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one. */
-  get host(): WorkflowHost {
+  /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one made now. */
+  private host(): WorkflowHost | Promise<WorkflowHost> {
     return (this.def.host ??= defaultHost(this));
+  }
+
+  /** Calls `use` with the engine instance, waiting for it only while a private one is being made. */
+  private onHost<T>(use: (host: WorkflowHost) => Promise<T>): Promise<T> {
+    const host = this.host();
+    return host instanceof Promise ? host.then(use) : use(host);
   }
 
   /** Creates a run handle. With the id of a stored run, the handle operates that run (resume, cancel, ...). */
@@ -264,7 +271,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
+    return this.onHost((host) => host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>);
   }
 
   /** A stored run with its steps (nested steps under dotted ids), or null. */
@@ -272,22 +279,22 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     runId: string,
     options?: { withNestedWorkflows?: boolean; fields?: string[] },
   ): Promise<WorkflowRunView | null> {
-    return this.host.getWorkflowRunById(this, runId, options ?? {});
+    return this.onHost((host) => host.getWorkflowRunById(this, runId, options ?? {}));
   }
 
   /** Stored runs of this workflow, newest first. */
   listWorkflowRuns(filter?: RunListFilter): Promise<RunListPage> {
-    return this.host.listWorkflowRuns(this, filter ?? {});
+    return this.onHost((host) => host.listWorkflowRuns(this, filter ?? {}));
   }
 
   /** Deletes a stored run and its journal. */
   deleteWorkflowRunById(runId: string): Promise<void> {
-    return this.host.deleteWorkflowRunById(this, runId);
+    return this.onHost((host) => host.deleteWorkflowRunById(this, runId));
   }
 
   /** Runs of this workflow that are running or waiting. */
   listActiveWorkflowRuns(): Promise<RunListPage> {
-    return this.host.listWorkflowRuns(this, { status: ['running', 'waiting'] });
+    return this.onHost((host) => host.listWorkflowRuns(this, { status: ['running', 'waiting'] }));
   }
 
   /**
@@ -296,7 +303,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
    * restarted is logged and skipped. Crash recovery does this by itself for runs whose lease expired.
    */
   restartAllActiveWorkflowRuns(): Promise<void> {
-    return this.host.restartActiveRuns(this);
+    return this.onHost((host) => host.restartActiveRuns(this));
   }
 
   // A nested workflow's own id doubles as its step id; it is executed by the engine, not through this.

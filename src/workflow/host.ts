@@ -16,15 +16,12 @@ export interface WorkflowHost {
   restartActiveRuns(workflow: Workflow): Promise<void>;
 }
 
-let makeDefaultHost: ((workflow: Workflow) => WorkflowHost) | undefined;
-
-/** Installs how an unregistered workflow gets its private in-memory engine (done by the `Weft` module). */
-export function setDefaultHostFactory(factory: (workflow: Workflow) => WorkflowHost): void {
-  makeDefaultHost = factory;
-}
-
-/** A private in-memory engine for a workflow that was never registered with a `Weft`. */
-export function defaultHost(workflow: Workflow): WorkflowHost {
-  if (!makeDefaultHost) throw new Error('weft: the engine module is not loaded; import from "weft"');
-  return makeDefaultHost(workflow);
+/**
+ * A private in-memory engine for a workflow that was never registered with a `Weft`, made when the
+ * workflow is first used (importing a module installs nothing): the engine module is loaded then, so
+ * this layer does not import the one above it statically.
+ */
+export async function defaultHost(workflow: Workflow): Promise<WorkflowHost> {
+  const { privateHost } = await import('../run/private-host.js');
+  return privateHost(workflow);
 }
