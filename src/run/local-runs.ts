@@ -21,6 +21,8 @@ export class LocalRuns {
   private readonly listeners = new Map<string, Set<Listener>>();
   /** How many stream outputs relay each run's events now. */
   private readonly streams = new Map<string, number>();
+  /** Takeovers by recovery under way here, from before their claim until they stop. */
+  private readonly takeovers = new Map<string, Promise<unknown>>();
 
   /** `onTrack` is called each time an execution begins here (the instance starts renewing leases). */
   constructor(private readonly onTrack: () => void) {}
@@ -42,6 +44,24 @@ export class LocalRuns {
     return () => {
       if (this.active.get(exec.runId) === exec) this.active.delete(exec.runId);
     };
+  }
+
+  /**
+   * Notes that recovery is taking a run over here until `done` settles: before its execution is tracked
+   * (while it claims the run and reads its journal), a restart of the run in this process waits for it
+   * rather than take the run from it.
+   */
+  noteTakeover(runId: string, done: Promise<unknown>): void {
+    const settled: Promise<unknown> = done.then(
+      () => this.takeovers.get(runId) === settled && this.takeovers.delete(runId),
+      () => this.takeovers.get(runId) === settled && this.takeovers.delete(runId),
+    );
+    this.takeovers.set(runId, settled);
+  }
+
+  /** Settles once the run's execution here, or recovery's takeover of it under way here, has stopped; undefined when there is none. */
+  stopped(runId: string): Promise<unknown> | undefined {
+    return this.active.get(runId)?.finished ?? this.takeovers.get(runId);
   }
 
   /** The handle held for a run while it executes here, if any. */

@@ -219,9 +219,9 @@ export async function planTakeover(
 ): Promise<RunPlan | null> {
   // The run executes in this very process (e.g. automatic recovery took it first): its owner is
   // alive, so wait for it instead of taking over and running its current step a second time.
-  const local = services.local.execution(runId);
+  const local = services.local.stopped(runId);
   if (local) {
-    await local.finished;
+    await local;
     return null;
   }
   const row = await services.storage.getRun(runId);

@@ -31,9 +31,10 @@ export async function recoverExpiredRuns(
   for (const row of expired) {
     const workflow = workflowOf(row.workflowId);
     if (!workflow) continue; // another instance serves this workflow
-    if (local.execution(row.runId)) continue;
+    if (local.stopped(row.runId)) continue; // executing here already
     const run = new RunHandle(services, workflow, row.runId, row.resourceId ?? undefined);
     const started = run.continueAfterCrash(row.epoch);
+    local.noteTakeover(row.runId, started);
     taken++;
     started.catch((error: unknown) => {
       if (WeftError.is(error, 'RUN_ALREADY_CLAIMED')) return; // another instance was quicker
