@@ -5,7 +5,10 @@ import { entryValue } from '../storage/deferred-entry.js';
 import type { JournalEntry, JournalStore } from '../storage/types.js';
 
 /** Reads a run's journal and folds it. */
-export async function loadProjection(storage: Pick<JournalStore, 'readJournal'>, runId: string): Promise<RunProjection> {
+export async function loadProjection(
+  storage: Pick<JournalStore, 'readJournal'>,
+  runId: string,
+): Promise<RunProjection> {
   const projection = new RunProjection();
   foldEntries(projection, await storage.readJournal(runId));
   return projection;

@@ -267,7 +267,8 @@ export async function planTimeTravel(
   // Refused at once, as in the reference: waiting for the execution here would deadlock a step that time-travels its own run.
   if (services.local.execution(runId)) throw stillRunning('running');
   const row = await services.storage.getRun(runId);
-  if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
+  if (!row)
+    throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
   if (row.status === 'running' || row.status === 'waiting') throw stillRunning(row.status);
   const projection = await loadProjection(services.storage, runId);
   const travel = await prepareTimeTravel(workflow, projection, runId, args);

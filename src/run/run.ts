@@ -113,9 +113,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
 
   async resumeAsync(args: ResumeArgs = {}): Promise<{ runId: string }> {
     const resumed = this.resume(args);
-    resumed.catch((error: unknown) =>
-      this.services.logger.error(`weft: resume of run "${this.runId}" failed`, error),
-    );
+    resumed.catch((error: unknown) => this.services.logger.error(`weft: resume of run "${this.runId}" failed`, error));
     return { runId: this.runId };
   }
 
