@@ -1,5 +1,6 @@
 // One execution of a run in this process: what every part of the executor shares.
 import { WeftError } from '../errors.js';
+import { isWithin } from '../journal/step-keys.js';
 import type { RequestContext } from '../request-context.js';
 import type { CompiledGraph } from '../workflow/graph.js';
 import type { Logger, SerializedError } from '../workflow/types.js';
@@ -156,9 +157,7 @@ export class Execution {
   isResumeTarget(key: string): boolean {
     if (this.resumeKeys.size === 0) return false;
     if (this.resumeKeys.has(key)) return true;
-    for (const k of this.resumeKeys) {
-      if (k.length > key.length && k.startsWith(key) && '/.@['.includes(k[key.length]!)) return true;
-    }
+    for (const k of this.resumeKeys) if (isWithin(k, key)) return true;
     return false;
   }
 

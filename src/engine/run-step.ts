@@ -1,5 +1,6 @@
 // Executes one step: replays its stored result, or validates, runs with retries, and records it.
 import { NonRetryableError, WeftError } from '../errors.js';
+import { nestedPrefix } from '../journal/step-keys.js';
 import { notSerializable } from './serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
@@ -532,7 +533,7 @@ async function runNested(
   const graph = cstep.graph!;
   const inner: Level = {
     graph,
-    keyPrefix: `${place.key}/`,
+    keyPrefix: nestedPrefix(place.key),
     idPrefix: `${level.idPrefix}${cstep.id}.`,
     input: payload,
     outputs: new Map(),
