@@ -41,7 +41,7 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     private readonly workflow: Workflow,
     readonly runId: string,
     readonly resourceId: string | undefined,
-    /** The insert of the run, when it was not waited for (see `writesInOrder`): its failure explains a refused claim. */
+    /** @internal The insert of the run, when it was not waited for (see `writesInOrder`): its failure explains a refused claim. */
     readonly created?: Promise<unknown>,
   ) {}
 
