@@ -6,7 +6,7 @@ import type { ConditionContext, StepStatus } from '../workflow/types.js';
 import type { Execution, Level, Outcome } from './execution.js';
 import { runStep, type StepPlace } from './run-step.js';
 import { lookupOutput } from './step-context.js';
-import { serializeError } from './serialize-error.js';
+import { serializeError } from '../journal/serialize-error.js';
 
 /** Runs a level's nodes in order, each getting the previous one's output. */
 export async function runLevel(exec: Execution, level: Level): Promise<Outcome> {

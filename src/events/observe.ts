@@ -1,9 +1,9 @@
 // Follows a run's events from any process: stored events after a seq, then live ones.
-import type { EntryDataMap } from '../engine/journal-entries.js';
-import { entryValue } from '../storage/deferred-entry.js';
+import type { EntryDataMap } from '../journal/entries.js';
+import { entryValue } from '../journal/encoding.js';
 import type { JournalEntry, WeftStorage } from '../storage/types.js';
 import type { WorkflowEvent } from './event-types.js';
-import { entryToEvent, type StepStartFields } from './to-events.js';
+import { entryToEvent, type StepStartFields } from '../journal/to-events.js';
 
 /** What observing needs from the engine instance. */
 export interface ObserveSource {

@@ -1,7 +1,7 @@
 // Claiming a run by compare-and-set: what a claim changes, why one is refused, and the claim a writer's first write makes.
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
-import type { DeferredClaim } from '../engine/journal-writer.js';
+import type { DeferredClaim } from '../journal/writer.js';
 import type { RunChange, RunCondition, RunStatus, StoredRun } from '../storage/types.js';
 import type { RunServices } from './run-services.js';
 

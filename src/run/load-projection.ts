@@ -1,7 +1,7 @@
 // Reading a stored run back: its journal folded into a projection.
-import type { EntryDataMap } from '../engine/journal-entries.js';
-import { RunProjection } from '../engine/run-projection.js';
-import { entryValue } from '../storage/deferred-entry.js';
+import type { EntryDataMap } from '../journal/entries.js';
+import { RunProjection } from '../journal/projection.js';
+import { entryValue } from '../journal/encoding.js';
 import type { JournalEntry, JournalStore } from '../storage/types.js';
 
 /** Reads a run's journal and folds it. */

@@ -2,18 +2,18 @@
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import type { Execution, Outcome } from '../engine/execution.js';
-import type { EntryDataMap } from '../engine/journal-entries.js';
-import type { RunProjection } from '../engine/run-projection.js';
-import { notSerializable, serializeError } from '../engine/serialize-error.js';
+import type { EntryDataMap } from '../journal/entries.js';
+import type { RunProjection } from '../journal/projection.js';
+import { notSerializable, serializeError } from '../journal/serialize-error.js';
 import { validate, type ValidationResult } from '../schema/validate.js';
-import { DeferredEntry, toJson } from '../storage/deferred-entry.js';
+import { DeferredEntry, toJson } from '../journal/encoding.js';
 import type { JournalEntry, RunChange, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
 import { loadProjection } from './load-projection.js';
 import { buildResult } from './result.js';
 import type { RunServices } from './run-services.js';
-import type { OutputOptions } from './run-types.js';
+import type { OutputOptions } from '../workflow/run-types.js';
 
 /** Statuses a cancel may end. */
 const CANCELABLE: readonly RunStatus[] = ['pending', 'running', 'waiting', 'suspended', 'paused'];

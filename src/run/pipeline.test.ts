@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { WeftError } from '../errors.js';
-import { DeferredEntry } from '../storage/deferred-entry.js';
+import { DeferredEntry } from '../journal/encoding.js';
 import { MemoryStorage } from '../storage/memory/memory-storage.js';
 import { createStep } from '../workflow/create-step.js';
 import { createWorkflow, type Workflow } from '../workflow/create-workflow.js';

@@ -2,11 +2,12 @@
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { Execution, type ExecutionOptions, type Level, type Outcome } from '../engine/execution.js';
 import { runLevel } from '../engine/executor.js';
-import type { EntryDataMap } from '../engine/journal-entries.js';
-import { JournalWriter, type DeferredClaim } from '../engine/journal-writer.js';
-import type { RunProjection } from '../engine/run-projection.js';
-import { notSerializable } from '../engine/serialize-error.js';
-import { toJson } from '../storage/deferred-entry.js';
+import { announceToListeners } from '../events/announce.js';
+import type { EntryDataMap } from '../journal/entries.js';
+import { JournalWriter, type DeferredClaim } from '../journal/writer.js';
+import type { RunProjection } from '../journal/projection.js';
+import { notSerializable } from '../journal/serialize-error.js';
+import { toJson } from '../journal/encoding.js';
 import type { StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { WorkflowResult } from '../workflow/types.js';
@@ -15,7 +16,7 @@ import { loadProjection } from './load-projection.js';
 import type { HeldHandle } from './local-runs.js';
 import { recordOutcome } from './outcome.js';
 import type { RunServices } from './run-services.js';
-import type { OutputOptions } from './run-types.js';
+import type { OutputOptions } from '../workflow/run-types.js';
 
 /** The entry that opens an execution in the journal: `run-start`, `run-resume`, `run-restart` or `run-time-travel`. */
 export type OpeningEntry = { [K in keyof EntryDataMap]: [K, EntryDataMap[K]] }[keyof EntryDataMap];
@@ -116,18 +117,17 @@ async function executeToStop(
   const { projection } = start;
   const graph = workflow.graph;
   const release = services.local.holdHandle(owner);
-  const writer = new JournalWriter(
-    services.storage,
-    run.runId,
-    run.workflowId,
-    run.epoch,
-    projection.lastSeq,
+  const writer = new JournalWriter({
+    store: services.storage,
+    runId: run.runId,
+    epoch: run.epoch,
+    lastSeq: projection.lastSeq,
     projection,
-    services.local.listenersOf,
-    services.maxOutputEntries,
-    services.clock.now,
+    maxOutputEntries: services.maxOutputEntries,
+    now: services.clock.now,
+    announce: announceToListeners(run.runId, run.workflowId, services.local.listenersOf, projection),
     claim,
-  );
+  });
   const exec = new Execution({
     runId: run.runId,
     workflowId: run.workflowId,

@@ -1,8 +1,8 @@
 // The plans of the verbs: what start, resume, time travel and restart (or recovery's takeover) claim, and where their execution begins.
 // Each checks its arguments against the stored run first and throws, changing nothing, on bad ones.
 import { WeftError } from '../errors.js';
-import type { RunResumeData, RunStartData } from '../engine/journal-entries.js';
-import { RunProjection } from '../engine/run-projection.js';
+import type { RunResumeData, RunStartData } from '../journal/entries.js';
+import { RunProjection } from '../journal/projection.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
@@ -12,7 +12,7 @@ import { loadProjection } from './load-projection.js';
 import { storable, type RunPlan } from './pipeline.js';
 import { resolveResumeTarget } from './resume-target.js';
 import type { RunServices } from './run-services.js';
-import type { ResumeArgs, StartArgs, TimeTravelArgs } from './run-types.js';
+import type { ResumeArgs, StartArgs, TimeTravelArgs } from '../workflow/run-types.js';
 import { prepareTimeTravel } from './time-travel.js';
 
 type Context = RequestContext<any> | Record<string, unknown> | undefined;

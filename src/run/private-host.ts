@@ -8,7 +8,7 @@ import { Weft } from './weft.js';
  * A private in-memory engine instance for `workflow`. Binding it does not commit the workflow, so an
  * uncommitted workflow is still refused when run (registration with `new Weft` commits, as in Mastra).
  */
-export function privateHost(workflow: Workflow): WorkflowHost {
+export function privateHost(workflow: Workflow): WorkflowHost<Workflow> {
   const weft = new Weft({ storage: new MemoryStorage(), recovery: false });
   workflow.bindHost(weft);
   return weft;

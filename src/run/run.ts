@@ -23,7 +23,7 @@ import type {
   StreamArgs,
   TimeTravelArgs,
   WorkflowRunOutput,
-} from './run-types.js';
+} from '../workflow/run-types.js';
 
 /**
  * The handle of one run of a workflow, bound to the engine instance that stores it.

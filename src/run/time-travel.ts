@@ -1,8 +1,8 @@
 // Plans a time travel: the target's key, the records to stand in for earlier steps, and checks that the stored run still fits the graph.
 import { WeftError } from '../errors.js';
-import type { RunTimeTravelData, StepRecordData } from '../engine/journal-entries.js';
+import type { RunTimeTravelData, StepRecordData } from '../journal/entries.js';
 import { allStepPaths, findStepByPath, stepAtKey } from '../engine/graph-keys.js';
-import type { RunProjection, StepRecord } from '../engine/run-projection.js';
+import type { RunProjection, StepRecord } from '../journal/projection.js';
 import {
   childKey,
   isAtOrAfter,
@@ -21,7 +21,7 @@ import { formatIssues, validate } from '../schema/validate.js';
 import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { suspendedLeaves } from './result.js';
-import type { TimeTravelArgs } from './run-types.js';
+import type { TimeTravelArgs } from '../workflow/run-types.js';
 import { targetPath } from './resume-target.js';
 
 export interface TimeTravelPlan {

@@ -28,7 +28,7 @@ import { buildView } from './result.js';
 import { RunHandle } from './run.js';
 import type { RunServices } from './run-services.js';
 import { storeRun } from './store-run.js';
-import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
+import type { RunListFilter, RunListPage, WorkflowRunView } from '../workflow/run-types.js';
 
 /** Any workflow, whatever its id, input and output types. */
 type AnyWorkflow = Workflow<any, any, any>;
@@ -100,7 +100,7 @@ export function runServicesOf(weft: Weft<any>): RunServices {
  */
 export class Weft<
   out TWorkflows extends Record<string, AnyWorkflow> = Record<string, AnyWorkflow>,
-> implements WorkflowHost {
+> implements WorkflowHost<Workflow> {
   readonly storage: WeftStorage;
   readonly logger: Logger;
   readonly clock: Clock;

@@ -6,8 +6,17 @@ import type { CompiledGraph, CompiledStep, GraphNode, SerializedNode, SleepDate,
 import { serializeGraph } from './graph.js';
 import { defaultHost, type WorkflowHost } from './host.js';
 import { createMapStep, type MapConfig } from './map-step.js';
-import type { AnySchema, ConditionFn, ExecuteContext, Infer, InferInput, Step, WorkflowOptions } from './types.js';
-import type { Run, RunListFilter, RunListPage, WorkflowRunView } from '../run/run-types.js';
+import type {
+  AnySchema,
+  ConditionFn,
+  ExecuteContext,
+  Infer,
+  InferInput,
+  Step,
+  WORKFLOW_INPUT,
+  WorkflowOptions,
+} from './types.js';
+import type { Run, RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
 
 /** The parameters of `createWorkflow`. */
 export interface WorkflowParams<TId extends string, TIn extends AnySchema, TOut extends AnySchema> {
@@ -32,7 +41,7 @@ interface Definition {
   graph: CompiledGraph | undefined;
   sleepCount: number;
   /** The engine instance it is bound to; a promise while its private one is being made. */
-  host: WorkflowHost | Promise<WorkflowHost> | undefined;
+  host: WorkflowHost<Workflow> | Promise<WorkflowHost<Workflow>> | undefined;
 }
 
 const WORKFLOW_BRAND = Symbol.for('weft.workflow');
@@ -60,6 +69,8 @@ function isPromiseCallback(args: unknown[]): boolean {
  */
 export class Workflow<TId extends string = string, TInput = any, TOutput = any> {
   declare readonly [WORKFLOW_BRAND]: true;
+  /** The input type, for `InitData` (no such property exists at run time). */
+  declare readonly [WORKFLOW_INPUT]: TInput;
   /** Builder state, shared by the views `await workflow` produces. */
   private readonly def: Definition;
 
@@ -249,17 +260,17 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   }
 
   /** @internal Binds the workflow to an engine instance (done by `new Weft`). */
-  bindHost(host: WorkflowHost): void {
+  bindHost(host: WorkflowHost<Workflow>): void {
     this.def.host = host;
   }
 
   /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one made now. */
-  private host(): WorkflowHost | Promise<WorkflowHost> {
+  private host(): WorkflowHost<Workflow> | Promise<WorkflowHost<Workflow>> {
     return (this.def.host ??= defaultHost(this));
   }
 
   /** Calls `use` with the engine instance, waiting for it only while a private one is being made. */
-  private onHost<T>(use: (host: WorkflowHost) => Promise<T>): Promise<T> {
+  private onHost<T>(use: (host: WorkflowHost<Workflow>) => Promise<T>): Promise<T> {
     const host = this.host();
     return host instanceof Promise ? host.then(use) : use(host);
   }

@@ -2,8 +2,8 @@
 // The executor applies each entry as it writes it, and readers fold stored entries the same way,
 // so a live run and a replayed one always agree.
 import { deserializeError } from './serialize-error.js';
-import { inSiblingBranch, isAtOrAfter, isItemOf, keyPositions } from '../journal/step-keys.js';
-import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './journal-entries.js';
+import { inSiblingBranch, isAtOrAfter, isItemOf, keyPositions } from './step-keys.js';
+import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './entries.js';
 import type { RunStatus } from '../storage/types.js';
 import type { SerializedError, StepResult, StepTryView } from '../workflow/types.js';
 

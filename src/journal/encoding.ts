@@ -1,5 +1,5 @@
 // Journal entries as the engine hands them to storage: their JSON text is made when first read.
-import type { JournalEntry, JournalEntryType } from './types.js';
+import type { JournalEntry } from '../storage/types.js';
 
 /** JSON text of a value; BigInts become strings and cycles `"[Circular]"` rather than lose the entry. */
 export function toJson(value: unknown): string {
@@ -28,7 +28,7 @@ export class DeferredEntry implements JournalEntry {
 
   constructor(
     readonly seq: number,
-    readonly type: JournalEntryType,
+    readonly type: string,
     private value: unknown,
     readonly at: number,
     /** The value's text when the caller made it already. */
