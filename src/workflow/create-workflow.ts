@@ -40,8 +40,7 @@ interface Definition {
   nodes: GraphNode[];
   graph: CompiledGraph | undefined;
   sleepCount: number;
-  /** The engine instance it is bound to; a promise while its private one is being made. */
-  host: WorkflowHost<Workflow> | Promise<WorkflowHost<Workflow>> | undefined;
+  host: WorkflowHost<Workflow> | undefined;
 }
 
 const WORKFLOW_BRAND = Symbol.for('weft.workflow');
@@ -264,15 +263,9 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     this.def.host = host;
   }
 
-  /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one made now. */
-  private host(): WorkflowHost<Workflow> | Promise<WorkflowHost<Workflow>> {
+  /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one. */
+  private host(): WorkflowHost<Workflow> {
     return (this.def.host ??= defaultHost(this));
-  }
-
-  /** Calls `use` with the engine instance, waiting for it only while a private one is being made. */
-  private onHost<T>(use: (host: WorkflowHost<Workflow>) => Promise<T>): Promise<T> {
-    const host = this.host();
-    return host instanceof Promise ? host.then(use) : use(host);
   }
 
   /** Creates a run handle. With the id of a stored run, the handle operates that run (resume, cancel, ...). */
@@ -282,7 +275,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.onHost((host) => host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>);
+    return this.host().createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
   }
 
   /** A stored run with its steps (nested steps under dotted ids), or null. */
@@ -290,22 +283,22 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     runId: string,
     options?: { withNestedWorkflows?: boolean; fields?: string[] },
   ): Promise<WorkflowRunView | null> {
-    return this.onHost((host) => host.getWorkflowRunById(this, runId, options ?? {}));
+    return this.host().getWorkflowRunById(this, runId, options ?? {});
   }
 
   /** Stored runs of this workflow, newest first. */
   listWorkflowRuns(filter?: RunListFilter): Promise<RunListPage> {
-    return this.onHost((host) => host.listWorkflowRuns(this, filter ?? {}));
+    return this.host().listWorkflowRuns(this, filter ?? {});
   }
 
   /** Deletes a stored run and its journal. */
   deleteWorkflowRunById(runId: string): Promise<void> {
-    return this.onHost((host) => host.deleteWorkflowRunById(this, runId));
+    return this.host().deleteWorkflowRunById(this, runId);
   }
 
   /** Runs of this workflow that are running or waiting. */
   listActiveWorkflowRuns(): Promise<RunListPage> {
-    return this.onHost((host) => host.listWorkflowRuns(this, { status: ['running', 'waiting'] }));
+    return this.host().listWorkflowRuns(this, { status: ['running', 'waiting'] });
   }
 
   /**
@@ -314,7 +307,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
    * restarted is logged and skipped. Crash recovery does this by itself for runs whose lease expired.
    */
   restartAllActiveWorkflowRuns(): Promise<void> {
-    return this.onHost((host) => host.restartActiveRuns(this));
+    return this.host().restartActiveRuns(this);
   }
 
   // A nested workflow's own id doubles as its step id; it is executed by the engine, not through this.

@@ -15,12 +15,18 @@ export interface WorkflowHost<W> {
   restartActiveRuns(workflow: W): Promise<void>;
 }
 
+let makeDefaultHost: ((workflow: never) => WorkflowHost<never>) | undefined;
+
 /**
- * A private in-memory engine for a workflow that was never registered with a `Weft`, made when the
- * workflow is first used: importing a module installs nothing. The engine module is loaded then, the
- * one import of this layer that reaches above it (a dynamic one, allowed by name in the layer rules).
+ * Installs how an unregistered workflow gets its private in-memory engine. The package entry does it
+ * (`src/index.ts`, with `run/private-host.ts`): this layer does not import the engine's.
  */
-export async function defaultHost<W>(workflow: W): Promise<WorkflowHost<W>> {
-  const { privateHost } = await import('../run/private-host.js');
-  return privateHost(workflow as never) as unknown as WorkflowHost<W>;
+export function setDefaultHostFactory<W>(factory: (workflow: W) => WorkflowHost<W>): void {
+  makeDefaultHost = factory as (workflow: never) => WorkflowHost<never>;
+}
+
+/** A private in-memory engine for a workflow that was never registered with a `Weft`. */
+export function defaultHost<W>(workflow: W): WorkflowHost<W> {
+  if (!makeDefaultHost) throw new Error('weft: the engine module is not loaded; import from "weft"');
+  return (makeDefaultHost as (workflow: W) => WorkflowHost<W>)(workflow);
 }
