@@ -1,20 +1,10 @@
 // Reading a stored run back: its journal folded into a projection.
-import type { EntryDataMap } from '../journal/entries.js';
 import { RunProjection } from '../journal/projection.js';
-import { entryValue } from '../journal/encoding.js';
-import type { JournalEntry, JournalStore } from '../storage/types.js';
+import type { WeftStorage } from '../storage/types.js';
 
-/** Reads a run's journal and folds it. */
-export async function loadProjection(
-  storage: Pick<JournalStore, 'readJournal'>,
-  runId: string,
-): Promise<RunProjection> {
+/** Reads a run's journal and folds it (each entry read through its format version). */
+export async function loadProjection(storage: Pick<WeftStorage, 'readJournal'>, runId: string): Promise<RunProjection> {
   const projection = new RunProjection();
-  foldEntries(projection, await storage.readJournal(runId));
+  projection.applyStored(await storage.readJournal(runId), runId);
   return projection;
-}
-
-/** Folds stored entries into `projection`, in order. */
-export function foldEntries(projection: RunProjection, entries: readonly JournalEntry[]): void {
-  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, entryValue(e) as never, e.seq, e.at);
 }

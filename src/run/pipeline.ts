@@ -19,10 +19,10 @@ import type { RunServices } from './run-services.js';
 import type { OutputOptions } from '../workflow/run-types.js';
 
 /** The entry that opens an execution in the journal: `run-start`, `run-resume`, `run-restart` or `run-time-travel`. */
-export type OpeningEntry = { [K in keyof EntryDataMap]: [K, EntryDataMap[K]] }[keyof EntryDataMap];
+type OpeningEntry = { [K in keyof EntryDataMap]: [K, EntryDataMap[K]] }[keyof EntryDataMap];
 
 /** Where an execution begins: the run as the journal has it, and what this execution adds. */
-export interface ExecutionStart extends Pick<
+interface ExecutionStart extends Pick<
   ExecutionOptions,
   'projection' | 'requestContext' | 'perStep' | 'resumeKeys' | 'resumeData' | 'resumeLabel'
 > {

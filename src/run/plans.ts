@@ -18,7 +18,7 @@ import { prepareTimeTravel } from './time-travel.js';
 type Context = RequestContext<any> | Record<string, unknown> | undefined;
 
 /** A plain object of request context values from either form callers pass. */
-export function plainContext(rc: Context): Record<string, unknown> {
+function plainContext(rc: Context): Record<string, unknown> {
   if (!rc) return {};
   if (rc instanceof RequestContext) return rc.toJSON();
   if (typeof (rc as { entries?: unknown }).entries === 'function')

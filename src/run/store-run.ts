@@ -1,6 +1,6 @@
 // Storing a new run: a pending row of its workflow, or the stored run of that id.
 import { WeftError } from '../errors.js';
-import type { RunStore, StoredRun } from '../storage/types.js';
+import type { StoredRun, WeftStorage } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { RunServices } from './run-services.js';
 
@@ -9,7 +9,7 @@ import type { RunServices } from './run-services.js';
  * refuses a stored run of another workflow (WORKFLOW_MISMATCH).
  */
 export async function storeRun(
-  services: Pick<RunServices, 'clock'> & { storage: Pick<RunStore, 'createRun'> },
+  services: Pick<RunServices, 'clock'> & { storage: Pick<WeftStorage, 'createRun'> },
   workflow: Workflow,
   runId: string,
   resourceId: string | undefined,
