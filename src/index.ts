@@ -1,4 +1,7 @@
 // weft: durable workflows for TypeScript. Definitions, the Run handle, the engine instance, memory storage, errors.
+import { privateHost } from './run/private-host.js';
+import { setDefaultHostFactory } from './workflow/host.js';
+
 export { createStep, cloneStep } from './workflow/create-step.js';
 export type { StepParams } from './workflow/create-step.js';
 export { createWorkflow, cloneWorkflow, Workflow, isWorkflow } from './workflow/create-workflow.js';
@@ -69,3 +72,7 @@ export type {
 } from './storage/types.js';
 export { WeftError, NonRetryableError } from './errors.js';
 export type { WeftErrorCode } from './errors.js';
+
+// The one wiring the package entry makes: a workflow that no `Weft` registered runs on a private in-memory
+// instance (as Mastra's workflows without a Mastra), made when it is first used. No other module installs anything.
+setDefaultHostFactory(privateHost);

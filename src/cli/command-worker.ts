@@ -1,8 +1,6 @@
 // `weft worker`: executes the queued runs of a workflows file on a shared Postgres, next to other workers.
 import type { Command } from 'commander';
 import { Weft } from '../index.js';
-import { PostgresStorage } from '../storage/postgres/index.js';
-import { runWorker } from '../worker/run-worker.js';
 import type { WorkerRunReport } from '../worker/run-job.js';
 import { printNote, printText } from './command-output.js';
 import { usageError } from './exit-codes.js';
@@ -55,6 +53,9 @@ export function registerWorkerCommand(program: Command): void {
       const queueSchema = opts.queueSchema ?? 'graphile_worker';
       const leaseMs = parseLeaseOption(opts.leaseMs);
       const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
+      // Loaded here, not with the CLI: pg and graphile-worker are optional, and only this command needs them.
+      const { PostgresStorage } = await import('../storage/postgres/index.js');
+      const { runWorker } = await import('../worker/index.js');
       const weft = new Weft({
         ...(leaseMs !== undefined ? { leaseMs } : {}),
         workflows: await loadWorkflows(file),

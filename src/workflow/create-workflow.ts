@@ -252,7 +252,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this;
   }
 
-  /** The compiled graph; throws when the workflow is empty or has changes not yet committed. */
+  /** @internal The compiled graph; throws when the workflow is empty or has changes not yet committed. */
   get graph(): CompiledGraph {
     if (this.def.nodes.length === 0) {
       throw new WeftError(
@@ -271,13 +271,13 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this.def.graph!;
   }
 
-  /** Binds the workflow to an engine instance (done by `new Weft`). */
+  /** @internal Binds the workflow to an engine instance (done by `new Weft`). */
   bindHost(host: WorkflowHost<Workflow>): void {
     this.def.host = host;
   }
 
   /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one. */
-  get host(): WorkflowHost<Workflow> {
+  private host(): WorkflowHost<Workflow> {
     return (this.def.host ??= defaultHost(this));
   }
 
@@ -288,7 +288,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
+    return this.host().createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
   }
 
   /** A stored run with its steps (nested steps under dotted ids), or null. */
@@ -296,22 +296,22 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     runId: string,
     options?: { withNestedWorkflows?: boolean; fields?: string[] },
   ): Promise<WorkflowRunView | null> {
-    return this.host.getWorkflowRunById(this, runId, options ?? {});
+    return this.host().getWorkflowRunById(this, runId, options ?? {});
   }
 
   /** Stored runs of this workflow, newest first. */
   listWorkflowRuns(filter?: RunListFilter): Promise<RunListPage> {
-    return this.host.listWorkflowRuns(this, filter ?? {});
+    return this.host().listWorkflowRuns(this, filter ?? {});
   }
 
   /** Deletes a stored run and its journal. */
   deleteWorkflowRunById(runId: string): Promise<void> {
-    return this.host.deleteWorkflowRunById(this, runId);
+    return this.host().deleteWorkflowRunById(this, runId);
   }
 
   /** Runs of this workflow that are running or waiting. */
   listActiveWorkflowRuns(): Promise<RunListPage> {
-    return this.host.listWorkflowRuns(this, { status: ['running', 'waiting'] });
+    return this.host().listWorkflowRuns(this, { status: ['running', 'waiting'] });
   }
 
   /**
@@ -320,7 +320,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
    * restarted is logged and skipped. Crash recovery does this by itself for runs whose lease expired.
    */
   restartAllActiveWorkflowRuns(): Promise<void> {
-    return this.host.restartActiveRuns(this);
+    return this.host().restartActiveRuns(this);
   }
 
   // A nested workflow's own id doubles as its step id; it is executed by the engine, not through this.
