@@ -119,6 +119,8 @@ export interface RunListFilter {
   resourceId?: string;
   fromDate?: Date | number;
   toDate?: Date | number;
+  /** Only the runs of this schedule's fires (`wf_<workflowId>` or `wf_<workflowId>__<id>`). */
+  scheduleId?: string;
   page?: number;
   perPage?: number | false;
 }
@@ -131,6 +133,8 @@ export interface RunListPage {
     status: RunStatus;
     createdAt: Date;
     updatedAt: Date;
+    /** The schedule whose fire started the run, for a scheduled run. */
+    scheduleId?: string;
   }[];
   total: number;
 }
