@@ -16,5 +16,5 @@ export default tseslint.config(
     },
   },
   // Configuration and build scripts are outside the typed project.
-  { files: ['*.js', '*.ts', 'scripts/**'], ignores: ['src/**', 'test/**', 'bench/**', 'examples/**'], ...tseslint.configs.disableTypeChecked },
+  { files: ['*.js', '*.cjs', '*.ts', 'scripts/**'], ignores: ['src/**', 'test/**', 'bench/**', 'examples/**'], ...tseslint.configs.disableTypeChecked },
 );

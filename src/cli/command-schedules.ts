@@ -9,7 +9,7 @@ import { openWeft, type OpenedWeft } from './open-weft.js';
 import { paint, paintStatus } from './terminal-style.js';
 
 /** The table of `weft schedules list`. */
-export function formatScheduleList(schedules: readonly ScheduleView[]): string {
+function formatScheduleList(schedules: readonly ScheduleView[]): string {
   if (schedules.length === 0) {
     return paint('No schedules stored. A workflow declares one with createWorkflow({ schedule: { cron } }).', 'dim');
   }

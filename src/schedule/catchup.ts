@@ -2,7 +2,7 @@
 import type { ScheduleSpec } from './declaration.js';
 
 /** How late a fire may be, beyond a tick, and still be on time rather than missed. */
-export const ON_TIME_SLACK_MS = 1000;
+const ON_TIME_SLACK_MS = 1000;
 
 /**
  * Which of the due fire times (oldest first, none after `now`) to make, oldest first. A fire at most

@@ -9,11 +9,11 @@ export type ScheduleCatchup = 'none' | 'latest' | 'all';
 export type ScheduleOverlap = 'allow' | 'skip' | 'queue';
 
 /** Default of `catchup`: after a downtime, the most recent missed fire runs once, the older ones are dropped. */
-export const DEFAULT_CATCHUP: ScheduleCatchup = 'latest';
+const DEFAULT_CATCHUP: ScheduleCatchup = 'latest';
 /** Default of `catchupWindowMs`: one year, as Temporal's schedules. */
-export const DEFAULT_CATCHUP_WINDOW_MS = 365 * 24 * 3_600_000;
+const DEFAULT_CATCHUP_WINDOW_MS = 365 * 24 * 3_600_000;
 /** Default of `overlap`: a fire that comes while the previous run is active is skipped, as Temporal's default. */
-export const DEFAULT_OVERLAP: ScheduleOverlap = 'skip';
+const DEFAULT_OVERLAP: ScheduleOverlap = 'skip';
 
 /**
  * One schedule of a workflow, as Mastra declares it, plus the policies Mastra lacks.
