@@ -5,7 +5,7 @@ import { isSchema } from '../schema/validate.js';
 import type { ExecuteContext, Step } from './types.js';
 
 /** The marker Mastra's `Tool` carries (a global symbol, so no import of Mastra is needed to see it). */
-export const TOOL_MARKER: unique symbol = Symbol.for('mastra.core.tool.Tool') as never;
+const TOOL_MARKER: unique symbol = Symbol.for('mastra.core.tool.Tool') as never;
 
 /** What a tool's `execute` receives beside its input, in a workflow (as Mastra gives it). */
 export interface ToolExecutionContext<TState = any, TResume = any, TSuspend = any> {
