@@ -32,6 +32,8 @@ import { PgJournalNotifier } from './pg-notifier.js';
 import type { PgRunRow } from './run-queries.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
 import { RunOrder } from './run-order.js';
+import type { HeldCreation } from './run-creations.js';
+import { RunCreations, holdsForNewRun, insertChangedRunQuery, insertRunsQuery, newRunRow } from './run-creations.js';
 
 /** Options of `PostgresStorage`: a connection string or a pool of your own, and the schema of the tables. */
 export interface PostgresStorageOptions {
@@ -64,6 +66,8 @@ const ACTIVE = `status IN ('running', 'waiting')`;
  */
 export class PostgresStorage implements WeftStorage {
   readonly kind = 'postgres';
+  /** Every operation sees the runs created before it (see `createRun`). */
+  readonly writesInOrder = true;
   readonly notifier: PgJournalNotifier;
   /** The schema, as given. */
   readonly schema: string;
@@ -72,6 +76,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly order = new RunOrder();
+  private readonly creations = new RunCreations((held) => this.insertRuns(held));
   private readonly batcher: PgAppendBatcher;
   private readonly reconnectWindowMs: number;
 
@@ -134,26 +139,56 @@ export class PostgresStorage implements WeftStorage {
 
   /** Waits for the writes in flight, stops the notifier and, when the pool is the storage's own, ends it. */
   async close(): Promise<void> {
+    await this.creations.settleAll();
     await this.order.settled();
     await this.notifier.close();
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 
-  async createRun(run: NewRun): Promise<StoredRun> {
-    return this.guard('create', run.runId, async () => {
+  /**
+   * Held for a tick (`RunCreations`): a claim issued meanwhile stores the run with it, in one statement;
+   * otherwise the inserts of the tick go out together. An id in use answers with its stored row.
+   */
+  createRun(run: NewRun): Promise<StoredRun> {
+    return this.creations.add(run);
+  }
+
+  /** Stores held runs in one statement, and reads the rows of the ids that were in use. */
+  private async insertRuns(held: HeldCreation[]): Promise<void> {
+    const runIds = held.map((creation) => creation.run.runId);
+    const rows = await this.guard('create', held.length === 1 ? runIds[0] : undefined, async () => {
       const inserted = await this.pool.query<PgRunRow>(
-        `INSERT INTO ${this.s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
-        [run.runId, run.workflowId, run.resourceId, run.createdAt],
+        insertRunsQuery(
+          this.s,
+          held.map((creation) => creation.run),
+        ),
       );
-      // On conflict, a second statement (a new snapshot) sees the row that a concurrent creator committed.
-      const row = inserted.rows[0] ?? (await this.selectRun(run.runId));
-      if (!row) throw new WeftError('STORAGE_ERROR', `Run "${run.runId}" was deleted while it was being created`);
-      return toStoredRun(row);
+      const byId = new Map(inserted.rows.map((row) => [row.run_id, row]));
+      const inUse = runIds.filter((runId) => !byId.has(runId));
+      // A second statement (a new snapshot) sees the rows that concurrent creators committed.
+      if (inUse.length > 0) {
+        const found = await this.pool.query<PgRunRow>(
+          `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = ANY($1::text[])`,
+          [inUse],
+        );
+        for (const row of found.rows) byId.set(row.run_id, row);
+      }
+      return byId;
     });
+    for (const creation of held) {
+      const row = rows.get(creation.run.runId);
+      if (row) creation.resolve(toStoredRun(row));
+      else {
+        const { runId } = creation.run;
+        creation.reject(
+          new WeftError('STORAGE_ERROR', `Run "${runId}" was deleted while it was being created`, { runId }),
+        );
+      }
+    }
   }
 
   async getRun(runId: string): Promise<StoredRun | null> {
+    await this.creations.settle(runId);
     return this.guard('read', runId, async () => {
       const row = await this.selectRun(runId);
       return row ? toStoredRun(row) : null;
@@ -161,6 +196,7 @@ export class PostgresStorage implements WeftStorage {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<{ runs: StoredRun[]; total: number }> {
+    await this.creations.settleAll();
     return this.guard('list runs', undefined, async () => {
       const queries = listRunsQueries(this.s, filter);
       const { rows } = await this.pool.query<PgRunRow & { total: string }>(queries.page);
@@ -171,16 +207,17 @@ export class PostgresStorage implements WeftStorage {
   }
 
   async deleteRun(runId: string): Promise<boolean> {
-    return this.order.after(runId, () =>
-      this.guard('delete', runId, () =>
+    return this.order.after(runId, async () => {
+      await this.creations.settle(runId);
+      return this.guard('delete', runId, () =>
         this.transaction(async (client) => {
           // The run first: its row lock waits for an append in flight, whose entries the next statement then sees.
           const deleted = await client.query(`DELETE FROM ${this.s}.runs WHERE run_id = $1`, [runId]);
           await client.query(`DELETE FROM ${this.s}.journal WHERE run_id = $1`, [runId]);
           return (deleted.rowCount ?? 0) > 0;
         }),
-      ),
-    );
+      );
+    });
   }
 
   async pruneRuns(filter: PruneFilter): Promise<number> {
@@ -196,46 +233,106 @@ export class PostgresStorage implements WeftStorage {
   ): Promise<StoredRun | null> {
     const invalid = entries ? checkJournalBatch(runId, entries) : null;
     if (invalid) throw invalid;
-    const update = updateRunQuery(this.s, runId, condition, change);
-    return this.order.after(runId, () =>
-      this.guard('update', runId, async (retried) => {
+    // A claim of a run created in this tick stores the run with it.
+    const creation = holdsForNewRun(condition) ? this.creations.take(runId) : null;
+    return this.order.after(runId, async () => {
+      if (creation) {
+        const row = await this.insertChanged(creation, condition, change, entries);
+        if (row) return row;
+      } else {
+        await this.creations.settle(runId);
+      }
+      return this.updateStored(runId, condition, change, entries);
+    });
+  }
+
+  /**
+   * Inserts a held run with `change` applied and `entries`, in one statement; settles its `createRun`.
+   * Returns undefined, having stored nothing, when the id was in use: the stored run is then updated as usual.
+   */
+  private async insertChanged(
+    creation: HeldCreation,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+  ): Promise<StoredRun | undefined> {
+    const { run } = creation;
+    let row: StoredRun | null | undefined;
+    try {
+      row = await this.guard('create', run.runId, async (retried) => {
         // The attempt whose connection was lost may have committed: if so, its result stands.
         if (retried) {
-          const applied = await this.appliedUpdate(runId, condition, change, entries);
+          const applied = await this.appliedUpdate(run.runId, condition, change, entries);
           if (applied) return applied;
         }
-        if (!entries || entries.length === 0) {
-          const { rows } = await this.pool.query<PgRunRow>(update);
-          return rows[0] ? toStoredRun(rows[0]) : null;
-        }
-        try {
-          const { rows } = await this.pool.query<PgRunRow>(
-            updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
-          );
-          return rows[0] ? toStoredRun(rows[0]) : null;
-        } catch (error) {
-          // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
-          if ((error as { code?: unknown }).code !== '23505') throw error;
-          const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
-          throw seqNotAfterJournal(runId, entries[0]!.seq, Number(last.rows[0]?.last_seq ?? 0));
-        }
-      }),
-    );
+        const insert = insertChangedRunQuery(this.s, run, change);
+        const query =
+          entries && entries.length > 0
+            ? updateWithEntriesQuery(this.s, this.channel, insert, run.runId, entries)
+            : insert;
+        const { rows } = await this.pool.query<PgRunRow>(query);
+        return rows[0] ? toStoredRun(rows[0]) : null;
+      });
+      if (row) {
+        creation.resolve(newRunRow(run));
+        return row;
+      }
+      row = await this.getRun(run.runId);
+    } catch (error) {
+      creation.reject(error);
+      throw error;
+    }
+    if (row) creation.resolve(row);
+    else creation.reject(new WeftError('STORAGE_ERROR', `Run "${run.runId}" was deleted while it was being created`));
+    return undefined;
+  }
+
+  /** `updateRun` of a stored run. */
+  private updateStored(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+  ): Promise<StoredRun | null> {
+    const update = updateRunQuery(this.s, runId, condition, change);
+    return this.guard('update', runId, async (retried) => {
+      // The attempt whose connection was lost may have committed: if so, its result stands.
+      if (retried) {
+        const applied = await this.appliedUpdate(runId, condition, change, entries);
+        if (applied) return applied;
+      }
+      if (!entries || entries.length === 0) {
+        const { rows } = await this.pool.query<PgRunRow>(update);
+        return rows[0] ? toStoredRun(rows[0]) : null;
+      }
+      try {
+        const { rows } = await this.pool.query<PgRunRow>(
+          updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
+        );
+        return rows[0] ? toStoredRun(rows[0]) : null;
+      } catch (error) {
+        // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
+        if ((error as { code?: unknown }).code !== '23505') throw error;
+        const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
+        throw seqNotAfterJournal(runId, entries[0]!.seq, Number(last.rows[0]?.last_seq ?? 0));
+      }
+    });
   }
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
     const invalid = checkJournalBatch(runId, entries);
     if (invalid) throw invalid;
-    return this.order.after(runId, () =>
-      this.guard('append to', runId, async () => {
+    return this.order.after(runId, async () => {
+      await this.creations.settle(runId);
+      return this.guard('append to', runId, async () => {
         if (entries.length === 0) {
           const { rows } = await this.pool.query<{ epoch: number }>(epochQuery(this.s, runId));
           if (rows[0]?.epoch !== epoch) throw ownershipLost(runId, rows[0]?.epoch ?? null, epoch);
           return;
         }
         return this.batcher.append({ runId, epoch, entries });
-      }),
-    );
+      });
+    });
   }
 
   async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {

@@ -1,0 +1,155 @@
+// Run inserts held for a tick, so that a claim issued at once stores the run, claims it and writes its first
+// entries in one statement.
+import type { NewRun, RunChange, RunCondition, StoredRun } from '../types.js';
+import type { PgQuery } from './run-queries.js';
+import { RUN_COLUMNS } from './run-queries.js';
+
+/** A `createRun` not sent yet. */
+export interface HeldCreation {
+  run: NewRun;
+  /** Settles the `createRun` promise. */
+  resolve(row: StoredRun): void;
+  reject(error: unknown): void;
+}
+
+/** Sends held creations (one statement for all); settles each one's promise. */
+export type SendCreations = (held: HeldCreation[]) => Promise<void>;
+
+/**
+ * The inserts of `createRun`, held until the microtasks running now have drained (a `process.nextTick`).
+ * A claim of the run issued meanwhile takes its insert (`take`) and writes the claimed row directly;
+ * otherwise the held inserts go out together, as one statement. Any other operation on a held run sends
+ * it first and waits for it (`settle`), so every operation sees the runs created before it, as the
+ * engine expects of a store whose `writesInOrder` is true. An awaited `createRun` waits one tick more.
+ */
+export class RunCreations {
+  private held = new Map<string, HeldCreation>();
+  private readonly sending = new Map<string, Promise<void>>();
+  private scheduled = false;
+
+  constructor(private readonly send: SendCreations) {}
+
+  /** Holds the insert of `run`; resolves with the stored row once it is stored (by `send` or a claim). */
+  add(run: NewRun): Promise<StoredRun> {
+    return new Promise<StoredRun>((resolve, reject) => {
+      const previous = this.held.get(run.runId);
+      // The same id twice before a tick: the second finds the first's row, as it would in storage.
+      if (previous) {
+        const { resolve: first, reject: failed } = previous;
+        previous.resolve = (row) => (first(row), resolve(row));
+        previous.reject = (error) => (failed(error), reject(error));
+        return;
+      }
+      this.held.set(run.runId, { run, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        process.nextTick(this.sendHeld);
+      }
+    });
+  }
+
+  /** The held insert of `runId`, taken out for the caller to store (null when none is held). */
+  take(runId: string): HeldCreation | null {
+    const creation = this.held.get(runId);
+    if (!creation) return null;
+    this.held.delete(runId);
+    return creation;
+  }
+
+  /** Sends the held insert of `runId` now, if any, and waits for the insert of that run in flight (never rejects). */
+  settle(runId: string): Promise<void> | undefined {
+    if (this.held.has(runId)) this.sendHeld();
+    return this.sending.get(runId);
+  }
+
+  /** Sends every held insert now and waits for every insert in flight (never rejects). */
+  settleAll(): Promise<void> | undefined {
+    if (this.held.size > 0) this.sendHeld();
+    if (this.sending.size === 0) return undefined;
+    return Promise.all(this.sending.values()).then(() => undefined);
+  }
+
+  private readonly sendHeld = (): void => {
+    this.scheduled = false;
+    if (this.held.size === 0) return;
+    const batch = [...this.held.values()];
+    this.held = new Map();
+    const sent = this.send(batch).catch((error: unknown) => {
+      for (const creation of batch) creation.reject(error);
+    });
+    for (const { run } of batch) this.sending.set(run.runId, sent);
+    void sent.then(() => {
+      for (const { run } of batch) if (this.sending.get(run.runId) === sent) this.sending.delete(run.runId);
+    });
+  };
+}
+
+/** True when a claim's `condition` holds for a run just created (pending, epoch 0). */
+export function holdsForNewRun(condition: RunCondition): boolean {
+  return (
+    (condition.status === undefined || condition.status.includes('pending')) &&
+    (condition.epoch === undefined || condition.epoch === 0)
+  );
+}
+
+/** The row of a run as `createRun` stores it: pending, epoch 0. */
+export function newRunRow(run: NewRun): StoredRun {
+  return {
+    runId: run.runId,
+    workflowId: run.workflowId,
+    resourceId: run.resourceId,
+    status: 'pending',
+    epoch: 0,
+    createdAt: run.createdAt,
+    updatedAt: run.createdAt,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    wakeAt: null,
+    input: null,
+    outcome: null,
+  };
+}
+
+/** Inserts the runs not stored yet, pending with epoch 0, answering with the rows inserted (an id in use gives none). */
+export function insertRunsQuery(s: string, runs: readonly NewRun[]): PgQuery {
+  return {
+    text: `INSERT INTO ${s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
+      SELECT r.run_id, r.workflow_id, r.resource_id, 'pending', 0, r.created_at, r.created_at
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS r(run_id, workflow_id, resource_id, created_at)
+      ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
+    values: [
+      runs.map((run) => run.runId),
+      runs.map((run) => run.workflowId),
+      runs.map((run) => run.resourceId),
+      runs.map((run) => run.createdAt),
+    ],
+  };
+}
+
+/**
+ * Inserts a new run with a claim's `change` already applied (the epoch bumped from 0 when asked), answering
+ * with the row; an id in use inserts nothing and answers with no row. As `updateRunQuery`'s UPDATE, it can
+ * carry journal entries (`updateWithEntriesQuery`).
+ */
+export function insertChangedRunQuery(s: string, run: NewRun, change: RunChange & { bumpEpoch?: boolean }): PgQuery {
+  return {
+    text: `INSERT INTO ${s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at,
+        lease_owner, lease_expires_at, wake_at, input, outcome)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
+    values: [
+      run.runId,
+      run.workflowId,
+      run.resourceId,
+      change.status ?? 'pending',
+      change.bumpEpoch ? 1 : 0,
+      run.createdAt,
+      change.updatedAt,
+      change.leaseOwner ?? null,
+      change.leaseExpiresAt ?? null,
+      change.wakeAt ?? null,
+      change.input ?? null,
+      change.outcome ?? null,
+    ],
+  };
+}
