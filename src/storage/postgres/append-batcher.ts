@@ -5,6 +5,7 @@ import { ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type { BatchItem, BatchOutcomeRow } from './journal-queries.js';
 import { appendBatchQuery } from './journal-queries.js';
 import { withReconnects } from './connection-loss.js';
+import type { StatementNames } from './statement-names.js';
 
 /** How many batch statements may be in flight at once; appends issued meanwhile wait and go together. */
 const MAX_IN_FLIGHT = 4;
@@ -33,6 +34,7 @@ export class PgAppendBatcher {
 
   constructor(
     private readonly pool: Pool,
+    private readonly names: StatementNames,
     private readonly s: string,
     private readonly channel: string,
     private readonly wrapFailure: AppendFailureWrapper,
@@ -89,7 +91,8 @@ export class PgAppendBatcher {
     try {
       rows = await withReconnects(async (again) => {
         retried ||= again;
-        return (await this.pool.query<BatchOutcomeRow>(appendBatchQuery(this.s, this.channel, batch))).rows;
+        return (await this.pool.query<BatchOutcomeRow>(this.names.named(appendBatchQuery(this.s, this.channel, batch))))
+          .rows;
       }, this.reconnectWindowMs);
     } catch (error) {
       if (batch.length === 1) batch[0]!.reject(this.wrapFailure(batch[0]!.runId, error));

@@ -1,6 +1,6 @@
 // Durable storage in Postgres (pg): for several processes and machines sharing one database.
 import pg from 'pg';
-import type { ClientConfig, Pool, PoolClient } from 'pg';
+import type { ClientConfig, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { WeftError } from '../../errors.js';
 import { changeApplied, checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
@@ -29,7 +29,8 @@ import { migratePostgres } from './migrations.js';
 import { pruneBatch } from './prune-query.js';
 import { checkPruneFilter } from '../prune-filter.js';
 import { PgJournalNotifier } from './pg-notifier.js';
-import type { PgRunRow } from './run-queries.js';
+import type { PgQuery, PgRunRow } from './run-queries.js';
+import { StatementNames } from './statement-names.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
 import { RunOrder } from './run-order.js';
 import type { HeldCreation } from './run-creations.js';
@@ -48,6 +49,13 @@ export interface PostgresStorageOptions {
    * tried again on a new connection before it fails with STORAGE_ERROR. Default 15,000 ms; 0 never retries.
    */
   reconnectWindowMs?: number;
+  /**
+   * Whether the statements of the hot path (appends, claims, reads of a run) are sent as named statements,
+   * which the server parses and plans once per connection. Default true. Set false behind a pooler that
+   * does not keep a client's prepared statements, as PgBouncer in transaction mode before 1.21 (from 1.21,
+   * with `max_prepared_statements` set, it does).
+   */
+  preparedStatements?: boolean;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
@@ -79,6 +87,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly creations = new RunCreations((held) => this.insertRuns(held));
   private readonly batcher: PgAppendBatcher;
   private readonly reconnectWindowMs: number;
+  private readonly names: StatementNames;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -96,6 +105,7 @@ export class PostgresStorage implements WeftStorage {
         `Invalid reconnectWindowMs ${String(options.reconnectWindowMs)}: expected milliseconds, 0 or more`,
       );
     }
+    this.names = new StatementNames(options.preparedStatements ?? true);
     this.s = `"${schema}"`;
     this.channel = `weft:${schema}`;
     this.ownsPool = options.pool === undefined;
@@ -125,6 +135,7 @@ export class PostgresStorage implements WeftStorage {
     );
     this.batcher = new PgAppendBatcher(
       this.pool,
+      this.names,
       this.s,
       this.channel,
       (runId, error) => this.failure('append to', runId, error),
@@ -157,7 +168,7 @@ export class PostgresStorage implements WeftStorage {
   private async insertRuns(held: HeldCreation[]): Promise<void> {
     const runIds = held.map((creation) => creation.run.runId);
     const rows = await this.guard('create', held.length === 1 ? runIds[0] : undefined, async () => {
-      const inserted = await this.pool.query<PgRunRow>(
+      const inserted = await this.send<PgRunRow>(
         insertRunsQuery(
           this.s,
           held.map((creation) => creation.run),
@@ -270,7 +281,7 @@ export class PostgresStorage implements WeftStorage {
           entries && entries.length > 0
             ? updateWithEntriesQuery(this.s, this.channel, insert, run.runId, entries)
             : insert;
-        const { rows } = await this.pool.query<PgRunRow>(query);
+        const { rows } = await this.send<PgRunRow>(query);
         return rows[0] ? toStoredRun(rows[0]) : null;
       });
       if (row) {
@@ -302,11 +313,11 @@ export class PostgresStorage implements WeftStorage {
         if (applied) return applied;
       }
       if (!entries || entries.length === 0) {
-        const { rows } = await this.pool.query<PgRunRow>(update);
+        const { rows } = await this.send<PgRunRow>(update);
         return rows[0] ? toStoredRun(rows[0]) : null;
       }
       try {
-        const { rows } = await this.pool.query<PgRunRow>(
+        const { rows } = await this.send<PgRunRow>(
           updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
         );
         return rows[0] ? toStoredRun(rows[0]) : null;
@@ -326,7 +337,7 @@ export class PostgresStorage implements WeftStorage {
       await this.creations.settle(runId);
       return this.guard('append to', runId, async () => {
         if (entries.length === 0) {
-          const { rows } = await this.pool.query<{ epoch: number }>(epochQuery(this.s, runId));
+          const { rows } = await this.send<{ epoch: number }>(epochQuery(this.s, runId));
           if (rows[0]?.epoch !== epoch) throw ownershipLost(runId, rows[0]?.epoch ?? null, epoch);
           return;
         }
@@ -338,7 +349,7 @@ export class PostgresStorage implements WeftStorage {
   async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {
     return this.guard('read the journal of', runId, async () => {
       const query = readQuery(this.s, runId, options.afterSeq ?? 0, options.limit ?? null);
-      const { rows } = await this.pool.query<PgJournalRow>(query);
+      const { rows } = await this.send<PgJournalRow>(query);
       return rows.map(toJournalEntry);
     });
   }
@@ -348,15 +359,15 @@ export class PostgresStorage implements WeftStorage {
     return this.guard('renew leases', undefined, async () => {
       // Rows are locked in run_id order, as the batched append locks them: a lock order taken from
       // the scan (the table's physical order) made the two deadlock under load.
-      const { rows } = await this.pool.query<{ run_id: string }>(
-        `WITH due AS (
+      const { rows } = await this.send<{ run_id: string }>({
+        text: `WITH due AS (
            SELECT run_id FROM ${this.s}.runs
            WHERE run_id = ANY($2::text[]) AND lease_owner = $3 AND ${ACTIVE}
            ORDER BY run_id FOR NO KEY UPDATE
          )
          UPDATE ${this.s}.runs r SET lease_expires_at = $1 FROM due WHERE r.run_id = due.run_id RETURNING r.run_id`,
-        [expiresAt, runIds, owner],
-      );
+        values: [expiresAt, runIds, owner],
+      });
       return rows.map((row) => row.run_id);
     });
   }
@@ -389,10 +400,16 @@ export class PostgresStorage implements WeftStorage {
     return toStoredRun(row);
   }
 
+  /** Sends `query` through the pool, as a named statement when they are enabled. */
+  private send<R extends QueryResultRow>(query: PgQuery): Promise<QueryResult<R>> {
+    return this.pool.query<R>(this.names.named(query));
+  }
+
   private async selectRun(runId: string): Promise<PgRunRow | undefined> {
-    const { rows } = await this.pool.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = $1`, [
-      runId,
-    ]);
+    const { rows } = await this.send<PgRunRow>({
+      text: `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = $1`,
+      values: [runId],
+    });
     return rows[0];
   }
 
