@@ -96,6 +96,27 @@ await describeWithPostgres('Run creations on Postgres', 'the Postgres run creati
     expect((await storage.readJournal('r1')).map((e) => e.seq)).toEqual([1]);
   });
 
+  it('holds the insert of a run whose claim follows past turns of the event loop, and stores it unclaimed within 50 ms', async () => {
+    const schema = `${PREFIX}_${++schemas}`;
+    const storage = await openStorage(schema);
+    const other = await openStorage(schema);
+    const { count, value } = await statementsOf(async () => {
+      const created = storage.createRun(newRun('later', { claimFollows: true }));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      const claimed = await storage.updateRun('later', { status: ['pending'] }, claimChange, [entry(1, 'run-start')]);
+      return { created: await created, claimed };
+    });
+    expect(count).toBe(1);
+    expect(value.claimed).toMatchObject({ status: 'running', epoch: 1 });
+
+    const began = Date.now();
+    const unclaimed = storage.createRun(newRun('unclaimed', { claimFollows: true }));
+    await expect.poll(() => other.getRun('unclaimed'), { interval: 5 }).toMatchObject({ status: 'pending' });
+    expect(await unclaimed).toMatchObject({ status: 'pending', epoch: 0 });
+    expect(Date.now() - began).toBeLessThan(1000);
+  });
+
   it('lets reads and lists issued right after createRun see the run, and stores an awaited createRun alone', async () => {
     const storage = await openStorage();
     const created = storage.createRun(newRun('seen'));

@@ -1,4 +1,4 @@
-// Run inserts held for a tick, so that a claim issued at once stores the run, claims it and writes its first
+// Run inserts held briefly, so that a claim issued at once stores the run, claims it and writes its first
 // entries in one statement.
 import type { NewRun, RunChange, RunCondition, StoredRun } from '../types.js';
 import type { PgQuery } from './run-queries.js';
@@ -15,17 +15,23 @@ export interface HeldCreation {
 /** Sends held creations (one statement for all); settles each one's promise. */
 export type SendCreations = (held: HeldCreation[]) => Promise<void>;
 
+/** How long the insert of a run whose claim follows (`claimFollows`) waits for it, at most (ms). */
+const CLAIM_WAIT_MS = 50;
+
 /**
- * The inserts of `createRun`, held until the microtasks running now have drained (a `process.nextTick`).
- * A claim of the run issued meanwhile takes its insert (`take`) and writes the claimed row directly;
- * otherwise the held inserts go out together, as one statement. Any other operation on a held run sends
- * it first and waits for it (`settle`), so every operation sees the runs created before it, as the
- * engine expects of a store whose `writesInOrder` is true. An awaited `createRun` waits one tick more.
+ * The inserts of `createRun`, held briefly. A run whose claim follows at once (`claimFollows`: a new
+ * id the engine made, whose insert nobody awaits) is held until its claim takes the insert (`take`) and
+ * writes the claimed row directly, or at most `CLAIM_WAIT_MS`; any other insert until the microtasks
+ * running now have drained (a `process.nextTick`), so an awaited `createRun` waits a tick more. Held
+ * inserts that are due go out together, as one statement. Any other operation on a held run sends it
+ * first and waits for it (`settle`), so every operation sees the runs created before it, as the engine
+ * expects of a store whose `writesInOrder` is true.
  */
 export class RunCreations {
   private held = new Map<string, HeldCreation>();
   private readonly sending = new Map<string, Promise<void>>();
-  private scheduled = false;
+  private tick = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly send: SendCreations) {}
 
@@ -33,7 +39,7 @@ export class RunCreations {
   add(run: NewRun): Promise<StoredRun> {
     return new Promise<StoredRun>((resolve, reject) => {
       const previous = this.held.get(run.runId);
-      // The same id twice before a tick: the second finds the first's row, as it would in storage.
+      // The same id twice while held: the second finds the first's row, as it would in storage.
       if (previous) {
         const { resolve: first, reject: failed } = previous;
         previous.resolve = (row) => (first(row), resolve(row));
@@ -41,9 +47,10 @@ export class RunCreations {
         return;
       }
       this.held.set(run.runId, { run, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(this.sendHeld);
+      if (run.claimFollows) this.timer ??= setTimeout(this.sendAll, CLAIM_WAIT_MS);
+      else if (!this.tick) {
+        this.tick = true;
+        process.nextTick(this.sendDue);
       }
     });
   }
@@ -58,22 +65,35 @@ export class RunCreations {
 
   /** Sends the held insert of `runId` now, if any, and waits for the insert of that run in flight (never rejects). */
   settle(runId: string): Promise<void> | undefined {
-    if (this.held.has(runId)) this.sendHeld();
+    const creation = this.held.get(runId);
+    if (creation) this.sendHeld([creation]);
     return this.sending.get(runId);
   }
 
   /** Sends every held insert now and waits for every insert in flight (never rejects). */
   settleAll(): Promise<void> | undefined {
-    if (this.held.size > 0) this.sendHeld();
+    this.sendAll();
     if (this.sending.size === 0) return undefined;
     return Promise.all(this.sending.values()).then(() => undefined);
   }
 
-  private readonly sendHeld = (): void => {
-    this.scheduled = false;
-    if (this.held.size === 0) return;
-    const batch = [...this.held.values()];
-    this.held = new Map();
+  /** Sends the held inserts that wait for no claim. */
+  private readonly sendDue = (): void => {
+    this.tick = false;
+    const due: HeldCreation[] = [];
+    for (const creation of this.held.values()) if (!creation.run.claimFollows) due.push(creation);
+    this.sendHeld(due);
+  };
+
+  private readonly sendAll = (): void => {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.sendHeld([...this.held.values()]);
+  };
+
+  private sendHeld(batch: HeldCreation[]): void {
+    if (batch.length === 0) return;
+    for (const { run } of batch) this.held.delete(run.runId);
     const sent = this.send(batch).catch((error: unknown) => {
       for (const creation of batch) creation.reject(error);
     });
@@ -81,7 +101,7 @@ export class RunCreations {
     void sent.then(() => {
       for (const { run } of batch) if (this.sending.get(run.runId) === sent) this.sending.delete(run.runId);
     });
-  };
+  }
 }
 
 /** True when a claim's `condition` holds for a run just created (pending, epoch 0). */
