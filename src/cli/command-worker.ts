@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { Weft } from '../index.js';
 import { PostgresStorage } from '../storage/postgres/index.js';
-import { runWorker } from '../worker/run-worker.js';
+import { QueuePool } from '../worker/queue-pool.js';
+import { queuePoolSize, runWorker } from '../worker/run-worker.js';
 import type { WorkerRunReport } from '../worker/run-job.js';
 import { printNote, printText } from './command-output.js';
 import { usageError } from './exit-codes.js';
@@ -17,6 +18,7 @@ interface WorkerOptions {
   schema?: string;
   queueSchema?: string;
   concurrency?: string;
+  maxConnections?: string;
   leaseMs?: string;
   shutdownGraceMs?: string;
 }
@@ -38,6 +40,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--schema <name>', "schema of Weft's tables (env WEFT_PG_SCHEMA; default weft)")
     .option('--queue-schema <name>', "schema of graphile-worker's queue (default graphile_worker)")
     .option('--concurrency <n>', 'runs executed at once by this worker (default 10)')
+    .option(
+      '--max-connections <n>',
+      "size of the connection pool that the store and the queue share (default concurrency + 2); the process holds one more, the store's LISTEN",
+    )
     .option('--lease-ms <ms>', `${LEASE_MS_HELP} (env WEFT_LEASE_MS)`)
     .option(
       '--shutdown-grace-ms <ms>',
@@ -55,17 +61,24 @@ export function registerWorkerCommand(program: Command): void {
       const queueSchema = opts.queueSchema ?? 'graphile_worker';
       const leaseMs = parseLeaseOption(opts.leaseMs);
       const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
+      const maxConnections =
+        opts.maxConnections === undefined
+          ? queuePoolSize(undefined, concurrency)
+          : parseIntOption(opts.maxConnections, '--max-connections', 3, 10_000);
+      const logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
+      // One pool for the store and the queue: the process holds maxConnections + 1 (the store's LISTEN).
+      const pool = new QueuePool({ connectionString, max: maxConnections }, logger);
       const weft = new Weft({
         ...(leaseMs !== undefined ? { leaseMs } : {}),
         workflows: await loadWorkflows(file),
-        storage: new PostgresStorage({ connectionString, schema }),
-        logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
+        storage: new PostgresStorage({ pool, schema }),
+        logger,
       });
       let worker;
       try {
         worker = await runWorker({
           weft,
-          connectionString,
+          pgPool: pool,
           schema: queueSchema,
           concurrency,
           shutdownGraceMs,
@@ -73,6 +86,7 @@ export function registerWorkerCommand(program: Command): void {
         });
       } catch (error) {
         await weft.close();
+        await pool.end();
         throw error;
       }
       const ids = worker.workflows;
@@ -82,6 +96,7 @@ export function registerWorkerCommand(program: Command): void {
           `  ${paint('store', 'dim')}        postgres, schema "${schema}"`,
           `  ${paint('queue', 'dim')}        graphile-worker, schema "${queueSchema}"`,
           `  ${paint('concurrency', 'dim')}  ${concurrency}`,
+          `  ${paint('connections', 'dim')}  ${maxConnections} pooled + 1 LISTEN`,
           `  ${paint('lease', 'dim')}        ${weft.leaseMs} ms`,
           paint('Press Ctrl+C to stop (runs in flight may finish first).', 'dim'),
         ].join('\n'),
@@ -100,6 +115,7 @@ export function registerWorkerCommand(program: Command): void {
         // Runs still executing here are handed over: their leases expire at once, so another worker
         // continues them on its next recovery pass; finished steps are kept.
         await weft.close();
+        await pool.end().catch(() => undefined);
         process.exit(0);
       };
       process.on('SIGINT', () => void stop());

@@ -40,8 +40,17 @@ import { RunCreations, holdsForNewRun, insertChangedRunQuery, insertRunsQuery, n
 export interface PostgresStorageOptions {
   /** Used to create a pool (and the notifier's connection) when `pool` is not given; else pg's PG* env variables. */
   connectionString?: string;
-  /** A pool to use; it stays yours: `close()` does not end it. */
+  /**
+   * A pool to use; it stays yours: `close()` does not end it. A worker process shares one with its job
+   * queue (`QueuePool` of `weft/worker`, given to `runWorker` as `pgPool`).
+   */
   pool?: Pool;
+  /**
+   * The size of the pool the storage makes when `pool` is not given (default 10). The storage holds at
+   * most this many connections, and one more while somebody follows runs or hand-overs (the notifier's
+   * LISTEN connection, which every engine instance opens).
+   */
+  maxConnections?: number;
   /** The schema holding Weft's tables, created by `init()`. Letters, digits and `_`. Default `weft`. */
   schema?: string;
   /**
@@ -81,7 +90,8 @@ export class PostgresStorage implements WeftStorage {
   readonly schema: string;
   private readonly s: string;
   private readonly channel: string;
-  private readonly pool: Pool;
+  /** The pool the storage sends its statements through (its own, or the one it was given). */
+  readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly order = new RunOrder();
   private readonly creations = new RunCreations((held) => this.insertRuns(held));
@@ -109,7 +119,14 @@ export class PostgresStorage implements WeftStorage {
     this.s = `"${schema}"`;
     this.channel = `weft:${schema}`;
     this.ownsPool = options.pool === undefined;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+    const max = options.maxConnections ?? 10;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid maxConnections ${String(options.maxConnections)}: expected a whole number of connections, 1 or more`,
+      );
+    }
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max });
     // An idle client's error (its backend was terminated, the server restarted) must not crash the
     // process; the pool drops that client and opens another when needed. A pool of the caller's that
     // has no listener gets this one too (pg would otherwise throw the error as an uncaught exception).
