@@ -21,9 +21,9 @@ interface PendingAppend extends BatchItem {
 export type AppendFailureWrapper = (runId: string, error: unknown) => unknown;
 
 /**
- * Queues appends and sends them as batches: each tick's appends in one statement, and while
- * `MAX_IN_FLIGHT` statements wait on the server (a commit waits for its WAL flush), everything
- * issued meanwhile gathers into the next one. Every promise settles with its own run's outcome:
+ * Queues appends and sends them as batches: each tick's appends in one statement (each turn's of
+ * the event loop while statements are on their way), and while `MAX_IN_FLIGHT` statements wait on
+ * the server (a commit waits for its WAL flush), everything issued meanwhile gathers into the next one. Every promise settles with its own run's outcome:
  * a stale epoch or a bad seq rejects that run only. If a whole batch fails unexpectedly, each
  * of its runs is retried alone, so one run's trouble never fails the others.
  */
@@ -53,7 +53,9 @@ export class PgAppendBatcher {
   private schedule(): void {
     if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // Nothing on its way: the appends issued by the microtasks running now go out once they have drained
+    // (a run stepping alone waits for no turn of the event loop). Otherwise a turn gathers more.
+    (this.inFlight === 0 ? process.nextTick : setImmediate)(() => {
       this.scheduled = false;
       const batch = this.take();
       if (batch.length === 0) return;

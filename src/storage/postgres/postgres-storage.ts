@@ -181,7 +181,7 @@ export class PostgresStorage implements WeftStorage {
     return this.creations.add(run);
   }
 
-  /** Stores held runs in one statement, and reads the rows of the ids that were in use. */
+  /** Stores held runs in one statement, which answers with the stored rows of the ids in use. */
   private async insertRuns(held: HeldCreation[]): Promise<void> {
     const runIds = held.map((creation) => creation.run.runId);
     const rows = await this.guard('create', held.length === 1 ? runIds[0] : undefined, async () => {
@@ -193,7 +193,7 @@ export class PostgresStorage implements WeftStorage {
       );
       const byId = new Map(inserted.rows.map((row) => [row.run_id, row]));
       const inUse = runIds.filter((runId) => !byId.has(runId));
-      // A second statement (a new snapshot) sees the rows that concurrent creators committed.
+      // A second statement (a new snapshot) sees the rows that concurrent creators committed meanwhile.
       if (inUse.length > 0) {
         const found = await this.pool.query<PgRunRow>(
           `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = ANY($1::text[])`,

@@ -130,13 +130,24 @@ export function newRunRow(run: NewRun): StoredRun {
   };
 }
 
-/** Inserts the runs not stored yet, pending with epoch 0, answering with the rows inserted (an id in use gives none). */
+/**
+ * Inserts the runs not stored yet, pending with epoch 0, answering with the rows inserted and the stored
+ * rows of the ids in use. A row committed by another creator while this statement ran is in use yet not
+ * in its snapshot: its id is missing from the answer.
+ */
 export function insertRunsQuery(s: string, runs: readonly NewRun[]): PgQuery {
   return {
-    text: `INSERT INTO ${s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
-      SELECT r.run_id, r.workflow_id, r.resource_id, 'pending', 0, r.created_at, r.created_at
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS r(run_id, workflow_id, resource_id, created_at)
-      ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
+    text: `WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS r(run_id, workflow_id, resource_id, created_at)
+      ), inserted AS (
+        INSERT INTO ${s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
+        SELECT run_id, workflow_id, resource_id, 'pending', 0, created_at, created_at FROM input
+        ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}
+      )
+      SELECT ${RUN_COLUMNS} FROM inserted
+      UNION ALL
+      SELECT ${RUN_COLUMNS} FROM ${s}.runs
+      WHERE run_id IN (SELECT run_id FROM input) AND run_id NOT IN (SELECT run_id FROM inserted)`,
     values: [
       runs.map((run) => run.runId),
       runs.map((run) => run.workflowId),
