@@ -34,7 +34,9 @@ export type WeftErrorCode =
   | 'RUN_CANCELED'
   | 'ENGINE_CLOSED'
   | 'STORAGE_ERROR'
-  | 'OUTCOME_UNKNOWN';
+  | 'OUTCOME_UNKNOWN'
+  /** A stored journal entry is of a later format (or an unknown type): refused rather than misread. */
+  | 'JOURNAL_FORMAT_UNSUPPORTED';
 
 /**
  * What kind of problem a code stands for, so every surface answers alike (HTTP status, CLI exit
@@ -62,6 +64,7 @@ const KIND_OF: Partial<Record<WeftErrorCode, WeftErrorKind>> = {
   INVALID_DEFINITION: 'definition',
   STORAGE_ERROR: 'storage',
   OUTCOME_UNKNOWN: 'storage',
+  JOURNAL_FORMAT_UNSUPPORTED: 'storage',
 };
 
 /** The kind of a code; every code not listed is about the caller's input. */

@@ -42,15 +42,14 @@ export type {
   TimeTravelArgs,
   WorkflowRunOutput,
   WorkflowRunView,
-} from './run/run-types.js';
+} from './workflow/run-types.js';
 export type { Clock } from './engine/execution.js';
-export type { TokenUsage, WorkflowEvent, WorkflowEventType } from './events/event-types.js';
-export type { WatchEvent } from './events/watch-events.js';
+export type { TokenUsage, WatchEvent, WorkflowEvent, WorkflowEventType } from './events/event-types.js';
 export { RequestContext } from './request-context.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
+export type { EntryType as JournalEntryType } from './journal/entries.js';
 export type {
   JournalEntry,
-  JournalEntryType,
   NewRun,
   PruneFilter,
   RunChange,

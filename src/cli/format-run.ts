@@ -1,5 +1,5 @@
 // Terminal rendering of runs: the list table and one run's details (steps, result or error, attempts, hints).
-import type { RunListPage, WorkflowRunView } from '../run/run-types.js';
+import type { RunListPage, WorkflowRunView } from '../workflow/run-types.js';
 import type { StepResult } from '../workflow/types.js';
 import { formatTable } from './format-table.js';
 import { errorMessage, formatAgo, formatDuration, formatTime, previewJson } from './format-values.js';

@@ -1,6 +1,6 @@
 // Live progress of a run on the terminal: one line per finished step, a spinner for the running ones.
 import type { WorkflowEvent } from '../events/event-types.js';
-import type { WatchEvent } from '../events/watch-events.js';
+import type { WatchEvent } from '../events/event-types.js';
 import { errorMessage, formatDuration, previewJson } from './format-values.js';
 import { paint, paintStatus } from './terminal-style.js';
 

@@ -1,6 +1,6 @@
 // Running an action on a run from the terminal: progress while it goes, a summary after, an exit code from its status.
 import type { Weft } from '../index.js';
-import type { Run } from '../run/run-types.js';
+import type { Run } from '../workflow/run-types.js';
 import type { WorkflowResult } from '../workflow/types.js';
 import { WeftError } from '../errors.js';
 import { CliError, EXIT, exitCodeOfStatus } from './exit-codes.js';

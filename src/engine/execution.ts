@@ -3,8 +3,8 @@ import { WeftError } from '../errors.js';
 import type { RequestContext } from '../request-context.js';
 import type { CompiledGraph } from '../workflow/graph.js';
 import type { Logger, SerializedError } from '../workflow/types.js';
-import type { JournalWriter } from './journal-writer.js';
-import type { RunProjection } from './run-projection.js';
+import type { JournalWriter } from '../journal/writer.js';
+import type { RunProjection } from '../journal/projection.js';
 
 /** How a node or a level ended. */
 export type Outcome =

@@ -5,7 +5,7 @@ import type { ConditionContext, StepStatus } from '../workflow/types.js';
 import type { Execution, Level, Outcome } from './execution.js';
 import { runStep, type StepPlace } from './run-step.js';
 import { lookupOutput } from './step-context.js';
-import { serializeError } from './serialize-error.js';
+import { serializeError } from '../journal/serialize-error.js';
 
 /** Keys of top-level nodes ('0', '1', ...), made once rather than per run. */
 const TOP_KEYS: string[] = [];

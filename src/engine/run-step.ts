@@ -1,14 +1,14 @@
 // Executes one step: replays its stored result, or validates, runs with retries, and records it.
 import { NonRetryableError, WeftError } from '../errors.js';
-import { notSerializable } from './serialize-error.js';
+import { notSerializable } from '../journal/serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
 import type { StepStatus } from '../workflow/types.js';
 import { eventLoopTurn } from './event-loop-turns.js';
 import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
-import type { StepEndData, StepRetryData, StepStartData } from './journal-entries.js';
-import type { StepRecord } from './run-projection.js';
-import { serializeError } from './serialize-error.js';
+import type { StepEndData, StepRetryData, StepStartData } from '../journal/entries.js';
+import type { StepRecord } from '../journal/projection.js';
+import { serializeError } from '../journal/serialize-error.js';
 import { StepContext } from './step-context.js';
 
 /** Where a step runs from: its key, and extras for loop iterations and foreach items. */

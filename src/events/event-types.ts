@@ -38,3 +38,18 @@ export interface TokenUsage {
   cacheCreationInputTokens: number;
   reasoningTokens: number;
 }
+
+/**
+ * An event as `watch` gives it, shaped as Mastra's watch events: `{ type, payload }` (writer events
+ * as the stream has them), with Mastra's payload fields (no `stepName`, no `seq`).
+ */
+export interface WatchEvent {
+  type: WorkflowEventType;
+  payload?: any;
+  /** `data-*` events (from `writer.custom`). */
+  data?: unknown;
+  /** `workflow-step-output` events only. */
+  runId?: string;
+  from?: 'WORKFLOW' | 'USER';
+  [field: string]: unknown;
+}

@@ -1,9 +1,9 @@
 // Follows a run's events from any process: stored events after a seq, then live ones.
-import type { EntryDataMap } from '../engine/journal-entries.js';
-import { entryValue } from '../storage/deferred-entry.js';
+import type { EntryDataMap } from '../journal/entries.js';
+import { readEntry } from '../journal/encoding.js';
 import type { JournalEntry, WeftStorage } from '../storage/types.js';
 import type { WorkflowEvent } from './event-types.js';
-import { entryToEvent, type StepStartFields } from './to-events.js';
+import { entryToEvent, type StepStartFields } from '../journal/to-events.js';
 
 /** What observing needs from the engine instance. */
 export interface ObserveSource {
@@ -45,13 +45,13 @@ export function observeRun(source: ObserveSource, runId: string, afterSeq: numbe
         for (const e of entries) {
           if (e.seq <= read) continue;
           read = e.seq;
-          const data = entryValue(e) as EntryDataMap[keyof EntryDataMap];
+          const { type, data } = readEntry(e, runId);
           const key = (data as { key?: string }).key;
-          if (e.type === 'step-start' && key !== undefined) starts.set(key, data as EntryDataMap['step-start']);
+          if (type === 'step-start' && key !== undefined) starts.set(key, data as EntryDataMap['step-start']);
           if (e.seq <= last) continue;
           last = e.seq;
-          const started = e.type === 'step-end' && key !== undefined ? starts.get(key) : undefined;
-          const ev = entryToEvent(e.type as keyof EntryDataMap, data as never, e.seq, runId, workflowId, started);
+          const started = type === 'step-end' && key !== undefined ? starts.get(key) : undefined;
+          const ev = entryToEvent(type, data, e.seq, runId, workflowId, started);
           if (ev) controller.enqueue(ev);
           if (e.type === 'run-end') done = true;
         }

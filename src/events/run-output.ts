@@ -1,11 +1,11 @@
 // The object stream(), resumeStream() and timeTravelStream() return: a live event stream plus the result.
-import { serializeError } from '../engine/serialize-error.js';
+import { serializeError } from '../journal/serialize-error.js';
 import type { RunStatus } from '../storage/types.js';
 import type { WorkflowResult } from '../workflow/types.js';
-import type { WorkflowRunOutput } from '../run/run-types.js';
+import type { WorkflowRunOutput } from '../workflow/run-types.js';
 import { EventStream } from './event-stream.js';
 import type { TokenUsage, WorkflowEvent } from './event-types.js';
-import { ZERO_USAGE } from './to-events.js';
+import { ZERO_USAGE } from '../journal/to-events.js';
 
 /** What the output needs from the engine instance. */
 export interface EventSource {

@@ -1,20 +1,5 @@
 // What run.watch() delivers: the events Mastra's watch gives, made from the run's live events.
-import type { WorkflowEvent, WorkflowEventType } from './event-types.js';
-
-/**
- * An event as `watch` gives it, shaped as Mastra's watch events: `{ type, payload }` (writer events
- * as the stream has them), with Mastra's payload fields (no `stepName`, no `seq`).
- */
-export interface WatchEvent {
-  type: WorkflowEventType;
-  payload?: any;
-  /** `data-*` events (from `writer.custom`). */
-  data?: unknown;
-  /** `workflow-step-output` events only. */
-  runId?: string;
-  from?: 'WORKFLOW' | 'USER';
-  [field: string]: unknown;
-}
+import type { WatchEvent, WorkflowEvent } from './event-types.js';
 
 /** A watch callback; a promise it returns is not waited for, and its rejection is reported. */
 export type WatchListener = (event: WatchEvent) => unknown;

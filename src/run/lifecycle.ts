@@ -3,18 +3,19 @@ import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { Execution, type Level, type Outcome } from '../engine/execution.js';
 import { runLevel } from '../engine/executor.js';
-import type { EntryDataMap } from '../engine/journal-entries.js';
-import { JournalWriter, type DeferredClaim } from '../engine/journal-writer.js';
-import { RunProjection } from '../engine/run-projection.js';
-import { notSerializable, serializeError } from '../engine/serialize-error.js';
+import type { EntryDataMap } from '../journal/entries.js';
+import { JournalWriter, type DeferredClaim } from '../journal/writer.js';
+import { announceToListeners } from '../events/announce.js';
+import { RunProjection } from '../journal/projection.js';
+import { notSerializable, serializeError } from '../journal/serialize-error.js';
 import { RequestContext } from '../request-context.js';
 import { validate, type ValidationResult } from '../schema/validate.js';
-import { DeferredEntry, entryValue, toJson } from '../storage/deferred-entry.js';
+import { DeferredEntry, toJson } from '../journal/encoding.js';
 import type { JournalEntry, RunChange, RunCondition, RunStatus, StoredRun } from '../storage/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { CallbackInfo, WorkflowResult } from '../workflow/types.js';
 import { buildResult } from './result.js';
-import type { OutputOptions } from './run-types.js';
+import type { OutputOptions } from '../workflow/run-types.js';
 import type { Weft } from './weft.js';
 
 /** Statuses a cancel may end. */
@@ -40,12 +41,8 @@ export function canceledStepEnds(projection: RunProjection, at: number): EntryDa
 export async function loadProjection(weft: Weft, runId: string): Promise<RunProjection> {
   const projection = new RunProjection();
   const entries = await weft.storage.readJournal(runId);
-  foldEntries(projection, entries);
+  projection.applyStored(entries, runId);
   return projection;
-}
-
-export function foldEntries(projection: RunProjection, entries: readonly JournalEntry[]): void {
-  for (const e of entries) projection.apply(e.type as keyof EntryDataMap, entryValue(e) as never, e.seq, e.at);
 }
 
 /** A plain object of request context values from either form callers pass. */
@@ -172,18 +169,17 @@ export interface ExecuteOptions {
 export async function execute(weft: Weft, workflow: Workflow, options: ExecuteOptions): Promise<WorkflowResult> {
   const { run, projection } = options;
   const graph = workflow.graph;
-  const writer = new JournalWriter(
-    weft.storage,
-    run.runId,
-    run.workflowId,
-    run.epoch,
-    projection.lastSeq,
+  const writer = new JournalWriter({
+    store: weft.storage,
+    runId: run.runId,
+    epoch: run.epoch,
+    lastSeq: projection.lastSeq,
     projection,
-    weft.listenersOf,
-    weft.maxOutputEntries,
-    weft.clock.now,
-    options.claim,
-  );
+    maxOutputEntries: weft.maxOutputEntries,
+    now: weft.clock.now,
+    announce: announceToListeners(run.runId, run.workflowId, weft.listenersOf, projection),
+    claim: options.claim,
+  });
   const exec = new Execution(
     run.runId,
     run.workflowId,

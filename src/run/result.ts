@@ -1,8 +1,8 @@
 // Builds what callers see from a projection: the run result and the stored-run view.
-import { stepTries, toStepResult, type RunProjection, type StepRecord } from '../engine/run-projection.js';
+import { stepTries, toStepResult, type RunProjection, type StepRecord } from '../journal/projection.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import type { StepResult, WorkflowResult, WorkflowResultBase } from '../workflow/types.js';
-import type { OutputOptions, WorkflowRunView } from './run-types.js';
+import type { OutputOptions, WorkflowRunView } from '../workflow/run-types.js';
 
 /** Suspended steps with nothing suspended inside them (foreach items count as inside their foreach). */
 export function suspendedLeaves(projection: RunProjection): StepRecord[] {

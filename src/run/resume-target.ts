@@ -1,11 +1,11 @@
 // Which suspended steps a resume names: by step (object, id, dotted id, path), by label, or the only one.
 import { WeftError } from '../errors.js';
 import { stepAtKey } from '../engine/graph-keys.js';
-import type { RunProjection, StepRecord } from '../engine/run-projection.js';
+import type { RunProjection, StepRecord } from '../journal/projection.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { AnySchema } from '../workflow/types.js';
 import { suspendedLeaves } from './result.js';
-import type { ResumeArgs, StepTarget } from './run-types.js';
+import type { ResumeArgs, StepTarget } from '../workflow/run-types.js';
 
 export interface ResumeTarget {
   keys: string[];

@@ -1,16 +1,16 @@
 // The Run handle: start, resume, stream, cancel, restart and time travel of one run.
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
-import type { RunResumeData, RunStartData } from '../engine/journal-entries.js';
-import { RunProjection } from '../engine/run-projection.js';
-import { notSerializable } from '../engine/serialize-error.js';
+import type { RunResumeData, RunStartData } from '../journal/entries.js';
+import { RunProjection } from '../journal/projection.js';
+import { notSerializable } from '../journal/serialize-error.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { createRunOutput } from '../events/run-output.js';
 import { watchEvents, type WatchListener } from '../events/watch-events.js';
 import { kindAtKey } from '../engine/graph-keys.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
-import { toJson } from '../storage/deferred-entry.js';
+import { toJson } from '../journal/encoding.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import type { AnySchema, WorkflowResult } from '../workflow/types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
@@ -26,7 +26,7 @@ import type {
   StreamArgs,
   TimeTravelArgs,
   WorkflowRunOutput,
-} from './run-types.js';
+} from '../workflow/run-types.js';
 import { prepareTimeTravel } from './time-travel.js';
 import type { Weft } from './weft.js';
 

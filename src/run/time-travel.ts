@@ -1,13 +1,13 @@
 // Plans a time travel: the target's key, the records to stand in for earlier steps, and checks that the stored run still fits the graph.
 import { WeftError } from '../errors.js';
-import type { RunTimeTravelData, StepRecordData } from '../engine/journal-entries.js';
+import type { RunTimeTravelData, StepRecordData } from '../journal/entries.js';
 import { allStepPaths, findStepByPath, stepAtKey } from '../engine/graph-keys.js';
-import { isAtOrAfter, keyPositions, type RunProjection, type StepRecord } from '../engine/run-projection.js';
+import { isAtOrAfter, keyPositions, type RunProjection, type StepRecord } from '../journal/projection.js';
 import { formatIssues, validate } from '../schema/validate.js';
 import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { suspendedLeaves } from './result.js';
-import type { TimeTravelArgs } from './run-types.js';
+import type { TimeTravelArgs } from '../workflow/run-types.js';
 import { targetPath } from './resume-target.js';
 
 export interface TimeTravelPlan {

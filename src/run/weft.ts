@@ -26,7 +26,7 @@ import { loadProjection } from './lifecycle.js';
 import { recoverExpiredRuns } from './recovery.js';
 import { buildView } from './result.js';
 import { RunHandle } from './run.js';
-import type { RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
+import type { RunListFilter, RunListPage, WorkflowRunView } from '../workflow/run-types.js';
 
 /** Any workflow, whatever its id, input and output types. */
 type AnyWorkflow = Workflow<any, any, any>;
@@ -90,7 +90,7 @@ const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: 
  */
 export class Weft<
   out TWorkflows extends Record<string, AnyWorkflow> = Record<string, AnyWorkflow>,
-> implements WorkflowHost {
+> implements WorkflowHost<Workflow> {
   readonly storage: WeftStorage;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -575,7 +575,7 @@ export class Weft<
 // An unregistered workflow gets a private in-memory instance, as Mastra's workflows without a Mastra
 // keep their runs in memory; binding it does not commit it, so an uncommitted workflow is still
 // refused when run (registration with `new Weft` commits, as in Mastra).
-setDefaultHostFactory((workflow) => {
+setDefaultHostFactory((workflow: Workflow) => {
   const weft = new Weft({ storage: new MemoryStorage(), recovery: false });
   workflow.bindHost(weft);
   return weft;

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { WorkflowResult } from '../workflow/types.js';
-import type { Run } from '../run/run-types.js';
+import type { Run } from '../workflow/run-types.js';
 import { launchAction } from './launch-action.js';
 import { openStoredRun } from './run-handle.js';
 import {

@@ -1,6 +1,6 @@
 // Finding a stored run and the loaded workflow it belongs to, with errors that quote both ids.
 import { WeftError } from '../errors.js';
-import type { Run, WorkflowRunView } from '../run/run-types.js';
+import type { Run, WorkflowRunView } from '../workflow/run-types.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import { findWorkflow, type ServedWeft } from './weft-host.js';
 

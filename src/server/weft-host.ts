@@ -1,6 +1,6 @@
 // The part of a Weft instance the HTTP server uses: workflows by id, stored runs, and their event streams.
 import type { Workflow } from '../workflow/create-workflow.js';
-import type { RunListPage, WorkflowRunView } from '../run/run-types.js';
+import type { RunListPage, WorkflowRunView } from '../workflow/run-types.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import type { RunStatus, WeftStorage } from '../storage/types.js';
 

@@ -1,6 +1,6 @@
 // Checks every storage adapter makes before it stores journal entries or changes a run, and the errors they raise.
 import { WeftError } from '../errors.js';
-import { DeferredEntry } from './deferred-entry.js';
+import { DeferredEntry } from '../journal/encoding.js';
 import type { JournalEntry, RunChange, RunCondition, StoredRun } from './types.js';
 
 /**

@@ -81,27 +81,14 @@ export interface RunCondition {
   epoch?: number;
 }
 
-/** Kinds of journal entries. Their `data` is JSON text whose shape the engine owns. */
-export type JournalEntryType =
-  | 'run-start'
-  | 'run-resume'
-  | 'run-restart'
-  | 'run-time-travel'
-  | 'step-start'
-  | 'step-end'
-  | 'step-retry'
-  | 'branch'
-  | 'nested-retry'
-  | 'step-output'
-  | 'custom'
-  | 'run-cancel'
-  | 'run-pause'
-  | 'run-end';
-
-/** One journal entry, as appended. `seq` is per run, strictly increasing, assigned by the owner. */
+/**
+ * One journal entry, as appended. `seq` is per run, strictly increasing, assigned by the owner.
+ * Storage keeps `type` and `data` as they come: their kinds, shapes and format versions belong to
+ * the journal layer (`src/journal/entries.ts`), which checks them as it reads entries back.
+ */
 export interface JournalEntry {
   seq: number;
-  type: JournalEntryType;
+  type: string;
   /** JSON text. */
   data: string;
   /** Epoch ms. */

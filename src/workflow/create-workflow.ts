@@ -6,8 +6,17 @@ import type { CompiledGraph, CompiledStep, GraphNode, SerializedNode, SleepDate,
 import { serializeGraph } from './graph.js';
 import { defaultHost, type WorkflowHost } from './host.js';
 import { createMapStep, type MapConfig } from './map-step.js';
-import type { AnySchema, ConditionFn, ExecuteContext, Infer, InferInput, Step, WorkflowOptions } from './types.js';
-import type { Run, RunListFilter, RunListPage, WorkflowRunView } from '../run/run-types.js';
+import type {
+  AnySchema,
+  ConditionFn,
+  ExecuteContext,
+  Infer,
+  InferInput,
+  Step,
+  WORKFLOW_INPUT,
+  WorkflowOptions,
+} from './types.js';
+import type { Run, RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
 
 /** The parameters of `createWorkflow`. */
 export interface WorkflowParams<TId extends string, TIn extends AnySchema, TOut extends AnySchema> {
@@ -31,7 +40,7 @@ interface Definition {
   nodes: GraphNode[];
   graph: CompiledGraph | undefined;
   sleepCount: number;
-  host: WorkflowHost | undefined;
+  host: WorkflowHost<Workflow> | undefined;
 }
 
 const WORKFLOW_BRAND = Symbol.for('weft.workflow');
@@ -59,6 +68,8 @@ function isPromiseCallback(args: unknown[]): boolean {
  */
 export class Workflow<TId extends string = string, TInput = any, TOutput = any> {
   declare readonly [WORKFLOW_BRAND]: true;
+  /** The input type, for `InitData` (no such property exists at run time). */
+  declare readonly [WORKFLOW_INPUT]: TInput;
   /** Builder state, shared by the views `await workflow` produces. */
   private readonly def: Definition;
 
@@ -248,12 +259,12 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
   }
 
   /** Binds the workflow to an engine instance (done by `new Weft`). */
-  bindHost(host: WorkflowHost): void {
+  bindHost(host: WorkflowHost<Workflow>): void {
     this.def.host = host;
   }
 
   /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one. */
-  get host(): WorkflowHost {
+  get host(): WorkflowHost<Workflow> {
     return (this.def.host ??= defaultHost(this));
   }
 

@@ -2,7 +2,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
-import type { Workflow } from './create-workflow.js';
 
 export type { RunStatus } from '../storage/types.js';
 
@@ -24,8 +23,16 @@ export interface StepWriter {
 
 declare const SUSPEND_BRAND: unique symbol;
 
+/** Key of the type-only member through which a workflow's type tells its input type. */
+export declare const WORKFLOW_INPUT: unique symbol;
+
+/** A workflow as its input type is read from it (`Workflow` has this member in its type only). */
+export interface HasWorkflowInput<TInput> {
+  readonly [WORKFLOW_INPUT]: TInput;
+}
+
 /** What `getInitData<T>()` returns: the input type of a workflow `T`, else `T` itself. */
-export type InitData<T> = T extends Workflow<any, infer TInput, any> ? TInput : T;
+export type InitData<T> = T extends HasWorkflowInput<infer TInput> ? TInput : T;
 
 /**
  * What `suspend()` and `bail()` return: `void`, branded so that `execute`'s return type accepts

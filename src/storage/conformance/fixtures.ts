@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { WeftError } from '../../errors.js';
 import type { WeftErrorCode } from '../../errors.js';
-import type { JournalEntry, JournalEntryType, NewRun, RunStatus, StoredRun, WeftStorage } from '../types.js';
+import type { JournalEntry, NewRun, RunStatus, StoredRun, WeftStorage } from '../types.js';
 
 /** A storage under test and how to dispose of it. */
 export interface StorageHarness {
@@ -25,7 +25,7 @@ export function newRun(runId: string, fields: Partial<Omit<NewRun, 'runId'>> = {
 }
 
 /** One journal entry whose data names its seq, so misplaced entries are easy to spot. */
-export function entry(seq: number, type: JournalEntryType = 'step-end', data?: string): JournalEntry {
+export function entry(seq: number, type = 'step-end', data?: string): JournalEntry {
   return { seq, type, data: data ?? JSON.stringify({ seq }), at: T0 + seq };
 }
 

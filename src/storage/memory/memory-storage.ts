@@ -1,9 +1,8 @@
 // In-process storage: the default for workflows never registered with a store, and for tests.
-import { DeferredEntry } from '../deferred-entry.js';
+import { DeferredEntry } from '../../journal/encoding.js';
 import { checkJournalBatch, conditionHolds, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
   JournalEntry,
-  JournalEntryType,
   JournalNotifier,
   NewRun,
   PruneFilter,
@@ -189,7 +188,7 @@ export class MemoryStorage implements WeftStorage {
     const out: JournalEntry[] = [];
     for (let i = start; i < end; i++) {
       const seq = entries[i * SLOTS] as number;
-      const type = entries[i * SLOTS + 1] as JournalEntryType;
+      const type = entries[i * SLOTS + 1] as string;
       const value = entries[i * SLOTS + 2];
       out.push(
         value instanceof KeptText

@@ -1,5 +1,5 @@
 // SQL of the Postgres journal for one schema: the fenced batch append, the checked insert, the read.
-import type { JournalEntry, JournalEntryType } from '../types.js';
+import type { JournalEntry } from '../types.js';
 import type { PgQuery } from './run-queries.js';
 
 /** A journal row as the driver returns it: BIGINT columns come back as strings. */
@@ -99,7 +99,7 @@ export function readQuery(s: string, runId: string, afterSeq: number, limit: num
 
 /** Maps a driver row to a `JournalEntry`. */
 export function toJournalEntry(row: PgJournalRow): JournalEntry {
-  return { seq: Number(row.seq), type: row.type as JournalEntryType, data: row.data, at: Number(row.at) };
+  return { seq: Number(row.seq), type: row.type, data: row.data, at: Number(row.at) };
 }
 
 /**

@@ -2,8 +2,9 @@
 // The executor applies each entry as it writes it, and readers fold stored entries the same way,
 // so a live run and a replayed one always agree.
 import { deserializeError } from './serialize-error.js';
-import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './journal-entries.js';
-import type { RunStatus } from '../storage/types.js';
+import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './entries.js';
+import type { JournalEntry, RunStatus } from '../storage/types.js';
+import { readEntry } from './encoding.js';
 import type { SerializedError, StepResult, StepTryView } from '../workflow/types.js';
 
 /** One failed attempt of a step that was tried again. */
@@ -91,6 +92,14 @@ export class RunProjection {
   perStep = false;
   /** `writer.write` and `writer.custom` entries seen, across every execution of the run. */
   outputEntries = 0;
+
+  /** Folds in stored entries of run `runId`, in order, refusing any this Weft cannot read (`readEntry`). */
+  applyStored(entries: readonly JournalEntry[], runId: string): void {
+    for (const stored of entries) {
+      const { type, data, seq, at } = readEntry(stored, runId);
+      this.apply(type, data, seq, at);
+    }
+  }
 
   /** Folds one entry in. */
   apply<T extends EntryType>(type: T, data: EntryDataMap[T], seq: number, at: number): void {

@@ -1,6 +1,6 @@
 // Journal entries → stream events. Live runs and replays use this one mapping, so they agree.
-import type { EntryDataMap, EntryType } from '../engine/journal-entries.js';
-import type { TokenUsage, WorkflowEvent } from './event-types.js';
+import type { EntryDataMap, EntryType } from './entries.js';
+import type { TokenUsage, WorkflowEvent } from '../events/event-types.js';
 
 /** Usage of a run: zero (shared by every event; never mutated). */
 export const ZERO_USAGE: Readonly<TokenUsage> = {

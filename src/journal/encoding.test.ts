@@ -8,10 +8,10 @@ import { WeftError } from '../errors.js';
 import { Weft } from '../run/weft.js';
 import { createStep } from '../workflow/create-step.js';
 import { createWorkflow } from '../workflow/create-workflow.js';
-import { DeferredEntry } from './deferred-entry.js';
-import { MemoryStorage } from './memory/memory-storage.js';
-import { SqliteStorage } from './sqlite/index.js';
-import type { WeftStorage } from './types.js';
+import { DeferredEntry } from './encoding.js';
+import { MemoryStorage } from '../storage/memory/memory-storage.js';
+import { SqliteStorage } from '../storage/sqlite/index.js';
+import type { WeftStorage } from '../storage/types.js';
 
 describe('DeferredEntry', () => {
   it('reads as the JSON text of its value, the same text every time', () => {

@@ -157,3 +157,36 @@ export interface EntryDataMap {
 }
 
 export type EntryType = keyof EntryDataMap;
+
+/** Every entry type (a record, so that the compiler sees none is missing). */
+const ENTRY_TYPE_LIST: Record<EntryType, true> = {
+  'run-start': true,
+  'run-resume': true,
+  'run-restart': true,
+  'run-time-travel': true,
+  'step-start': true,
+  'step-end': true,
+  'step-retry': true,
+  branch: true,
+  'nested-retry': true,
+  'step-output': true,
+  custom: true,
+  'run-cancel': true,
+  'run-pause': true,
+  'run-end': true,
+};
+const ENTRY_TYPES: ReadonlySet<string> = new Set(Object.keys(ENTRY_TYPE_LIST));
+
+/** True when `type` names an entry type of this format. */
+export function isEntryType(type: string): type is EntryType {
+  return ENTRY_TYPES.has(type);
+}
+
+/**
+ * The journal format this Weft writes and reads. The version is part of each stored entry's type:
+ * an entry of format 1 has its type alone (`step-end`), and a later format N that changes what an
+ * entry means tags it `step-end@N`, so every stored entry says which format it is in, and journals
+ * written before versions existed read as format 1 unchanged. A reader refuses an entry of a format
+ * above its own (or of a type it does not know) rather than misread it.
+ */
+export const JOURNAL_FORMAT = 1;

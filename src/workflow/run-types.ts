@@ -1,9 +1,8 @@
 // Public types of runs: the Run handle's arguments and results, stored-run views and list pages.
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
-import type { StepResult, WorkflowResult } from '../workflow/types.js';
-import type { TokenUsage, WorkflowEvent } from '../events/event-types.js';
-import type { WatchEvent } from '../events/watch-events.js';
+import type { StepResult, WorkflowResult } from './types.js';
+import type { TokenUsage, WatchEvent, WorkflowEvent } from '../events/event-types.js';
 
 export interface OutputOptions {
   includeState?: boolean;

@@ -1,14 +1,20 @@
 // Appends a run's journal entries: numbers them, folds them into the projection, writes them to
-// storage in batches (flushed before any user code runs), and shows live listeners what is stored.
-import { DeferredEntry } from '../storage/deferred-entry.js';
+// storage in batches (flushed before any user code runs), and announces what is stored to whoever
+// follows the run, through a callback: the writer knows nothing of events or listeners.
+import { DeferredEntry } from './encoding.js';
 import type { JournalEntry, JournalStore, RunChange } from '../storage/types.js';
-import type { WorkflowEvent } from '../events/event-types.js';
-import { entryToEvent } from '../events/to-events.js';
-import type { EntryDataMap, EntryType } from './journal-entries.js';
-import type { RunProjection } from './run-projection.js';
+import type { EntryDataMap, EntryType } from './entries.js';
+import type { RunProjection } from './projection.js';
 
-/** Finds the listeners of a run, if any (a map lookup: free when nobody listens). */
-export type ListenerLookup = (runId: string) => ReadonlySet<(event: WorkflowEvent) => void> | undefined;
+/**
+ * How a writer tells whoever follows its run about the entries it stores. Called as an entry is
+ * added (numbered and folded into the projection already), it returns what to do once the entry is
+ * stored, or undefined when there is nothing to announce (nobody follows the run, or the entry
+ * stands for no event). The writer calls the returned function once the write that carries the
+ * entry succeeds, in seq order, and never if that write is refused or fails. Its failure never
+ * touches the run.
+ */
+export type Announce = <T extends EntryType>(type: T, data: EntryDataMap[T], seq: number) => (() => void) | undefined;
 
 const noop = (): void => undefined;
 
@@ -27,31 +33,67 @@ export interface DeferredClaim {
    * rejects with why the claim was refused.
    */
   write(entries: readonly JournalEntry[], change?: RunChange): Promise<number>;
-  /** Called once the run is claimed, before the entries added meanwhile are shown to listeners. */
+  /** Called once the run is claimed, before the entries added meanwhile are announced. */
   claimed?: () => void;
+}
+
+/** What a `JournalWriter` writes to, for which run, and from where. */
+export interface JournalWriterOptions {
+  store: JournalStore;
+  runId: string;
+  /** The epoch this owner holds (with `claim`, the one the claim replaces). */
+  epoch: number;
+  /** The seq of the last entry stored: the first entry added gets the next. */
+  lastSeq: number;
+  /** The run's projection, which every added entry is folded into. */
+  projection: RunProjection;
+  /** Output entries (`step-output`, `custom`) stored per run; later ones are announced but not stored. */
+  maxOutputEntries: number;
+  /** The clock that dates entries added without a time. */
+  now: () => number;
+  /** Tells followers of the run about stored entries; without it nothing is announced. */
+  announce?: Announce;
+  /** The claim the first write makes, when the run is not claimed yet. */
+  claim?: DeferredClaim;
 }
 
 /** Entry types a step adds while it executes (`writer.write`, `writer.custom`). */
 const isOutput = (type: EntryType): boolean => type === 'step-output' || type === 'custom';
+
+/** Calls an announcement, keeping its failure away from the run. */
+function announceNow(show: () => void): void {
+  try {
+    show();
+  } catch {
+    // A follower's failure never touches the run.
+  }
+}
 
 export class JournalWriter {
   private pending: JournalEntry[] = [];
   private chain: Promise<void> = SETTLED;
   private failure: unknown = undefined;
 
-  constructor(
-    private readonly store: JournalStore,
-    readonly runId: string,
-    private readonly workflowId: string,
-    /** The epoch this owner holds; appends carrying it are refused once another owner claims the run. */
-    public epoch: number,
-    private seq: number,
-    private readonly projection: RunProjection,
-    private readonly listeners: ListenerLookup,
-    private readonly maxOutputEntries: number,
-    private readonly now: () => number,
-    claim?: DeferredClaim,
-  ) {
+  readonly runId: string;
+  /** The epoch this owner holds; appends carrying it are refused once another owner claims the run. */
+  epoch: number;
+  private seq: number;
+  private readonly store: JournalStore;
+  private readonly projection: RunProjection;
+  private readonly maxOutputEntries: number;
+  private readonly now: () => number;
+  private readonly announce: Announce | undefined;
+
+  constructor(options: JournalWriterOptions) {
+    this.store = options.store;
+    this.runId = options.runId;
+    this.epoch = options.epoch;
+    this.seq = options.lastSeq;
+    this.projection = options.projection;
+    this.maxOutputEntries = options.maxOutputEntries;
+    this.now = options.now;
+    this.announce = options.announce;
+    const { claim } = options;
     this.claim = claim;
     this.onClaimed = claim?.claimed;
     this.claimPending = claim !== undefined;
@@ -61,21 +103,22 @@ export class JournalWriter {
 
   /** The claim not yet written; undefined once it is sent (or when the run was claimed before). */
   private claim: DeferredClaim | undefined;
-  /** True until the claim is made: listeners have seen nothing yet, and there is no lease to renew. */
+  /** True until the claim is made: followers have heard of nothing yet, and there is no lease to renew. */
   private claimPending: boolean;
   private refused = false;
   /**
-   * Events of entries added but not yet stored, in seq order: shown once the write that stores them
-   * succeeds, dropped if it is refused, so a listener never sees what the store will not have. Made
-   * only when somebody listens as the entry is added.
+   * Announcements of entries added but not yet stored, in seq order (`heldSeqs` gives each one's
+   * seq): made once the write that stores them succeeds, dropped if it is refused, so a follower
+   * never hears of what the store will not have.
    */
-  private readonly held: WorkflowEvent[] = [];
-  /** A write was refused or failed: nothing this writer adds is stored, so nothing more is shown. */
+  private readonly held: (() => void)[] = [];
+  private readonly heldSeqs: number[] = [];
+  /** A write was refused or failed: nothing this writer adds is stored, so nothing more is announced. */
   private silenced = false;
-  /** A flush of step output, for listeners that wait for it, is scheduled. */
+  /** A flush of step output, for followers that wait for it, is scheduled. */
   private outputFlush = false;
 
-  /** True until the run is claimed: its listeners have seen nothing yet, and it holds no lease to renew. */
+  /** True until the run is claimed: its followers have heard of nothing yet, and it holds no lease to renew. */
   get claiming(): boolean {
     return this.claimPending;
   }
@@ -143,7 +186,7 @@ export class JournalWriter {
 
   /**
    * Records an entry (at `at`, by default now): numbered, folded into the projection, queued for
-   * storage, and shown to listeners once stored. For a durable store its text is made first, as of
+   * storage, and announced once stored. For a durable store its text is made first, as of
    * now (later code, a stream consumer or a condition, may change the objects; what a step hands to
    * its writer stays in its hands): a value that cannot be serialized throws here, before anything
    * changed. `text` is the data's JSON text when the caller made it already.
@@ -158,15 +201,13 @@ export class JournalWriter {
     // The bound is per run: the projection counts the output entries of earlier executions too.
     const kept = !output || this.projection.outputEntries <= this.maxOutputEntries;
     if (kept) this.pending.push(entry);
-    const set = this.listeners(this.runId);
-    if (!set || set.size === 0 || this.silenced) return;
-    const started =
-      type === 'step-end' ? this.projection.records.get((data as EntryDataMap['step-end']).key) : undefined;
-    const event = entryToEvent(type, data, seq, this.runId, this.workflowId, started);
-    if (!event) return;
-    // Output past the bound is never stored: it is shown live, in its place among the others.
-    if (!kept && this.held.length === 0) return this.show(event);
-    this.held.push(event);
+    if (this.silenced || !this.announce) return;
+    const show = this.announce(type, data, seq);
+    if (!show) return;
+    // Output past the bound is never stored: it is announced at once, in its place among the others.
+    if (!kept && this.held.length === 0) return announceNow(show);
+    this.held.push(show);
+    this.heldSeqs.push(seq);
     if (output && !this.outputFlush) {
       // Somebody follows the step's output live: store it soon, rather than when the step ends.
       this.outputFlush = true;
@@ -179,33 +220,26 @@ export class JournalWriter {
     this.flushNow()?.catch(noop); // a failure is kept in `failed` and met by the step's next flush
   };
 
-  /** Shows the held events of entries up to `upTo`, now stored. */
+  /** Makes the held announcements of entries up to `upTo`, now stored. */
   private showStored(upTo: number): void {
-    const { held } = this;
+    const { held, heldSeqs } = this;
     if (held.length === 0 || this.silenced) return;
     let n = 0;
-    while (n < held.length && held[n]!.seq <= upTo) this.show(held[n++]!);
-    if (n === held.length) held.length = 0;
-    else held.splice(0, n);
+    while (n < held.length && heldSeqs[n]! <= upTo) announceNow(held[n++]!);
+    if (n === held.length) {
+      held.length = 0;
+      heldSeqs.length = 0;
+    } else {
+      held.splice(0, n);
+      heldSeqs.splice(0, n);
+    }
   }
 
-  /** A write was refused: what was held is never shown, nor anything after it. */
+  /** A write was refused: what was held is never announced, nor anything after it. */
   private silence(): void {
     this.silenced = true;
     this.held.length = 0;
-  }
-
-  /** Shows an event to the run's listeners. */
-  private show(event: WorkflowEvent): void {
-    const set = this.listeners(this.runId);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure never touches the run.
-      }
-    }
+    this.heldSeqs.length = 0;
   }
 
   /** Entries not yet written, taken out of the queue (for a final write that carries them with a status change). */
@@ -272,7 +306,7 @@ export class JournalWriter {
     } catch (error) {
       appended = Promise.reject(error);
     }
-    // Nothing held: no event waits for this write (those of later entries wait for later writes).
+    // Nothing held: no announcement waits for this write (those of later entries wait for later writes).
     const onWritten =
       this.held.length === 0
         ? this.written
