@@ -34,7 +34,8 @@ import { StatementNames } from './statement-names.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
 import { RunOrder } from './run-order.js';
 import type { HeldCreation } from './run-creations.js';
-import { RunCreations, holdsForNewRun, insertChangedRunQuery, insertRunsQuery, newRunRow } from './run-creations.js';
+import { RunCreations, holdsForNewRun, insertChangedRunQuery, insertRunsQuery } from './run-creations.js';
+import { pendingRunRow } from '../pending-run.js';
 
 /** Options of `PostgresStorage`: a connection string or a pool of your own, and the schema of the tables. */
 export interface PostgresStorageOptions {
@@ -287,12 +288,7 @@ export class PostgresStorage implements WeftStorage {
     const { run } = creation;
     let row: StoredRun | null | undefined;
     try {
-      row = await this.guard('create', run.runId, async (retried) => {
-        // The attempt whose connection was lost may have committed: if so, its result stands.
-        if (retried) {
-          const applied = await this.appliedUpdate(run.runId, condition, change, entries);
-          if (applied) return applied;
-        }
+      row = await this.guardChange('create', run.runId, condition, change, entries, async () => {
         const insert = insertChangedRunQuery(this.s, run, change);
         const query =
           entries && entries.length > 0
@@ -302,7 +298,7 @@ export class PostgresStorage implements WeftStorage {
         return rows[0] ? toStoredRun(rows[0]) : null;
       });
       if (row) {
-        creation.resolve(newRunRow(run));
+        creation.resolve(pendingRunRow(run));
         return row;
       }
       row = await this.getRun(run.runId);
@@ -323,12 +319,7 @@ export class PostgresStorage implements WeftStorage {
     entries: readonly JournalEntry[] | undefined,
   ): Promise<StoredRun | null> {
     const update = updateRunQuery(this.s, runId, condition, change);
-    return this.guard('update', runId, async (retried) => {
-      // The attempt whose connection was lost may have committed: if so, its result stands.
-      if (retried) {
-        const applied = await this.appliedUpdate(runId, condition, change, entries);
-        if (applied) return applied;
-      }
+    return this.guardChange('update', runId, condition, change, entries, async () => {
       if (!entries || entries.length === 0) {
         const { rows } = await this.send<PgRunRow>(update);
         return rows[0] ? toStoredRun(rows[0]) : null;
@@ -398,6 +389,24 @@ export class PostgresStorage implements WeftStorage {
         [now, limit],
       );
       return rows.map(toStoredRun);
+    });
+  }
+
+  /** `guard` for a compare-and-set: an attempt whose connection was lost may have committed, and then its result stands. */
+  private guardChange(
+    action: string,
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+    attempt: () => Promise<StoredRun | null>,
+  ): Promise<StoredRun | null> {
+    return this.guard(action, runId, async (retried) => {
+      if (retried) {
+        const applied = await this.appliedUpdate(runId, condition, change, entries);
+        if (applied) return applied;
+      }
+      return attempt();
     });
   }
 

@@ -9,27 +9,10 @@ import { createStep } from '../../workflow/create-step.js';
 import { createWorkflow } from '../../workflow/create-workflow.js';
 import { entry, newRun } from '../conformance/fixtures.js';
 import { PostgresStorage } from './postgres-storage.js';
-import { PG_URL, describeWithPostgres, dropSchemas } from '../../../test/support/postgres.js';
+import { PG_URL, describeWithPostgres, dropSchemas, statementsOf } from '../../../test/support/postgres.js';
 
 const PREFIX = `weft_rc_${randomBytes(4).toString('hex')}`;
 let schemas = 0;
-
-/** Counts the statements every pg client of this process sends while `body` runs. */
-async function statementsOf<T>(body: () => Promise<T>): Promise<{ count: number; value: T }> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const query = proto.query;
-  let count = 0;
-  proto.query = function counted(this: unknown, ...args: unknown[]) {
-    count += 1;
-    return query.apply(this, args);
-  };
-  try {
-    const value = await body();
-    return { count, value };
-  } finally {
-    proto.query = query;
-  }
-}
 
 const claimChange = {
   status: 'running' as const,

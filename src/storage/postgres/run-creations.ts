@@ -112,24 +112,6 @@ export function holdsForNewRun(condition: RunCondition): boolean {
   );
 }
 
-/** The row of a run as `createRun` stores it: pending, epoch 0. */
-export function newRunRow(run: NewRun): StoredRun {
-  return {
-    runId: run.runId,
-    workflowId: run.workflowId,
-    resourceId: run.resourceId,
-    status: 'pending',
-    epoch: 0,
-    createdAt: run.createdAt,
-    updatedAt: run.createdAt,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    wakeAt: null,
-    input: null,
-    outcome: null,
-  };
-}
-
 /**
  * Inserts the runs not stored yet, pending with epoch 0, answering with the rows inserted and the stored
  * rows of the ids in use. A row committed by another creator while this statement ran is in use yet not
