@@ -4,7 +4,7 @@
 // contract is the four type modules every layer meets at; they import only base and each other.
 // Type-only imports count: a type that runs up a layer is a dependency a reader must follow too.
 
-const BASE = '^src/(errors|request-context)\\.ts$|^src/schema/';
+const BASE = '^src/(errors|request-context|optional-package)\\.ts$|^src/schema/';
 const CONTRACT = '^src/(workflow/types|workflow/run-types|storage/types|events/event-types)\\.ts$';
 const ENTRY_POINTS = '^src/(index|testing)\\.ts$';
 
@@ -99,6 +99,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: ENTRY_POINTS },
+    },
+    {
+      name: 'optional-drivers-in-their-entry-points',
+      comment:
+        'pg and graphile-worker are optional peer dependencies: only storage/postgres/ and worker/ import them, so importing weft alone never loads them (the CLI imports those folders when a command needs them).',
+      severity: 'error',
+      from: { pathNot: '^src/(storage/postgres|worker)/' },
+      to: { path: '(^|/)node_modules/(pg|graphile-worker)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'not-to-unresolvable',

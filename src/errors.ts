@@ -36,7 +36,9 @@ export type WeftErrorCode =
   | 'STORAGE_ERROR'
   | 'OUTCOME_UNKNOWN'
   /** A stored journal entry is of a later format (or an unknown type): refused rather than misread. */
-  | 'JOURNAL_FORMAT_UNSUPPORTED';
+  | 'JOURNAL_FORMAT_UNSUPPORTED'
+  /** An optional peer dependency an entry point needs (`pg`, `graphile-worker`) is not installed. */
+  | 'PACKAGE_MISSING';
 
 /**
  * What kind of problem a code stands for, so every surface answers alike (HTTP status, CLI exit
@@ -65,6 +67,7 @@ const KIND_OF: Partial<Record<WeftErrorCode, WeftErrorKind>> = {
   STORAGE_ERROR: 'storage',
   OUTCOME_UNKNOWN: 'storage',
   JOURNAL_FORMAT_UNSUPPORTED: 'storage',
+  PACKAGE_MISSING: 'definition',
 };
 
 /** The kind of a code; every code not listed is about the caller's input. */

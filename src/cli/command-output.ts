@@ -22,7 +22,7 @@ export function printNote(text: string): void {
 }
 
 /** The JSON of an error, as the HTTP API answers it: `{ error: { code, message, ...fields } }`. */
-export function errorJson(error: unknown): { error: Omit<ErrorBody['error'], 'code'> & { code: string } } {
+function errorJson(error: unknown): { error: Omit<ErrorBody['error'], 'code'> & { code: string } } {
   if (WeftError.is(error)) return bodyOfWeftError(error);
   if (error instanceof CliError) return { error: { code: error.code, message: error.message } };
   // Commander's messages start with "error: "; the JSON says it is an error already.

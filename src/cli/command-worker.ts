@@ -1,9 +1,6 @@
 // `weft worker`: executes the queued runs of a workflows file on a shared Postgres, next to other workers.
 import type { Command } from 'commander';
 import { Weft } from '../index.js';
-import { PostgresStorage } from '../storage/postgres/index.js';
-import { QueuePool } from '../worker/queue-pool.js';
-import { queuePoolSize, runWorker } from '../worker/run-worker.js';
 import type { WorkerRunReport } from '../worker/run-job.js';
 import { printNote, printText } from './command-output.js';
 import { usageError } from './exit-codes.js';
@@ -63,8 +60,11 @@ export function registerWorkerCommand(program: Command): void {
       const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
       const maxConnections =
         opts.maxConnections === undefined
-          ? queuePoolSize(undefined, concurrency)
+          ? concurrency + 2
           : parseIntOption(opts.maxConnections, '--max-connections', 3, 10_000);
+      // Loaded here, not with the CLI: pg and graphile-worker are optional, and only this command needs them.
+      const { PostgresStorage } = await import('../storage/postgres/index.js');
+      const { QueuePool, runWorker } = await import('../worker/index.js');
       const logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
       // One pool for the store and the queue: the process holds maxConnections + 1 (the store's LISTEN).
       const pool = new QueuePool({ connectionString, max: maxConnections }, logger);

@@ -14,7 +14,7 @@ export interface ResumeContext {
 }
 
 /** A word quoted for a POSIX shell when it needs to be. */
-export function shellQuote(word: string): string {
+function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
@@ -37,7 +37,7 @@ function firstType(type: unknown): string | undefined {
  * first example or enum value when it has one; a required property each for an object; `"<name>"`
  * for a string. Patterns and custom refinements are not looked at.
  */
-export function exampleValue(schema: JsonSchema | null | undefined, name = 'text'): unknown {
+function exampleValue(schema: JsonSchema | null | undefined, name = 'text'): unknown {
   if (!schema) return {};
   if ('const' in schema) return schema.const;
   if ('default' in schema) return schema.default;

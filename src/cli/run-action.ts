@@ -10,7 +10,7 @@ import { ProgressPrinter } from './progress-printer.js';
 import { paint, paintStatus } from './terminal-style.js';
 
 /** The summary printed after a followed run stops; `resume` is the command that resumes a suspended one. */
-export function formatOutcome(result: WorkflowResult, resume?: string): string {
+function formatOutcome(result: WorkflowResult, resume?: string): string {
   const head = `${paintStatus(result.status)}  run ${result.runId}`;
   switch (result.status) {
     case 'success':

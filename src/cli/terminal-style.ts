@@ -17,7 +17,7 @@ const CODES = {
 export type StyleName = keyof typeof CODES;
 
 /** True when output should be coloured. */
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
+function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
   return stream.isTTY === true && process.env.TERM !== 'dumb';

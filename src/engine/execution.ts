@@ -2,7 +2,7 @@
 import { WeftError } from '../errors.js';
 import type { RequestContext } from '../request-context.js';
 import type { CompiledGraph } from '../workflow/graph.js';
-import type { Logger, SerializedError } from '../workflow/types.js';
+import type { Logger } from '../workflow/types.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { RunProjection } from '../journal/projection.js';
 
@@ -207,9 +207,4 @@ export function stepValidationError(
 ): WeftError {
   const lines = issues.map((i) => `\n- ${i.path}: ${i.message}`).join('');
   return new WeftError(code, `${what}: ${lines}`, { stepId, runId, issues });
-}
-
-/** Whether an error record says the step may not be retried. */
-export function isSerializedNonRetryable(error: SerializedError | undefined): boolean {
-  return error?.nonRetryable === true;
 }

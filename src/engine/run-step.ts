@@ -590,7 +590,7 @@ async function runNested(
 }
 
 /** The first suspended step (in key order) under a key prefix, innermost. */
-export function firstSuspendedLeaf(exec: Execution, prefix: string): StepRecord | undefined {
+function firstSuspendedLeaf(exec: Execution, prefix: string): StepRecord | undefined {
   let found: StepRecord | undefined;
   for (const [key, rec] of exec.projection.records) {
     if (!key.startsWith(prefix) || rec.status !== 'suspended') continue;

@@ -64,7 +64,7 @@ export class DeferredEntry implements JournalEntry {
 }
 
 /** An entry's data as a value, without a serialize-and-parse round trip for the engine's own entries. */
-export function entryValue(entry: JournalEntry): unknown {
+function entryValue(entry: JournalEntry): unknown {
   return entry instanceof DeferredEntry ? entry.parsed() : JSON.parse(entry.data);
 }
 

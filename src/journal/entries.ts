@@ -107,30 +107,30 @@ export interface StepRecordData {
 }
 
 /** A nested workflow that failed runs again (its parent's retries): what it recorded inside is set aside. */
-export interface NestedRetryData {
+interface NestedRetryData {
   /** Key prefix of the nested workflow's steps (`4/`). */
   prefix: string;
   /** The attempt about to start (1 for the first retry). */
   attempt: number;
 }
 
-export interface BranchData {
+interface BranchData {
   key: string;
   chosen: number[];
 }
 
-export interface StepOutputData {
+interface StepOutputData {
   id: string;
   output: unknown;
 }
 
-export interface CustomEventData {
+interface CustomEventData {
   type: string;
   data?: unknown;
   [key: string]: unknown;
 }
 
-export interface RunEndData {
+interface RunEndData {
   status: 'success' | 'failed' | 'suspended' | 'canceled' | 'paused';
   result?: unknown;
   error?: SerializedError;

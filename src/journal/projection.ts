@@ -8,7 +8,7 @@ import { readEntry } from './encoding.js';
 import type { SerializedError, StepResult, StepTryView } from '../workflow/types.js';
 
 /** One failed attempt of a step that was tried again. */
-export interface StepTry {
+interface StepTry {
   attempt: number;
   startedAt: number;
   endedAt: number;
@@ -49,7 +49,7 @@ export function isAtOrAfter(key: string, target: readonly number[]): boolean {
  * True when `key` lies in another branch of a parallel or branch block that encloses `target` (at any
  * depth): a time travel to `target` keeps what such siblings recorded, as the reference does.
  */
-export function inSiblingBranch(key: string, target: string): boolean {
+function inSiblingBranch(key: string, target: string): boolean {
   let prefix = '';
   for (const segment of target.split('/')) {
     const dot = segment.indexOf('.');

@@ -52,6 +52,24 @@ async function takeOver(storage: WeftStorage): Promise<void> {
   await storage.updateRun(RUN, { status: ['running'] }, { updatedAt: 2, bumpEpoch: true });
 }
 
+/** The claim of a pending run, as a start makes it: refused once somebody else claimed the run. */
+function pendingClaim(storage: WeftStorage, claimed?: () => void, changes: unknown[] = []): DeferredClaim {
+  return {
+    claimed,
+    write: async (entries, change) => {
+      changes.push(change);
+      const row = await storage.updateRun(
+        RUN,
+        { status: ['pending'] },
+        { status: 'running', updatedAt: 1, bumpEpoch: true, ...change },
+        entries,
+      );
+      if (!row) throw new WeftError('RUN_ALREADY_CLAIMED', 'claimed elsewhere');
+      return row.epoch;
+    },
+  };
+}
+
 /** The store as the writer sees it, recording the seqs of each append. */
 function recording(store: JournalStore): { store: JournalStore; batches: number[][] } {
   const batches: number[][] = [];
@@ -225,19 +243,7 @@ describe('JournalWriter', () => {
     const storage = await memory();
     await storage.createRun({ runId: RUN, workflowId: 'wf', resourceId: null, createdAt: 0 });
     const order: string[] = [];
-    const claim: DeferredClaim = {
-      write: async (entries) => {
-        const row = await storage.updateRun(
-          RUN,
-          { status: ['pending'] },
-          { status: 'running', updatedAt: 1, bumpEpoch: true },
-          entries,
-        );
-        if (!row) throw new WeftError('RUN_ALREADY_CLAIMED', 'claimed elsewhere');
-        return row.epoch;
-      },
-      claimed: () => order.push('claimed'),
-    };
+    const claim = pendingClaim(storage, () => order.push('claimed'));
     const announce: Announce = (_type, _data, seq) => () => order.push(`announced ${seq}`);
     const { writer } = writerFor(storage, { epoch: 0, claim, announce });
     expect(writer.claiming).toBe(true);
@@ -256,18 +262,7 @@ describe('JournalWriter', () => {
   it('stores and announces nothing when its deferred claim is refused, and says so', async () => {
     const storage = await memory();
     await claimedRun(storage); // somebody else claimed the run first
-    const claim: DeferredClaim = {
-      write: async (entries) => {
-        const row = await storage.updateRun(
-          RUN,
-          { status: ['pending'] },
-          { status: 'running', updatedAt: 1, bumpEpoch: true },
-          entries,
-        );
-        if (!row) throw new WeftError('RUN_ALREADY_CLAIMED', 'claimed elsewhere');
-        return row.epoch;
-      },
-    };
+    const claim = pendingClaim(storage);
     const { writer, announced } = writerFor(storage, { epoch: 0, claim });
     writer.add('run-start', { input: 1, state: {}, requestContext: {}, resourceId: null });
     await expect(writer.flush()).rejects.toMatchObject({ code: 'RUN_ALREADY_CLAIMED' });
@@ -281,17 +276,7 @@ describe('JournalWriter', () => {
     await storage.createRun({ runId: RUN, workflowId: 'wf', resourceId: null, createdAt: 0 });
     const epochs: number[] = [];
     const { store } = recording(storage);
-    const claim: DeferredClaim = {
-      write: async (entries) => {
-        const row = await storage.updateRun(
-          RUN,
-          { status: ['pending'] },
-          { status: 'running', updatedAt: 1, bumpEpoch: true },
-          entries,
-        );
-        return row!.epoch;
-      },
-    };
+    const claim = pendingClaim(storage);
     const watched: JournalStore = {
       ...store,
       appendJournal(runId, epoch, entries) {
@@ -314,18 +299,7 @@ describe('JournalWriter', () => {
     const storage = await memory();
     await storage.createRun({ runId: RUN, workflowId: 'wf', resourceId: null, createdAt: 0 });
     const changes: unknown[] = [];
-    const claim: DeferredClaim = {
-      write: async (entries, change) => {
-        changes.push(change);
-        const row = await storage.updateRun(
-          RUN,
-          { status: ['pending'] },
-          { status: 'running', updatedAt: 1, bumpEpoch: true, ...change },
-          entries,
-        );
-        return row!.epoch;
-      },
-    };
+    const claim = pendingClaim(storage, undefined, changes);
     const { writer } = writerFor(storage, { epoch: 0, claim });
     writer.add('run-end', { status: 'failed', state: {}, requestContext: {} });
     await writer.claimWith({ status: 'failed', updatedAt: 3 });

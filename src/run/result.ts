@@ -48,7 +48,7 @@ function suspendedFields(projection: RunProjection): {
 }
 
 /** Label → the step it resumes, for the suspended steps that gave labels. */
-export function resumeLabels(projection: RunProjection): Record<string, { stepId: string; foreachIndex?: number }> {
+function resumeLabels(projection: RunProjection): Record<string, { stepId: string; foreachIndex?: number }> {
   const out: Record<string, { stepId: string; foreachIndex?: number }> = {};
   for (const leaf of suspendedLeaves(projection)) {
     for (const label of leaf.resumeLabels ?? []) {

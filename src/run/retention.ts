@@ -30,7 +30,7 @@ export interface RetentionRule {
 }
 
 /** Runs deleted per transaction: a batch takes a few milliseconds, then writers get their turn. */
-export const PRUNE_BATCH = 200;
+const PRUNE_BATCH = 200;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;

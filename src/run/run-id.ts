@@ -39,7 +39,7 @@ export function newRunId(): string {
 }
 
 /** The longest run id a caller may choose (in UTF-16 code units, as `String.length` counts). */
-export const MAX_RUN_ID_LENGTH = 256;
+const MAX_RUN_ID_LENGTH = 256;
 
 /** Control characters (C0, DEL, C1) and lone surrogates: they cannot be shown, typed or stored as UTF-8. */
 const UNSAFE_CHARACTER =

@@ -42,7 +42,7 @@ export class HttpError extends Error {
 }
 
 /** The HTTP status for a WeftError code: 404 for unknown things, 409 for state conflicts, 400 for bad input. */
-export function statusOfWeftCode(code: WeftErrorCode): ContentfulStatusCode {
+function statusOfWeftCode(code: WeftErrorCode): ContentfulStatusCode {
   switch (errorKind(code)) {
     case 'not-found':
       return 404;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The folder of the inspector's files: `dist/inspector/assets` when built, `src/inspector/assets` under tsx. */
-export function inspectorAssetsDir(): string {
+function inspectorAssetsDir(): string {
   return fileURLToPath(new URL('../inspector/assets/', import.meta.url));
 }
 

@@ -8,7 +8,7 @@ import { wireJson } from './wire-json.js';
 const MINUTE = 60_000;
 
 /** The answer of `GET /stats`. */
-export interface RunStats {
+interface RunStats {
   /** Runs by status, every status listed. */
   counts: Record<RunStatus, number>;
   total: number;

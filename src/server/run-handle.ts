@@ -12,7 +12,7 @@ export async function requireRunView(weft: ServedWeft, runId: string): Promise<W
 }
 
 /** The loaded workflow a stored run belongs to; throws WORKFLOW_NOT_FOUND (404) when this server has not loaded it. */
-export function requireRunWorkflow(weft: ServedWeft, view: WorkflowRunView): Workflow {
+function requireRunWorkflow(weft: ServedWeft, view: WorkflowRunView): Workflow {
   const workflow = findWorkflow(weft, view.workflowName);
   if (!workflow) {
     throw new WeftError(

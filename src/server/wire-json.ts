@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /** An error as it travels over the wire. */
-export interface WireError {
+interface WireError {
   name: string;
   message: string;
   cause?: unknown;

@@ -117,7 +117,7 @@ export interface PruneFilter {
 }
 
 /** Runs: create, read, list, delete, prune, and change by compare-and-set. */
-export interface RunStore {
+interface RunStore {
   /** Inserts a `pending` run with epoch 0. Returns the stored run; if the id exists, returns the existing row unchanged. */
   createRun(run: NewRun): Promise<StoredRun>;
   /**
@@ -179,7 +179,7 @@ export interface JournalStore {
 }
 
 /** Leases and timers: which process owns which active run, and which runs need recovery. */
-export interface LeaseStore {
+interface LeaseStore {
   /**
    * Extends the lease of `owner` on the given runs to `expiresAt`, for those it still owns
    * (status `running`/`waiting`, `leaseOwner = owner`). Returns the ids it still owns.

@@ -1,6 +1,6 @@
 // The Postgres pool a worker hands to graphile-worker: connection losses logged, not thrown, and a
 // client released twice tolerated.
-import pg from 'pg';
+import pg from '../storage/postgres/pg-driver.js';
 import type { PoolClient, PoolConfig } from 'pg';
 import type { Logger as WeftLogger } from '../workflow/types.js';
 

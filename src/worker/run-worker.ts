@@ -1,5 +1,6 @@
 // A worker process's runner: graphile-worker fetches the jobs of the workflows registered here and runs them on Weft.
-import { Logger, makeWorkerUtils, run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import type { Runner, Task, TaskList, Logger as QueueLogger } from 'graphile-worker';
+import { Logger, makeWorkerUtils, run } from './graphile-driver.js';
 import type { Pool } from 'pg';
 import { WeftError } from '../errors.js';
 import type { Weft } from '../run/weft.js';
@@ -54,7 +55,7 @@ export interface WeftWorker {
 }
 
 /** graphile-worker's log lines go to Weft's logger; its routine chatter is debug. */
-function queueLogger(logger: WeftLogger): Logger {
+function queueLogger(logger: WeftLogger): QueueLogger {
   return new Logger(() => (level, message) => {
     const text = `graphile-worker: ${message}`;
     if (String(level) === 'error') logger.error(text);

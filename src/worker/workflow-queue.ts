@@ -1,5 +1,6 @@
 // Enqueuing runs for workers: the run row is stored at once, the start or resume goes on graphile-worker's queue.
-import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import type { WorkerUtils } from 'graphile-worker';
+import { makeWorkerUtils } from './graphile-driver.js';
 import type { Pool } from 'pg';
 import { WeftError } from '../errors.js';
 import { checkRunId, newRunId } from '../run/run-id.js';

@@ -119,19 +119,3 @@ export function serializeGraph(graph: CompiledGraph): SerializedNode[] {
     }
   });
 }
-
-/** The step ids a node holds (one for most, several for parallel and conditional). */
-export function nodeStepIds(node: GraphNode): string[] {
-  switch (node.type) {
-    case 'step':
-    case 'loop':
-    case 'foreach':
-      return [node.step.id];
-    case 'parallel':
-    case 'conditional':
-      return node.steps.map((s) => s.id);
-    case 'sleep':
-    case 'sleepUntil':
-      return [node.id];
-  }
-}

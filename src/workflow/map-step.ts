@@ -3,7 +3,7 @@ import { WeftError } from '../errors.js';
 import type { AnySchema, ExecuteContext, Step } from './types.js';
 
 /** A schema that accepts anything as it is: the input and output schema of mapping steps. */
-export const anySchema: AnySchema = {
+const anySchema: AnySchema = {
   '~standard': { version: 1, vendor: 'weft', validate: (value: unknown) => ({ value }) },
 };
 

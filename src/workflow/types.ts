@@ -3,8 +3,6 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RequestContext } from '../request-context.js';
 import type { RunStatus } from '../storage/types.js';
 
-export type { RunStatus } from '../storage/types.js';
-
 /** Any Standard Schema (zod 3.24+/4, valibot, arktype, ...). */
 export type AnySchema = StandardSchemaV1<any, any>;
 /** The value type a schema produces. */
@@ -27,7 +25,7 @@ declare const SUSPEND_BRAND: unique symbol;
 export declare const WORKFLOW_INPUT: unique symbol;
 
 /** A workflow as its input type is read from it (`Workflow` has this member in its type only). */
-export interface HasWorkflowInput<TInput> {
+interface HasWorkflowInput<TInput> {
   readonly [WORKFLOW_INPUT]: TInput;
 }
 

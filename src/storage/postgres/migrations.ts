@@ -3,14 +3,14 @@ import type { Pool } from 'pg';
 import { WeftError } from '../../errors.js';
 
 /** One schema change, written against the quoted schema name `s`. A released migration never changes. */
-export interface PgMigration {
+interface PgMigration {
   version: number;
   name: string;
   sql(s: string): string;
 }
 
 /** Every migration, oldest first. Ids use the "C" collation: byte order, as in SQLite, and cheap to compare. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [
+const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
     name: 'runs and journal',

@@ -1,7 +1,7 @@
 // Live journal notifications across processes: Postgres LISTEN/NOTIFY on one dedicated connection.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import type { ClientConfig, Notification } from 'pg';
+import type { Client, ClientConfig, Notification } from 'pg';
+import pg from './pg-driver.js';
 import type { JournalNotifier } from '../types.js';
 
 const RECONNECT_MIN_MS = 250;
@@ -30,7 +30,7 @@ export interface FollowStore {
  */
 export class PgJournalNotifier implements JournalNotifier {
   private readonly listeners = new Map<string, Set<() => void>>();
-  private client: pg.Client | undefined;
+  private client: Client | undefined;
   private listening: Promise<void> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelay = RECONNECT_MIN_MS;
@@ -158,7 +158,7 @@ export class PgJournalNotifier implements JournalNotifier {
   }
 
   /** A connection failed or ended: unless a newer one is active, forget it and, while someone listens, connect again later. */
-  private lost(client: pg.Client): void {
+  private lost(client: Client): void {
     client.end().catch(() => undefined);
     if (this.closed || (this.client !== undefined && this.client !== client)) return;
     this.client = undefined;

@@ -1,5 +1,5 @@
 // Durable storage in Postgres (pg): for several processes and machines sharing one database.
-import pg from 'pg';
+import pg from './pg-driver.js';
 import type { ClientConfig, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { WeftError } from '../../errors.js';
 import { changeApplied, checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
