@@ -71,7 +71,7 @@ await describeWithPostgres('worker connections', 'the worker connection budget t
       return child;
     });
     for (const worker of workers) {
-      await until(async () => worker.output().includes('serving'), `${worker.name} to start`, 30_000, 50);
+      await until(async () => worker.output().includes('serving'), `${worker.name} to start`, 60_000, 50);
     }
     expect(workers[0]!.output()).toContain('connections  12 pooled + 1 LISTEN');
 
@@ -116,5 +116,5 @@ await describeWithPostgres('worker connections', 'the worker connection budget t
     }
     expect(most.get(`${PREFIX}_producer`)).toBeLessThanOrEqual(5);
     console.log(`peak connections: ${JSON.stringify(Object.fromEntries(most))}`);
-  });
+  }, 120_000);
 });
