@@ -59,7 +59,13 @@ module.exports = {
       'workflow-is-definitions',
       'workflow/ (definitions, the compiled graph) knows no journal, storage, events or engine.',
       '^src/workflow/',
-      '^src/(journal|storage|events|engine|run|worker|server|cli|inspector)/|' + ENTRY_POINTS,
+      '^src/(journal|storage|events|engine|run|worker|server|cli|inspector)/|^src/schedule/schedul|' + ENTRY_POINTS,
+    ),
+    below(
+      'schedule-below-run',
+      'schedule/ (declarations, used by workflow/, and the scheduler, used by run/) starts runs through workflows, not the run lifecycle.',
+      '^src/schedule/',
+      '^src/(journal|events|engine|run|worker|server|cli|inspector)/|^src/storage/(?!types)|' + ENTRY_POINTS,
     ),
     below(
       'engine-not-above-workflow',

@@ -74,6 +74,8 @@ export const syncInventory = createWorkflow({
   description: 'Reconciles shelf counts with the books and reports the differences',
   inputSchema: countsInput,
   outputSchema: stockReport,
+  // Every weekday at 06:00 in Berlin (weft schedules list, or the inspector's Schedules page, shows it).
+  schedule: { cron: '0 6 * * 1-5', timezone: 'Europe/Berlin', inputData: { warehouse: 'north' } },
 })
   .then(fetchCounts)
   .then(reconcile)

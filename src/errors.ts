@@ -19,6 +19,7 @@ export type WeftErrorCode =
   | 'STEP_STATE_INVALID'
   | 'STEP_REQUEST_CONTEXT_INVALID'
   | 'STEP_NOT_FOUND'
+  | 'SCHEDULE_NOT_FOUND'
   | 'STEP_NOT_SUSPENDED'
   | 'MULTIPLE_SUSPENDED_STEPS'
   | 'RESUME_LABEL_NOT_FOUND'
@@ -51,6 +52,7 @@ const KIND_OF: Partial<Record<WeftErrorCode, WeftErrorKind>> = {
   RUN_NOT_FOUND: 'not-found',
   WORKFLOW_NOT_FOUND: 'not-found',
   STEP_NOT_FOUND: 'not-found',
+  SCHEDULE_NOT_FOUND: 'not-found',
   RUN_NOT_SUSPENDED: 'conflict',
   RUN_NOT_ACTIVE: 'conflict',
   RUN_STILL_RUNNING: 'conflict',

@@ -1,4 +1,7 @@
 // weft: durable workflows for TypeScript. Definitions, the Run handle, the engine instance, memory storage, errors.
+import { privateHost } from './run/private-host.js';
+import { setDefaultHostFactory } from './workflow/host.js';
+
 export { createStep, cloneStep } from './workflow/create-step.js';
 export type { StepParams } from './workflow/create-step.js';
 export { createWorkflow, cloneWorkflow, Workflow, isWorkflow } from './workflow/create-workflow.js';
@@ -29,6 +32,14 @@ export type {
 } from './workflow/types.js';
 export { Weft } from './run/weft.js';
 export type { WeftOptions } from './run/weft.js';
+export type {
+  ScheduleCatchup,
+  ScheduleOverlap,
+  WorkflowScheduleConfig,
+  WorkflowScheduleInput,
+} from './schedule/declaration.js';
+export type { SchedulerOptions } from './schedule/scheduler.js';
+export type { ScheduleView, Schedules } from './schedule/schedules.js';
 export type { Duration, RetentionOptions } from './run/retention.js';
 export { RunHandle as Run } from './run/run.js';
 export type {
@@ -61,3 +72,7 @@ export type {
 } from './storage/types.js';
 export { WeftError, NonRetryableError } from './errors.js';
 export type { WeftErrorCode } from './errors.js';
+
+// The one wiring the package entry makes: a workflow that no `Weft` registered runs on a private in-memory
+// instance (as Mastra's workflows without a Mastra), made when it is first used. No other module installs anything.
+setDefaultHostFactory(privateHost);

@@ -9,6 +9,7 @@ import { MemoryStorage, Weft, WeftError, createStep, createWorkflow } from '../s
 import type { JournalEntry, RunChange, RunCondition } from '../src/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { eventLoopTurn } from '../src/engine/event-loop-turns.js';
+import { runServicesOf } from '../src/run/weft.js';
 
 const num = z.object({ n: z.number() });
 
@@ -348,7 +349,7 @@ describe('claims under load, ends that cannot be stored, replayed conditions, a 
     await expect(second).rejects.toSatisfy((e: unknown) => WeftError.is(e, 'RUN_ALREADY_CLAIMED'));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(executions).toBe(1);
-    expect(weft.activeExecution(run.runId)).toBeDefined();
+    expect(runServicesOf(weft).local.execution(run.runId)).toBeDefined();
     await run.cancel();
     expect(aborted).toBe(true);
     expect((await first).status).toBe('canceled');

@@ -638,4 +638,11 @@ class FailingStorage implements WeftStorage {
   listExpiredRuns(now: number, limit: number): Promise<StoredRun[]> {
     return this.inner.listExpiredRuns(now, limit);
   }
+  syncSchedules: WeftStorage['syncSchedules'] = (...args) => this.inner.syncSchedules(...args);
+  listSchedules: WeftStorage['listSchedules'] = (...args) => this.inner.listSchedules(...args);
+  getSchedule: WeftStorage['getSchedule'] = (...args) => this.inner.getSchedule(...args);
+  claimScheduleFire: WeftStorage['claimScheduleFire'] = (...args) => this.inner.claimScheduleFire(...args);
+  setSchedulePaused: WeftStorage['setSchedulePaused'] = (...args) => this.inner.setSchedulePaused(...args);
+  deleteSchedule: WeftStorage['deleteSchedule'] = (...args) => this.inner.deleteSchedule(...args);
+  listScheduleFires: WeftStorage['listScheduleFires'] = (...args) => this.inner.listScheduleFires(...args);
 }

@@ -81,6 +81,7 @@ export function registerRunCommands(runs: Command): void {
     .option('--workflow <id>', 'only runs of this workflow')
     .option('--status <list>', 'only these statuses, comma-separated (e.g. suspended,failed)')
     .option('--resource <id>', 'only runs of this resource id')
+    .option('--schedule <id>', 'only runs fired by this schedule (see weft schedules list)')
     .option('--since <date>', 'only runs created at or after this date')
     .option('--until <date>', 'only runs created at or before this date')
     .option('--page <n>', 'page number, from 0', '0')
@@ -97,6 +98,7 @@ export function registerRunCommands(runs: Command): void {
           ...(opts.workflow ? { workflowId: opts.workflow } : {}),
           ...(status ? { status } : {}),
           ...(opts.resource ? { resourceId: opts.resource } : {}),
+          ...(opts.schedule ? { scheduleId: opts.schedule } : {}),
           ...(fromDate ? { fromDate } : {}),
           ...(toDate ? { toDate } : {}),
           page,

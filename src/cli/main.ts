@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `weft` command: serve, runs list|show|start|resume|cancel|restart|time-travel|delete, migrate.
+// The `weft` command: serve, runs list|show|start|resume|cancel|restart|time-travel|delete, schedules, migrate.
 import { Command, CommanderError } from 'commander';
 import { registerRunActionCommands } from './command-run-actions.js';
 import { registerRunCommands } from './command-runs.js';
+import { registerScheduleCommands } from './command-schedules.js';
 import { registerMigrateCommand } from './command-migrate.js';
 import { registerDoctorCommand } from './command-doctor.js';
 import { registerPruneCommand } from './command-prune.js';
@@ -29,6 +30,11 @@ function buildProgram(): Command {
   registerRunCommands(runs);
   registerRunActionCommands(runs);
   registerPruneCommand(runs);
+  const schedules = program
+    .command('schedules')
+    .description('list, pause, resume and trigger the cron schedules of workflows')
+    .exitOverride();
+  registerScheduleCommands(schedules);
   registerMigrateCommand(program);
   registerDoctorCommand(program);
   program.addHelpText(
@@ -39,6 +45,8 @@ Examples:
   weft runs list --status suspended                 runs waiting for a person
   weft runs resume <runId> --workflows wf.ts --data '{"approved":true,"approver":"Kim"}'
   weft runs time-travel <runId> --workflows wf.ts --step charge --input @input.json
+  weft schedules list                               cron schedules, next fires and last runs
+  weft schedules trigger wf_report                  fire a schedule now
   weft worker --workflows wf.ts --pg postgres://localhost/app   execute queued runs on a shared Postgres
 
 The store is .weft/weft.db in the current directory (--db or WEFT_DB to change it).
@@ -48,7 +56,7 @@ Exit codes: 0 done (or the run succeeded), 2 wrong arguments, 3 run/workflow/ste
 4 the run's status does not allow it, 5 input rejected by the schema, 10 run failed,
 11 run canceled, 12 run suspended, 13 run paused, 1 anything else.`,
   );
-  for (const cmd of [...program.commands, ...runs.commands]) cmd.exitOverride();
+  for (const cmd of [...program.commands, ...runs.commands, ...schedules.commands]) cmd.exitOverride();
   return program;
 }
 

@@ -46,6 +46,8 @@ export async function openWeft(
     workflows,
     storage: new SqliteStorage({ path: dbPath }),
     recovery: settings.recovery,
+    // A one-shot command fires no schedules; `weft serve` (which recovers) does.
+    ...(settings.recovery ? {} : { scheduler: false as const }),
     ...(settings.retention ? { retention: settings.retention } : {}),
     ...(settings.leaseMs !== undefined ? { leaseMs: settings.leaseMs } : {}),
     logger: { debug() {}, info() {}, warn: console.warn, error: console.error },

@@ -1,5 +1,6 @@
 // One execution of a run in this process: what every part of the executor shares.
 import { WeftError } from '../errors.js';
+import { isWithin } from '../journal/step-keys.js';
 import type { RequestContext } from '../request-context.js';
 import type { CompiledGraph } from '../workflow/graph.js';
 import type { Logger } from '../workflow/types.js';
@@ -67,30 +68,58 @@ export interface ExecutionServices {
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
+/** What an execution is made of: the run, its graph, where it writes, and what this execution resumes. */
+export interface ExecutionOptions {
+  runId: string;
+  workflowId: string;
+  resourceId: string | undefined;
+  graph: CompiledGraph;
+  writer: JournalWriter;
+  projection: RunProjection;
+  requestContext: RequestContext<any>;
+  services: ExecutionServices;
+  /** Pause after each step that executed (`perStep`). */
+  perStep: boolean;
+  /** Keys of the suspended steps it resumes (none by default). */
+  resumeKeys?: readonly string[] | undefined;
+  resumeData?: unknown;
+  resumeLabel?: string | undefined;
+}
+
 export class Execution {
   /** Steps between their start and end entries; while any is, a step's end is stored at once. */
   inflight = 0;
   /** Steps that actually executed (not replayed) in this execution. */
   executed = 0;
   canceled = false;
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly resourceId: string | undefined;
+  readonly graph: CompiledGraph;
+  readonly writer: JournalWriter;
+  readonly projection: RunProjection;
+  readonly requestContext: RequestContext<any>;
+  readonly services: ExecutionServices;
+  readonly perStep: boolean;
   /** Keys of suspended steps this execution resumes. */
   readonly resumeKeys: ReadonlySet<string>;
+  readonly resumeData: unknown;
+  readonly resumeLabel: string | undefined;
 
-  constructor(
-    readonly runId: string,
-    readonly workflowId: string,
-    readonly resourceId: string | undefined,
-    readonly graph: CompiledGraph,
-    readonly writer: JournalWriter,
-    readonly projection: RunProjection,
-    readonly requestContext: RequestContext<any>,
-    readonly services: ExecutionServices,
-    readonly perStep: boolean,
-    resumeKeys: readonly string[],
-    readonly resumeData: unknown,
-    readonly resumeLabel: string | undefined,
-  ) {
-    this.resumeKeys = resumeKeys.length === 0 ? NO_KEYS : new Set(resumeKeys);
+  constructor(options: ExecutionOptions) {
+    this.runId = options.runId;
+    this.workflowId = options.workflowId;
+    this.resourceId = options.resourceId;
+    this.graph = options.graph;
+    this.writer = options.writer;
+    this.projection = options.projection;
+    this.requestContext = options.requestContext;
+    this.services = options.services;
+    this.perStep = options.perStep;
+    const keys = options.resumeKeys;
+    this.resumeKeys = keys === undefined || keys.length === 0 ? NO_KEYS : new Set(keys);
+    this.resumeData = options.resumeData;
+    this.resumeLabel = options.resumeLabel;
   }
 
   // Made when first asked for: most executions are never canceled or awaited from outside.
@@ -128,9 +157,7 @@ export class Execution {
   isResumeTarget(key: string): boolean {
     if (this.resumeKeys.size === 0) return false;
     if (this.resumeKeys.has(key)) return true;
-    for (const k of this.resumeKeys) {
-      if (k.length > key.length && k.startsWith(key) && '/.@['.includes(k[key.length]!)) return true;
-    }
+    for (const k of this.resumeKeys) if (isWithin(k, key)) return true;
     return false;
   }
 

@@ -1,5 +1,6 @@
 // The executor: walks a compiled graph node by node, replaying stored results and running the rest.
 import { WeftError } from '../errors.js';
+import { childKey, itemKey, iterationKey, nodeKey } from '../journal/step-keys.js';
 import type { CompiledStep, GraphNode } from '../workflow/graph.js';
 import type { ConditionContext, StepStatus } from '../workflow/types.js';
 import type { Execution, Level, Outcome } from './execution.js';
@@ -7,17 +8,13 @@ import { runStep, type StepPlace } from './run-step.js';
 import { lookupOutput } from './step-context.js';
 import { serializeError } from '../journal/serialize-error.js';
 
-/** Keys of top-level nodes ('0', '1', ...), made once rather than per run. */
-const TOP_KEYS: string[] = [];
-const topKey = (i: number): string => (TOP_KEYS[i] ??= String(i));
-
 /** Runs a level's nodes in order, each getting the previous one's output. */
 export async function runLevel(exec: Execution, level: Level): Promise<Outcome> {
   let input = level.input;
   const nodes = level.graph.nodes;
   for (let i = 0; i < nodes.length; i++) {
     const before = exec.executed;
-    const key = level.keyPrefix === '' ? topKey(i) : `${level.keyPrefix}${i}`;
+    const key = nodeKey(level.keyPrefix, i);
     const outcome = await runNode(exec, level, nodes[i]!, key, input);
     if (outcome.kind !== 'success') return outcome;
     input = outcome.output;
@@ -86,7 +83,7 @@ async function runChildren(
   allowFailure = false,
 ): Promise<Outcome> {
   const runChild = (j: number): Promise<Outcome> =>
-    runStep(exec, level, steps[j]!, input, { key: `${key}.${j}`, absorbsBail: true }, runLevel);
+    runStep(exec, level, steps[j]!, input, { key: childKey(key, j), absorbsBail: true }, runLevel);
   let outcomes: Outcome[];
   if (exec.perStep) {
     // perStep runs the children one at a time and pauses after the first that executed (Mastra's S17).
@@ -163,13 +160,13 @@ async function runLoop(
 ): Promise<Outcome> {
   let value = input;
   for (let iteration = 1; ; iteration++) {
-    const place: StepPlace = { key: `${key}@${iteration}`, metadata: { iterationCount: iteration } };
+    const place: StepPlace = { key: iterationKey(key, iteration), metadata: { iterationCount: iteration } };
     const outcome = await runStep(exec, level, node.step, value, place, runLevel);
     if (outcome.kind !== 'success') return outcome;
     value = outcome.output;
     if (exec.canceled) return { kind: 'canceled' };
     // A later iteration on record means the condition already said to go on.
-    if (exec.projection.records.has(`${key}@${iteration + 1}`)) continue;
+    if (exec.projection.records.has(iterationKey(key, iteration + 1))) continue;
     let holds: boolean;
     try {
       // Replayed iterations (a resume, a time travel) write nothing: the condition waits for the claim.
@@ -250,7 +247,7 @@ async function runForeach(
         level,
         node.step,
         items[index],
-        { key: `${key}[${index}]`, item: index, progress },
+        { key: itemKey(key, index), item: index, progress },
         runLevel,
       );
       outcomes[index] = o;

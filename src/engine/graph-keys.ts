@@ -1,20 +1,19 @@
 // Between journal keys and the graph: which compiled step a key names, and the key of a step path.
+import { childKey, keySegments, nestedPrefix, nodeKey, parseSegment } from '../journal/step-keys.js';
 import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
-
-const SEGMENT = /^(\d+)(?:\.(\d+)|@(\d+)|\[(\d+)\])?$/;
 
 /** The compiled step a key executes, or undefined (sleeps, or a key the graph no longer has). */
 export function stepAtKey(graph: CompiledGraph, key: string): CompiledStep | undefined {
   let current: CompiledGraph | undefined = graph;
   let step: CompiledStep | undefined;
-  for (const segment of key.split('/')) {
+  for (const segment of keySegments(key)) {
     if (!current) return undefined;
-    const m = SEGMENT.exec(segment);
+    const m = parseSegment(segment);
     if (!m) return undefined;
-    const node: GraphNode | undefined = current.nodes[Number(m[1])];
+    const node: GraphNode | undefined = current.nodes[m.node];
     if (!node) return undefined;
-    if (m[2] !== undefined)
-      step = node.type === 'parallel' || node.type === 'conditional' ? node.steps[Number(m[2])] : undefined;
+    if (m.child !== undefined)
+      step = node.type === 'parallel' || node.type === 'conditional' ? node.steps[m.child] : undefined;
     else step = node.type === 'step' || node.type === 'loop' || node.type === 'foreach' ? node.step : undefined;
     if (!step) return undefined;
     current = step.graph;
@@ -26,9 +25,9 @@ export function stepAtKey(graph: CompiledGraph, key: string): CompiledStep | und
 export function kindAtKey(graph: CompiledGraph, key: string): 'sleep' | 'foreach' | 'step' {
   const slash = key.lastIndexOf('/');
   const inner = slash < 0 ? graph : stepAtKey(graph, key.slice(0, slash))?.graph;
-  const m = SEGMENT.exec(key.slice(slash + 1));
-  if (!inner || !m || m[2] !== undefined || m[3] !== undefined || m[4] !== undefined) return 'step';
-  const type = inner.nodes[Number(m[1])]?.type;
+  const m = parseSegment(key.slice(slash + 1));
+  if (!inner || !m || m.child !== undefined || m.iteration !== undefined || m.item !== undefined) return 'step';
+  const type = inner.nodes[m.node]?.type;
   if (type === 'sleep' || type === 'sleepUntil') return 'sleep';
   return type === 'foreach' ? 'foreach' : 'step';
 }
@@ -56,22 +55,22 @@ function findInGraph(
       case 'step':
       case 'loop':
       case 'foreach':
-        candidates.push({ key: `${prefix}${i}`, step: node.step, id: node.step.id });
+        candidates.push({ key: nodeKey(prefix, i), step: node.step, id: node.step.id });
         break;
       case 'parallel':
       case 'conditional':
-        node.steps.forEach((s, j) => candidates.push({ key: `${prefix}${i}.${j}`, step: s, id: s.id }));
+        node.steps.forEach((s, j) => candidates.push({ key: childKey(nodeKey(prefix, i), j), step: s, id: s.id }));
         break;
       case 'sleep':
       case 'sleepUntil':
-        candidates.push({ key: `${prefix}${i}`, step: undefined, id: node.id });
+        candidates.push({ key: nodeKey(prefix, i), step: undefined, id: node.id });
         break;
     }
     for (const c of candidates) {
       if (c.id !== head) continue;
       if (rest.length === 0) return { key: c.key, step: c.step, node, path: [...path, c.id] };
       if (c.step?.graph) {
-        const inner = findInGraph(c.step.graph, rest, `${c.key}/`, [...path, c.id]);
+        const inner = findInGraph(c.step.graph, rest, nestedPrefix(c.key), [...path, c.id]);
         if (inner) return inner;
       }
     }

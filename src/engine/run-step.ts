@@ -1,5 +1,6 @@
 // Executes one step: replays its stored result, or validates, runs with retries, and records it.
 import { NonRetryableError, WeftError } from '../errors.js';
+import { nestedPrefix } from '../journal/step-keys.js';
 import { notSerializable } from '../journal/serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
@@ -35,10 +36,12 @@ class NotRecorded {
   constructor(readonly failure: WeftError) {}
 }
 
-type Checked<T> = { ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] };
+type Issue = { path: string; message: string };
+
+type Checked<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
 
 /** Validates synchronously when the schema allows; callers await only a promise, so a step costs no extra turns. */
-function check<T>(
+function validateValue<T>(
   schema: CompiledStep['step']['inputSchema'] | undefined,
   value: unknown,
 ): Checked<T> | Promise<Checked<T>> {
@@ -126,6 +129,25 @@ function unrecorded(error: unknown): Outcome {
 
 const isOutcome = (value: Running | Outcome): value is Outcome => 'kind' in value;
 
+type ValidationCode = Parameters<typeof stepValidationError>[0];
+
+/**
+ * A value of the step at `place` was refused by its schema (`code` says which: input, output, suspend
+ * data, state, request context): the step fails with the issues, recorded as its end.
+ * `inflight`: the step was counted in flight (a nested workflow is not).
+ */
+function failValidation(
+  exec: Execution,
+  place: StepPlace,
+  id: string,
+  refused: { code: ValidationCode; what: string; issues: Issue[] },
+  inflight = true,
+): Outcome {
+  const error = stepValidationError(refused.code, refused.what, id, refused.issues, exec.runId);
+  recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) }, inflight);
+  return { kind: 'failed', error };
+}
+
 /**
  * Runs the step at `place.key` with `input`, or replays its stored result. Records a start and an
  * end entry; flushes the journal before user code runs, so every earlier result is stored first.
@@ -149,7 +171,7 @@ export function runStep(
     // The input is parsed by the step's schema on every execution: a first one, a resume, a restart or a
     // time travel alike (the walk gives the same input again), and what it parsed is the step's payload.
     if (!level.graph.validateInputs) return startStep(exec, level, cstep, input, place, runLevel, rec, undefined);
-    const v = check(cstep.kind === 'workflow' ? cstep.graph!.inputSchema : cstep.step.inputSchema, input);
+    const v = validateValue(cstep.kind === 'workflow' ? cstep.graph!.inputSchema : cstep.step.inputSchema, input);
     if (v instanceof Promise) {
       return v.then((c) => startStep(exec, level, cstep, input, place, runLevel, rec, c)).catch(unrecorded);
     }
@@ -214,8 +236,8 @@ function startStep(
   exec.executed++;
 
   if (cstep.kind === 'workflow') {
+    if (checked && !checked.ok) return Promise.resolve(failValidation(exec, place, id, inputRefused(checked), false));
     const end = (data: EndFields): void => recordEnd(exec, place, id, data, false);
-    if (checked && !checked.ok) return Promise.resolve(nestedInputInvalid(exec, id, checked.issues, end));
     return runNested(exec, level, cstep, payload, place, end, runLevel).catch(unrecorded);
   }
   // In flight from its start entry to its end entry, so that a sibling ending meanwhile stores its result at once.
@@ -235,30 +257,15 @@ function startStep(
     attempts: (step.retries ?? level.graph.retryAttempts) + 1,
     attemptStartedAt: at,
   };
-  if (checked && !checked.ok) return Promise.resolve(inputInvalid(running, checked.issues));
+  if (checked && !checked.ok) return Promise.resolve(failValidation(exec, place, id, inputRefused(checked)));
   // The common step: nothing else to check.
   if (!resuming && !step.requestContextSchema) return attempt(running, 0);
   return prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
 }
 
-/** A nested workflow's input was refused by its schema: it fails without running. */
-function nestedInputInvalid(
-  exec: Execution,
-  id: string,
-  issues: { path: string; message: string }[],
-  end: (data: EndFields) => void,
-): Outcome {
-  const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, issues, exec.runId);
-  end({ status: 'failed', error: serializeError(error) });
-  return { kind: 'failed', error };
-}
-
-/** The step's input was refused by its schema: it fails without running. */
-function inputInvalid(r: Running, issues: { path: string; message: string }[]): Outcome {
-  const { exec, id } = r;
-  const error = stepValidationError('STEP_INPUT_INVALID', 'Step input validation failed', id, issues, exec.runId);
-  recordEnd(exec, r.place, id, { status: 'failed', error: serializeError(error) });
-  return { kind: 'failed', error };
+/** What a refused input fails with: it runs no code. */
+function inputRefused(checked: { issues: Issue[] }): { code: ValidationCode; what: string; issues: Issue[] } {
+  return { code: 'STEP_INPUT_INVALID', what: 'Step input validation failed', issues: checked.issues };
 }
 
 /** Checks the resume data and request context of a step (either of them asynchronously). */
@@ -269,24 +276,20 @@ async function prepare(r: Running): Promise<Running | Outcome> {
     if (r.resuming && exec.resumeKeys.has(r.place.key)) {
       r.resumeData = exec.resumeData;
       if (step.resumeSchema) {
-        const c = check(step.resumeSchema, r.resumeData);
+        const c = validateValue(step.resumeSchema, r.resumeData);
         const v = c instanceof Promise ? await c : c;
         if (v.ok) r.resumeData = v.value;
       }
     }
     if (step.requestContextSchema) {
-      const c = check(step.requestContextSchema, exec.requestContext.toJSON());
+      const c = validateValue(step.requestContextSchema, exec.requestContext.toJSON());
       const v = c instanceof Promise ? await c : c;
       if (!v.ok) {
-        const error = stepValidationError(
-          'STEP_REQUEST_CONTEXT_INVALID',
-          `Step request context validation failed for step '${cstep.id}'`,
-          id,
-          v.issues,
-          exec.runId,
-        );
-        recordEnd(exec, r.place, id, { status: 'failed', error: serializeError(error) });
-        return { kind: 'failed', error };
+        return failValidation(exec, r.place, id, {
+          code: 'STEP_REQUEST_CONTEXT_INVALID',
+          what: `Step request context validation failed for step '${cstep.id}'`,
+          issues: v.issues,
+        });
       }
     }
     return r;
@@ -312,22 +315,22 @@ function attemptNow(r: Running, n: number): Promise<Outcome> {
 function begin(r: Running, n: number): Promise<Outcome> {
   const { exec } = r;
   if (exec.canceled) return Promise.resolve({ kind: 'canceled' });
-  const ctx = new StepContext(exec, r.level, r.id, r.inputData, r.resumeData, r.suspendData, n, r.restarting);
+  const ctx = new StepContext(r, n);
   if (r.resuming) {
     ctx.resume = { steps: [r.cstep.id], resumePayload: exec.resumeData };
     if (exec.resumeLabel) ctx.resume.label = exec.resumeLabel;
   }
   const flushed = exec.writer.flushNow();
   // Canceled while its start was being stored (e.g. a parallel sibling called abort()): do not begin it.
-  if (flushed) return flushed.then(() => (exec.canceled ? { kind: 'canceled' } : execute(r, ctx, n)));
-  return execute(r, ctx, n);
+  if (flushed) return flushed.then(() => (exec.canceled ? { kind: 'canceled' } : callExecute(r, ctx, n)));
+  return callExecute(r, ctx, n);
 }
 
 /**
  * Calls the step's `execute`: settles with the step's outcome, or as canceled as soon as the run is
  * canceled (its late result is then discarded). A step that calls `abort()` itself keeps its value.
  */
-function execute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
+function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> {
   const { exec } = r;
   // Timed only when a retry may record it: the common step reads no clock here.
   if (r.attempts > 1) r.attemptStartedAt = exec.services.clock.now();
@@ -413,7 +416,7 @@ function settle(r: Running, ctx: StepContext, output: unknown): Outcome | Promis
   if (suspended || stateUpdate) return settleWithState(r, ctx, output).catch(unrecorded);
   if (bailed) return bail(r, bailed.value, undefined);
   if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, undefined);
-  const v = check(r.cstep.step.outputSchema, output);
+  const v = validateValue(r.cstep.step.outputSchema, output);
   if (v instanceof Promise) return v.then((checked) => succeed(r, checked, undefined)).catch(unrecorded);
   return succeed(r, v, undefined);
 }
@@ -428,26 +431,33 @@ async function settleWithState(r: Running, ctx: StepContext, output: unknown): P
   const { exec, place, id } = r;
   const step = r.cstep.step;
   const { suspended, bailed, stateUpdate } = ctx.signals;
-  const update = stateUpdate ? await checkStateUpdate(exec, step, stateUpdate, id) : undefined;
-  if (update instanceof WeftError) {
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(update) });
-    return { kind: 'failed', error: update };
+  let update: Record<string, unknown> | undefined;
+  if (stateUpdate) {
+    // The update, not the merged state, is checked against `stateSchema`, as the reference does.
+    // Awaited even when checked synchronously: steps that end together record their ends in the same order as ever.
+    const v = await (step.stateSchema
+      ? validateValue<Record<string, unknown>>(step.stateSchema, stateUpdate)
+      : undefined);
+    if (v && !v.ok) {
+      return failValidation(exec, place, id, {
+        code: 'STEP_STATE_INVALID',
+        what: 'Step state data validation failed',
+        issues: v.issues,
+      });
+    }
+    update = v ? v.value : stateUpdate;
   }
   if (suspended) {
     let payloadOut = suspended.payload;
     if (step.suspendSchema) {
-      const c = check(step.suspendSchema, payloadOut);
+      const c = validateValue(step.suspendSchema, payloadOut);
       const v = c instanceof Promise ? await c : c;
       if (!v.ok) {
-        const error = stepValidationError(
-          'STEP_SUSPEND_DATA_INVALID',
-          'Step suspend data validation failed',
-          id,
-          v.issues,
-          exec.runId,
-        );
-        recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
-        return { kind: 'failed', error };
+        return failValidation(exec, place, id, {
+          code: 'STEP_SUSPEND_DATA_INVALID',
+          what: 'Step suspend data validation failed',
+          issues: v.issues,
+        });
       }
       payloadOut = v.value;
     }
@@ -464,7 +474,7 @@ async function settleWithState(r: Running, ctx: StepContext, output: unknown): P
   }
   if (bailed) return bail(r, bailed.value, update);
   if (r.cstep.kind !== 'step') return succeed(r, { ok: true, value: output }, update);
-  const c = check(step.outputSchema, output);
+  const c = validateValue(step.outputSchema, output);
   return succeed(r, c instanceof Promise ? await c : c, update);
 }
 
@@ -488,15 +498,11 @@ function bail(r: Running, value: unknown, update: Record<string, unknown> | unde
 function succeed(r: Running, checked: Checked<unknown>, update: Record<string, unknown> | undefined): Outcome {
   const { exec, place, id, cstep } = r;
   if (!checked.ok) {
-    const error = stepValidationError(
-      'STEP_OUTPUT_INVALID',
-      `Step output validation failed for step '${cstep.id}'`,
-      id,
-      checked.issues,
-      exec.runId,
-    );
-    recordEnd(exec, place, id, { status: 'failed', error: serializeError(error) });
-    return { kind: 'failed', error };
+    return failValidation(exec, place, id, {
+      code: 'STEP_OUTPUT_INVALID',
+      what: `Step output validation failed for step '${cstep.id}'`,
+      issues: checked.issues,
+    });
   }
   const output = checked.value;
   // Whole from the start, like the step's start entry; `recordEnd` fills in the end time.
@@ -515,21 +521,6 @@ function succeed(r: Running, checked: Checked<unknown>, update: Record<string, u
   return { kind: 'success', output };
 }
 
-/** The step's state update, checked against its `stateSchema` (the update, not the merged state, as the reference does). */
-async function checkStateUpdate(
-  exec: Execution,
-  step: CompiledStep['step'],
-  update: Record<string, unknown>,
-  id: string,
-): Promise<Record<string, unknown> | WeftError> {
-  if (!step.stateSchema) return update;
-  const r = check(step.stateSchema, update);
-  const v = r instanceof Promise ? await r : r;
-  if (!v.ok)
-    return stepValidationError('STEP_STATE_INVALID', 'Step state data validation failed', id, v.issues, exec.runId);
-  return v.value as Record<string, unknown>;
-}
-
 async function runNested(
   exec: Execution,
   level: Level,
@@ -542,7 +533,7 @@ async function runNested(
   const graph = cstep.graph!;
   const inner: Level = {
     graph,
-    keyPrefix: `${place.key}/`,
+    keyPrefix: nestedPrefix(place.key),
     idPrefix: `${level.idPrefix}${cstep.id}.`,
     input: payload,
     outputs: new Map(),

@@ -26,6 +26,19 @@ export interface StepSignals {
   aborted?: boolean;
 }
 
+/** The step an attempt's context is made for: the step runner's record of it, shared by its attempts. */
+export interface StepCall {
+  readonly exec: Execution;
+  readonly level: Level;
+  /** Display id of the step (dotted inside nested workflows). */
+  readonly id: string;
+  readonly inputData: unknown;
+  readonly resumeData: unknown;
+  readonly suspendData: unknown;
+  /** The step was interrupted (a crash) and runs again. */
+  readonly restarting: boolean;
+}
+
 export class StepContext implements ExecuteContext {
   /** What the step asked for; read by the step runner once execute settles. */
   signals: StepSignals = NO_SIGNALS;
@@ -35,7 +48,15 @@ export class StepContext implements ExecuteContext {
   readonly runId: string;
   readonly workflowId: string;
   readonly resourceId: string | undefined;
+  readonly inputData: any;
+  readonly resumeData: any;
+  readonly suspendData: any;
+  readonly restart: boolean;
   resume?: { steps: string[]; resumePayload: unknown; label?: string };
+  private readonly exec: Execution;
+  private readonly level: Level;
+  /** Display id of the step (dotted inside nested workflows). */
+  private readonly displayId: string;
   // The context's functions, made on first read (one field each: no object per step to hold them).
   private suspendFn: ExecuteContext['suspend'] | undefined = undefined;
   private bailFn: ExecuteContext['bail'] | undefined = undefined;
@@ -45,17 +66,19 @@ export class StepContext implements ExecuteContext {
   private setStateFn: ExecuteContext['setState'] | undefined = undefined;
   private writerObject: StepWriter | undefined = undefined;
 
+  /** The context of attempt `retryCount` (0-based) of `call`. */
   constructor(
-    private readonly exec: Execution,
-    private readonly level: Level,
-    /** Display id of the step (dotted inside nested workflows). */
-    private readonly displayId: string,
-    readonly inputData: any,
-    readonly resumeData: any,
-    readonly suspendData: any,
+    call: StepCall,
     readonly retryCount: number,
-    readonly restart: boolean,
   ) {
+    const { exec } = call;
+    this.exec = exec;
+    this.level = call.level;
+    this.displayId = call.id;
+    this.inputData = call.inputData;
+    this.resumeData = call.resumeData;
+    this.suspendData = call.suspendData;
+    this.restart = call.restarting;
     this.state = exec.state;
     this.requestContext = exec.requestContext;
     this.runId = exec.runId;

@@ -2,6 +2,7 @@
 // The executor applies each entry as it writes it, and readers fold stored entries the same way,
 // so a live run and a replayed one always agree.
 import { deserializeError } from './serialize-error.js';
+import { inSiblingBranch, isAtOrAfter, isItemOf, keyPositions } from './step-keys.js';
 import type { EntryDataMap, EntryType, StepEndData, StepStartData } from './entries.js';
 import type { JournalEntry, RunStatus } from '../storage/types.js';
 import { readEntry } from './encoding.js';
@@ -26,45 +27,6 @@ export interface StepRecord extends StepResult {
   wakeAt?: number;
   /** Its failed attempts, oldest first, when it was retried (`step-retry` entries). */
   retries?: StepTry[];
-}
-
-/** Parses a key into its positions, for ordering (`2.1` → [2, 1], `4/0` → [4, 0]). */
-export function keyPositions(key: string): number[] {
-  return key
-    .split(/[./@[\]]+/)
-    .filter(Boolean)
-    .map(Number);
-}
-
-/** True when `key` is at or after `target` in graph order, or is one of its ancestors. */
-export function isAtOrAfter(key: string, target: readonly number[]): boolean {
-  const k = keyPositions(key);
-  for (let i = 0; i < Math.min(k.length, target.length); i++) {
-    if (k[i]! !== target[i]!) return k[i]! > target[i]!;
-  }
-  return true; // equal, ancestor or descendant
-}
-
-/**
- * True when `key` lies in another branch of a parallel or branch block that encloses `target` (at any
- * depth): a time travel to `target` keeps what such siblings recorded, as the reference does.
- */
-function inSiblingBranch(key: string, target: string): boolean {
-  let prefix = '';
-  for (const segment of target.split('/')) {
-    const dot = segment.indexOf('.');
-    if (dot > 0) {
-      const block = prefix + segment.slice(0, dot + 1);
-      if (key.startsWith(block)) {
-        const own = segment.slice(dot + 1);
-        let end = block.length;
-        while (end < key.length && key.charCodeAt(end) >= 48 && key.charCodeAt(end) <= 57) end++;
-        if (key.slice(block.length, end) !== own) return true;
-      }
-    }
-    prefix += `${segment}/`;
-  }
-  return false;
 }
 
 export class RunProjection {
@@ -269,10 +231,8 @@ export class RunProjection {
   /** The records of a foreach's items, in index order. */
   foreachItems(foreachKey: string): StepRecord[] {
     const items: StepRecord[] = [];
-    const prefix = `${foreachKey}[`;
-    for (const [key, rec] of this.records) {
-      if (rec.item !== undefined && key.startsWith(prefix) && !key.includes('/', prefix.length)) items[rec.item] = rec;
-    }
+    for (const [key, rec] of this.records)
+      if (rec.item !== undefined && isItemOf(key, foreachKey)) items[rec.item] = rec;
     return items;
   }
 }

@@ -1,4 +1,5 @@
 // Journal entries → stream events. Live runs and replays use this one mapping, so they agree.
+import { inForeachItem, itemDepth } from './step-keys.js';
 import type { EntryDataMap, EntryType } from './entries.js';
 import type { TokenUsage, WorkflowEvent } from '../events/event-types.js';
 
@@ -51,7 +52,7 @@ export function entryToEvent<T extends EntryType>(
     case 'step-start': {
       const d = data as EntryDataMap['step-start'];
       // Foreach items, and the steps of a nested workflow run as one, show only as progress (as in the reference).
-      if (d.item !== undefined || d.key.includes('[')) return undefined;
+      if (d.item !== undefined || inForeachItem(d.key)) return undefined;
       const payload: Record<string, unknown> = {
         stepName: d.id,
         id: d.id,
@@ -68,7 +69,7 @@ export function entryToEvent<T extends EntryType>(
     case 'step-end': {
       const d = data as EntryDataMap['step-end'];
       if (d.item !== undefined) {
-        if (d.key.indexOf('[') !== d.key.lastIndexOf('[')) return undefined; // inside an outer foreach item
+        if (itemDepth(d.key) > 1) return undefined; // inside an outer foreach item
         const progress: Record<string, unknown> = {
           stepName: d.id,
           id: d.id,
@@ -80,7 +81,7 @@ export function entryToEvent<T extends EntryType>(
         if (d.status === 'success') progress.iterationOutput = d.output;
         return ev('workflow-step-progress', runId, seq, progress);
       }
-      if (d.key.includes('[')) return undefined;
+      if (inForeachItem(d.key)) return undefined;
       const payload: Record<string, unknown> = { stepName: d.id, id: d.id, stepCallId: `${runId}:${d.key}` };
       if (started) {
         payload.payload = started.payload;

@@ -2,7 +2,21 @@
 import { WeftError } from '../errors.js';
 import type { RunTimeTravelData, StepRecordData } from '../journal/entries.js';
 import { allStepPaths, findStepByPath, stepAtKey } from '../engine/graph-keys.js';
-import { isAtOrAfter, keyPositions, type RunProjection, type StepRecord } from '../journal/projection.js';
+import type { RunProjection, StepRecord } from '../journal/projection.js';
+import {
+  childKey,
+  isAtOrAfter,
+  isIterationOf,
+  isRootLevel,
+  keyPositions,
+  keySegments,
+  nestedPrefix,
+  nodeKey,
+  parseSegment,
+  previousNodeKey,
+  segmentNode,
+  withoutRepetition,
+} from '../journal/step-keys.js';
 import { formatIssues, validate } from '../schema/validate.js';
 import type { CompiledGraph, CompiledStep, GraphNode } from '../workflow/graph.js';
 import type { Workflow } from '../workflow/create-workflow.js';
@@ -23,32 +37,24 @@ type Supplied = Record<
   { status?: string; payload?: unknown; output?: unknown; startedAt?: number; endedAt?: number }
 >;
 
-function nodeIds(node: GraphNode): { key: string; id: string }[] {
+/** The steps of node `index` at `prefix` with their keys (a block's children, else the node itself). */
+function nodeSteps(node: GraphNode, prefix: string, index: number): { key: string; child: boolean; id: string }[] {
+  const key = nodeKey(prefix, index);
   switch (node.type) {
     case 'parallel':
     case 'conditional':
-      return node.steps.map((s, j) => ({ key: `.${j}`, id: s.id }));
+      return node.steps.map((s, j) => ({ key: childKey(key, j), child: true, id: s.id }));
     case 'sleep':
     case 'sleepUntil':
-      return [{ key: '', id: node.id }];
+      return [{ key, child: false, id: node.id }];
     default:
-      return [{ key: '', id: node.step.id }];
+      return [{ key, child: false, id: node.step.id }];
   }
-}
-
-/** The key whose output feeds `key` (the node before it, climbing out of nested workflows), or undefined at the very start. */
-function previousKey(key: string): string | undefined {
-  const segments = key.split('/');
-  for (let depth = segments.length - 1; depth >= 0; depth--) {
-    const index = Number(/^\d+/.exec(segments[depth]!)![0]);
-    if (index > 0) return [...segments.slice(0, depth), String(index - 1)].join('/');
-  }
-  return undefined;
 }
 
 /** Any stored iteration of the loop at `key` (loops record their iterations as `key@n`). */
 function loopIteration(projection: RunProjection, key: string): StepRecord | undefined {
-  for (const [k, rec] of projection.records) if (k.startsWith(`${key}@`) && !k.includes('/', key.length)) return rec;
+  for (const [k, rec] of projection.records) if (isIterationOf(k, key)) return rec;
   return undefined;
 }
 
@@ -57,10 +63,10 @@ function checkDefinitionMatches(graph: CompiledGraph, projection: RunProjection,
   const mismatched: string[] = [];
   for (const rec of projection.records.values()) {
     const last = rec.id.split('.').pop()!;
-    const step = stepAtKey(graph, rec.key.replace(/(@\d+|\[\d+\])$/, ''));
+    const step = stepAtKey(graph, withoutRepetition(rec.key));
     const sleepId = (() => {
       const top = graph.nodes[keyPositions(rec.key)[0]!];
-      return top && (top.type === 'sleep' || top.type === 'sleepUntil') && !rec.key.includes('/') ? top.id : undefined;
+      return top && (top.type === 'sleep' || top.type === 'sleepUntil') && isRootLevel(rec.key) ? top.id : undefined;
     })();
     if ((step?.id ?? sleepId) !== last) mismatched.push(rec.id);
   }
@@ -126,12 +132,12 @@ export async function prepareTimeTravel(
   };
 
   // Earlier nodes at every level from the root down to the target: supplied context first, then what is stored, then `{}`.
-  const segments = place.key.split('/');
+  const segments = keySegments(place.key);
   let level: CompiledGraph | undefined = graph;
   let prefix = '';
   let idPrefix = '';
   for (let depth = 0; depth < segments.length && level; depth++) {
-    const index = Number(/^\d+/.exec(segments[depth]!)![0]);
+    const index = segmentNode(segments[depth]!);
     const nested =
       depth === 0
         ? supplied
@@ -140,11 +146,10 @@ export async function prepareTimeTravel(
     const ownKey = `${prefix}${segments[depth]}`;
     for (let i = 0; i <= index; i++) {
       const node = level.nodes[i]!;
-      for (const { key: suffix, id } of nodeIds(node)) {
-        const key = `${prefix}${i}${suffix}`;
+      for (const { key, child, id } of nodeSteps(node, prefix, i)) {
         // Nodes before the target's, and the target's siblings in its parallel or branch block.
         const before = !isAtOrAfter(key, target);
-        const sibling = i === index && suffix !== '' && key !== ownKey && !place.key.startsWith(`${key}/`);
+        const sibling = i === index && child && key !== ownKey && !place.key.startsWith(nestedPrefix(key));
         if (!before && !sibling) continue;
         const stored = projection.records.get(key) ?? loopIteration(projection, key);
         if (nested[id]) put(key, idPrefix + id, nested[id], {});
@@ -164,9 +169,9 @@ export async function prepareTimeTravel(
       node && 'step' in node
         ? node.step
         : node && 'steps' in node
-          ? node.steps[Number(/\.(\d+)/.exec(segments[depth]!)?.[1] ?? 0)]
+          ? node.steps[parseSegment(segments[depth]!)?.child ?? 0]
           : undefined;
-    prefix = `${prefix}${segments[depth]}/`;
+    prefix = nestedPrefix(ownKey);
     idPrefix = `${idPrefix}${step?.id ?? ''}.`;
     level = step?.graph;
   }
@@ -177,7 +182,7 @@ export async function prepareTimeTravel(
     records,
   };
   if (inputData !== undefined) {
-    const prev = previousKey(place.key);
+    const prev = previousNodeKey(place.key);
     if (prev === undefined) data.input = inputData;
     else {
       const prevRec = records[prev] ?? projection.records.get(prev);
@@ -186,7 +191,7 @@ export async function prepareTimeTravel(
   }
   if (fresh && data.input === undefined) {
     // The workflow input of a run that never started: the payload given for its first step, else `{}`.
-    const firstId = graph.nodes[0] ? nodeIds(graph.nodes[0])[0]?.id : undefined;
+    const firstId = graph.nodes[0] ? nodeSteps(graph.nodes[0], '', 0)[0]?.id : undefined;
     const first = firstId === undefined ? undefined : supplied[firstId];
     data.input = first?.payload ?? {};
   }

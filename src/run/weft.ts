@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { checkRunId, newRunId } from './run-id.js';
 import { WeftError } from '../errors.js';
 import { eventLoopTurn } from '../engine/event-loop-turns.js';
-import { systemClock, type Clock, type Execution, type ExecutionServices } from '../engine/execution.js';
+import { systemClock, type Clock } from '../engine/execution.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { observeRun } from '../events/observe.js';
-import { MemoryStorage } from '../storage/memory/memory-storage.js';
-import { FINISHED_STATUSES, type RunStatus, type StoredRun, type WeftStorage } from '../storage/types.js';
+import { FINISHED_STATUSES, type RunStatus, type WeftStorage } from '../storage/types.js';
 import {
   checkPruneStatuses,
   parseDuration,
@@ -18,14 +17,20 @@ import {
   type RetentionRule,
 } from './retention.js';
 import { isWorkflow, type Workflow } from '../workflow/create-workflow.js';
-import { setDefaultHostFactory, type WorkflowHost } from '../workflow/host.js';
+import type { WorkflowHost } from '../workflow/host.js';
 import type { Logger } from '../workflow/types.js';
 import { cancelRun } from './cancel-run.js';
 import { defaultStorage } from './default-storage.js';
-import { loadProjection } from './lifecycle.js';
+import { loadProjection } from './load-projection.js';
+import { LocalRuns } from './local-runs.js';
 import { recoverExpiredRuns } from './recovery.js';
 import { buildView } from './result.js';
 import { RunHandle } from './run.js';
+import { scheduleOf } from '../schedule/declaration.js';
+import { Schedules } from '../schedule/schedules.js';
+import type { SchedulerOptions } from '../schedule/scheduler.js';
+import type { RunServices } from './run-services.js';
+import { storeRun } from './store-run.js';
 import type { RunListFilter, RunListPage, WorkflowRunView } from '../workflow/run-types.js';
 
 /** Any workflow, whatever its id, input and output types. */
@@ -74,9 +79,22 @@ export interface WeftOptions<TWorkflows extends Record<string, AnyWorkflow> = Re
    * Active, suspended, paused and pending runs are never deleted. Default: kept forever.
    */
   retention?: RetentionOptions;
+  /**
+   * The scheduler of the workflows' `schedule`s: `{ tickIntervalMs }` (default 10 s), or `false` for an
+   * instance that must not fire them (a one-shot command). It runs once a registered workflow declares a schedule.
+   */
+  scheduler?: SchedulerOptions | false;
 }
 
 const quietLogger: Logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
+
+/** The services each instance hands its runs; kept out of the instance's own (published) members. */
+const servicesOf = new WeakMap<Weft<any>, RunServices>();
+
+/** The run services of an engine instance: for the modules of this package that drive runs (the worker). */
+export function runServicesOf(weft: Weft<any>): RunServices {
+  return servicesOf.get(weft)!;
+}
 
 /**
  * A Weft engine instance. Registration binds the workflow objects: afterwards `wf.createRun()`
@@ -97,13 +115,11 @@ export class Weft<
   readonly instanceId = randomUUID();
   readonly leaseMs: number;
   readonly maxOutputEntries: number;
-  readonly services: ExecutionServices;
-  private readonly workflows = new Map<string, Workflow>();
-  private readonly listeners = new Map<string, Set<(event: WorkflowEvent) => void>>();
-  /** How many stream outputs relay each run's events now. */
-  private readonly streams = new Map<string, number>();
-  private readonly active = new Map<string, Execution>();
-  private readonly handles = new Map<string, RunHandle>();
+  /** The stored schedules: list, pause, resume, trigger, delete. */
+  readonly schedules: Schedules;
+  readonly #services: RunServices;
+  readonly #local: LocalRuns;
+  readonly #workflows = new Map<string, Workflow>();
   private readonly recovery: boolean;
   private readonly recoveryIntervalMs: number;
   private readonly ownershipCheckMs: number;
@@ -142,19 +158,30 @@ export class Weft<
     this.maxOutputEntries = options.maxOutputEntries ?? 10_000;
     this.retention = retentionRules(options.retention ?? {});
     this.retentionIntervalMs = parseDuration(options.retention?.intervalMs ?? 3_600_000, 'retention.intervalMs');
-    this.services = {
+    this.#local = new LocalRuns(() => this.renewLeasesWhileRunning());
+    const { storage, clock } = this;
+    this.#services = {
+      storage,
       logger: this.logger,
-      clock: this.clock,
+      clock,
       instance: this,
+      instanceId: this.instanceId,
+      leaseMs: this.leaseMs,
+      maxOutputEntries: this.maxOutputEntries,
+      local: this.#local,
+      init: () => this.init(),
       setWaiting: async (runId, epoch, wakeAt) => {
-        await this.storage.updateRun(
+        await storage.updateRun(
           runId,
           { epoch },
-          { status: wakeAt === null ? 'running' : 'waiting', wakeAt, updatedAt: this.clock.now() },
+          { status: wakeAt === null ? 'running' : 'waiting', wakeAt, updatedAt: clock.now() },
         );
       },
     };
+    servicesOf.set(this, this.#services);
     for (const [key, workflow] of Object.entries(options.workflows ?? {})) this.addWorkflow(workflow, key);
+    this.schedules = new Schedules(this, options.scheduler);
+    this.schedules.start();
   }
 
   /** Registers a workflow (committing it if needed) and binds it to this instance. */
@@ -168,8 +195,10 @@ export class Weft<
     if (!workflow.committed) workflow.commit();
     void workflow.graph; // throws for an empty workflow
     workflow.bindHost(this);
-    this.workflows.set(workflow.id, workflow);
-    if (key !== undefined && key !== workflow.id) this.workflows.set(key, workflow);
+    this.#workflows.set(workflow.id, workflow);
+    if (key !== undefined && key !== workflow.id) this.#workflows.set(key, workflow);
+    // Undefined while the constructor registers its workflows: it starts the scheduler after.
+    (this.schedules as Schedules | undefined)?.start();
   }
 
   /**
@@ -186,11 +215,11 @@ export class Weft<
   }
 
   private lookUpWorkflow(id: string): AnyWorkflow {
-    const wf = this.workflows.get(id);
+    const wf = this.#workflows.get(id);
     if (!wf) {
       throw new WeftError(
         'WORKFLOW_NOT_FOUND',
-        `Workflow "${id}" is not registered; registered: ${[...new Set(this.workflows.values())].map((w) => `"${w.id}"`).join(', ') || 'none'}`,
+        `Workflow "${id}" is not registered; registered: ${[...new Set(this.#workflows.values())].map((w) => `"${w.id}"`).join(', ') || 'none'}`,
         { workflowId: id },
       );
     }
@@ -199,7 +228,7 @@ export class Weft<
 
   /** True when a workflow with this id (or registration key) is registered here. */
   hasWorkflow(id: string): boolean {
-    return this.workflows.has(id);
+    return this.#workflows.has(id);
   }
 
   /** The registered workflow with this id (or registration key), typed as registered. */
@@ -215,7 +244,7 @@ export class Weft<
   /** The registered workflows by id. */
   listWorkflows(): Record<string, Workflow> {
     const out: Record<string, Workflow> = {};
-    for (const wf of this.workflows.values()) out[wf.id] = wf;
+    for (const wf of this.#workflows.values()) out[wf.id] = wf;
     return out;
   }
 
@@ -242,7 +271,7 @@ export class Weft<
 
   /** Looks for runs whose owner died and restarts them (normally done on a timer). */
   async recoverNow(): Promise<number> {
-    return recoverExpiredRuns(this);
+    return recoverExpiredRuns(this.#services, (id) => this.#workflows.get(id));
   }
 
   /**
@@ -252,13 +281,14 @@ export class Weft<
    */
   async close(): Promise<void> {
     this.closed = true;
+    await this.schedules.stop();
     this.stopFollowingReleases?.();
     if (this.timer) clearInterval(this.timer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.pruning;
     if (this.ownershipTimer) clearInterval(this.ownershipTimer);
     // Runs executing here are not canceled: they stop, keep what finished, and are handed to recovery.
-    const running = [...this.active.values()];
+    const running = this.#local.executions();
     for (const exec of running) exec.handOver();
     await Promise.all(running.map((exec) => exec.finished));
     if (running.length > 0) {
@@ -281,7 +311,7 @@ export class Weft<
     // does the start, with its error.
     const waited = options.runId !== undefined || !storage.writesInOrder || this.closed;
     if (waited) {
-      const cached = this.handles.get(runId);
+      const cached = this.#local.handle(runId) as RunHandle | undefined;
       // A handle of another workflow falls through to storage, which refuses it with WORKFLOW_MISMATCH.
       if (cached && cached.workflowId === workflow.id) return cached;
       // Thousands of runs created at once would otherwise hold the event loop until all are stored.
@@ -297,31 +327,10 @@ export class Weft<
         claimFollows: true,
       });
       created.catch((error: unknown) => this.logger.error(`weft: run "${runId}" could not be stored`, error));
-      return new RunHandle(this, workflow, runId, options.resourceId, created);
+      return new RunHandle(this.#services, workflow, runId, options.resourceId, created);
     }
-    const row = await this.storeRun(workflow, runId, options.resourceId);
-    return new RunHandle(this, workflow, runId, row.resourceId ?? undefined);
-  }
-
-  /**
-   * @internal Stores a new pending run of `workflow`, or finds the stored run of that id, in one
-   * statement; refuses a stored run of another workflow (WORKFLOW_MISMATCH).
-   */
-  async storeRun(workflow: Workflow, runId: string, resourceId: string | undefined): Promise<StoredRun> {
-    const row = await this.storage.createRun({
-      runId,
-      workflowId: workflow.id,
-      resourceId: resourceId ?? null,
-      createdAt: this.clock.now(),
-    });
-    if (row.workflowId !== workflow.id) {
-      throw new WeftError(
-        'WORKFLOW_MISMATCH',
-        `Run "${runId}" belongs to workflow "${row.workflowId}", not "${workflow.id}"`,
-        { runId, workflowId: workflow.id },
-      );
-    }
-    return row;
+    const row = await storeRun(this.#services, workflow, runId, options.resourceId);
+    return new RunHandle(this.#services, workflow, runId, row.resourceId ?? undefined);
   }
 
   async getWorkflowRunById(
@@ -364,7 +373,7 @@ export class Weft<
    * `Workflow.restartAllActiveWorkflowRuns`); resolves once they have stopped.
    */
   async restartAllActiveWorkflowRuns(): Promise<void> {
-    await Promise.all([...new Set(this.workflows.values())].map((workflow) => this.restartActiveRuns(workflow)));
+    await Promise.all([...new Set(this.#workflows.values())].map((workflow) => this.restartActiveRuns(workflow)));
   }
 
   // ---- runs in the store, whatever workflow they belong to ----
@@ -377,7 +386,7 @@ export class Weft<
     await this.init();
     const row = await this.storage.getRun(runId);
     if (!row) return null;
-    return buildView(row, await loadProjection(this, runId), options);
+    return buildView(row, await loadProjection(this.storage, runId), options);
   }
 
   /** Stored runs, newest first. */
@@ -389,6 +398,7 @@ export class Weft<
       ...(filter.resourceId !== undefined ? { resourceId: filter.resourceId } : {}),
       ...(filter.fromDate !== undefined ? { fromDate: new Date(filter.fromDate).getTime() } : {}),
       ...(filter.toDate !== undefined ? { toDate: new Date(filter.toDate).getTime() } : {}),
+      ...(filter.scheduleId !== undefined ? { scheduleId: filter.scheduleId } : {}),
       ...(typeof filter.perPage === 'number' ? { perPage: filter.perPage, page: filter.page ?? 0 } : {}),
     });
     return {
@@ -399,6 +409,7 @@ export class Weft<
         status: r.status,
         createdAt: new Date(r.createdAt),
         updatedAt: new Date(r.updatedAt),
+        ...scheduleOf(r.runId),
       })),
       total,
     };
@@ -407,7 +418,7 @@ export class Weft<
   /** Deletes a run and its journal. A run executing here is canceled first. */
   async deleteRun(runId: string): Promise<boolean> {
     await this.init();
-    this.active.get(runId)?.cancel();
+    this.#local.execution(runId)?.cancel();
     return this.storage.deleteRun(runId);
   }
 
@@ -419,7 +430,7 @@ export class Weft<
     await this.init();
     if (!(await this.storage.getRun(runId)))
       throw new WeftError('RUN_NOT_FOUND', `Run "${runId}" not found`, { runId });
-    await cancelRun(this, runId);
+    await cancelRun(this.#services, runId);
   }
 
   /**
@@ -466,71 +477,27 @@ export class Weft<
     return observeRun(this, runId, options.afterSeq ?? 0);
   }
 
-  // ---- internal: live listeners and executions ----
+  // ---- live listeners and lease renewal ----
 
-  /** Subscribes to a run's live events in this process. */
+  /** Subscribes to a run's live events in this process; returns the function that ends it. */
   subscribe(runId: string, listener: (event: WorkflowEvent) => void): () => void {
-    let set = this.listeners.get(runId);
-    if (!set) this.listeners.set(runId, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
-    };
+    return this.#local.subscribe(runId, listener);
   }
 
-  /** @internal A stream output relays the run's events until the returned function is called. */
-  streamRun(runId: string): () => void {
-    this.streams.set(runId, (this.streams.get(runId) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.streams.get(runId) ?? 1) - 1;
-      if (left > 0) this.streams.set(runId, left);
-      else this.streams.delete(runId);
-    };
-  }
-
-  /** @internal True while a stream output relays the run's events. */
-  isStreamed(runId: string): boolean {
-    return this.streams.has(runId);
-  }
-
-  /** @internal */
-  readonly listenersOf = (runId: string): ReadonlySet<(event: WorkflowEvent) => void> | undefined =>
-    this.listeners.get(runId);
-
-  /** @internal The execution of a run in this process, if any. */
-  activeExecution(runId: string): Execution | undefined {
-    return this.active.get(runId);
-  }
-
-  /** @internal Keeps the run handle while its run executes, so createRun({ runId }) returns the same one. */
-  holdHandle(handle: RunHandle): () => void {
-    this.handles.set(handle.runId, handle);
-    return () => {
-      if (this.handles.get(handle.runId) === handle) this.handles.delete(handle.runId);
-    };
-  }
-
-  /** @internal Records an execution as active here; the returned function ends that. */
-  track(exec: Execution): () => void {
-    this.active.set(exec.runId, exec);
-    if (!this.ownershipTimer && !this.closed) {
-      this.ownershipTimer = setInterval(() => void this.checkOwnership(), this.ownershipCheckMs);
-      this.ownershipTimer.unref();
-    }
-    return () => {
-      if (this.active.get(exec.runId) === exec) this.active.delete(exec.runId);
-    };
+  /** Starts renewing the leases of the runs executing here (an execution began). */
+  private renewLeasesWhileRunning(): void {
+    if (this.ownershipTimer || this.closed) return;
+    this.ownershipTimer = setInterval(() => void this.renewLeases(), this.ownershipCheckMs);
+    this.ownershipTimer.unref();
   }
 
   /** Renews the leases of the runs executing here; stops those this instance no longer owns. */
-  private async checkOwnership(): Promise<void> {
+  private async renewLeases(): Promise<void> {
+    const local = this.#local;
+    const executing = local.executions();
     // A run still being claimed holds no lease yet: its first write takes one.
-    const checked = [...this.active.values()].filter((exec) => !exec.writer.claiming);
-    if (this.active.size === 0 || this.closed) {
+    const checked = executing.filter((exec) => !exec.writer.claiming);
+    if (executing.length === 0 || this.closed) {
       clearInterval(this.ownershipTimer);
       this.ownershipTimer = undefined;
       return;
@@ -544,7 +511,7 @@ export class Weft<
       // Canceled or taken over by another process: stop executing it here. Only the execution that was
       // asked about: meanwhile its run may have stopped and started again here (a resume) under a new
       // execution, whose lease the answer says nothing about.
-      for (const exec of checked) if (!kept.has(exec.runId) && this.active.get(exec.runId) === exec) exec.cancel();
+      for (const exec of checked) if (!kept.has(exec.runId) && local.execution(exec.runId) === exec) exec.cancel();
     } catch (error) {
       this.logger.warn('weft: lease renewal failed; will retry', error);
     } finally {
@@ -571,12 +538,3 @@ export class Weft<
     }
   }
 }
-
-// An unregistered workflow gets a private in-memory instance, as Mastra's workflows without a Mastra
-// keep their runs in memory; binding it does not commit it, so an uncommitted workflow is still
-// refused when run (registration with `new Weft` commits, as in Mastra).
-setDefaultHostFactory((workflow: Workflow) => {
-  const weft = new Weft({ storage: new MemoryStorage(), recovery: false });
-  workflow.bindHost(weft);
-  return weft;
-});

@@ -8,6 +8,7 @@ import { packageVersion } from './package-version.js';
 import { runActionRoutes } from './routes-run-actions.js';
 import { runEventRoutes } from './run-events-sse.js';
 import { runRoutes } from './routes-runs.js';
+import { scheduleRoutes } from './routes-schedules.js';
 import { statsRoutes } from './routes-stats.js';
 import { workflowRoutes } from './routes-workflows.js';
 import type { ServerContext } from './server-context.js';
@@ -96,6 +97,7 @@ export function createServer(weft: ServedWeft, options: ServerOptions = {}): Hon
   api.route('/', runActionRoutes(ctx));
   api.route('/', runEventRoutes(ctx));
   api.route('/', statsRoutes(ctx));
+  api.route('/', scheduleRoutes(ctx));
   app.route('/api', api);
 
   if (options.inspector !== false) app.route('/', inspectorRoutes());

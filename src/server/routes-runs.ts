@@ -105,6 +105,7 @@ export function runRoutes(ctx: ServerContext): Hono {
   app.get('/runs', async (c) => {
     const workflowId = c.req.query('workflowId') || undefined;
     const resourceId = c.req.query('resourceId') || undefined;
+    const scheduleId = c.req.query('scheduleId') || undefined;
     const status = queryStatuses(c);
     const fromDate = queryDate(c, 'fromDate');
     const toDate = queryDate(c, 'toDate');
@@ -113,6 +114,7 @@ export function runRoutes(ctx: ServerContext): Hono {
     const list = await ctx.weft.listRuns({
       ...(workflowId !== undefined ? { workflowId } : {}),
       ...(resourceId !== undefined ? { resourceId } : {}),
+      ...(scheduleId !== undefined ? { scheduleId } : {}),
       ...(status !== undefined ? { status } : {}),
       ...(fromDate !== undefined ? { fromDate } : {}),
       ...(toDate !== undefined ? { toDate } : {}),

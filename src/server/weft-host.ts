@@ -3,6 +3,7 @@ import type { Workflow } from '../workflow/create-workflow.js';
 import type { RunListPage, WorkflowRunView } from '../workflow/run-types.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import type { RunStatus, WeftStorage } from '../storage/types.js';
+import type { Schedules } from '../schedule/schedules.js';
 
 /** Filter of `listRuns` across all workflows. */
 export interface ServedRunFilter {
@@ -11,6 +12,7 @@ export interface ServedRunFilter {
   resourceId?: string;
   fromDate?: Date | number;
   toDate?: Date | number;
+  scheduleId?: string;
   page?: number;
   perPage?: number;
 }
@@ -27,6 +29,7 @@ export interface ServedWeft {
   deleteRun(runId: string): Promise<unknown>;
   observeRun(runId: string, options?: { afterSeq?: number }): ReadableStream<WorkflowEvent>;
   readonly storage: WeftStorage;
+  readonly schedules: Pick<Schedules, 'list' | 'get' | 'pause' | 'resume' | 'trigger' | 'delete'>;
 }
 
 /** The loaded workflow with the given id (or registration key), or undefined. */

@@ -102,6 +102,8 @@ export interface RunFilter {
   resourceId?: string;
   fromDate?: number;
   toDate?: number;
+  /** Only the runs of this schedule's fires (a stored schedule's id, see `ScheduleStore`). */
+  scheduleId?: string;
   page?: number;
   perPage?: number;
 }
@@ -206,11 +208,99 @@ export interface JournalNotifier {
   subscribeReleases?(listener: () => void): () => void;
 }
 
+/** A workflow's schedule as stored: its cron, what its runs start with, and where it stands. */
+export interface StoredSchedule {
+  /** `wf_<workflowId>` or `wf_<workflowId>__<id>` (ids URL-encoded, `_` included). */
+  scheduleId: string;
+  workflowId: string;
+  cron: string;
+  timezone: string | null;
+  /** JSON text of the run's input, state and request context, metadata and policies (the engine owns its shape). */
+  spec: string;
+  paused: boolean;
+  /** When the cron fires next (epoch ms); null when it never fires again. */
+  nextFireAt: number | null;
+  lastFireAt: number | null;
+  lastRunId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A schedule as declared by the code, for `syncSchedules`. */
+export interface ScheduleDefinition {
+  scheduleId: string;
+  workflowId: string;
+  cron: string;
+  timezone: string | null;
+  spec: string;
+  /** The next fire under this cron: taken when the schedule is new or its cron or timezone changed. */
+  nextFireAt: number | null;
+}
+
+/**
+ * One fire claimed by `claimScheduleFire`: `advance` moves the schedule's next fire by compare-and-set
+ * (absent for a manual fire); `fire` records a fire and creates its run, `pending`, in the same
+ * transaction (absent when the fires passed are skipped: the advance alone).
+ */
+export interface ScheduleFireClaim {
+  scheduleId: string;
+  advance?: { from: number; to: number | null };
+  fire?: { fireAt: number; runId: string; manual: boolean };
+  /** Epoch ms: the claim's time (the run's `createdAt`). */
+  at: number;
+}
+
+/** A recorded fire of a schedule, with the status of its run (null once the run was deleted). */
+export interface ScheduleFire {
+  scheduleId: string;
+  fireAt: number;
+  runId: string;
+  manual: boolean;
+  claimedAt: number;
+  runStatus: RunStatus | null;
+}
+
+/**
+ * Schedules: rows the code declares (`syncSchedules`), and their fires, each claimed exactly once.
+ * The claim is the only way a fire happens: a compare-and-set on the schedule's next fire, and a
+ * fire keyed by (schedule, fire time) whose run is created with it, so processes sharing the store
+ * start each fire once.
+ */
+export interface ScheduleStore {
+  /**
+   * Makes the stored schedules of `workflowIds` the given ones: inserts new ones, updates the cron,
+   * timezone and spec of existing ones (keeping their next fire unless the cron or timezone changed,
+   * and their paused flag and last fire always), and deletes those of these workflows not given
+   * (their fires stay, and so their runs stay listed by schedule id). One transaction.
+   */
+  syncSchedules(workflowIds: readonly string[], schedules: readonly ScheduleDefinition[], at: number): Promise<void>;
+  /** Stored schedules by id, of one workflow when given. */
+  listSchedules(filter?: { workflowId?: string }): Promise<StoredSchedule[]>;
+  getSchedule(scheduleId: string): Promise<StoredSchedule | null>;
+  /**
+   * Claims a fire (see `ScheduleFireClaim`), all or nothing: false, changing nothing, when the
+   * schedule is gone, `advance.from` is no longer its next fire, it is paused (for an advance), or
+   * the fire's time is already recorded. Sets the last fire and last run of the schedule.
+   */
+  claimScheduleFire(claim: ScheduleFireClaim): Promise<boolean>;
+  /** Pauses or resumes; a resume sets the next fire (what was missed while paused is not made up). Null when there is no such schedule. */
+  setSchedulePaused(
+    scheduleId: string,
+    paused: boolean,
+    nextFireAt: number | null,
+    at: number,
+  ): Promise<StoredSchedule | null>;
+  /** Deletes the schedule (its fires and runs stay). False when there was none. */
+  deleteSchedule(scheduleId: string): Promise<boolean>;
+  /** The schedule's fires, newest first, at most `limit`. */
+  listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFire[]>;
+}
+
 /**
  * A storage adapter. `init()` runs the versioned migrations and must be called (the engine
  * does) before any other method; it is idempotent and safe to run from several processes.
  */
-export interface WeftStorage extends RunStore, JournalStore, LeaseStore {
+export interface WeftStorage extends RunStore, JournalStore, LeaseStore, ScheduleStore {
   /** A short name for logs and errors: 'memory', 'sqlite', 'postgres'. */
   readonly kind: string;
   init(): Promise<void>;

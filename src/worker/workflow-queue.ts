@@ -4,6 +4,7 @@ import { makeWorkerUtils } from './graphile-driver.js';
 import type { Pool } from 'pg';
 import { WeftError } from '../errors.js';
 import { checkRunId, newRunId } from '../run/run-id.js';
+import { storeRun } from '../run/store-run.js';
 import type { Weft } from '../run/weft.js';
 import { formatIssues, validate, type Schema } from '../schema/validate.js';
 import { withReconnects } from '../storage/postgres/connection-loss.js';
@@ -157,7 +158,7 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
       if (args.runId !== undefined) checkRunId(args.runId);
       await weft.init();
       // The insert answers with the stored row (the existing one for an id in use): no read after it.
-      const row = await weft.storeRun(workflow, args.runId ?? newRunId(), args.resourceId);
+      const row = await storeRun(weft, workflow, args.runId ?? newRunId(), args.resourceId);
       if (row.status !== 'pending') return { runId: row.runId };
       const job: StartJob = {
         action: 'start',

@@ -17,6 +17,7 @@ import type {
   WorkflowOptions,
 } from './types.js';
 import type { Run, RunListFilter, RunListPage, WorkflowRunView } from './run-types.js';
+import { declareSchedules, type DeclaredSchedule, type WorkflowScheduleInput } from '../schedule/declaration.js';
 
 /** The parameters of `createWorkflow`. */
 export interface WorkflowParams<TId extends string, TIn extends AnySchema, TOut extends AnySchema> {
@@ -31,6 +32,12 @@ export interface WorkflowParams<TId extends string, TIn extends AnySchema, TOut 
   metadata?: Record<string, unknown>;
   /** Steps the workflow uses (accepted for compatibility; the graph is what `.then` and friends build). */
   steps?: readonly unknown[];
+  /**
+   * Cron schedules that start runs of this workflow once it is registered with a `Weft` (see
+   * `WorkflowScheduleConfig`): one, or an array whose entries each have a unique `id`. Validated
+   * now, inputs included.
+   */
+  schedule?: WorkflowScheduleInput<NoInfer<InferInput<TIn>>>;
 }
 
 type AnyStep = Step | Workflow<any, any, any>;
@@ -41,6 +48,7 @@ interface Definition {
   graph: CompiledGraph | undefined;
   sleepCount: number;
   host: WorkflowHost<Workflow> | undefined;
+  schedules: DeclaredSchedule[];
 }
 
 const WORKFLOW_BRAND = Symbol.for('weft.workflow');
@@ -75,7 +83,8 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
 
   constructor(params: WorkflowParams<TId, AnySchema, AnySchema>) {
     Object.defineProperty(this, WORKFLOW_BRAND, { value: true });
-    this.def = { params, nodes: [], graph: undefined, sleepCount: 0, host: undefined };
+    const schedules = declareSchedules(params.id, params.schedule, params);
+    this.def = { params, nodes: [], graph: undefined, sleepCount: 0, host: undefined, schedules };
   }
 
   get id(): TId {
@@ -111,6 +120,10 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     const steps: Record<string, Step | Workflow> = {};
     for (const step of this.def.nodes.flatMap(stepsOf)) steps[step.id] = step.step as Step | Workflow;
     return steps;
+  }
+  /** The schedules the workflow declares, validated (`schedule` of createWorkflow). */
+  get schedules(): readonly DeclaredSchedule[] {
+    return this.def.schedules;
   }
   get committed(): boolean {
     return this.def.graph !== undefined && this.def.graph.nodes.length === this.def.nodes.length;
@@ -239,7 +252,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this;
   }
 
-  /** The compiled graph; throws when the workflow is empty or has changes not yet committed. */
+  /** @internal The compiled graph; throws when the workflow is empty or has changes not yet committed. */
   get graph(): CompiledGraph {
     if (this.def.nodes.length === 0) {
       throw new WeftError(
@@ -258,13 +271,13 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     return this.def.graph!;
   }
 
-  /** Binds the workflow to an engine instance (done by `new Weft`). */
+  /** @internal Binds the workflow to an engine instance (done by `new Weft`). */
   bindHost(host: WorkflowHost<Workflow>): void {
     this.def.host = host;
   }
 
   /** The engine instance this workflow runs on: the one it was registered with, or a private in-memory one. */
-  get host(): WorkflowHost<Workflow> {
+  private host(): WorkflowHost<Workflow> {
     return (this.def.host ??= defaultHost(this));
   }
 
@@ -275,7 +288,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.host.createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
+    return this.host().createRun(this, options ?? {}) as Promise<Run<TInput, TOutput>>;
   }
 
   /** A stored run with its steps (nested steps under dotted ids), or null. */
@@ -283,22 +296,22 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
     runId: string,
     options?: { withNestedWorkflows?: boolean; fields?: string[] },
   ): Promise<WorkflowRunView | null> {
-    return this.host.getWorkflowRunById(this, runId, options ?? {});
+    return this.host().getWorkflowRunById(this, runId, options ?? {});
   }
 
   /** Stored runs of this workflow, newest first. */
   listWorkflowRuns(filter?: RunListFilter): Promise<RunListPage> {
-    return this.host.listWorkflowRuns(this, filter ?? {});
+    return this.host().listWorkflowRuns(this, filter ?? {});
   }
 
   /** Deletes a stored run and its journal. */
   deleteWorkflowRunById(runId: string): Promise<void> {
-    return this.host.deleteWorkflowRunById(this, runId);
+    return this.host().deleteWorkflowRunById(this, runId);
   }
 
   /** Runs of this workflow that are running or waiting. */
   listActiveWorkflowRuns(): Promise<RunListPage> {
-    return this.host.listWorkflowRuns(this, { status: ['running', 'waiting'] });
+    return this.host().listWorkflowRuns(this, { status: ['running', 'waiting'] });
   }
 
   /**
@@ -307,7 +320,7 @@ export class Workflow<TId extends string = string, TInput = any, TOutput = any> 
    * restarted is logged and skipped. Crash recovery does this by itself for runs whose lease expired.
    */
   restartAllActiveWorkflowRuns(): Promise<void> {
-    return this.host.restartActiveRuns(this);
+    return this.host().restartActiveRuns(this);
   }
 
   // A nested workflow's own id doubles as its step id; it is executed by the engine, not through this.

@@ -17,7 +17,10 @@ export interface WorkflowHost<W> {
 
 let makeDefaultHost: ((workflow: never) => WorkflowHost<never>) | undefined;
 
-/** Installs how an unregistered workflow gets its private in-memory engine (done by the `Weft` module). */
+/**
+ * Installs how an unregistered workflow gets its private in-memory engine. The package entry does it
+ * (`src/index.ts`, with `run/private-host.ts`): this layer does not import the engine's.
+ */
 export function setDefaultHostFactory<W>(factory: (workflow: W) => WorkflowHost<W>): void {
   makeDefaultHost = factory as (workflow: never) => WorkflowHost<never>;
 }

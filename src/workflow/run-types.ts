@@ -114,6 +114,8 @@ export interface RunListFilter {
   resourceId?: string;
   fromDate?: Date | number;
   toDate?: Date | number;
+  /** Only the runs of this schedule's fires (`wf_<workflowId>` or `wf_<workflowId>__<id>`). */
+  scheduleId?: string;
   page?: number;
   perPage?: number | false;
 }
@@ -126,6 +128,8 @@ export interface RunListPage {
     status: RunStatus;
     createdAt: Date;
     updatedAt: Date;
+    /** The schedule whose fire started the run, for a scheduled run. */
+    scheduleId?: string;
   }[];
   total: number;
 }

@@ -61,11 +61,11 @@ describe('a SQLite file damaged in the middle', () => {
     const text = await runCli(dir, 'doctor', '--db', db);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/integrity\s+ok/);
-    expect(text.stdout).toMatch(/schema\s+version 3 \(this Weft knows 3\)/);
+    expect(text.stdout).toMatch(/schema\s+version 4 \(this Weft knows 4\)/);
     expect(text.stdout).toMatch(/runs\s+300: success 300/);
     expect(text.stdout).toMatch(/WAL 0 B/);
     const json = await runCli(dir, 'doctor', '--db', db, '--json');
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, schemaVersion: 3, runsByStatus: { success: 300 } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, schemaVersion: 4, runsByStatus: { success: 300 } });
   });
 
   it('weft doctor finds the damage, exits 1 and says how to recover, without writing', async () => {

@@ -1,10 +1,11 @@
-// The inspector's entry: loads server info and workflows, routes between the start page and run pages.
+// The inspector's entry: loads server info and workflows, routes between the start page, the schedules page and run pages.
 import { api, setTokenPrompt } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { newRunDialog, tokenDialog } from './dialogs.js';
 import { renderHome } from './home-view.js';
 import { mountRunsList } from './runs-list.js';
 import { openRunView } from './run-view.js';
+import { renderSchedules } from './schedules-view.js';
 
 const app = {
   workflows: [],
@@ -33,6 +34,7 @@ function route() {
   const main = document.getElementById('main');
   const runId = currentRunId();
   if (runId) closeCurrent = openRunView(main, runId, app);
+  else if (location.hash === '#/schedules') closeCurrent = renderSchedules(main, app);
   else closeCurrent = renderHome(main, app);
   void runsList?.refresh();
   main.scrollTop = 0;

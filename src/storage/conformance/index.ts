@@ -8,6 +8,7 @@ import { describeLeaseStore } from './lease-store.js';
 import { describeListRuns } from './list-runs.js';
 import { describePruneRuns } from './prune-runs.js';
 import { describeRunStore } from './run-store.js';
+import { describeScheduleStore } from './schedule-store.js';
 import { describeUpdateRun } from './update-run.js';
 import { describeValuesAndLifecycle } from './values-and-lifecycle.js';
 
@@ -55,5 +56,6 @@ export function describeStorageConformance(name: string, factory: StorageFactory
     describePruneRuns(current);
     describeValuesAndLifecycle(current);
     describeConcurrency(current);
+    describeScheduleStore(current);
   });
 }

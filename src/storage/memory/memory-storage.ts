@@ -9,9 +9,14 @@ import type {
   RunChange,
   RunCondition,
   RunFilter,
+  ScheduleDefinition,
+  ScheduleFire,
+  ScheduleFireClaim,
   StoredRun,
+  StoredSchedule,
   WeftStorage,
 } from '../types.js';
+import { MemorySchedules } from './memory-schedules.js';
 import { ACTIVE_STATUSES } from '../types.js';
 import { checkPruneFilter } from '../prune-filter.js';
 import { pendingRunRow } from '../pending-run.js';
@@ -55,6 +60,10 @@ export class MemoryStorage implements WeftStorage {
   readonly notifier: JournalNotifier;
   private readonly runs = new Map<string, MemoryRun>();
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly schedules = new MemorySchedules(
+    (run) => this.insertRun(run),
+    (runId) => this.runs.get(runId)?.row.status ?? null,
+  );
 
   constructor() {
     this.notifier = {
@@ -75,6 +84,10 @@ export class MemoryStorage implements WeftStorage {
   async close(): Promise<void> {}
 
   async createRun(run: NewRun): Promise<StoredRun> {
+    return this.insertRun(run);
+  }
+
+  private insertRun(run: NewRun): StoredRun {
     const existing = this.runs.get(run.runId);
     if (existing) return { ...existing.row };
     const row = pendingRunRow(run);
@@ -89,6 +102,7 @@ export class MemoryStorage implements WeftStorage {
 
   async listRuns(filter: RunFilter = {}): Promise<{ runs: StoredRun[]; total: number }> {
     const statuses = filter.status === undefined ? undefined : ([] as string[]).concat(filter.status);
+    const scheduled = filter.scheduleId === undefined ? undefined : this.schedules.runIdsOf(filter.scheduleId);
     const rows: StoredRun[] = [];
     for (const { row } of this.runs.values()) {
       if (filter.workflowId !== undefined && row.workflowId !== filter.workflowId) continue;
@@ -96,6 +110,7 @@ export class MemoryStorage implements WeftStorage {
       if (filter.resourceId !== undefined && row.resourceId !== filter.resourceId) continue;
       if (filter.fromDate !== undefined && row.createdAt < filter.fromDate) continue;
       if (filter.toDate !== undefined && row.createdAt > filter.toDate) continue;
+      if (scheduled && !scheduled.has(row.runId)) continue;
       rows.push(row);
     }
     rows.sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
@@ -207,6 +222,39 @@ export class MemoryStorage implements WeftStorage {
     }
     out.sort((a, b) => a.updatedAt - b.updatedAt || (a.runId < b.runId ? -1 : 1));
     return out.slice(0, limit);
+  }
+
+  syncSchedules(workflowIds: readonly string[], schedules: readonly ScheduleDefinition[], at: number): Promise<void> {
+    return this.schedules.syncSchedules(workflowIds, schedules, at);
+  }
+
+  listSchedules(filter?: { workflowId?: string }): Promise<StoredSchedule[]> {
+    return this.schedules.listSchedules(filter);
+  }
+
+  getSchedule(scheduleId: string): Promise<StoredSchedule | null> {
+    return this.schedules.getSchedule(scheduleId);
+  }
+
+  claimScheduleFire(claim: ScheduleFireClaim): Promise<boolean> {
+    return this.schedules.claimScheduleFire(claim);
+  }
+
+  setSchedulePaused(
+    scheduleId: string,
+    paused: boolean,
+    nextFireAt: number | null,
+    at: number,
+  ): Promise<StoredSchedule | null> {
+    return this.schedules.setSchedulePaused(scheduleId, paused, nextFireAt, at);
+  }
+
+  deleteSchedule(scheduleId: string): Promise<boolean> {
+    return this.schedules.deleteSchedule(scheduleId);
+  }
+
+  listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFire[]> {
+    return this.schedules.listScheduleFires(scheduleId, limit);
   }
 
   private checkSeq(run: MemoryRun, entries: readonly JournalEntry[]): void {

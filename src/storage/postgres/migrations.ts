@@ -65,6 +65,37 @@ const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'schedules',
+    sql: (s) => `
+      -- The schedules the code declares; next_fire_at moves only by compare-and-set (claimScheduleFire).
+      CREATE TABLE ${s}.schedules (
+        schedule_id  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        workflow_id  TEXT COLLATE "C" NOT NULL,
+        cron         TEXT    NOT NULL,
+        timezone     TEXT,
+        spec         TEXT    NOT NULL,
+        paused       BOOLEAN NOT NULL DEFAULT false,
+        next_fire_at BIGINT,
+        last_fire_at BIGINT,
+        last_run_id  TEXT COLLATE "C",
+        created_at   BIGINT  NOT NULL,
+        updated_at   BIGINT  NOT NULL
+      );
+      CREATE INDEX schedules_by_workflow ON ${s}.schedules (workflow_id);
+
+      -- One row per fire: its key makes a fire happen once, and it names the run the fire created.
+      CREATE TABLE ${s}.schedule_fires (
+        schedule_id TEXT COLLATE "C" NOT NULL,
+        fire_at     BIGINT  NOT NULL,
+        run_id      TEXT COLLATE "C" NOT NULL,
+        manual      BOOLEAN NOT NULL,
+        claimed_at  BIGINT  NOT NULL,
+        PRIMARY KEY (schedule_id, fire_at)
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

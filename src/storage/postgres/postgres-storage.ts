@@ -10,9 +10,23 @@ import type {
   RunChange,
   RunCondition,
   RunFilter,
+  ScheduleDefinition,
+  ScheduleFire,
+  ScheduleFireClaim,
   StoredRun,
+  StoredSchedule,
   WeftStorage,
 } from '../types.js';
+import type { PgFireRow, PgScheduleRow } from './schedule-queries.js';
+import {
+  SCHEDULE_COLUMNS,
+  claimFireQuery,
+  listFiresQuery,
+  setPausedQuery,
+  syncSchedulesQuery,
+  toScheduleFire,
+  toStoredSchedule,
+} from './schedule-queries.js';
 import type { PgJournalRow } from './journal-queries.js';
 import {
   epochQuery,
@@ -389,6 +403,72 @@ export class PostgresStorage implements WeftStorage {
         [now, limit],
       );
       return rows.map(toStoredRun);
+    });
+  }
+
+  async syncSchedules(
+    workflowIds: readonly string[],
+    schedules: readonly ScheduleDefinition[],
+    at: number,
+  ): Promise<void> {
+    await this.guard('store schedules', undefined, () =>
+      this.pool.query(syncSchedulesQuery(this.s, workflowIds, schedules, at)),
+    );
+  }
+
+  async listSchedules(filter: { workflowId?: string } = {}): Promise<StoredSchedule[]> {
+    return this.guard('list schedules', undefined, async () => {
+      const { rows } = await this.pool.query<PgScheduleRow>(
+        `SELECT ${SCHEDULE_COLUMNS} FROM ${this.s}.schedules
+         WHERE $1::text IS NULL OR workflow_id = $1 ORDER BY schedule_id`,
+        [filter.workflowId ?? null],
+      );
+      return rows.map(toStoredSchedule);
+    });
+  }
+
+  async getSchedule(scheduleId: string): Promise<StoredSchedule | null> {
+    return this.guard('read schedule', undefined, async () => {
+      const { rows } = await this.pool.query<PgScheduleRow>(
+        `SELECT ${SCHEDULE_COLUMNS} FROM ${this.s}.schedules WHERE schedule_id = $1`,
+        [scheduleId],
+      );
+      return rows[0] ? toStoredSchedule(rows[0]) : null;
+    });
+  }
+
+  async claimScheduleFire(claim: ScheduleFireClaim): Promise<boolean> {
+    // Tried again on a lost connection: a claim that had committed is then refused (its fire exists),
+    // and its run, pending, is started by a scheduler's next pass.
+    return this.guard('claim a fire of schedule', claim.fire?.runId, async () => {
+      const { rows } = await this.pool.query<{ n: number }>(claimFireQuery(this.s, claim));
+      return rows[0]?.n === 1;
+    });
+  }
+
+  async setSchedulePaused(
+    scheduleId: string,
+    paused: boolean,
+    nextFireAt: number | null,
+    at: number,
+  ): Promise<StoredSchedule | null> {
+    return this.guard('pause or resume schedule', undefined, async () => {
+      const { rows } = await this.pool.query<PgScheduleRow>(setPausedQuery(this.s, scheduleId, paused, nextFireAt, at));
+      return rows[0] ? toStoredSchedule(rows[0]) : null;
+    });
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    return this.guard('delete schedule', undefined, async () => {
+      const deleted = await this.pool.query(`DELETE FROM ${this.s}.schedules WHERE schedule_id = $1`, [scheduleId]);
+      return (deleted.rowCount ?? 0) > 0;
+    });
+  }
+
+  async listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFire[]> {
+    return this.guard('list the fires of schedule', undefined, async () => {
+      const { rows } = await this.pool.query<PgFireRow>(listFiresQuery(this.s, scheduleId, limit));
+      return rows.map(toScheduleFire);
     });
   }
 

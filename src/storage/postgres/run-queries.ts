@@ -104,6 +104,9 @@ export function listRunsQueries(s: string, filter: RunFilter): { page: PgQuery; 
   if (filter.resourceId !== undefined) add((n) => `resource_id = $${n}`, filter.resourceId);
   if (filter.fromDate !== undefined) add((n) => `created_at >= $${n}`, filter.fromDate);
   if (filter.toDate !== undefined) add((n) => `created_at <= $${n}`, filter.toDate);
+  if (filter.scheduleId !== undefined) {
+    add((n) => `run_id IN (SELECT run_id FROM ${s}.schedule_fires WHERE schedule_id = $${n})`, filter.scheduleId);
+  }
   const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
   const count: PgQuery = { text: `SELECT count(*) AS total FROM ${s}.runs ${clause}`, values };
   let text = `SELECT ${RUN_COLUMNS}, count(*) OVER () AS total FROM ${s}.runs ${clause} ORDER BY created_at DESC, run_id DESC`;

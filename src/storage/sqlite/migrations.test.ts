@@ -171,8 +171,8 @@ describe('SQLite schema', () => {
 
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3]);
-      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4]);
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
       const indexes = db.prepare(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL ORDER BY name",
       );
@@ -183,7 +183,7 @@ describe('SQLite schema', () => {
         'runs_by_workflow',
         'runs_stopped_by_status',
       ]);
-      expect(SQLITE_SCHEMA_VERSION).toBe(3);
+      expect(SQLITE_SCHEMA_VERSION).toBe(4);
       // The journal is one b-tree: no index of its own, each entry keyed by its run's key and its seq.
       expect(
         db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal'").pluck().get(),

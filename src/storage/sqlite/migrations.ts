@@ -124,6 +124,37 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX runs_active_by_updated ON runs (updated_at, run_id) WHERE status IN ('running', 'waiting');
     `,
   },
+  {
+    version: 4,
+    name: 'schedules',
+    sql: `
+      -- The schedules the code declares; next_fire_at moves only by compare-and-set (claimScheduleFire).
+      CREATE TABLE schedules (
+        schedule_id  TEXT    NOT NULL PRIMARY KEY,
+        workflow_id  TEXT    NOT NULL,
+        cron         TEXT    NOT NULL,
+        timezone     TEXT,
+        spec         TEXT    NOT NULL,
+        paused       INTEGER NOT NULL DEFAULT 0,
+        next_fire_at INTEGER,
+        last_fire_at INTEGER,
+        last_run_id  TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX schedules_by_workflow ON schedules (workflow_id);
+
+      -- One row per fire: its key makes a fire happen once, and it names the run the fire created.
+      CREATE TABLE schedule_fires (
+        schedule_id TEXT    NOT NULL,
+        fire_at     INTEGER NOT NULL,
+        run_id      TEXT    NOT NULL,
+        manual      INTEGER NOT NULL,
+        claimed_at  INTEGER NOT NULL,
+        PRIMARY KEY (schedule_id, fire_at)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

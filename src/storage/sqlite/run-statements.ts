@@ -152,6 +152,9 @@ export class ListRunsQueries {
     if (filter.resourceId !== undefined) add('resource_id = ?', filter.resourceId);
     if (filter.fromDate !== undefined) add('created_at >= ?', filter.fromDate);
     if (filter.toDate !== undefined) add('created_at <= ?', filter.toDate);
+    if (filter.scheduleId !== undefined) {
+      add('run_id IN (SELECT run_id FROM schedule_fires WHERE schedule_id = ?)', filter.scheduleId);
+    }
     const paged = filter.perPage !== undefined;
     const statements = this.statements(where, paged);
     const total = statements.count.get(...params) ?? 0;

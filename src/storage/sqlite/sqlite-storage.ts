@@ -10,9 +10,14 @@ import type {
   RunChange,
   RunCondition,
   RunFilter,
+  ScheduleDefinition,
+  ScheduleFire,
+  ScheduleFireClaim,
   StoredRun,
+  StoredSchedule,
   WeftStorage,
 } from '../types.js';
+import { SqliteSchedules } from './sqlite-schedules.js';
 import { checkJournalBatch, conditionHolds } from '../journal-checks.js';
 import { migrateSqlite } from './migrations.js';
 import { sqliteRecoveryHint } from './recovery-hint.js';
@@ -38,6 +43,7 @@ interface WriteStatements {
   journal: SqliteJournal;
   insertRun: (run: NewRun) => StoredRun;
   pruner: SqlitePruner;
+  schedules: SqliteSchedules;
   updateRun: (...args: Parameters<SqliteStorage['updateRun']>) => StoredRun | null;
 }
 
@@ -52,6 +58,7 @@ interface OpenDatabase {
   writer: WriteStatements;
   runs: RunStatements;
   journal: SqliteJournal;
+  schedules: SqliteSchedules;
   writes: GroupCommit;
   deleteRun: Transaction<(runId: string) => boolean>;
   listRuns: Transaction<(filter: RunFilter) => { runs: StoredRun[]; total: number }>;
@@ -85,6 +92,7 @@ function prepareWrites(db: SqliteDatabase): WriteStatements {
     db,
     journal,
     pruner: new SqlitePruner(db),
+    schedules: new SqliteSchedules(db),
     insertRun: (run: NewRun) => {
       runs.insert.run(run.runId, run.workflowId, run.resourceId, run.createdAt, run.createdAt);
       return runs.get.get(run.runId)!;
@@ -270,6 +278,51 @@ export class SqliteStorage implements WeftStorage {
     return this.execute('list expired runs', undefined, (o) => o.runs.expired.all(now, limit));
   }
 
+  async syncSchedules(
+    workflowIds: readonly string[],
+    schedules: readonly ScheduleDefinition[],
+    at: number,
+  ): Promise<void> {
+    const open = this.writable('store schedules', undefined);
+    return open.writes.write('store schedules', undefined, () =>
+      open.writer.schedules.sync(workflowIds, schedules, at),
+    );
+  }
+
+  async listSchedules(filter: { workflowId?: string } = {}): Promise<StoredSchedule[]> {
+    return this.execute('list schedules', undefined, (o) => o.schedules.listSchedules(filter.workflowId));
+  }
+
+  async getSchedule(scheduleId: string): Promise<StoredSchedule | null> {
+    return this.execute('read schedule', undefined, (o) => o.schedules.getSchedule(scheduleId));
+  }
+
+  async claimScheduleFire(claim: ScheduleFireClaim): Promise<boolean> {
+    const open = this.writable('claim a fire of schedule', undefined);
+    return open.writes.write('claim a fire of schedule', claim.fire?.runId, () => open.writer.schedules.claim(claim));
+  }
+
+  async setSchedulePaused(
+    scheduleId: string,
+    paused: boolean,
+    nextFireAt: number | null,
+    at: number,
+  ): Promise<StoredSchedule | null> {
+    const open = this.writable('pause or resume schedule', undefined);
+    return open.writes.write('pause or resume schedule', undefined, () =>
+      open.writer.schedules.setPaused(scheduleId, paused, nextFireAt, at),
+    );
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    const open = this.writable('delete schedule', undefined);
+    return open.writes.write('delete schedule', undefined, () => open.writer.schedules.delete(scheduleId));
+  }
+
+  async listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFire[]> {
+    return this.execute('list the fires of schedule', undefined, (o) => o.schedules.listFires(scheduleId, limit));
+  }
+
   /** Prepares every statement and transaction once, after the migrations; `writerDb` commits the grouped writes. */
   private prepare(db: SqliteDatabase, writerDb: SqliteDatabase): OpenDatabase {
     const runs = prepareRunStatements(db);
@@ -280,6 +333,7 @@ export class SqliteStorage implements WeftStorage {
       writer: prepareWrites(writerDb),
       runs,
       journal,
+      schedules: new SqliteSchedules(db),
       writes: new GroupCommit(
         writerDb,
         (action, runId, error) => this.failure(action, runId, error),
