@@ -315,7 +315,9 @@ export class PostgresStorage implements WeftStorage {
         creation.resolve(pendingRunRow(run));
         return row;
       }
-      row = await this.getRun(run.runId);
+      // Not getRun: it would wait for this very insert.
+      const stored = await this.guard('read', run.runId, () => this.selectRun(run.runId));
+      row = stored ? toStoredRun(stored) : null;
     } catch (error) {
       creation.reject(error);
       throw error;

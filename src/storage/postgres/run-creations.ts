@@ -60,6 +60,16 @@ export class RunCreations {
     const creation = this.held.get(runId);
     if (!creation) return null;
     this.held.delete(runId);
+    // Until the claim stores it, the insert is in flight: a list or a read issued meanwhile waits for it.
+    const { resolve, reject } = creation;
+    const stored = new Promise<void>((settled) => {
+      creation.resolve = (row) => (resolve(row), settled());
+      creation.reject = (error) => (reject(error), settled());
+    });
+    this.sending.set(runId, stored);
+    void stored.then(() => {
+      if (this.sending.get(runId) === stored) this.sending.delete(runId);
+    });
     return creation;
   }
 
