@@ -8,26 +8,9 @@ import { z } from 'zod';
 import { Weft, createStep, createWorkflow } from '../src/index.js';
 import { PostgresStorage } from '../src/storage/postgres/index.js';
 import { createWorkflowQueue } from '../src/worker/index.js';
-import { PG_URL, describeWithPostgres, dropSchemas } from './support/postgres.js';
+import { PG_URL, describeWithPostgres, dropSchemas, statementsOf } from './support/postgres.js';
 
 const PREFIX = `weft_we_${randomBytes(4).toString('hex')}`;
-
-/** Counts the statements every pg client of this process sends while `body` runs. */
-async function statementsOf(body: () => Promise<unknown>): Promise<number> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const query = proto.query;
-  let count = 0;
-  proto.query = function counted(this: unknown, ...args: unknown[]) {
-    count += 1;
-    return query.apply(this, args);
-  };
-  try {
-    await body();
-  } finally {
-    proto.query = query;
-  }
-  return count;
-}
 
 await describeWithPostgres('enqueueStart', 'the enqueue cost test', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
@@ -56,7 +39,7 @@ await describeWithPostgres('enqueueStart', 'the enqueue cost test', () => {
       await queue.enqueueStart('one', { inputData: { n: 0 } }); // opens the store and the queue
       const { runId } = await queue.enqueueStart('one', { inputData: { n: 1 }, runId: 'counted' });
       expect(runId).toBe('counted');
-      expect(await statementsOf(() => queue.enqueueStart('one', { inputData: { n: 2 } }))).toBe(2);
+      expect((await statementsOf(() => queue.enqueueStart('one', { inputData: { n: 2 } }))).count).toBe(2);
       expect((await weft.storage.getRun('counted'))?.status).toBe('pending');
       await expect(queue.enqueueStart('other', { inputData: { n: 3 }, runId: 'counted' })).rejects.toMatchObject({
         code: 'WORKFLOW_MISMATCH',

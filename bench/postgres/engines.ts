@@ -129,15 +129,18 @@ export async function openWeft(url: string): Promise<PgEngine> {
 
 /** A Weft worker process's engine: `runWorker` on graphile-worker with `concurrency` jobs at once. */
 export async function startWeftWorker(url: string, concurrency: number): Promise<() => Promise<void>> {
-  const { Weft, PostgresStorage, runWorker } = await importWeft();
+  const { Weft, PostgresStorage, QueuePool, runWorker } = await importWeft();
+  // As `weft worker` does: one pool for the store and the queue (concurrency + 2), and the store's LISTEN.
+  const pool = new QueuePool({ connectionString: url, max: concurrency + 2 }, console);
   const weft = new Weft({
     workflows: await weftWorkflows(),
-    storage: new PostgresStorage({ connectionString: url, schema: 'weft' }),
+    storage: new PostgresStorage({ pool, schema: 'weft' }),
   });
-  const worker = await runWorker({ weft, connectionString: url, schema: 'queue', concurrency });
+  const worker = await runWorker({ weft, pgPool: pool, schema: 'queue', concurrency });
   return async () => {
     await worker.stop();
     await weft.close();
+    await pool.end();
   };
 }
 
@@ -149,7 +152,8 @@ export async function weftProducer(url: string): Promise<PgProducer> {
     recovery: false,
   });
   await weft.init();
-  const queue = createWorkflowQueue({ weft, connectionString: url, schema: 'queue' });
+  // The queue shares the store's pool.
+  const queue = createWorkflowQueue({ weft, schema: 'queue' });
   return {
     async enqueue(count) {
       await Promise.all(Array.from({ length: count }, (_, n) => queue.enqueueStart('ten-steps', { inputData: { n } })));

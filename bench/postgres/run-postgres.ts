@@ -1,7 +1,8 @@
 // `npm run bench -- --pg`: Weft on Postgres side by side with DBOS Transact on the same server,
 // alternating engines, each sample in fresh processes on a fresh database. Prints medians, ratios
 // (Weft / DBOS, lower is better), the spread of the reps (max / min), and per run the durable
-// commits (pg_stat_database) and the statements sent (counted in the driver) of both engines.
+// commits (pg_stat_database), the statements sent (counted in the driver) and the peak connections
+// (pg_stat_activity) of both engines.
 // Usage: npm run bench -- --pg [--quick] [--reps N] [P1 P2 ...]; WEFT_PG_URL picks the server.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,8 @@ interface ChildResult {
   statements: number;
   count: number;
   warnings: number;
+  /** The most connections the sample's processes held at once. */
+  connections: number;
   stats: DbStats;
 }
 
@@ -109,11 +112,28 @@ async function sample(engine: PgEngineName, w: PgWorkload, count: number): Promi
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const connections = peakConnections(name, exited);
+  const code = await exited;
   if (code !== 0) throw new Error(`${engine} ${w.id} failed (exit ${code}):\n${err}`);
   const result = JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number; statements: number; count: number };
   const warnings = (err.match(/MaxListenersExceededWarning/g) ?? []).length;
-  return { ...result, warnings, stats: await stats(name) };
+  return { ...result, warnings, connections: await connections, stats: await stats(name) };
+}
+
+/** The most connections to database `name` seen while `until` is pending (sampled every 25 ms). */
+async function peakConnections(name: string, until: Promise<unknown>): Promise<number> {
+  let done = false;
+  void until.then(() => (done = true));
+  let most = 0;
+  while (!done) {
+    const { rows } = await admin.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [
+      name,
+    ]);
+    most = Math.max(most, Number(rows[0]?.n ?? 0));
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return most;
 }
 
 function parseArgs(argv: readonly string[]) {
@@ -141,6 +161,7 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
       weft: { commits: 0, statements: 0 },
       dbos: { commits: 0, statements: 0 },
     };
+    const connections: Record<PgEngineName, number> = { weft: 0, dbos: 0 };
     // The baseline: opening the engine and its warm-up, whose commits are not the workload's.
     const baseline: Record<PgEngineName, number> = { weft: 0, dbos: 0 };
     for (const engine of ENGINES) baseline[engine] = (await sample(engine, w, 0)).stats.commits;
@@ -154,6 +175,7 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
           commits: (result.stats.commits - baseline[engine]) / count,
           statements: result.statements / count,
         };
+        connections[engine] = Math.max(connections[engine], result.connections);
         deadlocks += result.stats.deadlocks;
         warnings += result.warnings;
         process.stderr.write(`${w.id} ${engine} rep ${rep + 1}: ${formatNumber(value)} ${w.measure}\n`);
@@ -165,15 +187,15 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
     lines.push(
       `| ${w.id} | ${w.title} (${count}) | ${w.measure} | ${formatNumber(weft)} | ${formatNumber(dbos)} | ${formatRatio(weft, dbos)} | ` +
         `${spread(values.weft)} / ${spread(values.dbos)} | ${perRun.weft.commits.toFixed(1)} / ${perRun.dbos.commits.toFixed(1)} | ` +
-        `${perRun.weft.statements.toFixed(1)} / ${perRun.dbos.statements.toFixed(1)} |`,
+        `${perRun.weft.statements.toFixed(1)} / ${perRun.dbos.statements.toFixed(1)} | ${connections.weft} / ${connections.dbos} |`,
     );
   }
   await admin.end();
   console.log('');
   console.log(
-    '| | workload | measure | Weft | DBOS | Weft / DBOS | max/min of reps (Weft / DBOS) | commits per run (Weft / DBOS) | statements per run (Weft / DBOS) |',
+    '| | workload | measure | Weft | DBOS | Weft / DBOS | max/min of reps (Weft / DBOS) | commits per run (Weft / DBOS) | statements per run (Weft / DBOS) | peak connections (Weft / DBOS) |',
   );
-  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const line of lines) console.log(line);
   console.log('');
   console.log(`deadlocks: ${deadlocks}; MaxListenersExceededWarning: ${warnings}`);

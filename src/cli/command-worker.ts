@@ -15,6 +15,7 @@ interface WorkerOptions {
   schema?: string;
   queueSchema?: string;
   concurrency?: string;
+  maxConnections?: string;
   leaseMs?: string;
   shutdownGraceMs?: string;
 }
@@ -36,6 +37,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--schema <name>', "schema of Weft's tables (env WEFT_PG_SCHEMA; default weft)")
     .option('--queue-schema <name>', "schema of graphile-worker's queue (default graphile_worker)")
     .option('--concurrency <n>', 'runs executed at once by this worker (default 10)')
+    .option(
+      '--max-connections <n>',
+      "size of the connection pool that the store and the queue share (default concurrency + 2); the process holds one more, the store's LISTEN",
+    )
     .option('--lease-ms <ms>', `${LEASE_MS_HELP} (env WEFT_LEASE_MS)`)
     .option(
       '--shutdown-grace-ms <ms>',
@@ -53,20 +58,27 @@ export function registerWorkerCommand(program: Command): void {
       const queueSchema = opts.queueSchema ?? 'graphile_worker';
       const leaseMs = parseLeaseOption(opts.leaseMs);
       const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
+      const maxConnections =
+        opts.maxConnections === undefined
+          ? concurrency + 2
+          : parseIntOption(opts.maxConnections, '--max-connections', 3, 10_000);
       // Loaded here, not with the CLI: pg and graphile-worker are optional, and only this command needs them.
       const { PostgresStorage } = await import('../storage/postgres/index.js');
-      const { runWorker } = await import('../worker/index.js');
+      const { QueuePool, runWorker } = await import('../worker/index.js');
+      const logger = { debug() {}, info() {}, warn: console.warn, error: console.error };
+      // One pool for the store and the queue: the process holds maxConnections + 1 (the store's LISTEN).
+      const pool = new QueuePool({ connectionString, max: maxConnections }, logger);
       const weft = new Weft({
         ...(leaseMs !== undefined ? { leaseMs } : {}),
         workflows: await loadWorkflows(file),
-        storage: new PostgresStorage({ connectionString, schema }),
-        logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
+        storage: new PostgresStorage({ pool, schema }),
+        logger,
       });
       let worker;
       try {
         worker = await runWorker({
           weft,
-          connectionString,
+          pgPool: pool,
           schema: queueSchema,
           concurrency,
           shutdownGraceMs,
@@ -74,6 +86,7 @@ export function registerWorkerCommand(program: Command): void {
         });
       } catch (error) {
         await weft.close();
+        await pool.end();
         throw error;
       }
       const ids = worker.workflows;
@@ -83,6 +96,7 @@ export function registerWorkerCommand(program: Command): void {
           `  ${paint('store', 'dim')}        postgres, schema "${schema}"`,
           `  ${paint('queue', 'dim')}        graphile-worker, schema "${queueSchema}"`,
           `  ${paint('concurrency', 'dim')}  ${concurrency}`,
+          `  ${paint('connections', 'dim')}  ${maxConnections} pooled + 1 LISTEN`,
           `  ${paint('lease', 'dim')}        ${weft.leaseMs} ms`,
           paint('Press Ctrl+C to stop (runs in flight may finish first).', 'dim'),
         ].join('\n'),
@@ -101,6 +115,7 @@ export function registerWorkerCommand(program: Command): void {
         // Runs still executing here are handed over: their leases expire at once, so another worker
         // continues them on its next recovery pass; finished steps are kept.
         await weft.close();
+        await pool.end().catch(() => undefined);
         process.exit(0);
       };
       process.on('SIGINT', () => void stop());

@@ -324,6 +324,7 @@ export class Weft<
         workflowId: workflow.id,
         resourceId: options.resourceId ?? null,
         createdAt: this.clock.now(),
+        claimFollows: true,
       });
       created.catch((error: unknown) => this.logger.error(`weft: run "${runId}" could not be stored`, error));
       return new RunHandle(this.#services, workflow, runId, options.resourceId, created);

@@ -55,6 +55,11 @@ export interface NewRun {
   workflowId: string;
   resourceId: string | null;
   createdAt: number;
+  /**
+   * Set by the engine for a new id it made, whose insert it does not wait for: its claim follows at once.
+   * A store may hold the insert briefly and make it with the claim (Postgres: one statement for both).
+   */
+  claimFollows?: boolean;
 }
 
 /** Fields of a run that a transition may set. */

@@ -2,5 +2,6 @@
 export { createWorkflowQueue } from './workflow-queue.js';
 export type { EnqueueResumeArgs, EnqueueStartArgs, WorkflowQueue, WorkflowQueueOptions } from './workflow-queue.js';
 export { runWorker } from './run-worker.js';
+export { QueuePool } from './queue-pool.js';
 export type { RunWorkerOptions, WeftWorker } from './run-worker.js';
 export type { WorkerRunReport } from './run-job.js';

@@ -2,6 +2,7 @@
 import type { Runner, Task, TaskList, Logger as QueueLogger } from 'graphile-worker';
 import { Logger, makeWorkerUtils, run } from './graphile-driver.js';
 import type { Pool } from 'pg';
+import { WeftError } from '../errors.js';
 import type { Weft } from '../run/weft.js';
 import type { Logger as WeftLogger } from '../workflow/types.js';
 import { DEFAULT_QUEUE_SCHEMA, parseJob, taskIdentifier, workflowOfTask } from './job-payload.js';
@@ -19,10 +20,14 @@ export interface RunWorkerOptions {
   /** The database of graphile-worker's queue; else `pgPool`. */
   connectionString?: string;
   /**
-   * A pool to use instead of `connectionString` (at least `concurrency + 3` clients); it stays
-   * yours. It needs 'error' listeners on the pool and on each client (see `QueuePool`).
+   * A pool to use instead of `connectionString` (3 clients at least: graphile-worker keeps one for
+   * LISTEN); it stays yours. It needs 'error' listeners on the pool and on each client: a `QueuePool`
+   * has them. Give the same pool to the worker's `PostgresStorage` (`pool`) and the process holds one
+   * pool's connections, plus the storage notifier's LISTEN connection.
    */
   pgPool?: Pool;
+  /** The size of the pool made from `connectionString` (default `concurrency + 2`, at least 3). */
+  maxConnections?: number;
   /** graphile-worker's schema (default `graphile_worker`); created or migrated at start. */
   schema?: string;
   /** Jobs (runs to start or resume) executed at once by this worker (default 10). */
@@ -57,6 +62,22 @@ function queueLogger(logger: WeftLogger): QueueLogger {
     else if (String(level) === 'warning') logger.warn(text);
     else logger.debug(text);
   });
+}
+
+/**
+ * The size of a worker's pool: `maxConnections` as given, else `concurrency + 2` (a connection per run
+ * in flight, graphile-worker's LISTEN and one for fetching and completing jobs). Fewer than 3 could
+ * leave graphile-worker's LISTEN holding the only client.
+ */
+export function queuePoolSize(maxConnections: number | undefined, concurrency: number): number {
+  const size = maxConnections ?? concurrency + 2;
+  if (!Number.isInteger(size) || size < 3) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `Invalid maxConnections ${String(maxConnections)}: a worker needs a whole number of connections, 3 or more (graphile-worker keeps one for LISTEN)`,
+    );
+  }
+  return size;
 }
 
 /** How long a queue that shut down by itself waits before it is started again, at first and at most. */
@@ -94,7 +115,11 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   const concurrency = options.concurrency ?? 10;
   const schema = options.schema ?? DEFAULT_QUEUE_SCHEMA;
   const pool =
-    options.pgPool ?? new QueuePool({ connectionString: options.connectionString, max: concurrency + 3 }, weft.logger);
+    options.pgPool ??
+    new QueuePool(
+      { connectionString: options.connectionString, max: queuePoolSize(options.maxConnections, concurrency) },
+      weft.logger,
+    );
   const utils = await makeWorkerUtils({ pgPool: pool, schema, logger: queueLogger(weft.logger) });
 
   const runners = new Set<Runner>();

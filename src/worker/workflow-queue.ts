@@ -21,12 +21,29 @@ import {
 export interface WorkflowQueueOptions {
   /** The engine whose storage (a `PostgresStorage`) holds the runs, with the workflows registered. */
   weft: Weft;
-  /** The database of graphile-worker's queue; else `pgPool`. */
+  /**
+   * The database of graphile-worker's queue; else `pgPool`; with neither, the queue shares the pool of
+   * the engine's `PostgresStorage` (no connections of its own).
+   */
   connectionString?: string;
   /** A pool to use instead of `connectionString`; it stays yours: `close()` does not end it. */
   pgPool?: Pool;
   /** graphile-worker's schema (default `graphile_worker`); workers must use the same. */
   schema?: string;
+}
+
+/** Where the queue's connections come from: the pool given, the connection string, else the storage's pool. */
+function queueConnection(options: WorkflowQueueOptions): { pgPool: Pool } | { connectionString: string } {
+  if (options.pgPool) return { pgPool: options.pgPool };
+  if (options.connectionString !== undefined) return { connectionString: options.connectionString };
+  const storagePool = (options.weft.storage as { pool?: Pool }).pool;
+  if (options.weft.storage.kind === 'postgres' && typeof storagePool?.connect === 'function') {
+    return { pgPool: storagePool };
+  }
+  throw new WeftError(
+    'INVALID_ARGUMENT',
+    `createWorkflowQueue needs a connectionString or a pgPool: the engine's storage is "${options.weft.storage.kind}", not a PostgresStorage whose pool the queue could share`,
+  );
 }
 
 /** What `enqueueStart` takes. */
@@ -92,7 +109,7 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
     utils ??= (async () => {
       const made = await makeWorkerUtils({
         schema: options.schema ?? DEFAULT_QUEUE_SCHEMA,
-        ...(options.pgPool ? { pgPool: options.pgPool } : { connectionString: options.connectionString }),
+        ...queueConnection(options),
       });
       await made.migrate();
       return made;

@@ -52,3 +52,20 @@ export async function dropSchemas(admin: pg.Pool | pg.Client, prefix: string): P
   );
   for (const { nspname } of rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
 }
+
+/** Counts the statements every pg client of this process sends while `body` runs; gives the count and what `body` returned. */
+export async function statementsOf<T>(body: () => Promise<T>): Promise<{ count: number; value: T }> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = proto.query;
+  let count = 0;
+  proto.query = function counted(this: unknown, ...args: unknown[]) {
+    count += 1;
+    return query.apply(this, args);
+  };
+  try {
+    const value = await body();
+    return { count, value };
+  } finally {
+    proto.query = query;
+  }
+}

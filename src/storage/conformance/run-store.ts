@@ -40,6 +40,27 @@ export function describeRunStore(current: CurrentStorage): void {
       expect(await current().getRun('r1')).toEqual(claimed);
     });
 
+    it('lets the operations issued after it see the run when the store keeps its writes in order', async () => {
+      const storage = current();
+      if (!storage.writesInOrder) return;
+      const claim = { status: 'running' as const, bumpEpoch: true, leaseOwner: 'me', leaseExpiresAt: T0 + 60_000 };
+      const created = [
+        storage.createRun(newRun('seen', { claimFollows: true })),
+        storage.createRun(newRun('claimed', { claimFollows: true })),
+        storage.createRun(newRun('listed')),
+      ];
+      const [seen, claimed, listed] = await Promise.all([
+        storage.getRun('seen'),
+        storage.updateRun('claimed', { status: ['pending'] }, { ...claim, updatedAt: T0 + 1 }, entries(1, 2)),
+        storage.listRuns(),
+      ]);
+      expect(seen).toMatchObject({ runId: 'seen', status: 'pending', epoch: 0 });
+      expect(claimed).toMatchObject({ runId: 'claimed', status: 'running', epoch: 1, createdAt: T0 });
+      expect(listed.runs.map((run) => run.runId).sort()).toEqual(['claimed', 'listed', 'seen']);
+      for (const run of await Promise.all(created)) expect(run).toMatchObject({ status: 'pending', epoch: 0 });
+      expect((await storage.readJournal('claimed')).map((entry) => entry.seq)).toEqual([1, 2]);
+    });
+
     it('returns a row that later changes do not alter', async () => {
       const run = await current().createRun(newRun('r1'));
       await claimRun(current(), 'r1');

@@ -19,6 +19,7 @@ import type {
 import { MemorySchedules } from './memory-schedules.js';
 import { ACTIVE_STATUSES } from '../types.js';
 import { checkPruneFilter } from '../prune-filter.js';
+import { pendingRunRow } from '../pending-run.js';
 
 /**
  * A run and its journal, the journal in two flat arrays: entries are the bulk of what a memory store
@@ -89,20 +90,7 @@ export class MemoryStorage implements WeftStorage {
   private insertRun(run: NewRun): StoredRun {
     const existing = this.runs.get(run.runId);
     if (existing) return { ...existing.row };
-    const row: StoredRun = {
-      runId: run.runId,
-      workflowId: run.workflowId,
-      resourceId: run.resourceId,
-      status: 'pending',
-      epoch: 0,
-      createdAt: run.createdAt,
-      updatedAt: run.createdAt,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      wakeAt: null,
-      input: null,
-      outcome: null,
-    };
+    const row = pendingRunRow(run);
     this.runs.set(run.runId, { row, entries: [], ats: [] });
     return { ...row };
   }

@@ -5,6 +5,7 @@ import { WeftError } from '../../errors.js';
 import { entries } from '../conformance/fixtures.js';
 import { PgAppendBatcher } from './append-batcher.js';
 import type { BatchOutcomeRow } from './journal-queries.js';
+import { StatementNames } from './statement-names.js';
 
 /** The run ids of each statement sent, and a pool that answers as `answer` says. */
 function scriptedPool(answer: (runIds: string[]) => BatchOutcomeRow[]): { pool: Pool; statements: string[][] } {
@@ -30,7 +31,7 @@ const wrap = (runId: string, error: unknown): unknown =>
 describe('PgAppendBatcher', () => {
   it('sends the appends of many runs issued in one tick as one statement', async () => {
     const { pool, statements } = scriptedPool(allAccepted);
-    const batcher = new PgAppendBatcher(pool, '"weft"', 'weft:weft', wrap);
+    const batcher = new PgAppendBatcher(pool, new StatementNames(false), '"weft"', 'weft:weft', wrap);
     const ids = Array.from({ length: 50 }, (_, i) => `r${i}`);
     await Promise.all(ids.map((runId) => batcher.append({ runId, epoch: 1, entries: entries(1, 2) })));
     expect(statements).toEqual([ids]);
@@ -38,7 +39,7 @@ describe('PgAppendBatcher', () => {
 
   it('puts two appends of one run into successive statements, in issue order', async () => {
     const { pool, statements } = scriptedPool(allAccepted);
-    const batcher = new PgAppendBatcher(pool, '"weft"', 'weft:weft', wrap);
+    const batcher = new PgAppendBatcher(pool, new StatementNames(false), '"weft"', 'weft:weft', wrap);
     await Promise.all([
       batcher.append({ runId: 'a', epoch: 1, entries: entries(1, 1) }),
       batcher.append({ runId: 'a', epoch: 1, entries: entries(2, 2) }),
@@ -53,7 +54,7 @@ describe('PgAppendBatcher', () => {
       { run_id: 'stale', epoch: 2, last_seq: null, accepted: false },
       { run_id: 'behind', epoch: 1, last_seq: '7', accepted: false },
     ]);
-    const batcher = new PgAppendBatcher(pool, '"weft"', 'weft:weft', wrap);
+    const batcher = new PgAppendBatcher(pool, new StatementNames(false), '"weft"', 'weft:weft', wrap);
     const results = await Promise.allSettled(
       ['ok', 'stale', 'behind', 'gone'].map((runId) => batcher.append({ runId, epoch: 1, entries: entries(1, 1) })),
     );
@@ -68,7 +69,7 @@ describe('PgAppendBatcher', () => {
       if (runIds.includes('faulty')) throw Object.assign(new Error('boom'), { code: 'XX000' });
       return allAccepted(runIds);
     });
-    const batcher = new PgAppendBatcher(pool, '"weft"', 'weft:weft', wrap);
+    const batcher = new PgAppendBatcher(pool, new StatementNames(false), '"weft"', 'weft:weft', wrap);
     const results = await Promise.allSettled(
       ['a', 'faulty', 'b'].map((runId) => batcher.append({ runId, epoch: 1, entries: entries(1, 1) })),
     );
@@ -80,7 +81,7 @@ describe('PgAppendBatcher', () => {
 
   it('gathers appends issued while statements are in flight into the next statement', async () => {
     const { pool, statements } = scriptedPool(allAccepted);
-    const batcher = new PgAppendBatcher(pool, '"weft"', 'weft:weft', wrap);
+    const batcher = new PgAppendBatcher(pool, new StatementNames(false), '"weft"', 'weft:weft', wrap);
     const all: Promise<void>[] = [];
     for (let tick = 0; tick < 12; tick++) {
       all.push(batcher.append({ runId: `r${tick}`, epoch: 1, entries: entries(1, 1) }));

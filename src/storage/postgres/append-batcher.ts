@@ -5,6 +5,7 @@ import { ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type { BatchItem, BatchOutcomeRow } from './journal-queries.js';
 import { appendBatchQuery } from './journal-queries.js';
 import { withReconnects } from './connection-loss.js';
+import type { StatementNames } from './statement-names.js';
 
 /** How many batch statements may be in flight at once; appends issued meanwhile wait and go together. */
 const MAX_IN_FLIGHT = 4;
@@ -20,9 +21,9 @@ interface PendingAppend extends BatchItem {
 export type AppendFailureWrapper = (runId: string, error: unknown) => unknown;
 
 /**
- * Queues appends and sends them as batches: each tick's appends in one statement, and while
- * `MAX_IN_FLIGHT` statements wait on the server (a commit waits for its WAL flush), everything
- * issued meanwhile gathers into the next one. Every promise settles with its own run's outcome:
+ * Queues appends and sends them as batches: each tick's appends in one statement (each turn's of
+ * the event loop while statements are on their way), and while `MAX_IN_FLIGHT` statements wait on
+ * the server (a commit waits for its WAL flush), everything issued meanwhile gathers into the next one. Every promise settles with its own run's outcome:
  * a stale epoch or a bad seq rejects that run only. If a whole batch fails unexpectedly, each
  * of its runs is retried alone, so one run's trouble never fails the others.
  */
@@ -33,6 +34,7 @@ export class PgAppendBatcher {
 
   constructor(
     private readonly pool: Pool,
+    private readonly names: StatementNames,
     private readonly s: string,
     private readonly channel: string,
     private readonly wrapFailure: AppendFailureWrapper,
@@ -51,7 +53,9 @@ export class PgAppendBatcher {
   private schedule(): void {
     if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // Nothing on its way: the appends issued by the microtasks running now go out once they have drained
+    // (a run stepping alone waits for no turn of the event loop). Otherwise a turn gathers more.
+    (this.inFlight === 0 ? process.nextTick : setImmediate)(() => {
       this.scheduled = false;
       const batch = this.take();
       if (batch.length === 0) return;
@@ -89,7 +93,8 @@ export class PgAppendBatcher {
     try {
       rows = await withReconnects(async (again) => {
         retried ||= again;
-        return (await this.pool.query<BatchOutcomeRow>(appendBatchQuery(this.s, this.channel, batch))).rows;
+        return (await this.pool.query<BatchOutcomeRow>(this.names.named(appendBatchQuery(this.s, this.channel, batch))))
+          .rows;
       }, this.reconnectWindowMs);
     } catch (error) {
       if (batch.length === 1) batch[0]!.reject(this.wrapFailure(batch[0]!.runId, error));

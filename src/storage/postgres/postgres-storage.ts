@@ -1,6 +1,6 @@
 // Durable storage in Postgres (pg): for several processes and machines sharing one database.
 import pg from './pg-driver.js';
-import type { ClientConfig, Pool, PoolClient } from 'pg';
+import type { ClientConfig, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { WeftError } from '../../errors.js';
 import { changeApplied, checkJournalBatch, ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type {
@@ -43,16 +43,29 @@ import { migratePostgres } from './migrations.js';
 import { pruneBatch } from './prune-query.js';
 import { checkPruneFilter } from '../prune-filter.js';
 import { PgJournalNotifier } from './pg-notifier.js';
-import type { PgRunRow } from './run-queries.js';
+import type { PgQuery, PgRunRow } from './run-queries.js';
+import { StatementNames } from './statement-names.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
 import { RunOrder } from './run-order.js';
+import type { HeldCreation } from './run-creations.js';
+import { RunCreations, holdsForNewRun, insertChangedRunQuery, insertRunsQuery } from './run-creations.js';
+import { pendingRunRow } from '../pending-run.js';
 
 /** Options of `PostgresStorage`: a connection string or a pool of your own, and the schema of the tables. */
 export interface PostgresStorageOptions {
   /** Used to create a pool (and the notifier's connection) when `pool` is not given; else pg's PG* env variables. */
   connectionString?: string;
-  /** A pool to use; it stays yours: `close()` does not end it. */
+  /**
+   * A pool to use; it stays yours: `close()` does not end it. A worker process shares one with its job
+   * queue (`QueuePool` of `weft/worker`, given to `runWorker` as `pgPool`).
+   */
   pool?: Pool;
+  /**
+   * The size of the pool the storage makes when `pool` is not given (default 10). The storage holds at
+   * most this many connections, and one more while somebody follows runs or hand-overs (the notifier's
+   * LISTEN connection, which every engine instance opens).
+   */
+  maxConnections?: number;
   /** The schema holding Weft's tables, created by `init()`. Letters, digits and `_`. Default `weft`. */
   schema?: string;
   /**
@@ -60,6 +73,13 @@ export interface PostgresStorageOptions {
    * tried again on a new connection before it fails with STORAGE_ERROR. Default 15,000 ms; 0 never retries.
    */
   reconnectWindowMs?: number;
+  /**
+   * Whether the statements of the hot path (appends, claims, reads of a run) are sent as named statements,
+   * which the server parses and plans once per connection. Default true. Set false behind a pooler that
+   * does not keep a client's prepared statements, as PgBouncer in transaction mode before 1.21 (from 1.21,
+   * with `max_prepared_statements` set, it does).
+   */
+  preparedStatements?: boolean;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
@@ -78,16 +98,21 @@ const ACTIVE = `status IN ('running', 'waiting')`;
  */
 export class PostgresStorage implements WeftStorage {
   readonly kind = 'postgres';
+  /** Every operation sees the runs created before it (see `createRun`). */
+  readonly writesInOrder = true;
   readonly notifier: PgJournalNotifier;
   /** The schema, as given. */
   readonly schema: string;
   private readonly s: string;
   private readonly channel: string;
-  private readonly pool: Pool;
+  /** The pool the storage sends its statements through (its own, or the one it was given). */
+  readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly order = new RunOrder();
+  private readonly creations = new RunCreations((held) => this.insertRuns(held));
   private readonly batcher: PgAppendBatcher;
   private readonly reconnectWindowMs: number;
+  private readonly names: StatementNames;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -105,10 +130,18 @@ export class PostgresStorage implements WeftStorage {
         `Invalid reconnectWindowMs ${String(options.reconnectWindowMs)}: expected milliseconds, 0 or more`,
       );
     }
+    this.names = new StatementNames(options.preparedStatements ?? true);
     this.s = `"${schema}"`;
     this.channel = `weft:${schema}`;
     this.ownsPool = options.pool === undefined;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+    const max = options.maxConnections ?? 10;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `Invalid maxConnections ${String(options.maxConnections)}: expected a whole number of connections, 1 or more`,
+      );
+    }
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max });
     // An idle client's error (its backend was terminated, the server restarted) must not crash the
     // process; the pool drops that client and opens another when needed. A pool of the caller's that
     // has no listener gets this one too (pg would otherwise throw the error as an uncaught exception).
@@ -134,6 +167,7 @@ export class PostgresStorage implements WeftStorage {
     );
     this.batcher = new PgAppendBatcher(
       this.pool,
+      this.names,
       this.s,
       this.channel,
       (runId, error) => this.failure('append to', runId, error),
@@ -148,26 +182,56 @@ export class PostgresStorage implements WeftStorage {
 
   /** Waits for the writes in flight, stops the notifier and, when the pool is the storage's own, ends it. */
   async close(): Promise<void> {
+    await this.creations.settleAll();
     await this.order.settled();
     await this.notifier.close();
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 
-  async createRun(run: NewRun): Promise<StoredRun> {
-    return this.guard('create', run.runId, async () => {
-      const inserted = await this.pool.query<PgRunRow>(
-        `INSERT INTO ${this.s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at)
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
-        [run.runId, run.workflowId, run.resourceId, run.createdAt],
+  /**
+   * Held for a tick (`RunCreations`): a claim issued meanwhile stores the run with it, in one statement;
+   * otherwise the inserts of the tick go out together. An id in use answers with its stored row.
+   */
+  createRun(run: NewRun): Promise<StoredRun> {
+    return this.creations.add(run);
+  }
+
+  /** Stores held runs in one statement, which answers with the stored rows of the ids in use. */
+  private async insertRuns(held: HeldCreation[]): Promise<void> {
+    const runIds = held.map((creation) => creation.run.runId);
+    const rows = await this.guard('create', held.length === 1 ? runIds[0] : undefined, async () => {
+      const inserted = await this.send<PgRunRow>(
+        insertRunsQuery(
+          this.s,
+          held.map((creation) => creation.run),
+        ),
       );
-      // On conflict, a second statement (a new snapshot) sees the row that a concurrent creator committed.
-      const row = inserted.rows[0] ?? (await this.selectRun(run.runId));
-      if (!row) throw new WeftError('STORAGE_ERROR', `Run "${run.runId}" was deleted while it was being created`);
-      return toStoredRun(row);
+      const byId = new Map(inserted.rows.map((row) => [row.run_id, row]));
+      const inUse = runIds.filter((runId) => !byId.has(runId));
+      // A second statement (a new snapshot) sees the rows that concurrent creators committed meanwhile.
+      if (inUse.length > 0) {
+        const found = await this.pool.query<PgRunRow>(
+          `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = ANY($1::text[])`,
+          [inUse],
+        );
+        for (const row of found.rows) byId.set(row.run_id, row);
+      }
+      return byId;
     });
+    for (const creation of held) {
+      const row = rows.get(creation.run.runId);
+      if (row) creation.resolve(toStoredRun(row));
+      else {
+        const { runId } = creation.run;
+        creation.reject(
+          new WeftError('STORAGE_ERROR', `Run "${runId}" was deleted while it was being created`, { runId }),
+        );
+      }
+    }
   }
 
   async getRun(runId: string): Promise<StoredRun | null> {
+    await this.creations.settle(runId);
     return this.guard('read', runId, async () => {
       const row = await this.selectRun(runId);
       return row ? toStoredRun(row) : null;
@@ -175,6 +239,7 @@ export class PostgresStorage implements WeftStorage {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<{ runs: StoredRun[]; total: number }> {
+    await this.creations.settleAll();
     return this.guard('list runs', undefined, async () => {
       const queries = listRunsQueries(this.s, filter);
       const { rows } = await this.pool.query<PgRunRow & { total: string }>(queries.page);
@@ -185,16 +250,17 @@ export class PostgresStorage implements WeftStorage {
   }
 
   async deleteRun(runId: string): Promise<boolean> {
-    return this.order.after(runId, () =>
-      this.guard('delete', runId, () =>
+    return this.order.after(runId, async () => {
+      await this.creations.settle(runId);
+      return this.guard('delete', runId, () =>
         this.transaction(async (client) => {
           // The run first: its row lock waits for an append in flight, whose entries the next statement then sees.
           const deleted = await client.query(`DELETE FROM ${this.s}.runs WHERE run_id = $1`, [runId]);
           await client.query(`DELETE FROM ${this.s}.journal WHERE run_id = $1`, [runId]);
           return (deleted.rowCount ?? 0) > 0;
         }),
-      ),
-    );
+      );
+    });
   }
 
   async pruneRuns(filter: PruneFilter): Promise<number> {
@@ -210,52 +276,104 @@ export class PostgresStorage implements WeftStorage {
   ): Promise<StoredRun | null> {
     const invalid = entries ? checkJournalBatch(runId, entries) : null;
     if (invalid) throw invalid;
+    // A claim of a run created in this tick stores the run with it.
+    const creation = holdsForNewRun(condition) ? this.creations.take(runId) : null;
+    return this.order.after(runId, async () => {
+      if (creation) {
+        const row = await this.insertChanged(creation, condition, change, entries);
+        if (row) return row;
+      } else {
+        await this.creations.settle(runId);
+      }
+      return this.updateStored(runId, condition, change, entries);
+    });
+  }
+
+  /**
+   * Inserts a held run with `change` applied and `entries`, in one statement; settles its `createRun`.
+   * Returns undefined, having stored nothing, when the id was in use: the stored run is then updated as usual.
+   */
+  private async insertChanged(
+    creation: HeldCreation,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+  ): Promise<StoredRun | undefined> {
+    const { run } = creation;
+    let row: StoredRun | null | undefined;
+    try {
+      row = await this.guardChange('create', run.runId, condition, change, entries, async () => {
+        const insert = insertChangedRunQuery(this.s, run, change);
+        const query =
+          entries && entries.length > 0
+            ? updateWithEntriesQuery(this.s, this.channel, insert, run.runId, entries)
+            : insert;
+        const { rows } = await this.send<PgRunRow>(query);
+        return rows[0] ? toStoredRun(rows[0]) : null;
+      });
+      if (row) {
+        creation.resolve(pendingRunRow(run));
+        return row;
+      }
+      // Not getRun: it would wait for this very insert.
+      const stored = await this.guard('read', run.runId, () => this.selectRun(run.runId));
+      row = stored ? toStoredRun(stored) : null;
+    } catch (error) {
+      creation.reject(error);
+      throw error;
+    }
+    if (row) creation.resolve(row);
+    else creation.reject(new WeftError('STORAGE_ERROR', `Run "${run.runId}" was deleted while it was being created`));
+    return undefined;
+  }
+
+  /** `updateRun` of a stored run. */
+  private updateStored(
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+  ): Promise<StoredRun | null> {
     const update = updateRunQuery(this.s, runId, condition, change);
-    return this.order.after(runId, () =>
-      this.guard('update', runId, async (retried) => {
-        // The attempt whose connection was lost may have committed: if so, its result stands.
-        if (retried) {
-          const applied = await this.appliedUpdate(runId, condition, change, entries);
-          if (applied) return applied;
-        }
-        if (!entries || entries.length === 0) {
-          const { rows } = await this.pool.query<PgRunRow>(update);
-          return rows[0] ? toStoredRun(rows[0]) : null;
-        }
-        try {
-          const { rows } = await this.pool.query<PgRunRow>(
-            updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
-          );
-          return rows[0] ? toStoredRun(rows[0]) : null;
-        } catch (error) {
-          // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
-          if ((error as { code?: unknown }).code !== '23505') throw error;
-          const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
-          throw seqNotAfterJournal(runId, entries[0]!.seq, Number(last.rows[0]?.last_seq ?? 0));
-        }
-      }),
-    );
+    return this.guardChange('update', runId, condition, change, entries, async () => {
+      if (!entries || entries.length === 0) {
+        const { rows } = await this.send<PgRunRow>(update);
+        return rows[0] ? toStoredRun(rows[0]) : null;
+      }
+      try {
+        const { rows } = await this.send<PgRunRow>(
+          updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
+        );
+        return rows[0] ? toStoredRun(rows[0]) : null;
+      } catch (error) {
+        // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
+        if ((error as { code?: unknown }).code !== '23505') throw error;
+        const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
+        throw seqNotAfterJournal(runId, entries[0]!.seq, Number(last.rows[0]?.last_seq ?? 0));
+      }
+    });
   }
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
     const invalid = checkJournalBatch(runId, entries);
     if (invalid) throw invalid;
-    return this.order.after(runId, () =>
-      this.guard('append to', runId, async () => {
+    return this.order.after(runId, async () => {
+      await this.creations.settle(runId);
+      return this.guard('append to', runId, async () => {
         if (entries.length === 0) {
-          const { rows } = await this.pool.query<{ epoch: number }>(epochQuery(this.s, runId));
+          const { rows } = await this.send<{ epoch: number }>(epochQuery(this.s, runId));
           if (rows[0]?.epoch !== epoch) throw ownershipLost(runId, rows[0]?.epoch ?? null, epoch);
           return;
         }
         return this.batcher.append({ runId, epoch, entries });
-      }),
-    );
+      });
+    });
   }
 
   async readJournal(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<JournalEntry[]> {
     return this.guard('read the journal of', runId, async () => {
       const query = readQuery(this.s, runId, options.afterSeq ?? 0, options.limit ?? null);
-      const { rows } = await this.pool.query<PgJournalRow>(query);
+      const { rows } = await this.send<PgJournalRow>(query);
       return rows.map(toJournalEntry);
     });
   }
@@ -265,15 +383,15 @@ export class PostgresStorage implements WeftStorage {
     return this.guard('renew leases', undefined, async () => {
       // Rows are locked in run_id order, as the batched append locks them: a lock order taken from
       // the scan (the table's physical order) made the two deadlock under load.
-      const { rows } = await this.pool.query<{ run_id: string }>(
-        `WITH due AS (
+      const { rows } = await this.send<{ run_id: string }>({
+        text: `WITH due AS (
            SELECT run_id FROM ${this.s}.runs
            WHERE run_id = ANY($2::text[]) AND lease_owner = $3 AND ${ACTIVE}
            ORDER BY run_id FOR NO KEY UPDATE
          )
          UPDATE ${this.s}.runs r SET lease_expires_at = $1 FROM due WHERE r.run_id = due.run_id RETURNING r.run_id`,
-        [expiresAt, runIds, owner],
-      );
+        values: [expiresAt, runIds, owner],
+      });
       return rows.map((row) => row.run_id);
     });
   }
@@ -356,6 +474,24 @@ export class PostgresStorage implements WeftStorage {
     });
   }
 
+  /** `guard` for a compare-and-set: an attempt whose connection was lost may have committed, and then its result stands. */
+  private guardChange(
+    action: string,
+    runId: string,
+    condition: RunCondition,
+    change: RunChange & { bumpEpoch?: boolean },
+    entries: readonly JournalEntry[] | undefined,
+    attempt: () => Promise<StoredRun | null>,
+  ): Promise<StoredRun | null> {
+    return this.guard(action, runId, async (retried) => {
+      if (retried) {
+        const applied = await this.appliedUpdate(runId, condition, change, entries);
+        if (applied) return applied;
+      }
+      return attempt();
+    });
+  }
+
   /** The run as stored, if it shows `change` applied and holds `entries`; else null. */
   private async appliedUpdate(
     runId: string,
@@ -372,10 +508,16 @@ export class PostgresStorage implements WeftStorage {
     return toStoredRun(row);
   }
 
+  /** Sends `query` through the pool, as a named statement when they are enabled. */
+  private send<R extends QueryResultRow>(query: PgQuery): Promise<QueryResult<R>> {
+    return this.pool.query<R>(this.names.named(query));
+  }
+
   private async selectRun(runId: string): Promise<PgRunRow | undefined> {
-    const { rows } = await this.pool.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = $1`, [
-      runId,
-    ]);
+    const { rows } = await this.send<PgRunRow>({
+      text: `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE run_id = $1`,
+      values: [runId],
+    });
     return rows[0];
   }
 

@@ -1,0 +1,152 @@
+// A run's insert folded into its claim on Postgres: a start of a new run stores the run, claims it and writes
+// its first entries in one statement, and every operation still sees the runs created before it.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Weft } from '../../run/weft.js';
+import { createStep } from '../../workflow/create-step.js';
+import { createWorkflow } from '../../workflow/create-workflow.js';
+import { entry, newRun } from '../conformance/fixtures.js';
+import { PostgresStorage } from './postgres-storage.js';
+import { PG_URL, describeWithPostgres, dropSchemas, statementsOf } from '../../../test/support/postgres.js';
+
+const PREFIX = `weft_rc_${randomBytes(4).toString('hex')}`;
+let schemas = 0;
+
+const claimChange = {
+  status: 'running' as const,
+  bumpEpoch: true,
+  leaseOwner: 'me',
+  leaseExpiresAt: 9e12,
+  updatedAt: 5,
+};
+
+await describeWithPostgres('Run creations on Postgres', 'the Postgres run creation tests', () => {
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  const opened: { close(): Promise<void> }[] = [];
+
+  async function openStorage(schema = `${PREFIX}_${++schemas}`): Promise<PostgresStorage> {
+    const storage = new PostgresStorage({ connectionString: PG_URL, schema });
+    opened.push(storage);
+    await storage.init();
+    return storage;
+  }
+
+  afterEach(async () => {
+    for (const one of opened.splice(0).reverse()) await one.close();
+  });
+  afterAll(async () => {
+    await dropSchemas(admin, PREFIX);
+    await admin.end();
+  });
+
+  it('starts a new run of a one-step workflow in two statements: insert, claim and first entries in one', async () => {
+    const num = z.object({ n: z.number() });
+    const wf = createWorkflow({ id: 'one', inputSchema: num, outputSchema: num })
+      .then(createStep({ id: 'add', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => inputData }))
+      .commit();
+    const storage = new PostgresStorage({ connectionString: PG_URL, schema: `${PREFIX}_${++schemas}` });
+    const weft = new Weft({ workflows: { wf }, storage, recovery: false });
+    opened.push(weft);
+    await (await wf.createRun()).start({ inputData: { n: 0 } }); // opens the store
+    const { count, value } = await statementsOf(async () => {
+      const run = await wf.createRun();
+      return { runId: run.runId, result: await run.start({ inputData: { n: 7 } }) };
+    });
+    expect(value.result.status).toBe('success');
+    expect(count).toBe(2);
+    const row = await storage.getRun(value.runId);
+    expect(row).toMatchObject({ status: 'success', epoch: 1, workflowId: 'one' });
+    expect((await storage.readJournal(value.runId)).map((e) => e.type)).toEqual([
+      'run-start',
+      'step-start',
+      'step-end',
+      'run-end',
+    ]);
+  });
+
+  it('stores a run and its claim together when the claim is issued in the same tick, and settles createRun', async () => {
+    const storage = await openStorage();
+    const { count, value } = await statementsOf(async () => {
+      const created = storage.createRun(newRun('r1'));
+      const claimed = storage.updateRun('r1', { status: ['pending'] }, claimChange, [entry(1, 'run-start')]);
+      return { created: await created, claimed: await claimed };
+    });
+    expect(count).toBe(1);
+    expect(value.created).toMatchObject({ runId: 'r1', status: 'pending', epoch: 0 });
+    expect(value.claimed).toMatchObject({ runId: 'r1', status: 'running', epoch: 1, leaseOwner: 'me' });
+    expect((await storage.readJournal('r1')).map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('holds the insert of a run whose claim follows past turns of the event loop, and stores it unclaimed within 50 ms', async () => {
+    const schema = `${PREFIX}_${++schemas}`;
+    const storage = await openStorage(schema);
+    const other = await openStorage(schema);
+    const { count, value } = await statementsOf(async () => {
+      const created = storage.createRun(newRun('later', { claimFollows: true }));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      const claimed = await storage.updateRun('later', { status: ['pending'] }, claimChange, [entry(1, 'run-start')]);
+      return { created: await created, claimed };
+    });
+    expect(count).toBe(1);
+    expect(value.claimed).toMatchObject({ status: 'running', epoch: 1 });
+
+    const began = Date.now();
+    const unclaimed = storage.createRun(newRun('unclaimed', { claimFollows: true }));
+    await expect.poll(() => other.getRun('unclaimed'), { interval: 5 }).toMatchObject({ status: 'pending' });
+    expect(await unclaimed).toMatchObject({ status: 'pending', epoch: 0 });
+    expect(Date.now() - began).toBeLessThan(1000);
+  });
+
+  it('lets reads and lists issued right after createRun see the run, and stores an awaited createRun alone', async () => {
+    const storage = await openStorage();
+    const created = storage.createRun(newRun('seen'));
+    const [row, list] = await Promise.all([storage.getRun('seen'), storage.listRuns()]);
+    expect(row).toMatchObject({ runId: 'seen', status: 'pending' });
+    expect(list.runs.map((run) => run.runId)).toEqual(['seen']);
+    expect(await created).toMatchObject({ runId: 'seen', status: 'pending', epoch: 0 });
+    expect(await storage.createRun(newRun('alone'))).toMatchObject({ runId: 'alone', status: 'pending' });
+    expect(await storage.getRun('alone')).toMatchObject({ status: 'pending' });
+  });
+
+  it('inserts the runs created in one tick, and answers an id in use with its stored row, in one statement', async () => {
+    const schema = `${PREFIX}_${++schemas}`;
+    const first = await openStorage(schema);
+    const second = await openStorage(schema);
+    await first.createRun(newRun('taken', { workflowId: 'first' }));
+    const { count, value } = await statementsOf(() =>
+      Promise.all([
+        second.createRun(newRun('a')),
+        second.createRun(newRun('b')),
+        second.createRun(newRun('taken', { workflowId: 'second' })),
+        second.createRun(newRun('a', { workflowId: 'again' })),
+      ]),
+    );
+    expect(count).toBe(1);
+    expect(value.map((run) => [run.runId, run.workflowId])).toEqual([
+      ['a', 'wf'],
+      ['b', 'wf'],
+      ['taken', 'first'],
+      ['a', 'wf'],
+    ]);
+  });
+
+  it('claims a run created elsewhere under the same id as a stored run, and refuses a claim the new run does not allow', async () => {
+    const schema = `${PREFIX}_${++schemas}`;
+    const first = await openStorage(schema);
+    const second = await openStorage(schema);
+    const stored = await first.createRun(newRun('shared', { workflowId: 'first' }));
+    await first.updateRun('shared', { status: ['pending'] }, claimChange, [entry(1, 'run-start')]);
+    const created = second.createRun(newRun('shared', { workflowId: 'second' }));
+    const claim = second.updateRun('shared', { status: ['pending'] }, claimChange, [entry(1, 'run-start')]);
+    expect(await claim).toBeNull();
+    expect(await created).toMatchObject({ runId: 'shared', workflowId: 'first', createdAt: stored.createdAt });
+
+    const fresh = second.createRun(newRun('fresh'));
+    expect(await second.updateRun('fresh', { status: ['suspended'] }, claimChange)).toBeNull();
+    expect(await fresh).toMatchObject({ status: 'pending', epoch: 0 });
+    expect(await first.getRun('fresh')).toMatchObject({ status: 'pending', epoch: 0 });
+  });
+});
