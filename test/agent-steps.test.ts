@@ -215,4 +215,44 @@ describe('createStep(agent)', () => {
     expect(view.steps.second!.usage).toMatchObject({ inputTokens: 20, outputTokens: 8, modelId: 'mock-2' });
     expect(view.usage).toEqual({ inputTokens: 30, outputTokens: 13, totalTokens: 43 });
   });
+
+  it("reports in a stream's workflow-finish and usage the tokens of the agent steps it carried, as Mastra does", async () => {
+    const usage = { inputTokens: 7, outputTokens: 5, totalTokens: 12 };
+    const define = (api: { createWorkflow: any; createStep: any }) => {
+      const gate = api.createStep({
+        id: 'gate',
+        inputSchema: promptIn,
+        outputSchema: promptIn,
+        resumeSchema: z.object({ ok: z.boolean() }),
+        execute: async ({ inputData, resumeData, suspend }: any) => (resumeData ? inputData : suspend({})),
+      });
+      return api
+        .createWorkflow({ id: 'ask-twice', inputSchema: promptIn, outputSchema: z.any() })
+        .then(api.createStep(mockAgent('a1', { usage })))
+        .map(async ({ inputData }: any) => ({ prompt: inputData.text }))
+        .then(gate)
+        .then(api.createStep(mockAgent('a2', { usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 } })))
+        .commit();
+    };
+    const finishOf = async (out: { fullStream: AsyncIterable<any>; usage: Promise<unknown> }) => {
+      let finish: any;
+      for await (const e of out.fullStream) if (e.type === 'workflow-finish') finish = e.payload;
+      return { finish, usage: await out.usage };
+    };
+    const onMastra = define(mastra);
+    const expected = await finishOf((await onMastra.createRun()).stream({ inputData: { prompt: 'hi' } }) as never);
+    const onWeft = define({ createWorkflow, createStep });
+    new Weft({ workflows: { onWeft }, storage: new MemoryStorage() });
+    const run = await onWeft.createRun();
+    const first = await finishOf(run.stream({ inputData: { prompt: 'hi' } }) as never);
+    expect(first.finish.workflowStatus).toBe('suspended');
+    expect(first.finish.output.usage).toEqual(expected.finish.output.usage);
+    expect(first.usage).toEqual(expected.usage);
+    expect(first.usage).toMatchObject(usage);
+    // The resumed stream carries the second agent only (Mastra cannot resume this run without storage).
+    const second = await finishOf(run.resumeStream({ step: 'gate', resumeData: { ok: true } }) as never);
+    expect(second.finish.workflowStatus).toBe('success');
+    expect(second.finish.output.usage).toMatchObject({ inputTokens: 3, outputTokens: 2, totalTokens: 5 });
+    expect(second.usage).toMatchObject({ inputTokens: 3, outputTokens: 2, totalTokens: 5 });
+  });
 });

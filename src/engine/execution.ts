@@ -1,5 +1,6 @@
 // One execution of a run in this process: what every part of the executor shares.
 import { WeftError } from '../errors.js';
+import type { TokenUsage } from '../events/event-types.js';
 import { isWithin } from '../journal/step-keys.js';
 import type { RequestContext } from '../request-context.js';
 import type { CompiledGraph } from '../workflow/graph.js';
@@ -92,6 +93,8 @@ export class Execution {
   /** Steps that actually executed (not replayed) in this execution. */
   executed = 0;
   canceled = false;
+  /** Tokens of the agent steps that ended in this execution, recorded with the run's end. */
+  usage: TokenUsage | undefined = undefined;
   readonly runId: string;
   readonly workflowId: string;
   readonly resourceId: string | undefined;

@@ -4,7 +4,7 @@ import { nestedPrefix } from '../journal/step-keys.js';
 import { notSerializable } from '../journal/serialize-error.js';
 import { validate } from '../schema/validate.js';
 import type { CompiledStep } from '../workflow/graph.js';
-import type { StepUsage } from '../workflow/step-usage.js';
+import { addTokens, type StepUsage } from '../workflow/step-usage.js';
 import type { StepStatus } from '../workflow/types.js';
 import { eventLoopTurn } from './event-loop-turns.js';
 import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
@@ -126,7 +126,10 @@ interface Running {
 
 /** Records the end of an executed step, with the model usage its attempt reported. */
 function endStep(r: Running, data: EndFields): void {
-  if (r.usage) data.usage = r.usage;
+  if (r.usage) {
+    data.usage = r.usage;
+    r.exec.usage = addTokens(r.exec.usage, r.usage);
+  }
   recordEnd(r.exec, r.place, r.id, data);
 }
 

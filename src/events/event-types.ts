@@ -29,7 +29,7 @@ export interface WorkflowEvent {
   data?: unknown;
 }
 
-/** Token usage, as `workflow-finish` and `usage` report it: workflow steps use no model, so all zeros. */
+/** Token usage, as `workflow-finish` and `usage` report it: the tokens of the agent steps a stream carried (zeros without agents). */
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;

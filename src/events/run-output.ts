@@ -39,6 +39,8 @@ export function createRunOutput<TOutput>(
   let seen = 0;
   let status: RunStatus = 'running';
   let relaying = false;
+  /** Tokens the run's agent steps used while this stream carried it (its workflow-finish events say). */
+  let usage: TokenUsage | undefined;
   // Only a stream kept open across a suspension waits for the run's end.
   let ended: (() => void) | undefined;
   const runEnded = closeOnSuspend || !reload ? undefined : new Promise<void>((resolve) => (ended = resolve));
@@ -55,6 +57,7 @@ export function createRunOutput<TOutput>(
     if (closed || !relaying) return;
     // Kept open across a suspension: that stop is not the end, one workflow-finish comes at the end.
     const final = event.type === 'workflow-finish' ? (event.payload?.workflowStatus as RunStatus) : undefined;
+    if (final !== undefined) usage = addUsage(usage, event.payload?.output?.usage);
     if (final === 'suspended' && !closeOnSuspend) return;
     seen++;
     events.push(event);
@@ -99,7 +102,14 @@ export function createRunOutput<TOutput>(
     },
   );
   result.catch(() => undefined); // the caller may read only the stream
-  return new RunOutput(runId, workflowId, events.stream, result, () => status);
+  return new RunOutput(
+    runId,
+    workflowId,
+    events.stream,
+    result,
+    () => status,
+    () => usage,
+  );
 }
 
 /**
@@ -113,6 +123,7 @@ class RunOutput<TOutput> implements WorkflowRunOutput<TOutput> {
     readonly fullStream: WorkflowRunOutput<TOutput>['fullStream'],
     readonly result: Promise<WorkflowResult<unknown, TOutput>>,
     private readonly readStatus: () => RunStatus,
+    private readonly readUsage: () => TokenUsage | undefined = () => undefined,
   ) {}
 
   get status(): RunStatus {
@@ -120,7 +131,8 @@ class RunOutput<TOutput> implements WorkflowRunOutput<TOutput> {
   }
 
   get usage(): Promise<TokenUsage> {
-    return this.result.then(zeroUsage, zeroUsage);
+    const settled = (): TokenUsage => ({ ...ZERO_USAGE, ...this.readUsage() });
+    return this.result.then(settled, settled);
   }
 
   /** Reads the stream to its end without keeping its events; `onError` gets a failure to read. */
@@ -168,6 +180,10 @@ class RunOutput<TOutput> implements WorkflowRunOutput<TOutput> {
   }
 }
 
-function zeroUsage(): TokenUsage {
-  return { ...ZERO_USAGE };
+/** Adds the usage a `workflow-finish` reports to what the stream saw before (a kept-open stream sees several). */
+function addUsage(sum: TokenUsage | undefined, reported: TokenUsage | undefined): TokenUsage | undefined {
+  if (!reported || reported.totalTokens + reported.inputTokens + reported.outputTokens === 0) return sum;
+  if (!sum) return { ...reported };
+  for (const field of Object.keys(sum) as (keyof TokenUsage)[]) sum[field] += reported[field] ?? 0;
+  return sum;
 }

@@ -4,6 +4,7 @@
 // sequence, `2.1` its second parallel/branch child, `2@3` the third iteration of a loop,
 // `2[7]` the eighth foreach item, `4/0` the first node inside the nested workflow at `4`.
 
+import type { TokenUsage } from '../events/event-types.js';
 import type { SerializedError, StepStatus, StepUsage } from '../workflow/types.js';
 
 export interface RunStartData {
@@ -138,6 +139,8 @@ interface RunEndData {
   error?: SerializedError;
   state: Record<string, unknown>;
   requestContext: Record<string, unknown>;
+  /** Tokens of the agent steps that ended in this execution (absent when none reported usage). */
+  usage?: TokenUsage;
 }
 
 /** Journal entry type → its data. */

@@ -121,7 +121,7 @@ export function entryToEvent<T extends EntryType>(
       const payload: Record<string, unknown> = {
         workflowStatus: d.status,
         metadata: d.error ? { error: d.error, errorMessage: d.error.message } : {},
-        output: { usage: ZERO_USAGE },
+        output: { usage: d.usage ?? ZERO_USAGE },
       };
       if (d.status === 'success') payload.finalWorkflowResult = d.result;
       return ev('workflow-finish', runId, seq, payload);

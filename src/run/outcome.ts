@@ -117,6 +117,7 @@ export async function recordOutcome(
       end = { status: 'canceled', state, requestContext };
       break;
   }
+  if (exec.usage) end.usage = exec.usage;
   let outcomeJson: string;
   try {
     outcomeJson = toJson(end.status === 'success' ? { result: end.result } : end.error ? { error: end.error } : {});
@@ -127,6 +128,7 @@ export async function recordOutcome(
       runId,
     });
     end = { status: 'failed', error: serializeError(failure), state: {}, requestContext: {} };
+    if (exec.usage) end.usage = exec.usage;
     outcomeJson = toJson({ error: end.error });
     writer.add('run-end', end);
   }

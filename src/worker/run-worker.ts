@@ -69,7 +69,7 @@ function queueLogger(logger: WeftLogger): QueueLogger {
  * in flight, graphile-worker's LISTEN and one for fetching and completing jobs). Fewer than 3 could
  * leave graphile-worker's LISTEN holding the only client.
  */
-export function queuePoolSize(maxConnections: number | undefined, concurrency: number): number {
+function queuePoolSize(maxConnections: number | undefined, concurrency: number): number {
   const size = maxConnections ?? concurrency + 2;
   if (!Number.isInteger(size) || size < 3) {
     throw new WeftError(

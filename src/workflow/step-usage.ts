@@ -1,5 +1,6 @@
 // Model usage of a step (tokens in and out, model id, finish reason): reported by agent steps, kept in the step's end entry.
 
+import type { TokenUsage } from '../events/event-types.js';
 import type { StepUsage, UsageTotal } from './types.js';
 
 export type { StepUsage, UsageTotal } from './types.js';
@@ -35,5 +36,26 @@ export function totalUsage(usages: Iterable<StepUsage | undefined>): UsageTotal 
     total.outputTokens += u.outputTokens ?? 0;
     total.totalTokens += u.totalTokens ?? (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
   }
+  return total;
+}
+
+/**
+ * Adds a step's tokens to the usage of an execution (a stream's `workflow-finish` and `usage` report
+ * the tokens of the agent steps that ended while it ran, as the reference's do).
+ */
+export function addTokens(sum: TokenUsage | undefined, usage: StepUsage): TokenUsage {
+  const total = sum ?? {
+    inputTokens: 0,
+    outputTokens: 0,
+    totalTokens: 0,
+    cachedInputTokens: 0,
+    cacheCreationInputTokens: 0,
+    reasoningTokens: 0,
+  };
+  total.inputTokens += usage.inputTokens ?? 0;
+  total.outputTokens += usage.outputTokens ?? 0;
+  total.totalTokens += usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  total.cachedInputTokens += usage.cachedInputTokens ?? 0;
+  total.reasoningTokens += usage.reasoningTokens ?? 0;
   return total;
 }
