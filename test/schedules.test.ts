@@ -194,6 +194,34 @@ describe.concurrent('fires missed while no scheduler ran', () => {
   });
 });
 
+describe('a long outage', () => {
+  it("with catchup 'latest' (the default), makes one fire, the newest, however many fires were missed", async () => {
+    // A clock moved 250 s on: more fires are due than one tick reads (100).
+    let offset = 0;
+    const clock = {
+      now: () => Date.now() + offset,
+      sleep: (ms: number) => pause(ms),
+    };
+    const storage = new MemoryStorage();
+    const before = new Weft({ workflows: { wf: scheduled('outage', {}) }, storage, scheduler: false, clock });
+    await before.schedules.sync();
+    await before.close();
+    offset = 250_000;
+    const after = new Weft({ workflows: { wf: scheduled('outage', {}) }, storage, scheduler: TICK, clock });
+    try {
+      await untilRuns(after, 'wf_outage', 'success', 1);
+      await pause(500);
+      const runs = await runsOf(after, 'wf_outage');
+      const now = clock.now();
+      // The newest missed fire, and perhaps the next on time: none from the first batches of the outage.
+      expect(runs.length).toBeGreaterThanOrEqual(1);
+      expect(runs.every((r) => now - r.fireAt < 5_000)).toBe(true);
+    } finally {
+      await after.close();
+    }
+  });
+});
+
 describe.concurrent('schedule operations', () => {
   it('pause stops the fires, trigger fires now even when paused, resume fires again without making up', async () => {
     const wf = scheduled('operated', {});

@@ -121,7 +121,7 @@ interface Running {
   /** When the attempt under way began (for the `step-retry` entry of a failed one). */
   attemptStartedAt: number;
   /** Model usage the last attempt reported (agent steps), recorded with the step's end. */
-  usage?: StepUsage;
+  usage: StepUsage | undefined;
 }
 
 /** Records the end of an executed step, with the model usage its attempt reported. */
@@ -268,6 +268,7 @@ function startStep(
     restarting,
     attempts: (step.retries ?? level.graph.retryAttempts) + 1,
     attemptStartedAt: at,
+    usage: undefined,
   };
   if (checked && !checked.ok) return Promise.resolve(failValidation(exec, place, id, inputRefused(checked)));
   // The common step: nothing else to check.

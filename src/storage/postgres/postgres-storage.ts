@@ -276,9 +276,11 @@ export class PostgresStorage implements WeftStorage {
   ): Promise<StoredRun | null> {
     const invalid = entries ? checkJournalBatch(runId, entries) : null;
     if (invalid) throw invalid;
-    // A claim of a run created in this tick stores the run with it.
-    const creation = holdsForNewRun(condition) ? this.creations.take(runId) : null;
     return this.order.after(runId, async () => {
+      // A claim of a run created in this tick stores the run with it. The insert is taken in the run's
+      // turn (at once when nothing of the run is queued): an earlier write of the run still queued sends
+      // it first and waits for it, which it could not do if the insert were taken before that write ran.
+      const creation = holdsForNewRun(condition) ? this.creations.take(runId) : null;
       if (creation) {
         const row = await this.insertChanged(creation, condition, change, entries);
         if (row) return row;
