@@ -1,14 +1,13 @@
 // The inspector in real headless Chromium on a run with an agent step (a real Mastra Agent on a mock model):
 // the answer shows as it streams, then the step's model usage and the run's total tokens.
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStep, createWorkflow } from '../src/index.js';
 import { listen, type ListeningServer } from '../src/server/index.js';
 import { openTestServer, type TestServer } from './server-fixtures.js';
 import { mockAgent } from './support/mock-agent.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let t: TestServer;
 let server: ListeningServer;
@@ -31,10 +30,7 @@ const wf = createWorkflow({ id: 'agent-reply', inputSchema: z.object({ prompt: z
 beforeAll(async () => {
   t = await openTestServer({}, { 'agent-reply': wf });
   server = await listen(t.app, { port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 // The inspector in real headless Chromium at five widths: layout, restart, retries, time travel, foreach, graph and start-page counts.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStep, createWorkflow, Weft } from '../src/index.js';
@@ -9,7 +10,6 @@ import { listen, type ListeningServer } from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { eventually, jsonInit, openTestServer, testWorkflows, type TestServer } from './server-fixtures.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WIDTHS = [1440, 1180, 1024, 800, 600];
 /** Where to save a screenshot of each page at each width (set it to look at them). */
 const SHOTS = process.env.WEFT_SCREENSHOTS;
@@ -47,10 +47,7 @@ let browser: Browser;
 beforeAll(async () => {
   t = await openTestServer({}, { ...testWorkflows, routing, held: held() });
   server = await listen(t.app, { port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 });
 

@@ -1,10 +1,9 @@
 // The inspector in real headless Chromium: start an approval run, resume it from the generated form, time-travel a run.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type ListeningServer } from '../src/server/index.js';
 import { claimInput, jsonInit, openTestServer, type TestServer } from './server-fixtures.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let t: TestServer;
 let server: ListeningServer;
@@ -13,10 +12,7 @@ let browser: Browser;
 beforeAll(async () => {
   t = await openTestServer();
   server = await listen(t.app, { port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
