@@ -1,7 +1,8 @@
 // The Postgres the suites use, and the rule for when it is missing: skip with a visible warning,
 // unless WEFT_REQUIRE_PG=1 (as in CI), where a missing server fails the suite.
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, afterEach, describe, it } from 'vitest';
+import { PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 
 /** The server the Postgres suites talk to (WEFT_PG_URL overrides it). */
 export const PG_URL = process.env.WEFT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,4 +69,42 @@ export async function statementsOf<T>(body: () => Promise<T>): Promise<{ count: 
   } finally {
     proto.query = query;
   }
+}
+
+/** What `suiteStorages` gives a suite. */
+export interface SuiteStorages {
+  /** A new schema's name under the suite's prefix. */
+  schema(): string;
+  /** A storage on `schema` (default a new one), initialized, closed after the test. */
+  open(schema?: string): Promise<PostgresStorage>;
+  /** Closes `resource` after the test (an engine instance, say), before the storages opened earlier. */
+  closeAfter(resource: { close(): Promise<void> }): void;
+}
+
+/**
+ * Storages for the tests of one suite, each in a schema named after `prefix`: what a test opened is
+ * closed after it, and the suite's schemas are dropped after the suite. Call it in the suite's body.
+ */
+export function suiteStorages(prefix: string): SuiteStorages {
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  const opened: { close(): Promise<void> }[] = [];
+  let schemas = 0;
+  afterEach(async () => {
+    for (const one of opened.splice(0).reverse()) await one.close();
+  });
+  afterAll(async () => {
+    await dropSchemas(admin, prefix);
+    await admin.end();
+  });
+  const schema = (): string => `${prefix}_${++schemas}`;
+  return {
+    schema,
+    async open(name = schema()) {
+      const storage = new PostgresStorage({ connectionString: PG_URL, schema: name });
+      opened.push(storage);
+      await storage.init();
+      return storage;
+    },
+    closeAfter: (resource) => void opened.push(resource),
+  };
 }

@@ -3,14 +3,10 @@ import type { Pool } from 'pg';
 import type { WeftError } from '../../errors.js';
 import { ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type { BatchItem, BatchOutcomeRow } from './journal-queries.js';
-import { appendBatchQuery } from './journal-queries.js';
+import { appendBatchText, appendBatchValues } from './journal-queries.js';
+import { BatchQueue } from './batch-queue.js';
 import { withReconnects } from './connection-loss.js';
-import type { StatementNames } from './statement-names.js';
-
-/** How many batch statements may be in flight at once; appends issued meanwhile wait and go together. */
-const MAX_IN_FLIGHT = 4;
-/** At most this many entries in one statement; more wait for the next. */
-const MAX_ENTRIES_PER_BATCH = 5000;
+import type { NamedStatement, StatementNames } from './statement-names.js';
 
 interface PendingAppend extends BatchItem {
   resolve(): void;
@@ -21,70 +17,31 @@ interface PendingAppend extends BatchItem {
 export type AppendFailureWrapper = (runId: string, error: unknown) => unknown;
 
 /**
- * Queues appends and sends them as batches: each tick's appends in one statement (each turn's of
- * the event loop while statements are on their way), and while `MAX_IN_FLIGHT` statements wait on
- * the server (a commit waits for its WAL flush), everything issued meanwhile gathers into the next one. Every promise settles with its own run's outcome:
+ * Queues appends and sends them as batches (`BatchQueue`): the appends of many runs issued close
+ * together go out as one statement, one commit. Every promise settles with its own run's outcome:
  * a stale epoch or a bad seq rejects that run only. If a whole batch fails unexpectedly, each
  * of its runs is retried alone, so one run's trouble never fails the others.
  */
 export class PgAppendBatcher {
-  private pending: PendingAppend[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly queue = new BatchQueue<PendingAppend>((batch) => this.send(batch));
+  /** The statement's text, the same for every batch of this schema: built and named once. */
+  private readonly statement: NamedStatement;
 
   constructor(
     private readonly pool: Pool,
-    private readonly names: StatementNames,
-    private readonly s: string,
+    names: StatementNames,
+    s: string,
     private readonly channel: string,
     private readonly wrapFailure: AppendFailureWrapper,
     /** How long a batch whose connection was lost is sent again (see `withReconnects`). */
     private readonly reconnectWindowMs?: number,
-  ) {}
+  ) {
+    this.statement = names.statement(appendBatchText(s));
+  }
 
   /** Queues a non-empty, well-formed append; resolves once its entries are committed. */
   append(item: BatchItem): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ...item, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
-    this.scheduled = true;
-    // Nothing on its way: the appends issued by the microtasks running now go out once they have drained
-    // (a run stepping alone waits for no turn of the event loop). Otherwise a turn gathers more.
-    (this.inFlight === 0 ? process.nextTick : setImmediate)(() => {
-      this.scheduled = false;
-      const batch = this.take();
-      if (batch.length === 0) return;
-      this.inFlight += 1;
-      void this.send(batch).finally(() => {
-        this.inFlight -= 1;
-        this.schedule();
-      });
-    });
-  }
-
-  /** The next batch: queued appends in order, one per run, up to the entry cap; the rest stay queued. */
-  private take(): PendingAppend[] {
-    const batch: PendingAppend[] = [];
-    const rest: PendingAppend[] = [];
-    const runs = new Set<string>();
-    let size = 0;
-    for (const item of this.pending) {
-      const fits = batch.length === 0 || size + item.entries.length <= MAX_ENTRIES_PER_BATCH;
-      if (fits && !runs.has(item.runId)) {
-        batch.push(item);
-        runs.add(item.runId);
-        size += item.entries.length;
-      } else {
-        rest.push(item);
-      }
-    }
-    this.pending = rest;
-    return batch;
+    return new Promise<void>((resolve, reject) => this.queue.push({ ...item, resolve, reject }));
   }
 
   /** Sends `batch`, again on a new connection while the connection is lost; `retried` once an attempt was. */
@@ -93,7 +50,7 @@ export class PgAppendBatcher {
     try {
       rows = await withReconnects(async (again) => {
         retried ||= again;
-        return (await this.pool.query<BatchOutcomeRow>(this.names.named(appendBatchQuery(this.s, this.channel, batch))))
+        return (await this.pool.query<BatchOutcomeRow>(this.statement.with(appendBatchValues(this.channel, batch))))
           .rows;
       }, this.reconnectWindowMs);
     } catch (error) {

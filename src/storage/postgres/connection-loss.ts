@@ -29,7 +29,7 @@ const FIRST_DELAY_MS = 25;
 const MAX_DELAY_MS = 1_000;
 
 /** True when `error` says the connection was lost or could not be opened, so a new one may succeed. */
-function isConnectionLoss(error: unknown): boolean {
+export function isConnectionLoss(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || WeftError.is(error)) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;

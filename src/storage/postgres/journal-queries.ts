@@ -37,11 +37,10 @@ export interface BatchOutcomeRow {
  * seq, and insert the entries of exactly those runs whose epoch matches and whose first seq
  * follows their journal, notifying the channel for each that somebody follows (delivered at commit). One outcome row
  * per existing run tells the caller which check failed. Each run may appear once per batch.
+ * The text depends on the schema only (`appendBatchValues` gives a batch's values).
  */
-export function appendBatchQuery(s: string, channel: string, items: readonly BatchItem[]): PgQuery {
-  const flat = items.flatMap((item) => item.entries.map((entry) => ({ runId: item.runId, entry })));
-  return {
-    text: `
+export function appendBatchText(s: string): string {
+  return `
       WITH batch AS (
         SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS b(run_id, epoch, first_seq)
       ), head AS (
@@ -52,31 +51,64 @@ export function appendBatchQuery(s: string, channel: string, items: readonly Bat
       ), accepted AS (
         SELECT b.run_id FROM batch b JOIN head h ON h.run_id = b.run_id
         WHERE h.epoch = b.epoch AND coalesce(h.last_seq, 0) < b.first_seq
-      ), inserted AS (
-        INSERT INTO ${s}.journal (run_id, seq, type, data, at)
-        SELECT e.run_id, e.seq, e.type, e.data, e.at
-        FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[]) AS e(run_id, seq, type, data, at)
-        WHERE e.run_id IN (SELECT run_id FROM accepted)
-        RETURNING 1
-      ), notified AS (
-        SELECT pg_notify($9, a.run_id) FROM accepted a
-        WHERE EXISTS (SELECT 1 FROM ${s}.followed f WHERE f.run_id = a.run_id)
-      )
+      ), ${entriesOf(s, 'accepted', 4)}
       SELECT h.run_id, h.epoch, h.last_seq, EXISTS (SELECT 1 FROM accepted a WHERE a.run_id = h.run_id) AS accepted,
         (SELECT count(*) FROM notified) AS notified
-      FROM head h`,
-    values: [
-      items.map((item) => item.runId),
-      items.map((item) => item.epoch),
-      items.map((item) => item.entries[0]!.seq),
-      flat.map((f) => f.runId),
-      flat.map((f) => f.entry.seq),
-      flat.map((f) => f.entry.type),
-      flat.map((f) => f.entry.data),
-      flat.map((f) => f.entry.at),
-      channel,
-    ],
-  };
+      FROM head h`;
+}
+
+/**
+ * The CTEs `inserted` and `notified` of a batch statement: the entries given in parameters `$first` to
+ * `$first + 4` (`flatEntries`) of the runs the CTE `runs` holds are inserted, and the channel,
+ * parameter `$first + 5`, is notified of each of those runs that somebody follows.
+ */
+export function entriesOf(s: string, runs: string, first: number): string {
+  const [runId, seq, type, data, at, channel] = [0, 1, 2, 3, 4, 5].map((i) => `$${first + i}`);
+  return `inserted AS (
+        INSERT INTO ${s}.journal (run_id, seq, type, data, at)
+        SELECT e.run_id, e.seq, e.type, e.data, e.at
+        FROM unnest(${runId}::text[], ${seq}::bigint[], ${type}::text[], ${data}::text[], ${at}::bigint[])
+          AS e(run_id, seq, type, data, at)
+        WHERE e.run_id IN (SELECT run_id FROM ${runs})
+        RETURNING 1
+      ), notified AS (
+        SELECT pg_notify(${channel}, x.run_id) FROM ${runs} x
+        WHERE EXISTS (SELECT 1 FROM ${s}.followed f WHERE f.run_id = x.run_id)
+      )`;
+}
+
+/** The values of `appendBatchText` for `items`, notifying `channel`. */
+export function appendBatchValues(channel: string, items: readonly BatchItem[]): unknown[] {
+  const flat = flatEntries(items);
+  return [
+    items.map((item) => item.runId),
+    items.map((item) => item.epoch),
+    items.map((item) => item.entries[0]!.seq),
+    ...flat,
+    channel,
+  ];
+}
+
+/** The entries of many runs as the five arrays `unnest` takes: run id, seq, type, data, at. */
+export function flatEntries(
+  items: readonly { runId: string; entries?: readonly JournalEntry[] | undefined }[],
+): unknown[][] {
+  const runIds: string[] = [];
+  const seqs: number[] = [];
+  const types: string[] = [];
+  const data: string[] = [];
+  const ats: number[] = [];
+  for (const item of items) {
+    if (!item.entries) continue;
+    for (const entry of item.entries) {
+      runIds.push(item.runId);
+      seqs.push(entry.seq);
+      types.push(entry.type);
+      data.push(entry.data);
+      ats.push(entry.at);
+    }
+  }
+  return [runIds, seqs, types, data, ats];
 }
 
 /** The epoch alone, for an append of no entries (nothing to insert, only ownership to confirm). */

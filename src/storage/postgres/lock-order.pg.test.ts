@@ -1,5 +1,5 @@
-// Row locks in one global order: batched journal appends and lease renewals of the same runs,
-// from two storages (two pools, as two processes), never deadlock. Runs in a database of its own,
+// Row locks in one global order: batched journal appends, batched compare-and-sets and lease renewals
+// of the same runs, from three storages (three pools, as three processes), never deadlock. Runs in a database of its own,
 // so that the server's deadlock counter speaks of this test alone.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -32,12 +32,14 @@ await describeWithPostgres('Postgres row lock order', 'the Postgres lock-order t
     return Number(rows[0]?.deadlocks ?? 0);
   }
 
-  it('appends and lease renewals of the same runs, racing from two pools, cause no deadlock', async () => {
+  it('appends, compare-and-sets and lease renewals of the same runs, racing from three pools, cause no deadlock', async () => {
     const writer = new PostgresStorage({ connectionString: url.href, schema: 'weft' });
     const renewer = new PostgresStorage({ connectionString: url.href, schema: 'weft' });
+    const changer = new PostgresStorage({ connectionString: url.href, schema: 'weft' });
     try {
       await writer.init();
       await renewer.init();
+      await changer.init();
       // Random ids: the table's physical order is not the ids' order, so a lock order taken from a scan differs.
       const ids = Array.from({ length: RUNS }, () => randomBytes(6).toString('hex'));
       const epochs = new Map<string, number>();
@@ -63,15 +65,31 @@ await describeWithPostgres('Postgres row lock order', 'the Postgres lock-order t
           appends += RUNS;
         }
       })();
-      await Promise.all([renewing, appending]);
+      let changes = 0;
+      const changing = (async () => {
+        while (Date.now() < until) {
+          // Every run's change in one tick: one statement locking all their rows, as claims and ends of runs
+          // executing together are sent. The condition holds and the epoch stays, so the appends go on.
+          const changed = await Promise.all(
+            ids.map((id) =>
+              changer.updateRun(id, { status: ['running'] }, { leaseExpiresAt: Date.now() + 30_000, updatedAt: 1 }),
+            ),
+          );
+          expect(changed.every((row) => row !== null)).toBe(true);
+          changes += 1;
+        }
+      })();
+      await Promise.all([renewing, appending, changing]);
       // The statistics of the backends that found a deadlock reach the view within a second.
       await new Promise((resolve) => setTimeout(resolve, 1200));
       expect(await deadlocks()).toBe(before);
       expect(renewals).toBeGreaterThan(5);
       expect(appends).toBeGreaterThan(RUNS * 5);
+      expect(changes).toBeGreaterThan(5);
     } finally {
       await writer.close();
       await renewer.close();
+      await changer.close();
     }
   });
 });

@@ -38,6 +38,8 @@ import {
   updateWithEntriesQuery,
 } from './journal-queries.js';
 import { PgAppendBatcher } from './append-batcher.js';
+import { PgChangeBatcher } from './change-batcher.js';
+import { changeBatchText, type ChangeItem } from './change-queries.js';
 import { RECONNECT_WINDOW_MS, withReconnects } from './connection-loss.js';
 import { migratePostgres } from './migrations.js';
 import { pruneBatch } from './prune-query.js';
@@ -111,6 +113,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly order = new RunOrder();
   private readonly creations = new RunCreations((held) => this.insertRuns(held));
   private readonly batcher: PgAppendBatcher;
+  private readonly changes: PgChangeBatcher;
   private readonly reconnectWindowMs: number;
   private readonly names: StatementNames;
 
@@ -172,6 +175,12 @@ export class PostgresStorage implements WeftStorage {
       this.channel,
       (runId, error) => this.failure('append to', runId, error),
       this.reconnectWindowMs,
+    );
+    this.changes = new PgChangeBatcher(
+      this.pool,
+      this.names.statement(changeBatchText(this.s)),
+      this.channel,
+      this.changeAlone,
     );
   }
 
@@ -287,13 +296,14 @@ export class PostgresStorage implements WeftStorage {
       } else {
         await this.creations.settle(runId);
       }
-      return this.updateStored(runId, condition, change, entries);
+      return this.changes.change({ runId, condition, change, entries });
     });
   }
 
   /**
-   * Inserts a held run with `change` applied and `entries`, in one statement; settles its `createRun`.
-   * Returns undefined, having stored nothing, when the id was in use: the stored run is then updated as usual.
+   * Inserts a held run with `change` applied and `entries` (with the changes of other runs issued meanwhile,
+   * `PgChangeBatcher`); settles its `createRun`. Returns undefined, having stored nothing, when the id was
+   * in use: the stored run is then updated as usual.
    */
   private async insertChanged(
     creation: HeldCreation,
@@ -304,15 +314,7 @@ export class PostgresStorage implements WeftStorage {
     const { run } = creation;
     let row: StoredRun | null | undefined;
     try {
-      row = await this.guardChange('create', run.runId, condition, change, entries, async () => {
-        const insert = insertChangedRunQuery(this.s, run, change);
-        const query =
-          entries && entries.length > 0
-            ? updateWithEntriesQuery(this.s, this.channel, insert, run.runId, entries)
-            : insert;
-        const { rows } = await this.send<PgRunRow>(query);
-        return rows[0] ? toStoredRun(rows[0]) : null;
-      });
+      row = await this.changes.change({ runId: run.runId, newRun: run, condition, change, entries });
       if (row) {
         creation.resolve(pendingRunRow(run));
         return row;
@@ -329,32 +331,30 @@ export class PostgresStorage implements WeftStorage {
     return undefined;
   }
 
-  /** `updateRun` of a stored run. */
-  private updateStored(
-    runId: string,
-    condition: RunCondition,
-    change: RunChange & { bumpEpoch?: boolean },
-    entries: readonly JournalEntry[] | undefined,
-  ): Promise<StoredRun | null> {
-    const update = updateRunQuery(this.s, runId, condition, change);
-    return this.guardChange('update', runId, condition, change, entries, async () => {
-      if (!entries || entries.length === 0) {
-        const { rows } = await this.send<PgRunRow>(update);
-        return rows[0] ? toStoredRun(rows[0]) : null;
-      }
+  /**
+   * One run's change in its own statement: the insert of a held run with the change applied, or the
+   * compare-and-set of a stored one, either carrying `entries`. `lost`: a batch that carried it lost its
+   * connection, and may have committed it.
+   */
+  private readonly changeAlone = (item: ChangeItem, lost: boolean): Promise<StoredRun | null> => {
+    const { runId, newRun, condition, change, entries } = item;
+    const base = newRun
+      ? insertChangedRunQuery(this.s, newRun, change)
+      : updateRunQuery(this.s, runId, condition, change);
+    const query =
+      entries && entries.length > 0 ? updateWithEntriesQuery(this.s, this.channel, base, runId, entries) : base;
+    return this.guardChange(newRun ? 'create' : 'update', item, lost, async () => {
       try {
-        const { rows } = await this.send<PgRunRow>(
-          updateWithEntriesQuery(this.s, this.channel, update, runId, entries),
-        );
+        const { rows } = await this.send<PgRunRow>(query);
         return rows[0] ? toStoredRun(rows[0]) : null;
       } catch (error) {
         // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
-        if ((error as { code?: unknown }).code !== '23505') throw error;
+        if (newRun || !entries || entries.length === 0 || (error as { code?: unknown }).code !== '23505') throw error;
         const last = await this.pool.query<{ last_seq: string | null }>(lastSeqQuery(this.s, runId));
         throw seqNotAfterJournal(runId, entries[0]!.seq, Number(last.rows[0]?.last_seq ?? 0));
       }
     });
-  }
+  };
 
   async appendJournal(runId: string, epoch: number, entries: readonly JournalEntry[]): Promise<void> {
     const invalid = checkJournalBatch(runId, entries);
@@ -476,17 +476,19 @@ export class PostgresStorage implements WeftStorage {
     });
   }
 
-  /** `guard` for a compare-and-set: an attempt whose connection was lost may have committed, and then its result stands. */
+  /**
+   * `guard` for a compare-and-set: an attempt whose connection was lost (or, `lost`, a batch that carried
+   * it) may have committed, and then its result stands.
+   */
   private guardChange(
     action: string,
-    runId: string,
-    condition: RunCondition,
-    change: RunChange & { bumpEpoch?: boolean },
-    entries: readonly JournalEntry[] | undefined,
+    item: ChangeItem,
+    lost: boolean,
     attempt: () => Promise<StoredRun | null>,
   ): Promise<StoredRun | null> {
+    const { runId, condition, change, entries } = item;
     return this.guard(action, runId, async (retried) => {
-      if (retried) {
+      if (retried || lost) {
         const applied = await this.appliedUpdate(runId, condition, change, entries);
         if (applied) return applied;
       }

@@ -1,18 +1,16 @@
 // A run's insert folded into its claim on Postgres: a start of a new run stores the run, claims it and writes
 // its first entries in one statement, and every operation still sees the runs created before it.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { Weft } from '../../run/weft.js';
 import { createStep } from '../../workflow/create-step.js';
 import { createWorkflow } from '../../workflow/create-workflow.js';
 import { entry, newRun } from '../conformance/fixtures.js';
 import { PostgresStorage } from './postgres-storage.js';
-import { PG_URL, describeWithPostgres, dropSchemas, statementsOf } from '../../../test/support/postgres.js';
+import { PG_URL, describeWithPostgres, statementsOf, suiteStorages } from '../../../test/support/postgres.js';
 
 const PREFIX = `weft_rc_${randomBytes(4).toString('hex')}`;
-let schemas = 0;
 
 const claimChange = {
   status: 'running' as const,
@@ -23,32 +21,17 @@ const claimChange = {
 };
 
 await describeWithPostgres('Run creations on Postgres', 'the Postgres run creation tests', () => {
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-  const opened: { close(): Promise<void> }[] = [];
-
-  async function openStorage(schema = `${PREFIX}_${++schemas}`): Promise<PostgresStorage> {
-    const storage = new PostgresStorage({ connectionString: PG_URL, schema });
-    opened.push(storage);
-    await storage.init();
-    return storage;
-  }
-
-  afterEach(async () => {
-    for (const one of opened.splice(0).reverse()) await one.close();
-  });
-  afterAll(async () => {
-    await dropSchemas(admin, PREFIX);
-    await admin.end();
-  });
+  const storages = suiteStorages(PREFIX);
+  const openStorage = storages.open;
 
   it('starts a new run of a one-step workflow in two statements: insert, claim and first entries in one', async () => {
     const num = z.object({ n: z.number() });
     const wf = createWorkflow({ id: 'one', inputSchema: num, outputSchema: num })
       .then(createStep({ id: 'add', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => inputData }))
       .commit();
-    const storage = new PostgresStorage({ connectionString: PG_URL, schema: `${PREFIX}_${++schemas}` });
+    const storage = new PostgresStorage({ connectionString: PG_URL, schema: storages.schema() });
     const weft = new Weft({ workflows: { wf }, storage, recovery: false });
-    opened.push(weft);
+    storages.closeAfter(weft);
     await (await wf.createRun()).start({ inputData: { n: 0 } }); // opens the store
     const { count, value } = await statementsOf(async () => {
       const run = await wf.createRun();
@@ -80,7 +63,7 @@ await describeWithPostgres('Run creations on Postgres', 'the Postgres run creati
   });
 
   it('holds the insert of a run whose claim follows past turns of the event loop, and stores it unclaimed within 50 ms', async () => {
-    const schema = `${PREFIX}_${++schemas}`;
+    const schema = storages.schema();
     const storage = await openStorage(schema);
     const other = await openStorage(schema);
     const { count, value } = await statementsOf(async () => {
@@ -112,7 +95,7 @@ await describeWithPostgres('Run creations on Postgres', 'the Postgres run creati
   });
 
   it('inserts the runs created in one tick, and answers an id in use with its stored row, in one statement', async () => {
-    const schema = `${PREFIX}_${++schemas}`;
+    const schema = storages.schema();
     const first = await openStorage(schema);
     const second = await openStorage(schema);
     await first.createRun(newRun('taken', { workflowId: 'first' }));
@@ -134,7 +117,7 @@ await describeWithPostgres('Run creations on Postgres', 'the Postgres run creati
   });
 
   it('claims a run created elsewhere under the same id as a stored run, and refuses a claim the new run does not allow', async () => {
-    const schema = `${PREFIX}_${++schemas}`;
+    const schema = storages.schema();
     const first = await openStorage(schema);
     const second = await openStorage(schema);
     const stored = await first.createRun(newRun('shared', { workflowId: 'first' }));

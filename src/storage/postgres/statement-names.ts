@@ -7,6 +7,11 @@ export interface NamedQuery extends PgQuery {
   name?: string;
 }
 
+/** A statement whose text is fixed (built once per storage): each call gives it values. */
+export interface NamedStatement {
+  with(values: unknown[]): NamedQuery;
+}
+
 /** Texts named at most; beyond, a text's name is computed again each time (the shapes are few). */
 const MAX_REMEMBERED = 512;
 
@@ -26,11 +31,21 @@ export class StatementNames {
   /** `query`, named when enabled. */
   named(query: PgQuery): NamedQuery {
     if (!this.enabled) return query;
-    let name = this.names.get(query.text);
+    return { name: this.nameOf(query.text), text: query.text, values: query.values };
+  }
+
+  /** A statement of fixed `text`, named once (when enabled): no text is built or looked up per call. */
+  statement(text: string): NamedStatement {
+    const name = this.enabled ? this.nameOf(text) : undefined;
+    return { with: name === undefined ? (values) => ({ text, values }) : (values) => ({ name, text, values }) };
+  }
+
+  private nameOf(text: string): string {
+    let name = this.names.get(text);
     if (name === undefined) {
-      name = `weft_${createHash('sha1').update(query.text).digest('base64url').slice(0, 24)}`;
-      if (this.names.size < MAX_REMEMBERED) this.names.set(query.text, name);
+      name = `weft_${createHash('sha1').update(text).digest('base64url').slice(0, 24)}`;
+      if (this.names.size < MAX_REMEMBERED) this.names.set(text, name);
     }
-    return { name, text: query.text, values: query.values };
+    return name;
   }
 }
