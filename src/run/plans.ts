@@ -5,10 +5,11 @@ import type { RunResumeData, RunStartData } from '../journal/entries.js';
 import { RunProjection } from '../journal/projection.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
-import type { RunStatus, StoredRun } from '../storage/types.js';
+import { readRunAndJournal, type RunWithJournal } from '../storage/read-run.js';
+import type { RunStatus } from '../storage/types.js';
+import { projectionOf } from './load-projection.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { AnySchema } from '../workflow/types.js';
-import { loadProjection } from './load-projection.js';
 import { storable, type RunPlan } from './pipeline.js';
 import { resolveResumeTarget } from './resume-target.js';
 import type { RunServices } from './run-services.js';
@@ -145,13 +146,16 @@ export async function planStart(
 const RESUME_WAIT_MS = 2000;
 const RESUME_POLL_MS = 25;
 
-/** The run's row once it is not pending, running or waiting, or the last one seen after a bounded wait. */
-async function settledRow(services: RunServices, runId: string): Promise<StoredRun | null> {
+/**
+ * The run's row and journal once it is not pending, running or waiting, or the last ones seen after a
+ * bounded wait. Read together: one round trip where the store allows (`readRunAndJournal`).
+ */
+async function settledRun(services: RunServices, runId: string): Promise<RunWithJournal | null> {
   const deadline = Date.now() + RESUME_WAIT_MS;
   for (;;) {
     await services.local.execution(runId)?.finished;
-    const row = await services.storage.getRun(runId);
-    if (!row || !['pending', 'running', 'waiting'].includes(row.status) || Date.now() >= deadline) return row;
+    const read = await readRunAndJournal(services.storage, runId);
+    if (!read || !['pending', 'running', 'waiting'].includes(read.run.status) || Date.now() >= deadline) return read;
     await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
   }
 }
@@ -163,8 +167,9 @@ export async function planResume(
   runId: string,
   args: ResumeArgs,
 ): Promise<RunPlan> {
-  const row = await settledRow(services, runId);
-  if (!row) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
+  const read = await settledRun(services, runId);
+  if (!read) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
+  const row = read.run;
   if (row.status !== 'suspended') {
     throw new WeftError(
       'RUN_NOT_SUSPENDED',
@@ -172,7 +177,7 @@ export async function planResume(
       { runId, workflowId: workflow.id, actualStatus: row.status },
     );
   }
-  const projection = await loadProjection(services.storage, runId);
+  const projection = projectionOf(runId, read.journal);
   const target = resolveResumeTarget(workflow, projection, runId, args);
   const resume = parseArgument(
     target.resumeSchema,
@@ -266,11 +271,12 @@ export async function planTimeTravel(
     );
   // Refused at once, as in the reference: waiting for the execution here would deadlock a step that time-travels its own run.
   if (services.local.execution(runId)) throw stillRunning('running');
-  const row = await services.storage.getRun(runId);
-  if (!row)
+  const read = await readRunAndJournal(services.storage, runId);
+  if (!read)
     throw new WeftError('RUN_NOT_FOUND', `Cannot time travel run "${runId}": no such run in storage`, { runId });
+  const row = read.run;
   if (row.status === 'running' || row.status === 'waiting') throw stillRunning(row.status);
-  const projection = await loadProjection(services.storage, runId);
+  const projection = projectionOf(runId, read.journal);
   const travel = await prepareTimeTravel(workflow, projection, runId, args);
   const requestContext = contextFrom(projection.requestContext, args.requestContext);
   return {

@@ -178,6 +178,12 @@ export interface JournalStore {
   appendJournalNow?(runId: string, epoch: number, entries: readonly JournalEntry[]): void;
   /** Entries with `seq > afterSeq` (all when omitted), in order, at most `limit` of them. */
   readJournal(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<JournalEntry[]>;
+  /**
+   * The run and its whole journal as of one moment, or null when there is no such run: one round trip
+   * where `getRun` and `readJournal` take two (a resume reads both). Optional: without it the engine
+   * calls those two (`readRunAndJournal`).
+   */
+  readRunWithJournal?(runId: string): Promise<{ run: StoredRun; journal: JournalEntry[] } | null>;
 }
 
 /** Leases and timers: which process owns which active run, and which runs need recovery. */

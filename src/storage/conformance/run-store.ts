@@ -1,7 +1,8 @@
 // Conformance of createRun, getRun and deleteRun: the life of a run row.
 import { describe, expect, it } from 'vitest';
 import type { CurrentStorage } from './fixtures.js';
-import { T0, claimRun, entries, newRun } from './fixtures.js';
+import { readRunAndJournal } from '../read-run.js';
+import { T0, claimRun, entries, entry, newRun } from './fixtures.js';
 
 /** Registers the tests of creating, reading and deleting runs. */
 export function describeRunStore(current: CurrentStorage): void {
@@ -72,6 +73,27 @@ export function describeRunStore(current: CurrentStorage): void {
   describe('getRun', () => {
     it('returns null for an unknown run', async () => {
       expect(await current().getRun('missing')).toBeNull();
+    });
+  });
+
+  describe('readRunAndJournal (readRunWithJournal where the store has it)', () => {
+    it('gives the run and its whole journal in order', async () => {
+      const { epoch } = await claimRun(current(), 'r1');
+      await current().appendJournal('r1', epoch, entries(1, 3));
+      await current().appendJournal('r1', epoch, [entry(4, 'run-suspended', '{"x":"a\\nb"}')]);
+      const other = await claimRun(current(), 'r2');
+      await current().appendJournal('r2', other.epoch, entries(1, 5));
+      const read = await readRunAndJournal(current(), 'r1');
+      expect(read).toEqual({
+        run: await current().getRun('r1'),
+        journal: [...entries(1, 3), entry(4, 'run-suspended', '{"x":"a\\nb"}')],
+      });
+    });
+
+    it('gives a run with no entries yet, and null for a run that does not exist', async () => {
+      const run = await current().createRun(newRun('r1'));
+      expect(await readRunAndJournal(current(), 'r1')).toEqual({ run, journal: [] });
+      expect(await readRunAndJournal(current(), 'missing')).toBeNull();
     });
   });
 

@@ -1,6 +1,6 @@
 // SQL of the Postgres journal for one schema: the fenced batch append, the checked insert, the read.
 import type { JournalEntry } from '../types.js';
-import type { PgQuery } from './run-queries.js';
+import { RUN_COLUMNS, type PgQuery } from './run-queries.js';
 
 /** A journal row as the driver returns it: BIGINT columns come back as strings. */
 export interface PgJournalRow {
@@ -127,6 +127,22 @@ export function readQuery(s: string, runId: string, afterSeq: number, limit: num
     text: `SELECT seq, type, data, at FROM ${s}.journal WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     values: [runId, afterSeq, limit],
   };
+}
+
+/**
+ * A run's row and its whole journal in one statement (`readRunWithJournal`): the row first, its `seq`
+ * null, then one row per entry in order, the run's columns null. No rows when there is no such run.
+ */
+export function runWithJournalText(s: string): string {
+  const nulls = RUN_COLUMNS.split(', ')
+    .map(() => 'NULL')
+    .join(', ');
+  return `
+      SELECT ${RUN_COLUMNS}, NULL::bigint AS seq, NULL::text AS type, NULL::text AS data, NULL::bigint AS at
+      FROM ${s}.runs WHERE run_id = $1
+      UNION ALL
+      SELECT ${nulls}, seq, type, data, at FROM ${s}.journal WHERE run_id = $1
+      ORDER BY seq NULLS FIRST`;
 }
 
 /** Maps a driver row to a `JournalEntry`. */

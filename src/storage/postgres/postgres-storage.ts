@@ -33,6 +33,7 @@ import {
   followQuery,
   lastSeqQuery,
   readQuery,
+  runWithJournalText,
   toJournalEntry,
   unfollowQuery,
   updateWithEntriesQuery,
@@ -46,7 +47,7 @@ import { pruneBatch } from './prune-query.js';
 import { checkPruneFilter } from '../prune-filter.js';
 import { PgJournalNotifier } from './pg-notifier.js';
 import type { PgQuery, PgRunRow } from './run-queries.js';
-import { StatementNames } from './statement-names.js';
+import { StatementNames, type NamedStatement } from './statement-names.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
 import { RunOrder } from './run-order.js';
 import type { HeldCreation } from './run-creations.js';
@@ -116,6 +117,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly changes: PgChangeBatcher;
   private readonly reconnectWindowMs: number;
   private readonly names: StatementNames;
+  private readonly runWithJournal: NamedStatement;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -176,6 +178,7 @@ export class PostgresStorage implements WeftStorage {
       (runId, error) => this.failure('append to', runId, error),
       this.reconnectWindowMs,
     );
+    this.runWithJournal = this.names.statement(runWithJournalText(this.s));
     this.changes = new PgChangeBatcher(
       this.pool,
       this.names.statement(changeBatchText(this.s)),
@@ -377,6 +380,16 @@ export class PostgresStorage implements WeftStorage {
       const query = readQuery(this.s, runId, options.afterSeq ?? 0, options.limit ?? null);
       const { rows } = await this.send<PgJournalRow>(query);
       return rows.map(toJournalEntry);
+    });
+  }
+
+  async readRunWithJournal(runId: string): Promise<{ run: StoredRun; journal: JournalEntry[] } | null> {
+    await this.creations.settle(runId);
+    return this.guard('read', runId, async () => {
+      const { rows } = await this.pool.query<PgRunRow & PgJournalRow>(this.runWithJournal.with([runId]));
+      const [first, ...rest] = rows;
+      if (!first || first.seq !== null) return null;
+      return { run: toStoredRun(first), journal: rest.map(toJournalEntry) };
     });
   }
 
