@@ -10,6 +10,7 @@ import type { JournalEntry, RunChange, RunCondition } from '../src/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { eventLoopTurn } from '../src/engine/event-loop-turns.js';
 import { runServicesOf } from '../src/run/weft.js';
+import { expectWeftError } from '../src/storage/conformance/fixtures.js';
 
 const num = z.object({ n: z.number() });
 
@@ -279,6 +280,9 @@ describe('the claim made by the first write', () => {
     await expect(run.start({ inputData: { n: 0 } })).rejects.toThrow('disk full');
     expect(ran).toEqual([]);
     expect(errors).toHaveLength(1);
+    // The run was never stored: a second start says so, rather than repeat the insert's failure.
+    await expectWeftError(run.start({ inputData: { n: 0 } }), 'RUN_NOT_FOUND');
+    expect(ran).toEqual([]);
   });
 });
 

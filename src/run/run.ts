@@ -42,8 +42,17 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     readonly runId: string,
     readonly resourceId: string | undefined,
     /** @internal The insert of the run, when it was not waited for (see `writesInOrder`): its failure explains a refused claim. */
-    readonly created?: Promise<unknown>,
-  ) {}
+    created?: Promise<unknown>,
+  ) {
+    this.#created = created;
+  }
+
+  #created: Promise<unknown> | undefined;
+
+  /** @internal The insert of the run, until a start has reported its failure. */
+  get created(): Promise<unknown> | undefined {
+    return this.#created;
+  }
 
   get workflowId(): string {
     return this.workflow.id;
@@ -73,6 +82,17 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
       // Canceled before it started: the result says so, as a start after cancel does in the reference.
       if (WeftError.is(error, 'RUN_ALREADY_CLAIMED') && error.actualStatus === 'canceled')
         return this.perform(null, undefined, args.outputOptions);
+      // The run's insert failed, and this start said so: the run was never stored, and a later start finds
+      // no such run (RUN_NOT_FOUND) rather than repeat that failure.
+      const created = this.#created;
+      if (
+        created &&
+        (await created.then(
+          () => false,
+          () => true,
+        ))
+      )
+        this.#created = undefined;
       throw error;
     }
   }

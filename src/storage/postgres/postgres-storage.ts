@@ -194,15 +194,15 @@ export class PostgresStorage implements WeftStorage {
 
   /** Waits for the writes in flight, stops the notifier and, when the pool is the storage's own, ends it. */
   async close(): Promise<void> {
-    await this.creations.settleAll();
+    await this.creations.flushAll();
     await this.order.settled();
     await this.notifier.close();
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 
   /**
-   * Held for a tick (`RunCreations`): a claim issued meanwhile stores the run with it, in one statement;
-   * otherwise the inserts of the tick go out together. An id in use answers with its stored row.
+   * Held briefly (`RunCreations`): a claim issued meanwhile stores the run with it, in one statement;
+   * otherwise the inserts held together go out together. An id in use answers with its stored row.
    */
   createRun(run: NewRun): Promise<StoredRun> {
     return this.creations.add(run);

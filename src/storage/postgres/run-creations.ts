@@ -10,28 +10,44 @@ export interface HeldCreation {
   /** Settles the `createRun` promise. */
   resolve(row: StoredRun): void;
   reject(error: unknown): void;
+  /** When it was held (`performance.now()`). */
+  heldAt?: number;
 }
 
 /** Sends held creations (one statement for all); settles each one's promise. */
 export type SendCreations = (held: HeldCreation[]) => Promise<void>;
 
-/** How long the insert of a run whose claim follows (`claimFollows`) waits for it, at most (ms). */
+/**
+ * Turns of the event loop in a row in which no claim took a held insert, after which the inserts still
+ * held are sent. The engine lets runs started at once go on a batch per turn (`eventLoopTurn`), each
+ * claim taking its insert; a turn with none means that no claim is on its way (three, not one: a start
+ * may wait for a turn of its own, after the turn that checks).
+ */
+const IDLE_TURNS = 3;
+/** The longest an insert whose claim follows is held, however busy the event loop (ms). */
 const CLAIM_WAIT_MS = 50;
 
 /**
  * The inserts of `createRun`, held briefly. A run whose claim follows at once (`claimFollows`: a new
  * id the engine made, whose insert nobody awaits) is held until its claim takes the insert (`take`) and
- * writes the claimed row directly, or at most `CLAIM_WAIT_MS`; any other insert until the microtasks
- * running now have drained (a `process.nextTick`), so an awaited `createRun` waits a tick more. Held
- * inserts that are due go out together, as one statement. Any other operation on a held run sends it
- * first and waits for it (`settle`), so every operation sees the runs created before it, as the engine
- * expects of a store whose `writesInOrder` is true.
+ * writes the claimed row directly, or until `IDLE_TURNS` turns of the event loop went by without a claim
+ * taking one (at most `CLAIM_WAIT_MS`); any other insert until the microtasks running now have drained
+ * (a `process.nextTick`), so an awaited `createRun` waits a tick more. Held inserts that are due go out
+ * together, as one statement. A read or a delete of a held run sends its insert first and waits for it;
+ * a list waits for every held insert to be stored, by its claim or at the end of its hold (`settleAll`),
+ * so every operation sees the runs created before it, as the engine expects of a store whose
+ * `writesInOrder` is true.
  */
 export class RunCreations {
   private held = new Map<string, HeldCreation>();
-  private readonly sending = new Map<string, Promise<void>>();
+  /** Per run whose insert is held, taken or on its way: settles once it is stored or failed. */
+  private readonly pending = new Map<string, Promise<void>>();
   private tick = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** The turn-by-turn watch of held inserts whose claim follows is on. */
+  private watching = false;
+  private idleTurns = 0;
+  /** A claim took a held insert (or one was added) since the watch last looked. */
+  private busy = false;
 
   constructor(private readonly send: SendCreations) {}
 
@@ -46,8 +62,17 @@ export class RunCreations {
         previous.reject = (error) => (failed(error), reject(error));
         return;
       }
-      this.held.set(run.runId, { run, resolve, reject });
-      if (run.claimFollows) this.timer ??= setTimeout(this.sendAll, CLAIM_WAIT_MS);
+      const creation: HeldCreation = { run, resolve, reject, heldAt: performance.now() };
+      const stored = new Promise<void>((settled) => {
+        creation.resolve = (row) => (resolve(row), settled());
+        creation.reject = (error) => (reject(error), settled());
+      });
+      this.pending.set(run.runId, stored);
+      void stored.then(() => {
+        if (this.pending.get(run.runId) === stored) this.pending.delete(run.runId);
+      });
+      this.held.set(run.runId, creation);
+      if (run.claimFollows) this.watch();
       else if (!this.tick) {
         this.tick = true;
         process.nextTick(this.sendDue);
@@ -60,16 +85,8 @@ export class RunCreations {
     const creation = this.held.get(runId);
     if (!creation) return null;
     this.held.delete(runId);
+    this.busy = true;
     // Until the claim stores it, the insert is in flight: a list or a read issued meanwhile waits for it.
-    const { resolve, reject } = creation;
-    const stored = new Promise<void>((settled) => {
-      creation.resolve = (row) => (resolve(row), settled());
-      creation.reject = (error) => (reject(error), settled());
-    });
-    this.sending.set(runId, stored);
-    void stored.then(() => {
-      if (this.sending.get(runId) === stored) this.sending.delete(runId);
-    });
     return creation;
   }
 
@@ -77,15 +94,48 @@ export class RunCreations {
   settle(runId: string): Promise<void> | undefined {
     const creation = this.held.get(runId);
     if (creation) this.sendHeld([creation]);
-    return this.sending.get(runId);
+    return this.pending.get(runId);
   }
 
-  /** Sends every held insert now and waits for every insert in flight (never rejects). */
+  /**
+   * Waits until every insert held or in flight now is stored or failed (never rejects): those whose claim
+   * follows by their claim or at the end of their hold, the others at once.
+   */
   settleAll(): Promise<void> | undefined {
-    this.sendAll();
-    if (this.sending.size === 0) return undefined;
-    return Promise.all(this.sending.values()).then(() => undefined);
+    this.sendDue();
+    if (this.pending.size === 0) return undefined;
+    return Promise.all(this.pending.values()).then(() => undefined);
   }
+
+  /** Sends every held insert now and waits for every insert in flight (on close). */
+  flushAll(): Promise<void> | undefined {
+    this.sendHeld([...this.held.values()]);
+    return this.settleAll();
+  }
+
+  /** Watches the turns of the event loop while inserts whose claim follows are held (see `IDLE_TURNS`). */
+  private watch(): void {
+    this.busy = true;
+    if (this.watching) return;
+    this.watching = true;
+    this.idleTurns = 0;
+    setImmediate(this.lookAgain);
+  }
+
+  /** Sends the held inserts whose claim no longer looks to follow: all after idle turns, else those held too long. */
+  private readonly lookAgain = (): void => {
+    const now = performance.now();
+    const waiting = [...this.held.values()].filter((creation) => creation.run.claimFollows);
+    this.idleTurns = this.busy ? 0 : this.idleTurns + 1;
+    this.busy = false;
+    const due =
+      this.idleTurns >= IDLE_TURNS
+        ? waiting
+        : waiting.filter((creation) => now - (creation.heldAt ?? 0) >= CLAIM_WAIT_MS);
+    this.sendHeld(due);
+    if (due.length < waiting.length) setImmediate(this.lookAgain);
+    else this.watching = false;
+  };
 
   /** Sends the held inserts that wait for no claim. */
   private readonly sendDue = (): void => {
@@ -95,25 +145,14 @@ export class RunCreations {
     this.sendHeld(due);
   };
 
-  private readonly sendAll = (): void => {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.sendHeld([...this.held.values()]);
-  };
-
   private sendHeld(batch: HeldCreation[]): void {
     if (batch.length === 0) return;
     for (const { run } of batch) this.held.delete(run.runId);
-    const sent = this.send(batch).catch((error: unknown) => {
+    void this.send(batch).catch((error: unknown) => {
       for (const creation of batch) creation.reject(error);
-    });
-    for (const { run } of batch) this.sending.set(run.runId, sent);
-    void sent.then(() => {
-      for (const { run } of batch) if (this.sending.get(run.runId) === sent) this.sending.delete(run.runId);
     });
   }
 }
-
 /** True when a claim's `condition` holds for a run just created (pending, epoch 0). */
 export function holdsForNewRun(condition: RunCondition): boolean {
   return (
