@@ -7,6 +7,7 @@ import type { CompiledGraph } from '../workflow/graph.js';
 import type { Logger } from '../workflow/types.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { RunProjection } from '../journal/projection.js';
+import type { StepDispatch } from './step-dispatch.js';
 
 /** How a node or a level ended. */
 export type Outcome =
@@ -85,6 +86,8 @@ export interface ExecutionOptions {
   resumeKeys?: readonly string[] | undefined;
   resumeData?: unknown;
   resumeLabel?: string | undefined;
+  /** Where foreach items and parallel branches go to be executed by any worker; without it, here. */
+  dispatch?: StepDispatch | undefined;
 }
 
 export class Execution {
@@ -108,6 +111,7 @@ export class Execution {
   readonly resumeKeys: ReadonlySet<string>;
   readonly resumeData: unknown;
   readonly resumeLabel: string | undefined;
+  readonly dispatch: StepDispatch | undefined;
 
   constructor(options: ExecutionOptions) {
     this.runId = options.runId;
@@ -123,6 +127,7 @@ export class Execution {
     this.resumeKeys = keys === undefined || keys.length === 0 ? NO_KEYS : new Set(keys);
     this.resumeData = options.resumeData;
     this.resumeLabel = options.resumeLabel;
+    this.dispatch = options.perStep ? undefined : options.dispatch;
   }
 
   // Made when first asked for: most executions are never canceled or awaited from outside.

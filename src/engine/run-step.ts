@@ -10,8 +10,8 @@ import { eventLoopTurn } from './event-loop-turns.js';
 import { stepValidationError, type Execution, type Level, type Outcome } from './execution.js';
 import type { StepEndData, StepRetryData, StepStartData } from '../journal/entries.js';
 import type { StepRecord } from '../journal/projection.js';
-import { serializeError } from '../journal/serialize-error.js';
-import { StepContext } from './step-context.js';
+import { deserializeError, serializeError } from '../journal/serialize-error.js';
+import { StepContext, type StepSignals } from './step-context.js';
 
 /** Where a step runs from: its key, and extras for loop iterations and foreach items. */
 export interface StepPlace {
@@ -122,6 +122,8 @@ interface Running {
   attemptStartedAt: number;
   /** Model usage the last attempt reported (agent steps), recorded with the step's end. */
   usage: StepUsage | undefined;
+  /** The id its attempts are dispatched under, for any worker to execute; undefined: they run here. */
+  dispatch: string | undefined;
 }
 
 /** Records the end of an executed step, with the model usage its attempt reported. */
@@ -244,6 +246,8 @@ function startStep(
     start.resumedAt = at;
   }
   if (restarting) start.restart = true;
+  const dispatch = dispatchId(exec, cstep, place, rec, resuming);
+  if (dispatch !== undefined) start.dispatch = dispatch;
   exec.writer.add('step-start', start, at);
   exec.executed++;
 
@@ -269,11 +273,48 @@ function startStep(
     attempts: (step.retries ?? level.graph.retryAttempts) + 1,
     attemptStartedAt: at,
     usage: undefined,
+    dispatch,
   };
   if (checked && !checked.ok) return Promise.resolve(failValidation(exec, place, id, inputRefused(checked)));
   // The common step: nothing else to check.
-  if (!resuming && !step.requestContextSchema) return attempt(running, 0);
-  return prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
+  const outcome =
+    !resuming && !step.requestContextSchema
+      ? attempt(running, 0)
+      : prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
+  return dispatch === undefined ? outcome : outcome.then((o) => forgetAttempts(exec, dispatch, o));
+}
+
+/**
+ * Once a dispatched step's outcome is stored, its attempts are forgotten (deleted where they were
+ * stored for the workers). A run handed over keeps them: the next owner collects those that finished.
+ */
+function forgetAttempts(exec: Execution, dispatch: string, outcome: Outcome): Outcome {
+  if (!exec.handedOver) {
+    exec.writer.flush().then(
+      () => exec.dispatch!.recorded(dispatch),
+      () => undefined, // not stored: the attempts stay for whoever continues the run
+    );
+  }
+  return outcome;
+}
+
+/**
+ * The id under which the step's attempts go to any worker, or undefined to execute them here. Foreach
+ * items and parallel or branch children that are plain steps go out when the run executes with a
+ * dispatch; a step being resumed stays here. A step interrupted by a crash keeps its id, so that an
+ * attempt another worker finished meanwhile is collected rather than executed again.
+ */
+function dispatchId(
+  exec: Execution,
+  cstep: CompiledStep,
+  place: StepPlace,
+  rec: StepRecord | undefined,
+  resuming: boolean,
+): string | undefined {
+  const { dispatch } = exec;
+  if (dispatch === undefined || cstep.kind !== 'step' || resuming) return undefined;
+  if (place.item === undefined && place.absorbsBail !== true) return undefined;
+  return rec?.status === 'running' && rec.dispatch !== undefined ? rec.dispatch : dispatch.newId();
 }
 
 /** What a refused input fails with: it runs no code. */
@@ -348,10 +389,13 @@ function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> 
   // Timed only when a retry may record it: the common step reads no clock here.
   if (r.attempts > 1) r.attemptStartedAt = exec.services.clock.now();
   let running: Promise<unknown>;
-  try {
-    running = Promise.resolve(r.cstep.step.execute(ctx));
-  } catch (error) {
-    running = Promise.reject(error);
+  if (r.dispatch !== undefined) running = dispatched(r, ctx, n);
+  else {
+    try {
+      running = Promise.resolve(r.cstep.step.execute(ctx));
+    } catch (error) {
+      running = Promise.reject(error);
+    }
   }
   return new Promise<Outcome>((resolve) => {
     let canceled = false;
@@ -359,6 +403,8 @@ function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> 
       if (ctx.signals.aborted) return; // abort() called by this very step: its result still settles it
       canceled = true;
       exec.removeCancelWaiter(stop);
+      // A dispatched attempt is canceled where it executes, unless the run is handed over to go on elsewhere.
+      if (r.dispatch !== undefined) exec.dispatch!.stop(exec.runId, !exec.handedOver);
       resolve({ kind: 'canceled' });
     };
     if (exec.canceled) stop();
@@ -385,6 +431,41 @@ function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> 
         }
       },
     );
+  });
+}
+
+/**
+ * Attempt `n` of a dispatched step: executed by any worker. Settles as `execute` would have here: with
+ * its value, or rejected with its error; what it wrote is recorded first, and its signals set on `ctx`.
+ */
+function dispatched(r: Running, ctx: StepContext, n: number): Promise<unknown> {
+  const { exec } = r;
+  const sent = exec.dispatch!.attempt({
+    attemptId: `${r.dispatch}:${n}`,
+    runId: exec.runId,
+    workflowId: exec.workflowId,
+    epoch: exec.writer.epoch,
+    key: r.place.key,
+    inputData: r.inputData,
+    // As of now: siblings that end meanwhile change the state in place.
+    state: { ...exec.state },
+    requestContext: exec.requestContext.toJSON(),
+    retryCount: n,
+    restarting: r.restarting,
+  });
+  return sent.then((result) => {
+    if (exec.canceled) return undefined; // settled as canceled already
+    for (const write of result.writes ?? []) exec.writer.add(write.type, write.data as never);
+    const signals: StepSignals = {};
+    if (result.suspended) signals.suspended = result.suspended;
+    if (result.bailed) signals.bailed = result.bailed;
+    if (result.stateUpdate) signals.stateUpdate = result.stateUpdate;
+    if (result.usage) signals.usage = result.usage;
+    if (result.aborted) signals.aborted = true;
+    ctx.signals = signals;
+    if (result.aborted) exec.cancel();
+    if (result.threw) throw deserializeError(result.value);
+    return result.value;
   });
 }
 

@@ -54,6 +54,11 @@ export interface StepStartData {
   metadata?: Record<string, unknown>;
   /** A restart ran this step again. */
   restart?: true;
+  /**
+   * The step's attempts are dispatched to any worker under this id (attempt n as `<id>:<n>`): a
+   * restart keeps it, so an attempt another worker finished is collected, never executed again.
+   */
+  dispatch?: string;
 }
 
 export interface StepEndData {

@@ -29,6 +29,8 @@ export interface StepRecord extends StepResult {
   retries?: StepTry[];
   /** Model usage of an agent step. */
   usage?: StepUsage;
+  /** The id its attempts were dispatched under (`StepStartData.dispatch`). */
+  dispatch?: string;
 }
 
 export class RunProjection {
@@ -192,6 +194,7 @@ export class RunProjection {
     if (d.wakeAt !== undefined) rec.wakeAt = d.wakeAt;
     if (d.metadata !== undefined) rec.metadata = d.metadata;
     if (d.restart) rec.restart = true;
+    if (d.dispatch !== undefined) rec.dispatch = d.dispatch;
     // Attempts that failed before a restart or a suspension stay part of this execution's history.
     if (prev?.retries) rec.retries = prev.retries;
     this.records.set(d.key, rec);

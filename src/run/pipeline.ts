@@ -141,6 +141,7 @@ async function executeToStop(
     resumeKeys: start.resumeKeys,
     resumeData: start.resumeData,
     resumeLabel: start.resumeLabel,
+    dispatch: services.dispatchFor?.(run.workflowId),
   });
   const untrack = services.local.track(exec);
   let outcome: Outcome;

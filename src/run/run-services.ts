@@ -1,5 +1,6 @@
 // What the run lifecycle needs of its engine instance, and no more: storage, time, logging, leases, this process's runs.
 import type { ExecutionServices } from '../engine/execution.js';
+import type { StepDispatch } from '../engine/step-dispatch.js';
 import type { WeftStorage } from '../storage/types.js';
 import type { LocalRuns } from './local-runs.js';
 
@@ -18,6 +19,11 @@ export interface RunServices extends ExecutionServices {
   readonly maxOutputEntries: number;
   /** The runs executing in this process, their handles and live listeners. */
   readonly local: LocalRuns;
+  /**
+   * Where the runs of a workflow executing here send their foreach items and parallel branches, to be
+   * executed by any worker; set by a worker that fans them out (`runWorker({ fanOut })`), else none.
+   */
+  dispatchFor?: ((workflowId: string) => StepDispatch | undefined) | undefined;
   /** Opens storage (and starts recovery) if nothing has yet. */
   init(): Promise<void>;
 }

@@ -9,6 +9,10 @@ import { DEFAULT_QUEUE_SCHEMA, parseJob, taskIdentifier, workflowOfTask } from '
 import { releaseAbandonedJobs } from './abandoned-jobs.js';
 import { QueuePool } from './queue-pool.js';
 import { runJob, type WorkerRunReport } from './run-job.js';
+import { runServicesOf } from '../run/weft.js';
+import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
+import { AttemptRunner } from './attempt-runner.js';
+import { PgStepDispatcher } from './step-dispatcher.js';
 
 /** Options of `runWorker`. */
 export interface RunWorkerOptions {
@@ -38,6 +42,14 @@ export interface RunWorkerOptions {
   shutdownGraceMs?: number;
   /** Called after each job, e.g. to log the runs this worker executed. */
   onRun?: (report: WorkerRunReport) => void;
+  /**
+   * Fan-out: the foreach items and parallel branches of these workflows' runs executing on this worker
+   * are dispatched to every worker that serves the workflow (this one included), instead of executing
+   * here only. `true`: every workflow registered. Default: none. See README, "Fan-out across workers".
+   */
+  fanOut?: boolean | readonly string[];
+  /** Dispatched step attempts this worker executes at once, for any run (default `concurrency`). */
+  attemptConcurrency?: number;
 }
 
 /** A running worker. */
@@ -105,6 +117,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   const { weft } = options;
   await weft.init();
   const workflows = Object.keys(weft.listWorkflows());
+  const fanned = fannedOut(options.fanOut, workflows, weft);
   const task: Task = async (payload, helpers) => {
     const workflowId = workflowOfTask(helpers.job.task_identifier);
     const job = parseJob(payload, helpers.job.id);
@@ -182,6 +195,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   };
   await launch();
 
+  const fanOut = startFanOut(weft, workflows, fanned, options, concurrency);
+
   const releasing = setInterval(
     () =>
       void releaseAbandonedJobs(weft, pool, { schema, utils }, weft.leaseMs).catch((error: unknown) =>
@@ -194,8 +209,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   const stop = async (): Promise<void> => {
     stopRequested = true;
     clearInterval(releasing);
+    const stoppingAttempts = fanOut?.stop(options.shutdownGraceMs ?? 10_000);
     await relaunching;
     await Promise.all([...runners].map((runner) => runner.stop().catch(() => undefined)));
+    await stoppingAttempts;
     await utils.release();
     if (!options.pgPool) await pool.end();
     resolveStopped();
@@ -204,5 +221,76 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
     workflows,
     stop: () => (stopping ??= stop()),
     promise: stopped,
+  };
+}
+
+/** The workflows whose runs fan out, checked: registered here, on a Postgres storage. */
+function fannedOut(fanOut: RunWorkerOptions['fanOut'], workflows: readonly string[], weft: Weft): Set<string> {
+  if (fanOut === undefined || fanOut === false) return new Set();
+  const ids = fanOut === true ? workflows : fanOut;
+  const unknown = ids.filter((id) => !workflows.includes(id));
+  if (unknown.length > 0) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `Cannot fan out workflow${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => `"${id}"`).join(', ')}: not registered in this worker's Weft (registered: ${workflows.join(', ') || 'none'})`,
+    );
+  }
+  if (ids.length > 0 && !(weft.storage instanceof PostgresStorage)) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `Cannot fan out across workers on "${weft.storage.kind}" storage: the workers share runs through a PostgresStorage`,
+    );
+  }
+  return new Set(ids);
+}
+
+/**
+ * Starts executing the step attempts dispatched by any worker, for the workflows registered here, and
+ * dispatches those of the `fanned` workflows' runs executing here. Undefined without a PostgresStorage.
+ */
+function startFanOut(
+  weft: Weft,
+  workflows: readonly string[],
+  fanned: ReadonlySet<string>,
+  options: RunWorkerOptions,
+  concurrency: number,
+): { stop(graceMs: number): Promise<void> } | undefined {
+  const { storage } = weft;
+  if (!(storage instanceof PostgresStorage)) return undefined;
+  const attemptConcurrency = options.attemptConcurrency ?? concurrency;
+  if (!Number.isInteger(attemptConcurrency) || attemptConcurrency < 1) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `Invalid attemptConcurrency ${String(options.attemptConcurrency)}: expected a whole number, 1 or more`,
+    );
+  }
+  const services = runServicesOf(weft);
+  const pollMs = options.pollInterval ?? 2000;
+  const runner = new AttemptRunner({
+    weft,
+    services,
+    attempts: storage.attempts,
+    notifier: storage.notifier,
+    workflows,
+    concurrency: attemptConcurrency,
+    pollMs,
+  });
+  const dispatcher =
+    fanned.size > 0
+      ? new PgStepDispatcher(
+          storage.attempts,
+          storage.notifier,
+          services.clock.now,
+          weft.logger,
+          Math.min(pollMs, 1000),
+        )
+      : undefined;
+  if (dispatcher) services.dispatchFor = (workflowId) => (fanned.has(workflowId) ? dispatcher : undefined);
+  return {
+    async stop(graceMs) {
+      if (dispatcher && services.dispatchFor) services.dispatchFor = undefined;
+      await runner.stop(graceMs);
+      await dispatcher?.close();
+    },
   };
 }

@@ -96,6 +96,34 @@ const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'dispatched step attempts',
+    sql: (s) => `
+      -- Attempts of foreach items and parallel branches that any worker may execute (runWorker's fanOut):
+      -- stored by the run's coordinator, claimed by a worker (owner, lease), completed with their result
+      -- (JSON text), and deleted once the coordinator recorded the step in the journal.
+      CREATE TABLE ${s}.dispatched (
+        attempt_id       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        dispatch_id      TEXT COLLATE "C" NOT NULL,
+        run_id           TEXT COLLATE "C" NOT NULL REFERENCES ${s}.runs (run_id) ON DELETE CASCADE,
+        workflow_id      TEXT COLLATE "C" NOT NULL,
+        step_key         TEXT COLLATE "C" NOT NULL,
+        epoch            INTEGER NOT NULL,
+        status           TEXT    NOT NULL,
+        call             TEXT    NOT NULL,
+        result           TEXT,
+        owner            TEXT COLLATE "C",
+        lease_expires_at BIGINT,
+        tries            INTEGER NOT NULL DEFAULT 0,
+        created_at       BIGINT  NOT NULL
+      );
+      CREATE INDEX dispatched_ready ON ${s}.dispatched (created_at) WHERE status = 'ready';
+      CREATE INDEX dispatched_running ON ${s}.dispatched (lease_expires_at) WHERE status = 'running';
+      CREATE INDEX dispatched_by_run ON ${s}.dispatched (run_id);
+      CREATE INDEX dispatched_by_dispatch ON ${s}.dispatched (dispatch_id);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -36,8 +36,12 @@ export class PgJournalNotifier implements JournalNotifier {
   private reconnectDelay = RECONNECT_MIN_MS;
   private closed = false;
 
-  private readonly releaseListeners = new Set<() => void>();
-  /** The channel of released leases (payload empty). */
+  /**
+   * The listeners of each signal channel: released leases (payload empty), and the step attempts
+   * dispatched (payload empty) and finished (payload: the run id) for workers that fan runs out.
+   */
+  private readonly signals = new Map<string, Set<(payload: string) => void>>();
+  /** The channel of released leases. */
   private readonly releases: string;
 
   /** This notifier's name in the `followed` table. */
@@ -57,6 +61,8 @@ export class PgJournalNotifier implements JournalNotifier {
     private readonly follows: FollowStore,
   ) {
     this.releases = `${channel}:released`;
+    for (const name of [this.releases, `${channel}:dispatched`, `${channel}:attempted`])
+      this.signals.set(name, new Set());
   }
 
   announceRelease(): Promise<void> {
@@ -64,9 +70,24 @@ export class PgJournalNotifier implements JournalNotifier {
   }
 
   subscribeReleases(listener: () => void): () => void {
-    this.releaseListeners.add(listener);
+    return this.subscribeSignal(this.releases, listener);
+  }
+
+  /**
+   * Calls `listener` with the payload of each notification on a signal channel (`<channel>:released`,
+   * `:dispatched`, `:attempted`), and once with an empty payload whenever listening (re)starts.
+   */
+  subscribeSignal(channel: string, listener: (payload: string) => void): () => void {
+    const set = this.signals.get(channel);
+    if (!set) throw new Error(`No signal channel "${channel}"`);
+    set.add(listener);
     this.ready().catch(() => undefined);
-    return () => void this.releaseListeners.delete(listener);
+    return () => void set.delete(listener);
+  }
+
+  private hasSignalListeners(): boolean {
+    for (const set of this.signals.values()) if (set.size > 0) return true;
+    return false;
   }
 
   subscribe(runId: string, listener: () => void): () => void {
@@ -119,7 +140,7 @@ export class PgJournalNotifier implements JournalNotifier {
     const followed = this.listeners.size > 0;
     this.listeners.clear();
     if (followed) await this.following.then(() => this.follows.unfollow(null, this.follower)).catch(() => undefined);
-    this.releaseListeners.clear();
+    for (const set of this.signals.values()) set.clear();
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
@@ -132,7 +153,7 @@ export class PgJournalNotifier implements JournalNotifier {
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query(`LISTEN "${this.channel}"; LISTEN "${this.releases}"`);
+      await client.query([this.channel, ...this.signals.keys()].map((name) => `LISTEN "${name}"`).join('; '));
     } catch (error) {
       this.lost(client);
       throw error;
@@ -144,12 +165,15 @@ export class PgJournalNotifier implements JournalNotifier {
     this.client = client;
     this.reconnectDelay = RECONNECT_MIN_MS;
     for (const runId of [...this.listeners.keys()]) this.call(runId);
-    for (const listener of [...this.releaseListeners]) listener();
+    for (const set of this.signals.values()) for (const listener of [...set]) listener('');
   }
 
   private deliver(message: Notification): void {
     if (message.channel === this.channel && message.payload) this.call(message.payload);
-    else if (message.channel === this.releases) for (const listener of [...this.releaseListeners]) listener();
+    else {
+      const set = this.signals.get(message.channel);
+      if (set) for (const listener of [...set]) listener(message.payload ?? '');
+    }
   }
 
   private call(runId: string): void {
@@ -163,7 +187,7 @@ export class PgJournalNotifier implements JournalNotifier {
     if (this.closed || (this.client !== undefined && this.client !== client)) return;
     this.client = undefined;
     this.listening = undefined;
-    if (this.reconnectTimer || (this.listeners.size === 0 && this.releaseListeners.size === 0)) return;
+    if (this.reconnectTimer || (this.listeners.size === 0 && !this.hasSignalListeners())) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.ready().catch(() => undefined);

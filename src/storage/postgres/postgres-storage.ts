@@ -46,6 +46,7 @@ import { migratePostgres } from './migrations.js';
 import { pruneBatch } from './prune-query.js';
 import { checkPruneFilter } from '../prune-filter.js';
 import { PgJournalNotifier } from './pg-notifier.js';
+import { PgDispatchedAttempts } from './dispatched-attempts.js';
 import type { PgQuery, PgRunRow } from './run-queries.js';
 import { StatementNames, type NamedStatement } from './statement-names.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
@@ -118,6 +119,8 @@ export class PostgresStorage implements WeftStorage {
   private readonly reconnectWindowMs: number;
   private readonly names: StatementNames;
   private readonly runWithJournal: NamedStatement;
+  /** Step attempts dispatched to any worker (foreach items and parallel branches of `runWorker({ fanOut })`). */
+  readonly attempts: PgDispatchedAttempts;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -169,6 +172,9 @@ export class PostgresStorage implements WeftStorage {
             await this.pool.query(unfollowQuery(this.s, runIds, follower));
           }),
       },
+    );
+    this.attempts = new PgDispatchedAttempts(this.pool, this.s, this.channel, (action, fn) =>
+      this.guard(action, undefined, fn),
     );
     this.batcher = new PgAppendBatcher(
       this.pool,

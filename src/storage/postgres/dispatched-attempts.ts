@@ -1,0 +1,225 @@
+// Step attempts dispatched to any worker: stored by the run's coordinator, claimed and completed by workers.
+import type { Pool } from 'pg';
+
+/** An attempt as the coordinator stores it. */
+export interface NewAttempt {
+  attemptId: string;
+  /** The step's dispatch id: every attempt of the step shares it (deleted together once recorded). */
+  dispatchId: string;
+  runId: string;
+  workflowId: string;
+  stepKey: string;
+  epoch: number;
+  /** JSON text of what the attempt's context is made of. */
+  call: string;
+}
+
+/** An attempt a worker claimed. */
+export interface ClaimedAttempt {
+  attemptId: string;
+  runId: string;
+  workflowId: string;
+  stepKey: string;
+  epoch: number;
+  call: string;
+}
+
+/** A finished attempt: its id and the JSON text of what it did. */
+export interface AttemptOutcome {
+  attemptId: string;
+  result: string;
+}
+
+/**
+ * The `dispatched` table: an attempt is `ready` once stored, `running` while a worker holds its lease,
+ * `done` with its result, or `canceled`. A claim takes ready attempts and those whose lease expired
+ * (their worker died), so each attempt that finished did so once: a second worker's completion of an
+ * attempt it no longer holds changes nothing.
+ */
+export class PgDispatchedAttempts {
+  /** The channel of new attempts (payload empty), and of finished ones (payload: the run id). */
+  readonly readyChannel: string;
+  readonly doneChannel: string;
+
+  constructor(
+    private readonly pool: Pool,
+    /** The quoted schema. */
+    private readonly s: string,
+    channel: string,
+    /** Runs a statement, retried while the connection is re-established, its errors named. */
+    private readonly guard: <T>(action: string, fn: () => Promise<T>) => Promise<T>,
+  ) {
+    this.readyChannel = `${channel}:dispatched`;
+    this.doneChannel = `${channel}:attempted`;
+  }
+
+  /**
+   * Stores attempts as `ready` and wakes the workers, in one statement. An attempt stored before (a
+   * coordinator that took the run over dispatches its steps again under their ids) is left as it is,
+   * unless it was canceled; those already done are returned, for their results to be collected.
+   */
+  insert(attempts: readonly NewAttempt[], now: number): Promise<AttemptOutcome[]> {
+    return this.guard('dispatch step attempts', async () => {
+      const column = <K extends keyof NewAttempt>(key: K): NewAttempt[K][] => attempts.map((a) => a[key]);
+      // The final SELECT reads the table as it was before this statement's insert: rows done earlier.
+      // It refers to `woken` so that the notification is sent (a CTE nobody reads is not executed).
+      const { rows } = await this.pool.query<{ attempt_id: string; result: string }>(
+        `WITH given AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
+             AS t(attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call)
+         ), stored AS (
+           INSERT INTO ${this.s}.dispatched
+             (attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call, status, created_at)
+           SELECT attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call, 'ready', $8 FROM given
+           ON CONFLICT (attempt_id) DO UPDATE
+             SET status = 'ready', call = EXCLUDED.call, epoch = EXCLUDED.epoch, owner = NULL,
+                 lease_expires_at = NULL, created_at = EXCLUDED.created_at
+             WHERE ${this.s}.dispatched.status = 'canceled'
+           RETURNING 1
+         ), woken AS (
+           SELECT pg_notify($9, '') FROM (SELECT 1 FROM stored LIMIT 1) one
+         )
+         SELECT d.attempt_id, d.result FROM ${this.s}.dispatched d JOIN given g ON g.attempt_id = d.attempt_id
+         WHERE d.status = 'done' AND (SELECT count(*) FROM woken) >= 0`,
+        [
+          column('attemptId'),
+          column('dispatchId'),
+          column('runId'),
+          column('workflowId'),
+          column('stepKey'),
+          column('epoch'),
+          column('call'),
+          now,
+          this.readyChannel,
+        ],
+      );
+      return rows.map((row) => ({ attemptId: row.attempt_id, result: row.result }));
+    });
+  }
+
+  /**
+   * Claims up to `limit` attempts of these workflows for `owner` until `expiresAt`: ready ones, oldest
+   * first, and those whose worker's lease expired. Rows other workers are claiming are skipped.
+   */
+  claim(
+    owner: string,
+    workflowIds: readonly string[],
+    limit: number,
+    now: number,
+    expiresAt: number,
+  ): Promise<ClaimedAttempt[]> {
+    return this.guard('claim step attempts', async () => {
+      const { rows } = await this.pool.query<{
+        attempt_id: string;
+        run_id: string;
+        workflow_id: string;
+        step_key: string;
+        epoch: number;
+        call: string;
+      }>(
+        `WITH ready AS (
+           SELECT attempt_id, created_at FROM ${this.s}.dispatched
+           WHERE status = 'ready' AND workflow_id = ANY($2::text[])
+           ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+         ), expired AS (
+           SELECT attempt_id, created_at FROM ${this.s}.dispatched
+           WHERE status = 'running' AND lease_expires_at < $4 AND workflow_id = ANY($2::text[])
+           LIMIT $3 FOR UPDATE SKIP LOCKED
+         ), due AS (
+           SELECT attempt_id FROM (SELECT * FROM expired UNION ALL SELECT * FROM ready) both_kinds
+           ORDER BY created_at LIMIT $3
+         )
+         UPDATE ${this.s}.dispatched d
+         SET status = 'running', owner = $1, lease_expires_at = $5, tries = d.tries + 1
+         FROM due WHERE d.attempt_id = due.attempt_id
+         RETURNING d.attempt_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call`,
+        [owner, workflowIds, limit, now, expiresAt],
+      );
+      return rows.map((row) => ({
+        attemptId: row.attempt_id,
+        runId: row.run_id,
+        workflowId: row.workflow_id,
+        stepKey: row.step_key,
+        epoch: row.epoch,
+        call: row.call,
+      }));
+    });
+  }
+
+  /**
+   * Stores the results of attempts `owner` holds, and tells each run's coordinator; returns the ids
+   * stored (an attempt canceled or taken over meanwhile is not).
+   */
+  complete(owner: string, outcomes: readonly AttemptOutcome[]): Promise<string[]> {
+    return this.guard('complete step attempts', async () => {
+      const { rows } = await this.pool.query<{ attempt_id: string }>(
+        `WITH done AS (
+           UPDATE ${this.s}.dispatched d SET status = 'done', result = r.result, owner = NULL, lease_expires_at = NULL
+           FROM unnest($2::text[], $3::text[]) AS r(attempt_id, result)
+           WHERE d.attempt_id = r.attempt_id AND d.owner = $1 AND d.status = 'running'
+           RETURNING d.attempt_id, d.run_id
+         ), told AS (
+           SELECT pg_notify($4, run_id) FROM (SELECT DISTINCT run_id FROM done) runs
+         )
+         SELECT attempt_id FROM done WHERE (SELECT count(*) FROM told) >= 0`,
+        [owner, outcomes.map((o) => o.attemptId), outcomes.map((o) => o.result), this.doneChannel],
+      );
+      return rows.map((row) => row.attempt_id);
+    });
+  }
+
+  /** The results of those of these attempts that are done. */
+  results(attemptIds: readonly string[]): Promise<AttemptOutcome[]> {
+    return this.guard('read step attempts', async () => {
+      const { rows } = await this.pool.query<{ attempt_id: string; result: string }>(
+        `SELECT attempt_id, result FROM ${this.s}.dispatched WHERE attempt_id = ANY($1::text[]) AND status = 'done'`,
+        [attemptIds],
+      );
+      return rows.map((row) => ({ attemptId: row.attempt_id, result: row.result }));
+    });
+  }
+
+  /** Renews the leases `owner` holds on these attempts; returns those it still holds (not canceled, not taken over). */
+  renew(owner: string, attemptIds: readonly string[], expiresAt: number): Promise<string[]> {
+    return this.guard('renew step attempts', async () => {
+      const { rows } = await this.pool.query<{ attempt_id: string }>(
+        `UPDATE ${this.s}.dispatched SET lease_expires_at = $3
+         WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING attempt_id`,
+        [owner, attemptIds, expiresAt],
+      );
+      return rows.map((row) => row.attempt_id);
+    });
+  }
+
+  /** Hands attempts `owner` holds back as ready, for another worker (this one stops). */
+  release(owner: string, attemptIds: readonly string[]): Promise<void> {
+    return this.guard('release step attempts', async () => {
+      await this.pool.query(
+        `WITH freed AS (
+           UPDATE ${this.s}.dispatched SET status = 'ready', owner = NULL, lease_expires_at = NULL
+           WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING 1
+         )
+         SELECT pg_notify($3, '') FROM (SELECT 1 FROM freed LIMIT 1) one`,
+        [owner, attemptIds, this.readyChannel],
+      );
+    });
+  }
+
+  /** Cancels the attempts of these runs that are not done: workers executing them stop at their next renewal. */
+  cancel(runIds: readonly string[]): Promise<void> {
+    return this.guard('cancel step attempts', async () => {
+      await this.pool.query(
+        `UPDATE ${this.s}.dispatched SET status = 'canceled', owner = NULL, lease_expires_at = NULL
+         WHERE run_id = ANY($1::text[]) AND status IN ('ready', 'running')`,
+        [runIds],
+      );
+    });
+  }
+
+  /** Deletes every attempt of these steps (their outcomes are recorded in the journal). */
+  delete(dispatchIds: readonly string[]): Promise<void> {
+    return this.guard('delete step attempts', async () => {
+      await this.pool.query(`DELETE FROM ${this.s}.dispatched WHERE dispatch_id = ANY($1::text[])`, [dispatchIds]);
+    });
+  }
+}

@@ -1,0 +1,233 @@
+// A worker's side of fan-out: claims step attempts dispatched by any run's coordinator, executes them, stores their results.
+import { executeAttempt } from '../engine/execute-attempt.js';
+import { WeftError } from '../errors.js';
+import type { AttemptResult, DispatchedAttempt } from '../engine/step-dispatch.js';
+import { toJson } from '../journal/encoding.js';
+import type { RunProjection } from '../journal/projection.js';
+import { notSerializable, serializeError } from '../journal/serialize-error.js';
+import { loadProjection } from '../run/load-projection.js';
+import type { RunServices } from '../run/run-services.js';
+import type { Weft } from '../run/weft.js';
+import type { AttemptOutcome, ClaimedAttempt, PgDispatchedAttempts } from '../storage/postgres/dispatched-attempts.js';
+import type { PgJournalNotifier } from '../storage/postgres/pg-notifier.js';
+
+/** A run's journal as read for its attempts, per coordinator epoch. */
+interface ReadJournal {
+  epoch: number;
+  projection: Promise<RunProjection>;
+  usedAt: number;
+}
+
+/** How long a run's journal read for its attempts is kept after its last use. */
+const JOURNAL_KEPT_MS = 60_000;
+
+/** What an attempt runner is given. */
+export interface AttemptRunnerOptions {
+  weft: Weft;
+  services: RunServices;
+  attempts: PgDispatchedAttempts;
+  notifier: PgJournalNotifier;
+  /** The workflows whose attempts this worker executes (those it registered). */
+  workflows: readonly string[];
+  /** Attempts executed at once. */
+  concurrency: number;
+  /** How often to look for attempts besides the notifications (and for attempts of dead workers). */
+  pollMs: number;
+}
+
+/**
+ * Executes the step attempts that coordinators dispatched, for the workflows registered here, up to
+ * `concurrency` at once: woken by the coordinators' notification, and by a poll that also finds the
+ * attempts of workers that died (their lease expired). Leases are renewed every lease / 3; an attempt
+ * no longer held (its run was canceled, or it was taken over after a stall) is aborted.
+ */
+export class AttemptRunner {
+  private readonly running = new Map<string, AbortController>();
+  private claiming = false;
+  private claimAgain = false;
+  private stopped = false;
+  private completions: AttemptOutcome[] = [];
+  private completing: Promise<void> | undefined;
+  private readonly journals = new Map<string, ReadJournal>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribe: () => void;
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly options: AttemptRunnerOptions) {
+    this.unsubscribe = options.notifier.subscribeSignal(options.attempts.readyChannel, () => this.fill());
+    const { leaseMs } = options.services;
+    const poll = setInterval(() => {
+      this.fill();
+      this.forgetJournals();
+    }, options.pollMs);
+    const renew = setInterval(() => void this.renew(), Math.max(20, Math.floor(leaseMs / 3)));
+    for (const timer of [poll, renew]) {
+      timer.unref();
+      this.timers.push(timer);
+    }
+    this.fill();
+  }
+
+  /**
+   * Stops claiming, lets the attempts in flight finish for up to `graceMs`, then aborts the others and
+   * hands them back as ready for another worker.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const left = [...this.running.keys()];
+    for (const controller of this.running.values()) controller.abort();
+    await this.completing;
+    if (left.length > 0) {
+      await this.options.attempts
+        .release(this.options.services.instanceId, left)
+        .catch((error: unknown) =>
+          this.options.services.logger.warn('weft worker: handing step attempts back failed', error),
+        );
+    }
+  }
+
+  /** Claims attempts while slots are free. */
+  private fill(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0) return;
+    this.claiming = true;
+    this.claimAgain = false;
+    const { services, attempts, workflows } = this.options;
+    const now = services.clock.now();
+    attempts
+      .claim(services.instanceId, workflows, free, now, now + services.leaseMs)
+      .then(
+        (claimed) => {
+          for (const row of claimed) this.execute(row);
+          if (claimed.length === free) this.claimAgain = true;
+        },
+        (error: unknown) => services.logger.warn('weft worker: claiming step attempts failed; will retry', error),
+      )
+      .finally(() => {
+        this.claiming = false;
+        if (this.claimAgain) this.fill();
+      });
+  }
+
+  private execute(row: ClaimedAttempt): void {
+    const controller = new AbortController();
+    this.running.set(row.attemptId, controller);
+    this.attempt(row, controller.signal)
+      .then(
+        (result) => {
+          if (result !== undefined && !controller.signal.aborted) this.complete(row.attemptId, result);
+        },
+        (error: unknown) => {
+          // The step is not where the coordinator says (workflows of different versions): its attempt fails, saying so.
+          if (WeftError.is(error) && error.code !== 'STORAGE_ERROR') {
+            this.complete(row.attemptId, { threw: true, value: serializeError(error) });
+            return;
+          }
+          // Storage failed: the attempt stays claimed, and its lease's expiry hands it to a worker.
+          this.options.services.logger.warn(`weft worker: step attempt ${row.attemptId} could not be executed`, error);
+        },
+      )
+      .finally(() => {
+        this.running.delete(row.attemptId);
+        if (this.running.size === 0) this.idle?.();
+        this.fill();
+      });
+  }
+
+  private async attempt(row: ClaimedAttempt, signal: AbortSignal): Promise<AttemptResult | undefined> {
+    const call = JSON.parse(row.call) as Pick<
+      DispatchedAttempt,
+      'inputData' | 'state' | 'requestContext' | 'retryCount' | 'restarting'
+    >;
+    const workflow = this.options.weft.getWorkflow(row.workflowId);
+    const projection = await this.journalOf(row.runId, row.epoch);
+    return executeAttempt(
+      {
+        attemptId: row.attemptId,
+        runId: row.runId,
+        workflowId: row.workflowId,
+        epoch: row.epoch,
+        key: row.stepKey,
+        ...call,
+      },
+      { graph: workflow.graph, projection, services: this.options.services, signal },
+    );
+  }
+
+  /** The run's journal, read once per coordinator epoch (what the attempts' contexts are rebuilt from). */
+  private journalOf(runId: string, epoch: number): Promise<RunProjection> {
+    const now = Date.now();
+    let read = this.journals.get(runId);
+    if (!read || read.epoch < epoch) {
+      const projection = loadProjection(this.options.services.storage, runId);
+      read = { epoch, projection, usedAt: now };
+      this.journals.set(runId, read);
+      const made = read;
+      projection.catch(() => {
+        if (this.journals.get(runId) === made) this.journals.delete(runId);
+      });
+    }
+    read.usedAt = now;
+    return read.projection;
+  }
+
+  private forgetJournals(): void {
+    const before = Date.now() - JOURNAL_KEPT_MS;
+    for (const [runId, read] of this.journals) if (read.usedAt < before) this.journals.delete(runId);
+  }
+
+  /** Queues a result; those of one turn go out in one statement. */
+  private complete(attemptId: string, result: AttemptResult): void {
+    let text: string;
+    try {
+      text = toJson(result);
+    } catch (error) {
+      const failure = notSerializable('A dispatched step produced a value that cannot be stored as JSON', error, {});
+      text = toJson({ threw: true, value: serializeError(failure) } satisfies AttemptResult);
+    }
+    this.completions.push({ attemptId, result: text });
+    this.completing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.completeNow());
+  }
+
+  private async completeNow(): Promise<void> {
+    const { attempts, services } = this.options;
+    while (this.completions.length > 0) {
+      const batch = this.completions;
+      this.completions = [];
+      // A failure leaves the attempts claimed: their leases expire and other workers execute them again.
+      await attempts
+        .complete(services.instanceId, batch)
+        .catch((error: unknown) => services.logger.warn('weft worker: storing step attempt results failed', error));
+    }
+    this.completing = undefined;
+  }
+
+  /** Renews the leases of the attempts executing here; aborts those no longer held. */
+  private async renew(): Promise<void> {
+    const ids = [...this.running.keys()];
+    if (ids.length === 0) return;
+    const { attempts, services } = this.options;
+    try {
+      const held = new Set(await attempts.renew(services.instanceId, ids, services.clock.now() + services.leaseMs));
+      for (const id of ids) if (!held.has(id)) this.running.get(id)?.abort();
+    } catch (error) {
+      services.logger.warn('weft worker: renewing step attempt leases failed; will retry', error);
+    }
+  }
+}
