@@ -1,6 +1,6 @@
 // What an enqueue costs: `enqueueStart` stores the run and queues its job in two statements (the
-// insert answers with the stored row: no read of the row just inserted), and stays a no-op for a run
-// already past pending.
+// insert answers with the stored row: no read of the row just inserted), enqueues issued together
+// share both, and a start already queued, or a run already past pending, is left as it is.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ await describeWithPostgres('enqueueStart', 'the enqueue cost test', () => {
     await admin.end();
   });
 
-  it('stores the run and queues its start in two statements, and refuses a run id of another workflow', async () => {
+  it('stores the run and queues its start in two statements, shared by enqueues issued together, and refuses a run id of another workflow', async () => {
     const num = z.object({ n: z.number() });
     const step = createStep({
       id: 'one',
@@ -47,6 +47,22 @@ await describeWithPostgres('enqueueStart', 'the enqueue cost test', () => {
       await expect(queue.enqueueStart('one', { runId: 'x'.repeat(300), inputData: { n: 4 } })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
       });
+
+      // 100 enqueues at once, one of them twice with another input: the inserts and the jobs go in together.
+      const ids = Array.from({ length: 100 }, (_, n) => `many-${n}`);
+      const many = await statementsOf(() =>
+        Promise.all([
+          ...ids.map((runId, n) => queue.enqueueStart('one', { runId, inputData: { n } })),
+          queue.enqueueStart('one', { runId: 'many-7', inputData: { n: 700 } }),
+        ]),
+      );
+      expect(many.count).toBeLessThanOrEqual(4);
+      const { rows } = await admin.query<{ key: string; payload: { inputData: { n: number } } }>(
+        `SELECT key, payload FROM "${PREFIX}_queue"._private_jobs WHERE key LIKE 'many-%' ORDER BY key`,
+      );
+      expect(rows).toHaveLength(100);
+      // The start queued first stays as it is.
+      expect(rows.find((row) => row.key === 'many-7:start')?.payload.inputData).toEqual({ n: 7 });
     } finally {
       await queue.close();
       await weft.close();

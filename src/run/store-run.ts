@@ -20,12 +20,17 @@ export async function storeRun(
     resourceId: resourceId ?? null,
     createdAt: services.clock.now(),
   });
+  checkWorkflowOf(row, workflow);
+  return row;
+}
+
+/** Refuses a stored run of another workflow than `workflow` (WORKFLOW_MISMATCH). */
+export function checkWorkflowOf(row: StoredRun, workflow: Workflow): void {
   if (row.workflowId !== workflow.id) {
     throw new WeftError(
       'WORKFLOW_MISMATCH',
-      `Run "${runId}" belongs to workflow "${row.workflowId}", not "${workflow.id}"`,
-      { runId, workflowId: workflow.id },
+      `Run "${row.runId}" belongs to workflow "${row.workflowId}", not "${workflow.id}"`,
+      { runId: row.runId, workflowId: workflow.id },
     );
   }
-  return row;
 }

@@ -6,7 +6,7 @@ import { eventLoopTurn } from '../engine/event-loop-turns.js';
 import { systemClock, type Clock } from '../engine/execution.js';
 import type { WorkflowEvent } from '../events/event-types.js';
 import { observeRun } from '../events/observe.js';
-import { FINISHED_STATUSES, type RunStatus, type WeftStorage } from '../storage/types.js';
+import { FINISHED_STATUSES, type RunStatus, type StoredRun, type WeftStorage } from '../storage/types.js';
 import {
   checkPruneStatuses,
   parseDuration,
@@ -94,6 +94,17 @@ const servicesOf = new WeakMap<Weft<any>, RunServices>();
 /** The run services of an engine instance: for the modules of this package that drive runs (the worker). */
 export function runServicesOf(weft: Weft<any>): RunServices {
   return servicesOf.get(weft)!;
+}
+
+/**
+ * The handle of a stored run its caller has just read (`row`), made without a statement: for a worker,
+ * whose job reads the run before executing it (`createRun({ runId })` would store it, or read it, again).
+ */
+export function storedRunHandle(weft: Weft<any>, workflow: Workflow, row: StoredRun): RunHandle {
+  const services = runServicesOf(weft);
+  const cached = services.local.handle(row.runId) as RunHandle | undefined;
+  if (cached && cached.workflowId === workflow.id) return cached;
+  return new RunHandle(services, workflow, row.runId, row.resourceId ?? undefined);
 }
 
 /**

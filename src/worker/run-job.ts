@@ -1,7 +1,9 @@
 // Executing one queue job on a worker: start or resume its run, and tell a claim conflict from a failure.
 import { WeftError } from '../errors.js';
 import type { Weft } from '../run/weft.js';
-import type { RunStatus } from '../storage/types.js';
+import type { RunStatus, StoredRun } from '../storage/types.js';
+import { storedRunHandle } from '../run/weft.js';
+import { checkWorkflowOf } from '../run/store-run.js';
 import type { WeftJob } from './job-payload.js';
 
 /** What a worker did with one job. */
@@ -43,18 +45,21 @@ const CONFLICT = new Set<string>(['RUN_ALREADY_CLAIMED', 'RUN_NOT_SUSPENDED', 'R
 type Settled = { outcome: RunStatus; detail?: string } | { outcome: 'skipped'; detail: string };
 
 /** Why a job has nothing to do, judged from the stored run; null when it should execute. */
-async function staleReason(weft: Weft, job: WeftJob): Promise<string | null> {
-  const row = await weft.storage.getRun(job.runId);
-  if (!row) return 'the run was deleted';
+function staleReason(row: StoredRun, job: WeftJob): string | null {
   if (job.action === 'start') return row.status === 'pending' ? null : `the run is already "${row.status}"`;
   if (row.epoch !== job.epoch) return `the run was already resumed (now "${row.status}")`;
   return row.status === 'suspended' ? null : `the run is "${row.status}", not suspended`;
 }
 
 async function execute(weft: Weft, workflowId: string, job: WeftJob): Promise<Settled> {
-  const stale = await staleReason(weft, job);
+  const row = await weft.storage.getRun(job.runId);
+  if (!row) return { outcome: 'skipped', detail: 'the run was deleted' };
+  const stale = staleReason(row, job);
   if (stale !== null) return { outcome: 'skipped', detail: stale };
-  const run = await weft.getWorkflow(workflowId).createRun({ runId: job.runId });
+  const workflow = weft.getWorkflow(workflowId);
+  checkWorkflowOf(row, workflow);
+  // The row was just read: the handle is made from it, without storing or reading the run again.
+  const run = storedRunHandle(weft, workflow, row);
   const result =
     job.action === 'start'
       ? await run.start({

@@ -7,15 +7,8 @@ import { checkRunId, newRunId } from '../run/run-id.js';
 import { storeRun } from '../run/store-run.js';
 import type { Weft } from '../run/weft.js';
 import { formatIssues, validate, type Schema } from '../schema/validate.js';
-import { withReconnects } from '../storage/postgres/connection-loss.js';
-import {
-  DEFAULT_QUEUE_SCHEMA,
-  jobKey,
-  taskIdentifier,
-  type ResumeJob,
-  type StartJob,
-  type WeftJob,
-} from './job-payload.js';
+import { JobAdds } from './job-adds.js';
+import { DEFAULT_QUEUE_SCHEMA, type ResumeJob, type StartJob, type WeftJob } from './job-payload.js';
 
 /** Options of `createWorkflowQueue`. */
 export interface WorkflowQueueOptions {
@@ -122,13 +115,9 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
     return opening;
   };
 
-  // Tried again on a new connection while the connection is lost: the job key makes a second add of a
-  // job that the lost attempt committed a no-op, and a run stored without its job would stay pending.
-  const add = (workflowId: string, job: WeftJob): Promise<void> =>
-    withReconnects(async () => {
-      const queue = await open();
-      await queue.addJob(taskIdentifier(workflowId), job, { jobKey: jobKey(job), jobKeyMode: 'unsafe_dedupe' });
-    });
+  // The jobs of enqueues issued together go in together; a run stored without its job would stay pending.
+  const jobs = new JobAdds(options.schema ?? DEFAULT_QUEUE_SCHEMA, open);
+  const add = (workflowId: string, job: WeftJob): Promise<void> => jobs.add(workflowId, job);
 
   return {
     async enqueueStart(workflowId, args = {}) {
