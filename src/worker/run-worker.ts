@@ -154,8 +154,17 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
       taskList,
       parsedCronItems: [],
       logger: queueLogger(weft.logger),
-      // Batched (delay 0) so that a graceful stop waits for the last completions to be written.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      preset: {
+        worker: {
+          // Batched (delay 0) so that a graceful stop waits for the last completions to be written.
+          completeJobBatchDelay: 0,
+          failJobBatchDelay: 0,
+          // Jobs fetched `concurrency` at a time (one statement and commit for them, not one per job). A job
+          // that waits here longer than half a lease goes back to the queue, so that `releaseAbandonedJobs`
+          // never takes a job waiting behind live runs for one nobody works on.
+          localQueue: { size: concurrency, ttl: Math.floor(weft.leaseMs / 2) },
+        },
+      },
     });
     if (stopRequested) {
       // Started again while the worker was being stopped: stop this one too.
