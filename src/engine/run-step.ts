@@ -300,9 +300,9 @@ function forgetAttempts(exec: Execution, dispatch: string, outcome: Outcome): Ou
 
 /**
  * The id under which the step's attempts go to any worker, or undefined to execute them here. Foreach
- * items and parallel or branch children that are plain steps go out when the run executes with a
- * dispatch; a step being resumed stays here. A step interrupted by a crash keeps its id, so that an
- * attempt another worker finished meanwhile is collected rather than executed again.
+ * items and parallel or branch children that are plain steps go out when the run fans out; a step
+ * being resumed stays here. A dispatched step interrupted by a crash keeps its id, whichever process
+ * continues the run, so that an attempt a worker finished meanwhile is collected, never executed again.
  */
 function dispatchId(
   exec: Execution,
@@ -314,7 +314,8 @@ function dispatchId(
   const { dispatch } = exec;
   if (dispatch === undefined || cstep.kind !== 'step' || resuming) return undefined;
   if (place.item === undefined && place.absorbsBail !== true) return undefined;
-  return rec?.status === 'running' && rec.dispatch !== undefined ? rec.dispatch : dispatch.newId();
+  if (rec?.status === 'running' && rec.dispatch !== undefined) return rec.dispatch;
+  return exec.fanOut ? dispatch.newId() : undefined;
 }
 
 /** What a refused input fails with: it runs no code. */
@@ -460,7 +461,7 @@ function dispatched(r: Running, ctx: StepContext, n: number): Promise<unknown> {
     if (result.suspended) signals.suspended = result.suspended;
     if (result.bailed) signals.bailed = result.bailed;
     if (result.stateUpdate) signals.stateUpdate = result.stateUpdate;
-    if (result.usage) signals.usage = result.usage;
+    if (result.usage) signals.usage = result.usage as StepUsage;
     if (result.aborted) signals.aborted = true;
     ctx.signals = signals;
     if (result.aborted) exec.cancel();

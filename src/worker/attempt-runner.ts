@@ -1,7 +1,7 @@
 // A worker's side of fan-out: claims step attempts dispatched by any run's coordinator, executes them, stores their results.
 import { executeAttempt } from '../engine/execute-attempt.js';
 import { WeftError } from '../errors.js';
-import type { AttemptResult, DispatchedAttempt } from '../engine/step-dispatch.js';
+import type { AttemptResult, DispatchedAttempt } from '../storage/types.js';
 import { toJson } from '../journal/encoding.js';
 import type { RunProjection } from '../journal/projection.js';
 import { notSerializable, serializeError } from '../journal/serialize-error.js';

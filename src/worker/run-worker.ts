@@ -12,7 +12,6 @@ import { runJob, type WorkerRunReport } from './run-job.js';
 import { runServicesOf } from '../run/weft.js';
 import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
 import { AttemptRunner } from './attempt-runner.js';
-import { PgStepDispatcher } from './step-dispatcher.js';
 
 /** Options of `runWorker`. */
 export interface RunWorkerOptions {
@@ -265,7 +264,6 @@ function startFanOut(
     );
   }
   const services = runServicesOf(weft);
-  const pollMs = options.pollInterval ?? 2000;
   const runner = new AttemptRunner({
     weft,
     services,
@@ -273,24 +271,13 @@ function startFanOut(
     notifier: storage.notifier,
     workflows,
     concurrency: attemptConcurrency,
-    pollMs,
+    pollMs: options.pollInterval ?? 2000,
   });
-  const dispatcher =
-    fanned.size > 0
-      ? new PgStepDispatcher(
-          storage.attempts,
-          storage.notifier,
-          services.clock.now,
-          weft.logger,
-          Math.min(pollMs, 1000),
-        )
-      : undefined;
-  if (dispatcher) services.dispatchFor = (workflowId) => (fanned.has(workflowId) ? dispatcher : undefined);
+  for (const id of fanned) services.fanOut.add(id);
   return {
     async stop(graceMs) {
-      if (dispatcher && services.dispatchFor) services.dispatchFor = undefined;
+      for (const id of fanned) services.fanOut.delete(id);
       await runner.stop(graceMs);
-      await dispatcher?.close();
     },
   };
 }

@@ -1,10 +1,9 @@
 // The coordinator's side of fan-out: a run executing here stores its step attempts for any worker and waits for their results.
 import { randomUUID } from 'node:crypto';
-import type { AttemptResult, DispatchedAttempt, StepDispatch } from '../engine/step-dispatch.js';
-import { toJson } from '../journal/encoding.js';
-import type { AttemptOutcome, NewAttempt, PgDispatchedAttempts } from '../storage/postgres/dispatched-attempts.js';
-import type { PgJournalNotifier } from '../storage/postgres/pg-notifier.js';
-import type { Logger } from '../workflow/types.js';
+import type { AttemptResult, DispatchedAttempt, StepDispatch } from '../types.js';
+import { toJson } from '../../journal/encoding.js';
+import type { AttemptOutcome, NewAttempt, PgDispatchedAttempts } from './dispatched-attempts.js';
+import type { PgJournalNotifier } from './pg-notifier.js';
 
 /** A dispatched attempt this process waits for. */
 interface Waiter {
@@ -39,7 +38,7 @@ export class PgStepDispatcher implements StepDispatch {
     private readonly attempts: PgDispatchedAttempts,
     notifier: PgJournalNotifier,
     private readonly now: () => number,
-    private readonly logger: Logger,
+    private readonly logger: { warn(message: string, ...details: unknown[]): void },
     pollMs: number,
   ) {
     this.unsubscribe = notifier.subscribeSignal(attempts.doneChannel, (runId) => {
