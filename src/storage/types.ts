@@ -361,6 +361,11 @@ export interface AttemptResult {
 export interface StepDispatch {
   /** A new dispatch id, unique across processes. */
   newId(): string;
+  /**
+   * Takes a slot of this process's worker for a step that may execute here rather than be dispatched:
+   * returns the function that gives it back once the step ends, or undefined when no slot is free.
+   */
+  takeLocalSlot?(): (() => void) | undefined;
   /** Stores the attempt for any worker; settles with what it did once a worker executed it. */
   attempt(attempt: DispatchedAttempt): Promise<AttemptResult>;
   /**

@@ -43,6 +43,8 @@ export interface AttemptRunnerOptions {
  */
 export class AttemptRunner {
   private readonly running = new Map<string, AbortController>();
+  /** Slots taken by steps of runs executing here, which execute them here rather than dispatch them. */
+  private local = 0;
   private claiming = false;
   private claimAgain = false;
   private stopped = false;
@@ -97,6 +99,22 @@ export class AttemptRunner {
     }
   }
 
+  /**
+   * Takes a slot for a step of a run executing here, which then executes here rather than go through
+   * the database: returns the function that gives it back, or undefined when every slot is busy.
+   */
+  take(): (() => void) | undefined {
+    if (this.stopped || this.running.size + this.local >= this.options.concurrency) return undefined;
+    this.local++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.local--;
+      this.fill();
+    };
+  }
+
   /** Claims attempts while slots are free. */
   private fill(): void {
     if (this.stopped) return;
@@ -104,7 +122,7 @@ export class AttemptRunner {
       this.claimAgain = true;
       return;
     }
-    const free = this.options.concurrency - this.running.size;
+    const free = this.options.concurrency - this.running.size - this.local;
     if (free <= 0) return;
     this.claiming = true;
     this.claimAgain = false;

@@ -274,9 +274,12 @@ function startFanOut(
     pollMs: options.pollInterval ?? 2000,
   });
   for (const id of fanned) services.fanOut.add(id);
+  const dispatcher = storage.stepDispatch({ now: services.clock.now, logger: weft.logger });
+  dispatcher.localSlots = runner;
   return {
     async stop(graceMs) {
       for (const id of fanned) services.fanOut.delete(id);
+      if (dispatcher.localSlots === runner) dispatcher.localSlots = undefined;
       await runner.stop(graceMs);
     },
   };

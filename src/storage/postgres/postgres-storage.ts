@@ -190,7 +190,7 @@ export class PostgresStorage implements WeftStorage {
   }
 
   /** The coordinator's side of fan-out: made on first use, for every run executing through this storage. */
-  stepDispatch(options: Parameters<NonNullable<WeftStorage['stepDispatch']>>[0]): StepDispatch {
+  stepDispatch(options: Parameters<NonNullable<WeftStorage['stepDispatch']>>[0]): PgStepDispatcher {
     return (this.dispatcher ??= new PgStepDispatcher(this.attempts, this.notifier, options.now, options.logger, 1000));
   }
 

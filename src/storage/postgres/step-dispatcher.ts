@@ -54,6 +54,13 @@ export class PgStepDispatcher implements StepDispatch {
     return randomUUID();
   }
 
+  /** The slots of the worker in this process, which steps take before they are dispatched (set by `runWorker`). */
+  localSlots: { take(): (() => void) | undefined } | undefined = undefined;
+
+  takeLocalSlot(): (() => void) | undefined {
+    return this.localSlots?.take();
+  }
+
   attempt(attempt: DispatchedAttempt): Promise<AttemptResult> {
     if (this.closed) return Promise.reject(new Error('The step dispatcher is closed'));
     const call = toJson({
