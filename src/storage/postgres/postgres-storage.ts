@@ -14,7 +14,6 @@ import type {
   ScheduleFire,
   ScheduleFireClaim,
   StoredRun,
-  StepDispatch,
   StoredSchedule,
   WeftStorage,
 } from '../types.js';
