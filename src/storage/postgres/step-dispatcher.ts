@@ -30,23 +30,27 @@ export class PgStepDispatcher implements StepDispatch {
   private canceling = false;
   private toDelete: string[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
-  private readonly pollTimer: NodeJS.Timeout;
-  private readonly unsubscribe: () => void;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
   private closed = false;
 
   constructor(
     private readonly attempts: PgDispatchedAttempts,
-    notifier: PgJournalNotifier,
+    private readonly notifier: PgJournalNotifier,
     private readonly now: () => number,
     private readonly logger: { warn(message: string, ...details: unknown[]): void },
-    pollMs: number,
-  ) {
-    this.unsubscribe = notifier.subscribeSignal(attempts.doneChannel, (runId) => {
+    private readonly pollMs: number,
+  ) {}
+
+  /** Listens for finished attempts, from the first one dispatched (a process that dispatches none holds no LISTEN for it). */
+  private listen(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.notifier.subscribeSignal(this.attempts.doneChannel, (runId) => {
       // An empty payload: listening (re)started, and results may have come meanwhile.
       if (runId === '') this.collectAll();
       else if (this.awaits(runId)) this.collect(runId);
     });
-    this.pollTimer = setInterval(() => this.collectAll(), pollMs);
+    this.pollTimer = setInterval(() => this.collectAll(), this.pollMs);
     this.pollTimer.unref();
   }
 
@@ -63,6 +67,7 @@ export class PgStepDispatcher implements StepDispatch {
 
   attempt(attempt: DispatchedAttempt): Promise<AttemptResult> {
     if (this.closed) return Promise.reject(new Error('The step dispatcher is closed'));
+    this.listen();
     const call = toJson({
       inputData: attempt.inputData,
       state: attempt.state,
@@ -102,7 +107,7 @@ export class PgStepDispatcher implements StepDispatch {
   /** Stops waiting for results and stores the pending deletions. The attempts stay for whoever continues their runs. */
   async close(): Promise<void> {
     this.closed = true;
-    this.unsubscribe();
+    this.unsubscribe?.();
     clearInterval(this.pollTimer);
     clearTimeout(this.deleteTimer);
     await this.deleteNow();
