@@ -52,11 +52,18 @@ export class AttemptRunner {
   private completing: Promise<void> | undefined;
   private readonly journals = new Map<string, ReadJournal>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: (() => void)[];
   private idle: (() => void) | undefined;
 
   constructor(private readonly options: AttemptRunnerOptions) {
-    this.unsubscribe = options.notifier.subscribeSignal(options.attempts.readyChannel, () => this.fill());
+    const { notifier, attempts } = options;
+    this.unsubscribe = [
+      notifier.subscribeSignal(attempts.readyChannel, () => this.fill()),
+      // Attempts of a run were canceled: those executing here stop now, not at the next renewal.
+      notifier.subscribeSignal(attempts.withdrawnChannel, (runId) => {
+        if (runId !== '' && this.running.size > 0) void this.renew();
+      }),
+    ];
     const { leaseMs } = options.services;
     const poll = setInterval(() => {
       this.fill();
@@ -76,7 +83,7 @@ export class AttemptRunner {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    this.unsubscribe();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
     for (const timer of this.timers) clearInterval(timer);
     if (this.running.size > 0) {
       await new Promise<void>((resolve) => {
