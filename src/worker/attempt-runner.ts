@@ -46,6 +46,8 @@ export class AttemptRunner {
   /** Slots taken by steps of runs executing here, which execute them here rather than dispatch them. */
   private local = 0;
   private claiming = false;
+  /** Slots a claim on its way may fill: not taken by local steps meanwhile. */
+  private reserved = 0;
   private claimAgain = false;
   private stopped = false;
   private completions: AttemptOutcome[] = [];
@@ -111,14 +113,16 @@ export class AttemptRunner {
    * the database: returns the function that gives it back, or undefined when every slot is busy.
    */
   take(): (() => void) | undefined {
-    if (this.stopped || this.running.size + this.local >= this.options.concurrency) return undefined;
+    if (this.stopped || this.running.size + this.local + this.reserved >= this.options.concurrency) return undefined;
     this.local++;
     let given = false;
     return () => {
       if (given) return;
       given = true;
       this.local--;
-      this.fill();
+      // After a turn: the run's next step takes the slot first, and executes here without a round trip;
+      // a slot still free then claims what waits in the database.
+      setImmediate(() => this.fill());
     };
   }
 
@@ -132,6 +136,7 @@ export class AttemptRunner {
     const free = this.options.concurrency - this.running.size - this.local;
     if (free <= 0) return;
     this.claiming = true;
+    this.reserved = free;
     this.claimAgain = false;
     const { services, attempts, workflows } = this.options;
     const now = services.clock.now();
@@ -146,6 +151,7 @@ export class AttemptRunner {
       )
       .finally(() => {
         this.claiming = false;
+        this.reserved = 0;
         if (this.claimAgain) this.fill();
       });
   }
