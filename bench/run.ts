@@ -1,6 +1,7 @@
 // `npm run bench`: runs the workloads on Weft and @mastra/core, alternating engines, and prints medians and ratios.
 // Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [-- --one-process] [-- W1 W3 ...]
 // The Postgres group (Weft vs DBOS Transact): npm run bench -- --pg [--quick] [--reps N] [P1 P2 ...]
+// Fan-out across workers (F1): npm run bench -- --fan-out [--items N] [--reps N]
 // `npm run bench` first installs the compared engines from bench/package.json into bench/node_modules.
 // Each engine takes its samples in a process of its own (see engine-process.ts); --one-process takes
 // them all in this one, as before, where a Mastra workflow's promise hooks then tax Weft's promises too.
@@ -27,7 +28,9 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --reps N] [-- --source] [--
   --reps N       repetitions per workload (default 5)
   --source       load Weft from src/ through tsx instead of dist/
   --one-process  take both engines' samples in this process
-  W1 W3 ...      only these workloads`;
+  W1 W3 ...      only these workloads
+Postgres group (Weft vs DBOS Transact): npm run bench -- --pg [--quick] [--reps N] [P1 P2 P3 P4]
+Fan-out across workers (F1):            npm run bench -- --fan-out [--items N] [--reps N]`;
 
 function parseArgs(argv: readonly string[]): Options {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { loadWeft, loadWeftPostgres } from '../weft-module.js';
 
 const [url, fanOut, attemptConcurrency] = process.argv.slice(2) as [string, string, string];
-/** The CPU an item costs: this many SHA-256 digests of 1 KiB (about 1 ms here). */
-const HASHES = Number(process.env.WEFT_BENCH_ITEM_HASHES ?? 300);
+/** The CPU an item costs: this many SHA-256 digests of 1 KiB (about 2 ms here). */
+const HASHES = Number(process.env.WEFT_BENCH_ITEM_HASHES ?? 1500);
 const block = Buffer.alloc(1024, 7);
 
 const [{ Weft, createStep, createWorkflow }, { PostgresStorage, QueuePool, runWorker }, { z }] = await Promise.all([

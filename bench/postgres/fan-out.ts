@@ -1,5 +1,5 @@
 // `npm run bench -- --fan-out [--items N] [--reps N]`: workload F1, one run whose foreach of N CPU-bound
-// items (about 1 ms each, concurrency 64) is executed by worker processes on Postgres: by 1 worker and by
+// items (about 2 ms of CPU each, concurrency 64) is executed by worker processes on Postgres: by 1 worker and by
 // 2 workers with fan-out (`runWorker({ fanOut })`), and by 1 worker without it (the items in the run's
 // own process). Modes alternate; each sample runs on a fresh database. Prints the median ms per mode and
 // the ratios, the spread of the reps, and how the items were shared between the workers.

@@ -37,9 +37,10 @@ export interface AttemptOutcome {
  * attempt it no longer holds changes nothing.
  */
 export class PgDispatchedAttempts {
-  /** The channel of new attempts (payload empty), and of finished ones (payload: the run id). */
+  /** The channels of new attempts (payload empty), of finished ones, and of canceled ones (payload: the run id). */
   readonly readyChannel: string;
   readonly doneChannel: string;
+  readonly withdrawnChannel: string;
 
   constructor(
     private readonly pool: Pool,
@@ -51,6 +52,7 @@ export class PgDispatchedAttempts {
   ) {
     this.readyChannel = `${channel}:dispatched`;
     this.doneChannel = `${channel}:attempted`;
+    this.withdrawnChannel = `${channel}:withdrawn`;
   }
 
   /**
@@ -205,13 +207,19 @@ export class PgDispatchedAttempts {
     });
   }
 
-  /** Cancels the attempts of these runs that are not done: workers executing them stop at their next renewal. */
+  /**
+   * Cancels the attempts of these runs that are not done, and tells the workers executing them, which
+   * stop them at once (or, should the notification be lost, at their next lease renewal).
+   */
   cancel(runIds: readonly string[]): Promise<void> {
     return this.guard('cancel step attempts', async () => {
       await this.pool.query(
-        `UPDATE ${this.s}.dispatched SET status = 'canceled', owner = NULL, lease_expires_at = NULL
-         WHERE run_id = ANY($1::text[]) AND status IN ('ready', 'running')`,
-        [runIds],
+        `WITH canceled AS (
+           UPDATE ${this.s}.dispatched SET status = 'canceled', owner = NULL, lease_expires_at = NULL
+           WHERE run_id = ANY($1::text[]) AND status IN ('ready', 'running') RETURNING run_id
+         )
+         SELECT pg_notify($2, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
+        [runIds, this.withdrawnChannel],
       );
     });
   }
