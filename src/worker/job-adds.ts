@@ -30,7 +30,8 @@ function addJobsText(schema: string): string {
  * Queues the jobs of `WorkflowQueue` and adds those issued close together in one statement
  * (`BatchQueue`): 500 runs enqueued at once make a few statements rather than 500, and wake the
  * workers a few times rather than 500. Tried again on a new connection while the connection is lost:
- * the job key makes a second add of a job that the lost attempt committed a no-op.
+ * the job key makes a second add of a job that the lost attempt committed a no-op. A batch that fails
+ * otherwise is added again job by job, so that each enqueue fails or succeeds on its own.
  */
 export class JobAdds {
   private readonly queue = new BatchQueue<PendingAdd>((batch) => this.send(batch));
@@ -71,7 +72,9 @@ export class JobAdds {
         );
       });
     } catch (error) {
-      for (const add of batch) add.reject(error);
+      // One job's trouble stays its own: each is added again alone (a job the batch added is left as it is).
+      if (batch.length > 1) await Promise.all(batch.map((add) => this.send([add])));
+      else batch[0]!.reject(error);
       return;
     }
     for (const add of batch) add.resolve();
