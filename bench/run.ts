@@ -167,7 +167,10 @@ async function main(): Promise<void> {
   process.stdout.write(report(selected, samples, notes, options) + '\n');
 }
 
-if (process.argv.includes('--pg')) {
+if (process.argv.includes('--fan-out')) {
+  const { runFanOutGroup } = await import('./postgres/fan-out.js');
+  await runFanOutGroup(process.argv.slice(2));
+} else if (process.argv.includes('--pg')) {
   const { runPostgresGroup } = await import('./postgres/run-postgres.js');
   await runPostgresGroup(process.argv.slice(2));
 } else {

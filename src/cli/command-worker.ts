@@ -18,6 +18,19 @@ interface WorkerOptions {
   maxConnections?: string;
   leaseMs?: string;
   shutdownGraceMs?: string;
+  fanOut?: string | true;
+  attemptConcurrency?: string;
+}
+
+/** `--fan-out` alone: every workflow served; with a value, the comma-separated workflow ids. */
+function fanOutOption(value: string | true | undefined): true | string[] | undefined {
+  if (value === undefined || value === true) return value;
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (ids.length === 0) throw usageError('--fan-out takes workflow ids separated by commas, or no value for all');
+  return ids;
 }
 
 /** One line per job: time, action, run, workflow, how it ended and how long it took here. */
@@ -46,6 +59,14 @@ export function registerWorkerCommand(program: Command): void {
       '--shutdown-grace-ms <ms>',
       'on SIGTERM, how long runs in flight may finish before they are handed over to other workers (default 10000)',
     )
+    .option(
+      '--fan-out [workflows]',
+      'dispatch the foreach items and parallel branches of these workflows (comma-separated; all when none is given) to every worker',
+    )
+    .option(
+      '--attempt-concurrency <n>',
+      'dispatched steps executed at once by this worker, for any run (default: concurrency)',
+    )
     .action(async (opts: WorkerOptions) => {
       const file = resolveWorkflowsFile(opts.workflows);
       if (!file)
@@ -57,6 +78,11 @@ export function registerWorkerCommand(program: Command): void {
       const schema = opts.schema ?? (process.env.WEFT_PG_SCHEMA || 'weft');
       const queueSchema = opts.queueSchema ?? 'graphile_worker';
       const leaseMs = parseLeaseOption(opts.leaseMs);
+      const fanOut = fanOutOption(opts.fanOut);
+      const attemptConcurrency =
+        opts.attemptConcurrency === undefined
+          ? undefined
+          : parseIntOption(opts.attemptConcurrency, '--attempt-concurrency', 1, 10_000);
       const shutdownGraceMs = parseIntOption(opts.shutdownGraceMs ?? '10000', '--shutdown-grace-ms', 0, 3_600_000);
       const maxConnections =
         opts.maxConnections === undefined
@@ -82,6 +108,8 @@ export function registerWorkerCommand(program: Command): void {
           schema: queueSchema,
           concurrency,
           shutdownGraceMs,
+          ...(fanOut !== undefined ? { fanOut } : {}),
+          ...(attemptConcurrency !== undefined ? { attemptConcurrency } : {}),
           onRun: (report) => printText(formatReport(report)),
         });
       } catch (error) {
@@ -95,7 +123,10 @@ export function registerWorkerCommand(program: Command): void {
           `${paint('weft worker', 'bold')} serving ${ids.length} workflow${ids.length === 1 ? '' : 's'} from ${file}: ${ids.join(', ')}`,
           `  ${paint('store', 'dim')}        postgres, schema "${schema}"`,
           `  ${paint('queue', 'dim')}        graphile-worker, schema "${queueSchema}"`,
-          `  ${paint('concurrency', 'dim')}  ${concurrency}`,
+          `  ${paint('concurrency', 'dim')}  ${concurrency} runs, ${attemptConcurrency ?? concurrency} dispatched steps`,
+          ...(fanOut !== undefined
+            ? [`  ${paint('fan-out', 'dim')}      ${fanOut === true ? 'every workflow' : fanOut.join(', ')}`]
+            : []),
           `  ${paint('connections', 'dim')}  ${maxConnections} pooled + 1 LISTEN`,
           `  ${paint('lease', 'dim')}        ${weft.leaseMs} ms`,
           paint('Press Ctrl+C to stop (runs in flight may finish first).', 'dim'),

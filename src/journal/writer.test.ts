@@ -347,20 +347,25 @@ describe('JournalWriter', () => {
     expect(await storedSeqs(storage)).toEqual([1]);
   });
 
-  it('issues each write at once, even behind one in flight; settle waits for all of them', async () => {
+  it('keeps one write on its way: what is added meanwhile goes together in the next; settle waits for both', async () => {
     const storage = await sqlite();
     const epoch = await claimedRun(storage);
     const { store, batches } = recording(storage);
     const { writer, announced } = writerFor(store, { epoch });
     writer.add('step-start', start('0'));
-    void writer.flush();
+    const first = writer.flush();
     writer.add('step-start', start('1'));
-    void writer.flush();
-    expect(batches).toEqual([[1], [2]]); // both issued before either is stored
+    const second = writer.flush();
+    writer.add('step-start', start('2'));
+    const third = writer.flush();
+    expect(batches).toEqual([[1]]); // the others wait for the write on its way
+    expect(third).toBe(second); // and share the write that follows it
+    await first;
     await writer.settle();
     expect(writer.settle()).toBeUndefined();
-    expect(announced).toEqual([1, 2]);
-    expect(await storedSeqs(storage)).toEqual([1, 2]);
+    expect(batches).toEqual([[1], [2, 3]]);
+    expect(announced).toEqual([1, 2, 3]);
+    expect(await storedSeqs(storage)).toEqual([1, 2, 3]);
   });
 
   it('keeps an announcement that throws away from the run', async () => {

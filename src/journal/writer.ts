@@ -266,7 +266,7 @@ export class JournalWriter {
       return this.sendClaim(claim);
     }
     if (this.pending.length === 0) {
-      if (this.inFlight > 0) return this.chain;
+      if (this.inFlight > 0) return this.nextWrite ?? this.chain;
       // Everything is stored; what is held is output past the bound, that no write will carry.
       this.showStored(this.seq);
       return undefined;
@@ -287,17 +287,10 @@ export class JournalWriter {
       this.showStored(upTo);
       return undefined;
     }
-    if (this.claimPending) {
-      // The claim is on its way and the epoch to write with comes with it: what is pending then
-      // (these entries and any added meanwhile) goes in one write once it is made.
-      this.afterClaim ??= this.chain.then(() => {
-        this.afterClaim = undefined;
-        return this.flushNow() ?? this.chain;
-      });
-      return this.afterClaim;
-    }
-    // Issued now, even behind writes in flight: the store applies one run's appends in the order they
-    // were issued, so parallel branches ending together share a commit rather than queue for one each.
+    // One write of the run on its way at a time (the claim included: the epoch to write with comes with
+    // it). What is added meanwhile goes in the next write, issued as that one settles, with everything
+    // pending then: the ends of a wide foreach or parallel block share commits rather than queue for one each.
+    if (this.inFlight > 0) return (this.nextWrite ??= this.chain.then(this.writeNext, this.writeNext));
     const upTo = this.seq;
     const batch = this.takePending();
     let appended: Promise<void>;
@@ -314,27 +307,18 @@ export class JournalWriter {
             this.inFlight--;
             this.showStored(upTo);
           };
-    const written = appended.then(onWritten, this.writeFailed);
-    if (this.inFlight === 0) this.chain = written;
-    else {
-      written.catch(noop); // its failure reaches callers through the chain (or an earlier one did)
-      // Settles once every write has: after an earlier failure too (keeping that failure), so that
-      // `settle()` never returns with a write still on its way.
-      this.chain = this.chain.then(
-        () => written,
-        (error: unknown) =>
-          written.then(
-            () => Promise.reject(error),
-            () => Promise.reject(error),
-          ),
-      );
-    }
+    this.chain = appended.then(onWritten, this.writeFailed);
     this.inFlight++;
     return this.chain;
   }
 
-  /** The write that follows the claim, while it is on its way. */
-  private afterClaim: Promise<void> | undefined = undefined;
+  /** The write that follows the one on its way, once asked for. */
+  private nextWrite: Promise<void> | undefined = undefined;
+
+  private readonly writeNext = (): Promise<void> => {
+    this.nextWrite = undefined;
+    return this.flushNow() ?? this.chain;
+  };
 
   private inFlight = 0;
 
@@ -351,7 +335,9 @@ export class JournalWriter {
 
   /** Waits for writes in flight, ignoring their failure (the caller reads `failed`). */
   settle(): Promise<void> | undefined {
-    return this.inFlight === 0 ? undefined : this.chain.then(noop, noop);
+    if (this.inFlight === 0 && this.nextWrite === undefined) return undefined;
+    // The write on its way, then the one that follows it, if asked for meanwhile.
+    return (this.nextWrite ?? this.chain).then(noop, noop).then(() => this.settle());
   }
 
   get failed(): unknown {

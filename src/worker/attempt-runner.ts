@@ -1,5 +1,6 @@
 // A worker's side of fan-out: claims step attempts dispatched by any run's coordinator, executes them, stores their results.
 import { executeAttempt } from '../engine/execute-attempt.js';
+import { WeftError } from '../errors.js';
 import type { AttemptResult, DispatchedAttempt } from '../engine/step-dispatch.js';
 import { toJson } from '../journal/encoding.js';
 import type { RunProjection } from '../journal/projection.js';
@@ -133,7 +134,12 @@ export class AttemptRunner {
           if (result !== undefined && !controller.signal.aborted) this.complete(row.attemptId, result);
         },
         (error: unknown) => {
-          // Not the step's failure (that is its result): the attempt stays claimed, and its lease's expiry hands it to a worker.
+          // The step is not where the coordinator says (workflows of different versions): its attempt fails, saying so.
+          if (WeftError.is(error) && error.code !== 'STORAGE_ERROR') {
+            this.complete(row.attemptId, { threw: true, value: serializeError(error) });
+            return;
+          }
+          // Storage failed: the attempt stays claimed, and its lease's expiry hands it to a worker.
           this.options.services.logger.warn(`weft worker: step attempt ${row.attemptId} could not be executed`, error);
         },
       )
