@@ -32,8 +32,8 @@ const QUEUE_SCHEMA = `${PREFIX}_queue`;
 const EFFECTS = `"${PREFIX}_fx".effects`;
 const LEASE_MS = 1000;
 
-/** Polls every 50 ms until `check` holds. */
-const until = (check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> =>
+/** Polls every 50 ms until `check` holds (20 s at most: a test that waits longer is stuck). */
+const until = (check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> =>
   untilAny(check, what, ms, 50);
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -320,7 +320,8 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       await settles(runId, 'suspended');
       const suspended = await resultOf(runId);
       expect((suspended as any).suspended).toEqual([['approve']]);
-      expect(itemsOf(await effects(runId), 'start')).toEqual(range(5));
+      // The last item starts before the suspension or after the resume, as the first results come back.
+      expect(itemsOf(await effects(runId), 'start').slice(0, 4)).toEqual(range(4));
 
       await queue.enqueueResume(runId, { step: 'approve', resumeData: { by: 'kim' } });
       await settles(runId, 'success');
@@ -390,7 +391,8 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
     });
   });
 
-  describe('when a worker dies', () => {
+  // Each test waits for leases to expire, and may wait again for what it checks: room for a loaded machine.
+  describe('when a worker dies', { timeout: 60_000 }, () => {
     const children: Child[] = [];
 
     afterEach(async () => {
@@ -494,6 +496,37 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       const survivorStarts = itemsOf(rows, 'start', survivor.name);
       expect(new Set(survivorStarts).size).toBe(survivorStarts.length);
       expect((await weft.storage.getRun(runId))?.epoch).toBeGreaterThan(1);
+    });
+
+    it('lets the successor of a coordinator that stalled past its lease finish the run when the stalled one wakes', async () => {
+      const workers = await pair();
+      const { runId } = await queue.enqueueStart('squares', { inputData: { items: range(12), ms: 250 } });
+      let coordinator = '';
+      await until(async () => {
+        coordinator = (await effects(runId)).find((r) => r.step === 'prep')?.worker ?? '';
+        return coordinator !== '' && (await journaledItems(runId, 'square')).ended.length > 0;
+      }, 'an item to end');
+      const stalled = workers.find((w) => w.name === coordinator)!;
+      const epoch = (await weft.storage.getRun(runId))!.epoch;
+      stalled.child.kill('SIGSTOP');
+      try {
+        // Its lease expires: the other worker takes the run over and dispatches the items in flight again.
+        await until(async () => {
+          const projection = await loadProjection(weft.storage, runId);
+          return [...projection.records.values()].some((r) => r.id === 'square' && r.restart === true);
+        }, 'the run to be taken over');
+        expect((await weft.storage.getRun(runId))!.epoch).toBeGreaterThan(epoch);
+      } finally {
+        stalled.child.kill('SIGCONT');
+      }
+      // Waking, the stalled process finds the run is no longer its own: it stops there, leaving the attempts alone.
+      await settles(runId, 'success');
+      expect((await resultOf(runId)).result).toEqual({
+        sum: range(12).reduce((a, i) => a + i * i, 0),
+        order: range(12),
+      });
+      expect(itemsOf(await effects(runId, 'square'), 'end')).toEqual(expect.arrayContaining(range(12)));
+      expect(stalled.alive()).toBe(true);
     });
   });
 

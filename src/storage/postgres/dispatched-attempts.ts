@@ -205,13 +205,18 @@ export class PgDispatchedAttempts {
     });
   }
 
-  /** Cancels the attempts of these runs that are not done: workers executing them stop at their next renewal. */
-  cancel(runIds: readonly string[]): Promise<void> {
+  /**
+   * Cancels the attempts of these runs that are not done: workers executing them stop at their next
+   * renewal. Not those of a run that moved past the given epoch without being canceled: another
+   * coordinator took it over (this one stalled past its lease) and awaits them.
+   */
+  cancel(runs: readonly { runId: string; epoch: number }[]): Promise<void> {
     return this.guard('cancel step attempts', async () => {
       await this.pool.query(
-        `UPDATE ${this.s}.dispatched SET status = 'canceled', owner = NULL, lease_expires_at = NULL
-         WHERE run_id = ANY($1::text[]) AND status IN ('ready', 'running')`,
-        [runIds],
+        `UPDATE ${this.s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
+         FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${this.s}.runs r ON r.run_id = c.run_id
+         WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')`,
+        [runs.map((run) => run.runId), runs.map((run) => run.epoch)],
       );
     });
   }
