@@ -45,6 +45,7 @@ interface EffectRow {
   item: number | null;
   event: string;
   retry: number | null;
+  restart: boolean | null;
   worker: string;
   /** Postgres's clock (ms), the same for every process. */
   at: number;
@@ -58,7 +59,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
   beforeAll(async () => {
     await admin.query(`CREATE SCHEMA "${PREFIX}_fx"`);
     await admin.query(
-      `CREATE TABLE ${EFFECTS} (run_id text, step text, item int, event text, retry int, worker text,
+      `CREATE TABLE ${EFFECTS} (run_id text, step text, item int, event text, retry int, restart boolean, worker text,
          at timestamptz NOT NULL DEFAULT clock_timestamp())`,
     );
     // The enqueuing side never executes: recovery off, and its step code is never called.
@@ -121,7 +122,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
 
   async function effects(runId: string, step?: string): Promise<EffectRow[]> {
     const { rows } = await admin.query<EffectRow>(
-      `SELECT step, item, event, retry, worker, (extract(epoch FROM at) * 1000)::float8 AS at FROM ${EFFECTS}
+      `SELECT step, item, event, retry, restart, worker, (extract(epoch FROM at) * 1000)::float8 AS at FROM ${EFFECTS}
        WHERE run_id = $1 AND ($2::text IS NULL OR step = $2) ORDER BY at`,
       [runId, step ?? null],
     );
@@ -429,10 +430,11 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
         const rows = await effects(runId, 'square');
         const { ended } = await journaledItems(runId, 'square');
         const finished = itemsOf(rows, 'end', helper.name);
+        // Both its slots hold an item: none is claimed there without having started.
         return (
-          finished.length > 0 && finished.every((i) => ended.includes(i)) && inFlight(rows, helper.name).length > 0
+          finished.length > 0 && finished.every((i) => ended.includes(i)) && inFlight(rows, helper.name).length === 2
         );
-      }, 'the helper to finish an item and be inside another');
+      }, 'the helper to finish an item and be inside two others');
       const before = await effects(runId, 'square');
       const finishedByHelper = itemsOf(before, 'end', helper.name);
       const stuck = inFlight(before, helper.name);
@@ -451,6 +453,13 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       for (const i of stuck) expect(itemsOf(rows, 'end').filter((x) => x === i)).toEqual([i]);
       expect(itemsOf(rows, 'start', survivor.name)).toEqual(expect.arrayContaining(stuck));
       expect(stuck.every((i) => itemsOf(rows, 'end', survivor.name).includes(i))).toBe(true);
+      // Executed again after its worker died, an item sees restart: true, as a step run again after a crash.
+      expect(
+        itemsOf(
+          rows.filter((r) => r.restart === true),
+          'start',
+        ),
+      ).toEqual(stuck);
     });
 
     it('continues a foreach on the other worker when the coordinator is killed, without executing finished items again', async () => {
@@ -473,12 +482,13 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
         return (
           finished.length > 0 &&
           finished.every((i) => journaled.includes(i)) &&
-          inFlight(rows, victim.name).length > 0 &&
+          inFlight(rows, victim.name).length === 2 &&
           inFlight(rows, survivor.name).length > 0
         );
       }, 'items to end on both workers and to be executing on both');
       const before = await effects(runId, 'square');
       const onSurvivor = inFlight(before, survivor.name);
+      const onVictim = inFlight(before, victim.name);
       victim.child.kill('SIGKILL');
       expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
@@ -496,6 +506,13 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       const survivorStarts = itemsOf(rows, 'start', survivor.name);
       expect(new Set(survivorStarts).size).toBe(survivorStarts.length);
       expect((await weft.storage.getRun(runId))?.epoch).toBeGreaterThan(1);
+      // The items the coordinator was inside ran again with restart: true; the others, once, without.
+      expect(
+        itemsOf(
+          rows.filter((r) => r.restart === true),
+          'start',
+        ),
+      ).toEqual(onVictim);
     });
 
     it('lets the successor of a coordinator that stalled past its lease finish the run when the stalled one wakes', async () => {

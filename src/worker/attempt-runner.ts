@@ -165,6 +165,8 @@ export class AttemptRunner {
         epoch: row.epoch,
         key: row.stepKey,
         ...call,
+        // Claimed before by a worker that died or stopped: the step runs again after a crash, as it would here.
+        restarting: call.restarting || row.tries > 1,
       },
       { graph: workflow.graph, projection, services: this.options.services, signal },
     );

@@ -22,6 +22,8 @@ export interface ClaimedAttempt {
   stepKey: string;
   epoch: number;
   call: string;
+  /** How many times it was claimed, this claim included: more than 1 when a worker executing it died or stopped. */
+  tries: number;
 }
 
 /** A finished attempt: its id and the JSON text of what it did. */
@@ -116,6 +118,7 @@ export class PgDispatchedAttempts {
         step_key: string;
         epoch: number;
         call: string;
+        tries: number;
       }>(
         `WITH ready AS (
            SELECT attempt_id, created_at FROM ${this.s}.dispatched
@@ -132,7 +135,7 @@ export class PgDispatchedAttempts {
          UPDATE ${this.s}.dispatched d
          SET status = 'running', owner = $1, lease_expires_at = $5, tries = d.tries + 1
          FROM due WHERE d.attempt_id = due.attempt_id
-         RETURNING d.attempt_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call`,
+         RETURNING d.attempt_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call, d.tries`,
         [owner, workflowIds, limit, now, expiresAt],
       );
       return rows.map((row) => ({
@@ -142,6 +145,7 @@ export class PgDispatchedAttempts {
         stepKey: row.step_key,
         epoch: row.epoch,
         call: row.call,
+        tries: row.tries,
       }));
     });
   }
