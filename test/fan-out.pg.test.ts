@@ -299,7 +299,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect(ours).toEqual(mastra);
     });
 
-    it('merges the state set by dispatched items: no update is lost', async () => {
+    it('merges the state set by dispatched items (no update lost) and records what they wrote', async () => {
       const args = { inputData: range(10), initialState: { seed: 1 } };
       const { runId } = await queue.enqueueStart('tally', args);
       await settles(runId, 'success');
@@ -308,6 +308,11 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect(result.result).toEqual({ items: range(10), state });
       expect((await weft.getRun(runId)) as any).toMatchObject({ status: 'success' });
       expect(itemsOf(await effects(runId, 'mark'), 'start')).toEqual(range(10));
+      // What the items wrote reached the run's journal.
+      const written = (await weft.storage.readJournal(runId)).filter((e) => e.type === 'custom');
+      expect(written.map((e) => (JSON.parse(e.data) as { data: { item: number } }).data.item).sort(byNumber)).toEqual(
+        range(10),
+      );
 
       const { local, mastra } = await referenceResults('tally', args, ['mark']);
       const ours = normaliseOne(result, { foreach: new Set(['mark']), loop: new Set() });
@@ -338,14 +343,10 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
 
     it('retries a dispatched item that fails, recording each attempt', async () => {
       const inputData = [0, 1, 2, 0].map((fails, i) => ({ i, fails }));
-      const { runId } = await queue.enqueueStart('flaky', { inputData });
+      const { runId } = await queue.enqueueStart('flaky', { inputData, requestContext: { tenant: 'acme' } });
       await settles(runId, 'success');
-      expect((await resultOf(runId)).result).toEqual([
-        { i: 0, tries: 1 },
-        { i: 1, tries: 2 },
-        { i: 2, tries: 3 },
-        { i: 3, tries: 1 },
-      ]);
+      // Each attempt saw the run's request context.
+      expect((await resultOf(runId)).result).toEqual([1, 2, 3, 1].map((tries, i) => ({ i, tries, tenant: 'acme' })));
       const rows = await effects(runId, 'fetch');
       const attempts = (i: number): (number | null)[] =>
         rows
@@ -393,7 +394,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
   });
 
   // Each test waits for leases to expire, and may wait again for what it checks: room for a loaded machine.
-  describe('when a worker dies', { timeout: 60_000 }, () => {
+  describe('when a worker dies or stops', { timeout: 60_000 }, () => {
     const children: Child[] = [];
 
     afterEach(async () => {
@@ -454,6 +455,43 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect(itemsOf(rows, 'start', survivor.name)).toEqual(expect.arrayContaining(stuck));
       expect(stuck.every((i) => itemsOf(rows, 'end', survivor.name).includes(i))).toBe(true);
       // Executed again after its worker died, an item sees restart: true, as a step run again after a crash.
+      expect(
+        itemsOf(
+          rows.filter((r) => r.restart === true),
+          'start',
+        ),
+      ).toEqual(stuck);
+    });
+
+    it('hands the items of a worker stopped with SIGTERM back, for the other worker to execute', async () => {
+      const workers = await pair();
+      const inputData = { items: range(12), ms: 50, hang: { on: 'helper' as const, after: 1 } };
+      const { runId } = await queue.enqueueStart('squares', { inputData });
+      let coordinator = '';
+      await until(async () => {
+        coordinator = (await effects(runId)).find((r) => r.step === 'prep')?.worker ?? '';
+        return coordinator !== '';
+      }, 'the run to start');
+      const helper = workers.find((w) => w.name !== coordinator)!;
+      // An item it started after its first end never ends there.
+      await until(async () => {
+        const rows = (await effects(runId, 'square')).filter((r) => r.worker === helper.name);
+        const firstEnd = rows.find((r) => r.event === 'end');
+        return firstEnd !== undefined && rows.some((r) => r.event === 'start' && r.at > firstEnd.at);
+      }, 'the helper to be inside an item that hangs');
+      helper.child.kill('SIGTERM');
+      // Its items that do not end within the grace are aborted and handed back, and the worker exits.
+      expect(await helper.exited, helper.output()).toEqual({ code: 0, signal: null });
+      const stuck = inFlight(await effects(runId, 'square'), helper.name);
+      expect(stuck.length).toBeGreaterThan(0);
+      await settles(runId, 'success');
+      expect((await resultOf(runId)).result).toEqual({
+        sum: range(12).reduce((a, i) => a + i * i, 0),
+        order: range(12),
+      });
+      const rows = await effects(runId, 'square');
+      expect(itemsOf(rows, 'end')).toEqual(range(12));
+      expect(itemsOf(rows, 'start', coordinator)).toEqual(expect.arrayContaining(stuck));
       expect(
         itemsOf(
           rows.filter((r) => r.restart === true),
