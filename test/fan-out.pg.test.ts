@@ -20,9 +20,9 @@ import type { RunStatus, WeftStorage } from '../src/storage/types.js';
 import { createWorkflowQueue, runWorker, type RunWorkerOptions, type WorkflowQueue } from '../src/worker/index.js';
 import { fanOutWorkflows, quietHooks } from './fixtures/fan-out-workflows.js';
 import { printed, reap, spawnChild, type Child } from './support/child-processes.js';
-import { normaliseOne } from './support/differential.js';
+import { normaliseOne, observe, openWeft } from './support/differential.js';
 import { PG_URL, describeWithPostgres, dropSchemas } from './support/postgres.js';
-import type { WorkflowApi } from './support/random-workflows.js';
+import { buildWorkflow, randomWorkflowSpec, type WorkflowApi } from './support/random-workflows.js';
 import { until as untilAny } from './support/wait.js';
 
 /** Every schema of this file starts with this prefix; afterAll drops them. */
@@ -391,6 +391,60 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect(ours).toEqual(local);
       expect(ours).toEqual(mastra);
     });
+  });
+
+  describe('random workflows', () => {
+    const SEEDS = range(30).map((i) => i + 1);
+
+    it(`behave on two fanned-out workers as without fan-out (seeds ${SEEDS[0]}-${SEEDS.at(-1)}, start and stream)`, async () => {
+      const specs = SEEDS.map((seed) => ({ seed, spec: { ...randomWorkflowSpec(seed), id: `random${seed}` } }));
+      const engine = (): Weft =>
+        new Weft({
+          workflows: Object.fromEntries(
+            specs.map(({ spec }) => [spec.id, buildWorkflow(weftApi as unknown as WorkflowApi, spec)]),
+          ),
+          storage: new PostgresStorage({ connectionString: PG_URL, schema: `${PREFIX}_rweft` }),
+          leaseMs: LEASE_MS,
+        });
+      // Two workers in this process: runs started on the first dispatch their items to both.
+      const [first, second] = [engine(), engine()];
+      const workers = await Promise.all(
+        [first, second].map((w) =>
+          runWorker({
+            weft: w,
+            connectionString: PG_URL,
+            schema: `${PREFIX}_rqueue`,
+            fanOut: true,
+            attemptConcurrency: 4,
+            pollInterval: 200,
+          }),
+        ),
+      );
+      try {
+        for (const { seed, spec } of specs) {
+          for (const mode of ['start', 'stream'] as const) {
+            const local = await openWeft(spec, new MemoryStorage());
+            const expected = await observe(local, spec, seed, mode).finally(() => local.close());
+            const fanned = {
+              createRun: () => first.getWorkflow(spec.id).createRun(),
+              requestContext: (entries: [string, unknown][]) => new weftApi.RequestContext(entries),
+              close: () => Promise.resolve(),
+            };
+            const actual = await observe(fanned, spec, seed, mode);
+            expect(actual, `seed ${seed}, ${mode}: ${JSON.stringify(spec)}`).toEqual(expected);
+          }
+        }
+        // They did fan out.
+        let dispatched = 0;
+        for (const { runId } of (await first.listRuns()).runs)
+          for (const rec of (await loadProjection(first.storage, runId)).records.values())
+            if (rec.dispatch !== undefined) dispatched++;
+        expect(dispatched).toBeGreaterThan(50);
+      } finally {
+        await Promise.all(workers.map((w) => w.stop()));
+        await Promise.all([first.close(), second.close()]);
+      }
+    }, 90_000);
   });
 
   // Each test waits for leases to expire, and may wait again for what it checks: room for a loaded machine.
