@@ -5,13 +5,11 @@ import { keySegments, nestedPrefix } from '../journal/step-keys.js';
 import { JournalWriter } from '../journal/writer.js';
 import { RunProjection } from '../journal/projection.js';
 import { serializeError } from '../journal/serialize-error.js';
-import type { EntryDataMap } from '../journal/entries.js';
-import type { JournalEntry, JournalStore } from '../storage/types.js';
+import type { AttemptResult, DispatchedAttempt, JournalEntry, JournalStore } from '../storage/types.js';
 import type { CompiledGraph } from '../workflow/graph.js';
 import { Execution, type ExecutionServices, type Level } from './execution.js';
 import { stepAtKey } from './graph-keys.js';
 import { StepContext } from './step-context.js';
-import type { AttemptResult, DispatchedAttempt } from './step-dispatch.js';
 
 /** A journal store that keeps what it is given in memory: an attempt's writes, for the coordinator to record. */
 class CapturedWrites implements Pick<JournalStore, 'keepsValues' | 'appendJournal' | 'appendJournalNow'> {
@@ -148,13 +146,13 @@ export async function executeAttempt(
   if (signals.bailed) result.bailed = signals.bailed;
   if (signals.stateUpdate) result.stateUpdate = signals.stateUpdate;
   if (signals.aborted) result.aborted = true;
-  if (signals.usage) result.usage = signals.usage;
+  if (signals.usage) result.usage = { ...signals.usage };
   // What the step wrote is queued in the writer: handed to the captured store (at once: it appends synchronously).
   await exec.writer.flush();
   if (captured.entries.length > 0) {
     result.writes = captured.entries.map((entry) => ({
       type: entry.type as 'step-output' | 'custom',
-      data: JSON.parse(entry.data) as EntryDataMap['step-output'],
+      data: JSON.parse(entry.data) as Record<string, unknown>,
     }));
   }
   return result;

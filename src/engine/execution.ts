@@ -7,7 +7,7 @@ import type { CompiledGraph } from '../workflow/graph.js';
 import type { Logger } from '../workflow/types.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { RunProjection } from '../journal/projection.js';
-import type { StepDispatch } from './step-dispatch.js';
+import type { StepDispatch } from '../storage/types.js';
 
 /** How a node or a level ended. */
 export type Outcome =
@@ -86,8 +86,10 @@ export interface ExecutionOptions {
   resumeKeys?: readonly string[] | undefined;
   resumeData?: unknown;
   resumeLabel?: string | undefined;
-  /** Where foreach items and parallel branches go to be executed by any worker; without it, here. */
+  /** Where step attempts go to be executed by any worker; without it, every step executes here. */
   dispatch?: StepDispatch | undefined;
+  /** New foreach items and parallel branches go to `dispatch` (fan-out); else only restarted dispatched steps do. */
+  fanOut?: boolean;
 }
 
 export class Execution {
@@ -112,6 +114,7 @@ export class Execution {
   readonly resumeData: unknown;
   readonly resumeLabel: string | undefined;
   readonly dispatch: StepDispatch | undefined;
+  readonly fanOut: boolean;
 
   constructor(options: ExecutionOptions) {
     this.runId = options.runId;
@@ -128,6 +131,7 @@ export class Execution {
     this.resumeData = options.resumeData;
     this.resumeLabel = options.resumeLabel;
     this.dispatch = options.perStep ? undefined : options.dispatch;
+    this.fanOut = options.fanOut === true;
   }
 
   // Made when first asked for: most executions are never canceled or awaited from outside.

@@ -246,7 +246,9 @@ function startStep(
     start.resumedAt = at;
   }
   if (restarting) start.restart = true;
-  const dispatch = dispatchId(exec, cstep, place, rec, resuming);
+  const placed = placeStep(exec, cstep, place, rec, resuming);
+  const dispatch = typeof placed === 'string' ? placed : undefined;
+  const release = typeof placed === 'function' ? placed : undefined;
   if (dispatch !== undefined) start.dispatch = dispatch;
   exec.writer.add('step-start', start, at);
   exec.executed++;
@@ -275,12 +277,16 @@ function startStep(
     usage: undefined,
     dispatch,
   };
-  if (checked && !checked.ok) return Promise.resolve(failValidation(exec, place, id, inputRefused(checked)));
+  if (checked && !checked.ok) {
+    release?.();
+    return Promise.resolve(failValidation(exec, place, id, inputRefused(checked)));
+  }
   // The common step: nothing else to check.
   const outcome =
     !resuming && !step.requestContextSchema
       ? attempt(running, 0)
       : prepare(running).then((r) => (isOutcome(r) ? r : attempt(r, 0)));
+  if (release) return outcome.finally(release);
   return dispatch === undefined ? outcome : outcome.then((o) => forgetAttempts(exec, dispatch, o));
 }
 
@@ -301,22 +307,28 @@ function forgetAttempts(exec: Execution, dispatch: string, outcome: Outcome): Ou
 }
 
 /**
- * The id under which the step's attempts go to any worker, or undefined to execute them here. Foreach
- * items and parallel or branch children that are plain steps go out when the run executes with a
- * dispatch; a step being resumed stays here. A step interrupted by a crash keeps its id, so that an
- * attempt another worker finished meanwhile is collected rather than executed again.
+ * Where the step's attempts execute: under a dispatch id (returned) for any worker, or here (undefined,
+ * or the function that gives back the slot of this worker's that it takes).
+ *
+ * Foreach items and parallel or branch children that are plain steps fan out when the run does: each
+ * executes here while this worker has a free slot for dispatched steps (no round trip through the
+ * database), and goes to any worker when it has none. A step being resumed stays here. A dispatched
+ * step interrupted by a crash keeps its id, whichever process continues the run, so that an attempt a
+ * worker finished meanwhile is collected, never executed again.
  */
-function dispatchId(
+function placeStep(
   exec: Execution,
   cstep: CompiledStep,
   place: StepPlace,
   rec: StepRecord | undefined,
   resuming: boolean,
-): string | undefined {
+): string | (() => void) | undefined {
   const { dispatch } = exec;
   if (dispatch === undefined || cstep.kind !== 'step' || resuming) return undefined;
   if (place.item === undefined && place.absorbsBail !== true) return undefined;
-  return rec?.status === 'running' && rec.dispatch !== undefined ? rec.dispatch : dispatch.newId();
+  if (rec?.status === 'running' && rec.dispatch !== undefined) return rec.dispatch;
+  if (!exec.fanOut) return undefined;
+  return dispatch.takeLocalSlot?.() ?? dispatch.newId();
 }
 
 /** What a refused input fails with: it runs no code. */
@@ -462,7 +474,7 @@ function dispatched(r: Running, ctx: StepContext, n: number): Promise<unknown> {
     if (result.suspended) signals.suspended = result.suspended;
     if (result.bailed) signals.bailed = result.bailed;
     if (result.stateUpdate) signals.stateUpdate = result.stateUpdate;
-    if (result.usage) signals.usage = result.usage;
+    if (result.usage) signals.usage = result.usage as StepUsage;
     if (result.aborted) signals.aborted = true;
     ctx.signals = signals;
     if (result.aborted) exec.cancel();

@@ -141,7 +141,8 @@ async function executeToStop(
     resumeKeys: start.resumeKeys,
     resumeData: start.resumeData,
     resumeLabel: start.resumeLabel,
-    dispatch: services.dispatchFor?.(run.workflowId),
+    dispatch: services.stepDispatch(),
+    fanOut: services.fanOut.has(run.workflowId),
   });
   const untrack = services.local.track(exec);
   let outcome: Outcome;

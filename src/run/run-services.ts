@@ -1,7 +1,6 @@
 // What the run lifecycle needs of its engine instance, and no more: storage, time, logging, leases, this process's runs.
 import type { ExecutionServices } from '../engine/execution.js';
-import type { StepDispatch } from '../engine/step-dispatch.js';
-import type { WeftStorage } from '../storage/types.js';
+import type { StepDispatch, WeftStorage } from '../storage/types.js';
 import type { LocalRuns } from './local-runs.js';
 
 /**
@@ -20,10 +19,12 @@ export interface RunServices extends ExecutionServices {
   /** The runs executing in this process, their handles and live listeners. */
   readonly local: LocalRuns;
   /**
-   * Where the runs of a workflow executing here send their foreach items and parallel branches, to be
-   * executed by any worker; set by a worker that fans them out (`runWorker({ fanOut })`), else none.
+   * Where step attempts go to be executed by any worker (made on first use), when the storage is shared
+   * by workers: a restarted step that was dispatched is collected there, never executed again here.
    */
-  dispatchFor?: ((workflowId: string) => StepDispatch | undefined) | undefined;
+  stepDispatch(): StepDispatch | undefined;
+  /** The workflows whose runs executing here dispatch their foreach items and parallel branches (`runWorker({ fanOut })`). */
+  readonly fanOut: Set<string>;
   /** Opens storage (and starts recovery) if nothing has yet. */
   init(): Promise<void>;
 }

@@ -170,6 +170,8 @@ export class Weft<
       maxOutputEntries: this.maxOutputEntries,
       local: this.#local,
       init: () => this.init(),
+      stepDispatch: () => storage.stepDispatch?.({ now: clock.now, logger: this.logger }),
+      fanOut: new Set(),
       setWaiting: async (runId, epoch, wakeAt) => {
         await storage.updateRun(
           runId,

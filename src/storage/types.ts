@@ -307,4 +307,73 @@ export interface WeftStorage extends RunStore, JournalStore, LeaseStore, Schedul
   close(): Promise<void>;
   /** Present when the adapter can tell other instances about new entries (memory, Postgres). */
   readonly notifier?: JournalNotifier;
+  /**
+   * The dispatch of step attempts to the workers that share this storage, made on first use (Postgres);
+   * absent where no worker can take them.
+   */
+  stepDispatch?(options: {
+    now: () => number;
+    logger: { warn(message: string, ...details: unknown[]): void };
+  }): StepDispatch;
+}
+
+/** One attempt of a step, to be executed by any worker: what its context is made of. */
+export interface DispatchedAttempt {
+  /** Unique per attempt: the step's dispatch id and the attempt's number (`<id>:<n>`). */
+  attemptId: string;
+  runId: string;
+  workflowId: string;
+  /** The coordinator's epoch: a worker reads the run's journal once per epoch. */
+  epoch: number;
+  /** The step's key (a foreach item `2[7]`, a parallel branch `2.1`, inside nested workflows `4/2[7]`). */
+  key: string;
+  inputData: unknown;
+  /** The run's state when the attempt was dispatched. */
+  state: Record<string, unknown>;
+  requestContext: Record<string, unknown>;
+  retryCount: number;
+  /** The step was interrupted by a crash and runs again. */
+  restarting: boolean;
+}
+
+/** What one attempt did: its value (or error), what it asked for, and what it wrote, in order. */
+export interface AttemptResult {
+  /** `execute` threw: `value` is the serialized error. */
+  threw?: true;
+  value: unknown;
+  suspended?: { payload: unknown; labels?: string[] };
+  bailed?: { value: unknown };
+  stateUpdate?: Record<string, unknown>;
+  /** The step called `abort()`: the run is canceled, its value still its output. */
+  aborted?: true;
+  /** Model usage an agent step reported (`StepUsage`). */
+  usage?: Record<string, unknown>;
+  /** `writer.write` and `writer.custom` calls, in order. */
+  writes?: { type: 'step-output' | 'custom'; data: Record<string, unknown> }[];
+}
+
+/**
+ * Where a run's step attempts go to be executed by any worker (fan-out). The run's own execution keeps
+ * everything that makes a step durable (its entries, validation, retries, state, progress); only the
+ * call of `execute` goes out, and comes back as an `AttemptResult`. A storage shared by workers
+ * provides one (`WeftStorage.stepDispatch`).
+ */
+export interface StepDispatch {
+  /** A new dispatch id, unique across processes. */
+  newId(): string;
+  /**
+   * Takes a slot of this process's worker for a step that may execute here rather than be dispatched:
+   * returns the function that gives it back once the step ends, or undefined when no slot is free.
+   */
+  takeLocalSlot?(): (() => void) | undefined;
+  /** Stores the attempt for any worker; settles with what it did once a worker executed it. */
+  attempt(attempt: DispatchedAttempt): Promise<AttemptResult>;
+  /**
+   * The run's execution here (at `epoch`) stopped: its attempts are no longer waited for, and with
+   * `cancel` (the run was canceled, not handed over to go on elsewhere) they are canceled wherever they
+   * execute, unless the run was taken over past `epoch` without being canceled (its new owner awaits them).
+   */
+  stop(runId: string, epoch: number, cancel: boolean): void;
+  /** The step's outcome is stored in the journal: its attempts may be forgotten. */
+  recorded(dispatchId: string): void;
 }

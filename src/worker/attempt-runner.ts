@@ -1,7 +1,7 @@
 // A worker's side of fan-out: claims step attempts dispatched by any run's coordinator, executes them, stores their results.
 import { executeAttempt } from '../engine/execute-attempt.js';
 import { WeftError } from '../errors.js';
-import type { AttemptResult, DispatchedAttempt } from '../engine/step-dispatch.js';
+import type { AttemptResult, DispatchedAttempt } from '../storage/types.js';
 import { toJson } from '../journal/encoding.js';
 import type { RunProjection } from '../journal/projection.js';
 import { notSerializable, serializeError } from '../journal/serialize-error.js';
@@ -43,6 +43,8 @@ export interface AttemptRunnerOptions {
  */
 export class AttemptRunner {
   private readonly running = new Map<string, AbortController>();
+  /** Slots taken by steps of runs executing here, which execute them here rather than dispatch them. */
+  private local = 0;
   private claiming = false;
   private claimAgain = false;
   private stopped = false;
@@ -50,11 +52,18 @@ export class AttemptRunner {
   private completing: Promise<void> | undefined;
   private readonly journals = new Map<string, ReadJournal>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: (() => void)[];
   private idle: (() => void) | undefined;
 
   constructor(private readonly options: AttemptRunnerOptions) {
-    this.unsubscribe = options.notifier.subscribeSignal(options.attempts.readyChannel, () => this.fill());
+    const { notifier, attempts } = options;
+    this.unsubscribe = [
+      notifier.subscribeSignal(attempts.readyChannel, () => this.fill()),
+      // Attempts of a run were canceled: those executing here stop now, not at the next renewal.
+      notifier.subscribeSignal(attempts.withdrawnChannel, (runId) => {
+        if (runId !== '' && this.running.size > 0) void this.renew();
+      }),
+    ];
     const { leaseMs } = options.services;
     const poll = setInterval(() => {
       this.fill();
@@ -74,7 +83,7 @@ export class AttemptRunner {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    this.unsubscribe();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
     for (const timer of this.timers) clearInterval(timer);
     if (this.running.size > 0) {
       await new Promise<void>((resolve) => {
@@ -97,6 +106,22 @@ export class AttemptRunner {
     }
   }
 
+  /**
+   * Takes a slot for a step of a run executing here, which then executes here rather than go through
+   * the database: returns the function that gives it back, or undefined when every slot is busy.
+   */
+  take(): (() => void) | undefined {
+    if (this.stopped || this.running.size + this.local >= this.options.concurrency) return undefined;
+    this.local++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.local--;
+      this.fill();
+    };
+  }
+
   /** Claims attempts while slots are free. */
   private fill(): void {
     if (this.stopped) return;
@@ -104,7 +129,7 @@ export class AttemptRunner {
       this.claimAgain = true;
       return;
     }
-    const free = this.options.concurrency - this.running.size;
+    const free = this.options.concurrency - this.running.size - this.local;
     if (free <= 0) return;
     this.claiming = true;
     this.claimAgain = false;

@@ -12,7 +12,6 @@ import { runJob, type WorkerRunReport } from './run-job.js';
 import { runServicesOf } from '../run/weft.js';
 import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
 import { AttemptRunner } from './attempt-runner.js';
-import { PgStepDispatcher } from './step-dispatcher.js';
 
 /** Options of `runWorker`. */
 export interface RunWorkerOptions {
@@ -266,7 +265,6 @@ function startFanOut(
   const { storage } = weft;
   if (!(storage instanceof PostgresStorage)) return undefined;
   const services = runServicesOf(weft);
-  const pollMs = options.pollInterval ?? 2000;
   const runner = new AttemptRunner({
     weft,
     services,
@@ -274,24 +272,16 @@ function startFanOut(
     notifier: storage.notifier,
     workflows,
     concurrency: attemptConcurrency,
-    pollMs,
+    pollMs: options.pollInterval ?? 2000,
   });
-  const dispatcher =
-    fanned.size > 0
-      ? new PgStepDispatcher(
-          storage.attempts,
-          storage.notifier,
-          services.clock.now,
-          weft.logger,
-          Math.min(pollMs, 1000),
-        )
-      : undefined;
-  if (dispatcher) services.dispatchFor = (workflowId) => (fanned.has(workflowId) ? dispatcher : undefined);
+  for (const id of fanned) services.fanOut.add(id);
+  const dispatcher = storage.stepDispatch({ now: services.clock.now, logger: weft.logger });
+  dispatcher.localSlots = runner;
   return {
     async stop(graceMs) {
-      if (dispatcher && services.dispatchFor) services.dispatchFor = undefined;
+      for (const id of fanned) services.fanOut.delete(id);
+      if (dispatcher.localSlots === runner) dispatcher.localSlots = undefined;
       await runner.stop(graceMs);
-      await dispatcher?.close();
     },
   };
 }

@@ -39,9 +39,10 @@ export interface AttemptOutcome {
  * attempt it no longer holds changes nothing.
  */
 export class PgDispatchedAttempts {
-  /** The channel of new attempts (payload empty), and of finished ones (payload: the run id). */
+  /** The channels of new attempts (payload empty), of finished ones, and of canceled ones (payload: the run id). */
   readonly readyChannel: string;
   readonly doneChannel: string;
+  readonly withdrawnChannel: string;
 
   constructor(
     private readonly pool: Pool,
@@ -53,6 +54,7 @@ export class PgDispatchedAttempts {
   ) {
     this.readyChannel = `${channel}:dispatched`;
     this.doneChannel = `${channel}:attempted`;
+    this.withdrawnChannel = `${channel}:withdrawn`;
   }
 
   /**
@@ -210,17 +212,22 @@ export class PgDispatchedAttempts {
   }
 
   /**
-   * Cancels the attempts of these runs that are not done: workers executing them stop at their next
-   * renewal. Not those of a run that moved past the given epoch without being canceled: another
-   * coordinator took it over (this one stalled past its lease) and awaits them.
+   * Cancels the attempts of these runs that are not done, and tells the workers executing them, which
+   * stop them at once (or, should the notification be lost, at their next lease renewal). Not those of
+   * a run that moved past the given epoch without being canceled: another coordinator took it over
+   * (this one stalled past its lease) and awaits them.
    */
   cancel(runs: readonly { runId: string; epoch: number }[]): Promise<void> {
     return this.guard('cancel step attempts', async () => {
       await this.pool.query(
-        `UPDATE ${this.s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
-         FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${this.s}.runs r ON r.run_id = c.run_id
-         WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')`,
-        [runs.map((run) => run.runId), runs.map((run) => run.epoch)],
+        `WITH canceled AS (
+           UPDATE ${this.s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
+           FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${this.s}.runs r ON r.run_id = c.run_id
+           WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')
+           RETURNING d.run_id
+         )
+         SELECT pg_notify($3, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
+        [runs.map((run) => run.runId), runs.map((run) => run.epoch), this.withdrawnChannel],
       );
     });
   }

@@ -61,7 +61,7 @@ export class PgJournalNotifier implements JournalNotifier {
     private readonly follows: FollowStore,
   ) {
     this.releases = `${channel}:released`;
-    for (const name of [this.releases, `${channel}:dispatched`, `${channel}:attempted`])
+    for (const name of [this.releases, `${channel}:dispatched`, `${channel}:attempted`, `${channel}:withdrawn`])
       this.signals.set(name, new Set());
   }
 
@@ -75,7 +75,7 @@ export class PgJournalNotifier implements JournalNotifier {
 
   /**
    * Calls `listener` with the payload of each notification on a signal channel (`<channel>:released`,
-   * `:dispatched`, `:attempted`), and once with an empty payload whenever listening (re)starts.
+   * `:dispatched`, `:attempted`, `:withdrawn`), and once with an empty payload whenever listening (re)starts.
    */
   subscribeSignal(channel: string, listener: (payload: string) => void): () => void {
     const set = this.signals.get(channel);

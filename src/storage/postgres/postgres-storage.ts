@@ -44,6 +44,7 @@ import { pruneBatch } from './prune-query.js';
 import { checkPruneFilter } from '../prune-filter.js';
 import { PgJournalNotifier } from './pg-notifier.js';
 import { PgDispatchedAttempts } from './dispatched-attempts.js';
+import { PgStepDispatcher } from './step-dispatcher.js';
 import type { PgQuery, PgRunRow } from './run-queries.js';
 import { StatementNames } from './statement-names.js';
 import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
@@ -116,6 +117,7 @@ export class PostgresStorage implements WeftStorage {
   private readonly names: StatementNames;
   /** Step attempts dispatched to any worker (foreach items and parallel branches of `runWorker({ fanOut })`). */
   readonly attempts: PgDispatchedAttempts;
+  private dispatcher: PgStepDispatcher | undefined;
 
   constructor(options: PostgresStorageOptions = {}) {
     const schema = options.schema ?? 'weft';
@@ -186,8 +188,14 @@ export class PostgresStorage implements WeftStorage {
     await this.guard('migrate', undefined, () => migratePostgres(this.pool, this.schema, this.s));
   }
 
+  /** The coordinator's side of fan-out: made on first use, for every run executing through this storage. */
+  stepDispatch(options: Parameters<NonNullable<WeftStorage['stepDispatch']>>[0]): PgStepDispatcher {
+    return (this.dispatcher ??= new PgStepDispatcher(this.attempts, this.notifier, options.now, options.logger, 1000));
+  }
+
   /** Waits for the writes in flight, stops the notifier and, when the pool is the storage's own, ends it. */
   async close(): Promise<void> {
+    await this.dispatcher?.close();
     await this.creations.settleAll();
     await this.order.settled();
     await this.notifier.close();

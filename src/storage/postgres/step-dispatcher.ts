@@ -1,10 +1,9 @@
 // The coordinator's side of fan-out: a run executing here stores its step attempts for any worker and waits for their results.
 import { randomUUID } from 'node:crypto';
-import type { AttemptResult, DispatchedAttempt, StepDispatch } from '../engine/step-dispatch.js';
-import { toJson } from '../journal/encoding.js';
-import type { AttemptOutcome, NewAttempt, PgDispatchedAttempts } from '../storage/postgres/dispatched-attempts.js';
-import type { PgJournalNotifier } from '../storage/postgres/pg-notifier.js';
-import type { Logger } from '../workflow/types.js';
+import type { AttemptResult, DispatchedAttempt, StepDispatch } from '../types.js';
+import { toJson } from '../../journal/encoding.js';
+import type { AttemptOutcome, NewAttempt, PgDispatchedAttempts } from './dispatched-attempts.js';
+import type { PgJournalNotifier } from './pg-notifier.js';
 
 /** A dispatched attempt this process waits for. */
 interface Waiter {
@@ -32,23 +31,27 @@ export class PgStepDispatcher implements StepDispatch {
   private canceling = false;
   private toDelete: string[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
-  private readonly pollTimer: NodeJS.Timeout;
-  private readonly unsubscribe: () => void;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
   private closed = false;
 
   constructor(
     private readonly attempts: PgDispatchedAttempts,
-    notifier: PgJournalNotifier,
+    private readonly notifier: PgJournalNotifier,
     private readonly now: () => number,
-    private readonly logger: Logger,
-    pollMs: number,
-  ) {
-    this.unsubscribe = notifier.subscribeSignal(attempts.doneChannel, (runId) => {
+    private readonly logger: { warn(message: string, ...details: unknown[]): void },
+    private readonly pollMs: number,
+  ) {}
+
+  /** Listens for finished attempts, from the first one dispatched (a process that dispatches none holds no LISTEN for it). */
+  private listen(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.notifier.subscribeSignal(this.attempts.doneChannel, (runId) => {
       // An empty payload: listening (re)started, and results may have come meanwhile.
       if (runId === '') this.collectAll();
       else if (this.awaits(runId)) this.collect(runId);
     });
-    this.pollTimer = setInterval(() => this.collectAll(), pollMs);
+    this.pollTimer = setInterval(() => this.collectAll(), this.pollMs);
     this.pollTimer.unref();
   }
 
@@ -56,8 +59,16 @@ export class PgStepDispatcher implements StepDispatch {
     return randomUUID();
   }
 
+  /** The slots of the worker in this process, which steps take before they are dispatched (set by `runWorker`). */
+  localSlots: { take(): (() => void) | undefined } | undefined = undefined;
+
+  takeLocalSlot(): (() => void) | undefined {
+    return this.localSlots?.take();
+  }
+
   attempt(attempt: DispatchedAttempt): Promise<AttemptResult> {
     if (this.closed) return Promise.reject(new Error('The step dispatcher is closed'));
+    this.listen();
     const call = toJson({
       inputData: attempt.inputData,
       state: attempt.state,
@@ -97,7 +108,7 @@ export class PgStepDispatcher implements StepDispatch {
   /** Stops waiting for results and stores the pending deletions. The attempts stay for whoever continues their runs. */
   async close(): Promise<void> {
     this.closed = true;
-    this.unsubscribe();
+    this.unsubscribe?.();
     clearInterval(this.pollTimer);
     clearTimeout(this.deleteTimer);
     await this.deleteNow();
