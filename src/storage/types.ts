@@ -369,10 +369,11 @@ export interface StepDispatch {
   /** Stores the attempt for any worker; settles with what it did once a worker executed it. */
   attempt(attempt: DispatchedAttempt): Promise<AttemptResult>;
   /**
-   * The run's execution here stopped: its attempts are no longer waited for, and with `cancel` (the run
-   * was canceled, not handed over to go on elsewhere) they are canceled wherever they execute.
+   * The run's execution here (at `epoch`) stopped: its attempts are no longer waited for, and with
+   * `cancel` (the run was canceled, not handed over to go on elsewhere) they are canceled wherever they
+   * execute, unless the run was taken over past `epoch` without being canceled (its new owner awaits them).
    */
-  stop(runId: string, cancel: boolean): void;
+  stop(runId: string, epoch: number, cancel: boolean): void;
   /** The step's outcome is stored in the journal: its attempts may be forgotten. */
   recorded(dispatchId: string): void;
 }

@@ -117,6 +117,15 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   await weft.init();
   const workflows = Object.keys(weft.listWorkflows());
   const fanned = fannedOut(options.fanOut, workflows, weft);
+  const concurrency = options.concurrency ?? 10;
+  const attemptConcurrency = options.attemptConcurrency ?? concurrency;
+  // Checked before anything starts: a refused worker leaves no job queue running.
+  if (!Number.isInteger(attemptConcurrency) || attemptConcurrency < 1) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `Invalid attemptConcurrency ${String(options.attemptConcurrency)}: expected a whole number, 1 or more`,
+    );
+  }
   const task: Task = async (payload, helpers) => {
     const workflowId = workflowOfTask(helpers.job.task_identifier);
     const job = parseJob(payload, helpers.job.id);
@@ -124,7 +133,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
     options.onRun?.(report);
   };
   const taskList: TaskList = Object.fromEntries(workflows.map((id) => [taskIdentifier(id), task]));
-  const concurrency = options.concurrency ?? 10;
   const schema = options.schema ?? DEFAULT_QUEUE_SCHEMA;
   const pool =
     options.pgPool ??
@@ -194,7 +202,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
   };
   await launch();
 
-  const fanOut = startFanOut(weft, workflows, fanned, options, concurrency);
+  const fanOut = startFanOut(weft, workflows, fanned, options, attemptConcurrency);
 
   const releasing = setInterval(
     () =>
@@ -252,17 +260,10 @@ function startFanOut(
   workflows: readonly string[],
   fanned: ReadonlySet<string>,
   options: RunWorkerOptions,
-  concurrency: number,
+  attemptConcurrency: number,
 ): { stop(graceMs: number): Promise<void> } | undefined {
   const { storage } = weft;
   if (!(storage instanceof PostgresStorage)) return undefined;
-  const attemptConcurrency = options.attemptConcurrency ?? concurrency;
-  if (!Number.isInteger(attemptConcurrency) || attemptConcurrency < 1) {
-    throw new WeftError(
-      'INVALID_ARGUMENT',
-      `Invalid attemptConcurrency ${String(options.attemptConcurrency)}: expected a whole number, 1 or more`,
-    );
-  }
   const services = runServicesOf(weft);
   const runner = new AttemptRunner({
     weft,
