@@ -147,6 +147,8 @@ export async function executeAttempt(
   if (signals.stateUpdate) result.stateUpdate = signals.stateUpdate;
   if (signals.aborted) result.aborted = true;
   if (signals.usage) result.usage = { ...signals.usage };
+  // What the step wrote is queued in the writer: handed to the captured store (at once: it appends synchronously).
+  await exec.writer.flush();
   if (captured.entries.length > 0) {
     result.writes = captured.entries.map((entry) => ({
       type: entry.type as 'step-output' | 'custom',

@@ -293,9 +293,11 @@ function startStep(
 /**
  * Once a dispatched step's outcome is stored, its attempts are forgotten (deleted where they were
  * stored for the workers). A run handed over keeps them: the next owner collects those that finished.
+ * So does a step stopped by a cancel, which stores no end: the run was canceled (its attempts go with
+ * it), or taken over by an owner that awaits them.
  */
 function forgetAttempts(exec: Execution, dispatch: string, outcome: Outcome): Outcome {
-  if (!exec.handedOver) {
+  if (!exec.handedOver && outcome.kind !== 'canceled') {
     exec.writer.flush().then(
       () => exec.dispatch!.recorded(dispatch),
       () => undefined, // not stored: the attempts stay for whoever continues the run
@@ -416,7 +418,7 @@ function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> 
       canceled = true;
       exec.removeCancelWaiter(stop);
       // A dispatched attempt is canceled where it executes, unless the run is handed over to go on elsewhere.
-      if (r.dispatch !== undefined) exec.dispatch!.stop(exec.runId, !exec.handedOver);
+      if (r.dispatch !== undefined) exec.dispatch!.stop(exec.runId, exec.writer.epoch, !exec.handedOver);
       resolve({ kind: 'canceled' });
     };
     if (exec.canceled) stop();

@@ -133,8 +133,8 @@ interface RunStore {
   /** Deletes the run and its journal. Returns false when there was no such run. */
   deleteRun(runId: string): Promise<boolean>;
   /**
-   * Deletes, in one transaction, up to `limit` finished runs matching `filter`, with their journals;
-   * returns how many. A run that is active, suspended, paused or pending is never touched, nor one
+   * Deletes, in one transaction, up to `limit` finished runs matching `filter`, with their journals
+   * and, for scheduled runs, their schedule fires (found by the key the run id names); returns how many. A run that is active, suspended, paused or pending is never touched, nor one
    * whose status or `updatedAt` changes while it is pruned (a time travel starting, say). The caller
    * repeats until fewer than `limit` come back, so writers get their turn between batches.
    */
@@ -375,10 +375,11 @@ export interface StepDispatch {
   /** Stores the attempt for any worker; settles with what it did once a worker executed it. */
   attempt(attempt: DispatchedAttempt): Promise<AttemptResult>;
   /**
-   * The run's execution here stopped: its attempts are no longer waited for, and with `cancel` (the run
-   * was canceled, not handed over to go on elsewhere) they are canceled wherever they execute.
+   * The run's execution here (at `epoch`) stopped: its attempts are no longer waited for, and with
+   * `cancel` (the run was canceled, not handed over to go on elsewhere) they are canceled wherever they
+   * execute, unless the run was taken over past `epoch` without being canceled (its new owner awaits them).
    */
-  stop(runId: string, cancel: boolean): void;
+  stop(runId: string, epoch: number, cancel: boolean): void;
   /** The step's outcome is stored in the journal: its attempts may be forgotten. */
   recorded(dispatchId: string): void;
 }

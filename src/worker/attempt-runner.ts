@@ -11,7 +11,7 @@ import type { Weft } from '../run/weft.js';
 import type { AttemptOutcome, ClaimedAttempt, PgDispatchedAttempts } from '../storage/postgres/dispatched-attempts.js';
 import type { PgJournalNotifier } from '../storage/postgres/pg-notifier.js';
 
-/** A run's journal as read for its attempts, per coordinator epoch. */
+/** A run's journal as read for its attempts, per coordinator epoch, caught up as they need. */
 interface ReadJournal {
   epoch: number;
   projection: Promise<RunProjection>;
@@ -187,7 +187,7 @@ export class AttemptRunner {
       'inputData' | 'state' | 'requestContext' | 'retryCount' | 'restarting'
     >;
     const workflow = this.options.weft.getWorkflow(row.workflowId);
-    const projection = await this.journalOf(row.runId, row.epoch);
+    const projection = await this.journalOf(row);
     return executeAttempt(
       {
         attemptId: row.attemptId,
@@ -196,24 +196,38 @@ export class AttemptRunner {
         epoch: row.epoch,
         key: row.stepKey,
         ...call,
+        // Claimed before by a worker that died or stopped: the step runs again after a crash, as it would here.
+        restarting: call.restarting || row.tries > 1,
       },
       { graph: workflow.graph, projection, services: this.options.services, signal },
     );
   }
 
-  /** The run's journal, read once per coordinator epoch (what the attempts' contexts are rebuilt from). */
-  private journalOf(runId: string, epoch: number): Promise<RunProjection> {
+  /**
+   * The run's journal as far as the attempt needs it (what its context is rebuilt from): read once per
+   * coordinator epoch, then caught up with the entries appended since whenever it lacks the attempt's
+   * own step start (the coordinator stores it, after everything the step may look up, before dispatching).
+   */
+  private journalOf(row: ClaimedAttempt): Promise<RunProjection> {
+    const { runId, epoch } = row;
+    const { storage } = this.options.services;
     const now = Date.now();
     let read = this.journals.get(runId);
     if (!read || read.epoch < epoch) {
-      const projection = loadProjection(this.options.services.storage, runId);
-      read = { epoch, projection, usedAt: now };
+      read = { epoch, projection: loadProjection(storage, runId), usedAt: now };
       this.journals.set(runId, read);
-      const made = read;
-      projection.catch(() => {
-        if (this.journals.get(runId) === made) this.journals.delete(runId);
+    } else {
+      const dispatch = row.attemptId.slice(0, row.attemptId.lastIndexOf(':'));
+      read.projection = read.projection.then(async (projection) => {
+        if (projection.records.get(row.stepKey)?.dispatch === dispatch) return projection;
+        projection.applyStored(await storage.readJournal(runId, { afterSeq: projection.lastSeq }), runId);
+        return projection;
       });
     }
+    const made = read;
+    made.projection.catch(() => {
+      if (this.journals.get(runId) === made) this.journals.delete(runId);
+    });
     read.usedAt = now;
     return read.projection;
   }

@@ -22,6 +22,8 @@ export interface ClaimedAttempt {
   stepKey: string;
   epoch: number;
   call: string;
+  /** How many times it was claimed, this claim included: more than 1 when a worker executing it died or stopped. */
+  tries: number;
 }
 
 /** A finished attempt: its id and the JSON text of what it did. */
@@ -118,6 +120,7 @@ export class PgDispatchedAttempts {
         step_key: string;
         epoch: number;
         call: string;
+        tries: number;
       }>(
         `WITH ready AS (
            SELECT attempt_id, created_at FROM ${this.s}.dispatched
@@ -134,7 +137,7 @@ export class PgDispatchedAttempts {
          UPDATE ${this.s}.dispatched d
          SET status = 'running', owner = $1, lease_expires_at = $5, tries = d.tries + 1
          FROM due WHERE d.attempt_id = due.attempt_id
-         RETURNING d.attempt_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call`,
+         RETURNING d.attempt_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call, d.tries`,
         [owner, workflowIds, limit, now, expiresAt],
       );
       return rows.map((row) => ({
@@ -144,6 +147,7 @@ export class PgDispatchedAttempts {
         stepKey: row.step_key,
         epoch: row.epoch,
         call: row.call,
+        tries: row.tries,
       }));
     });
   }
@@ -209,17 +213,21 @@ export class PgDispatchedAttempts {
 
   /**
    * Cancels the attempts of these runs that are not done, and tells the workers executing them, which
-   * stop them at once (or, should the notification be lost, at their next lease renewal).
+   * stop them at once (or, should the notification be lost, at their next lease renewal). Not those of
+   * a run that moved past the given epoch without being canceled: another coordinator took it over
+   * (this one stalled past its lease) and awaits them.
    */
-  cancel(runIds: readonly string[]): Promise<void> {
+  cancel(runs: readonly { runId: string; epoch: number }[]): Promise<void> {
     return this.guard('cancel step attempts', async () => {
       await this.pool.query(
         `WITH canceled AS (
-           UPDATE ${this.s}.dispatched SET status = 'canceled', owner = NULL, lease_expires_at = NULL
-           WHERE run_id = ANY($1::text[]) AND status IN ('ready', 'running') RETURNING run_id
+           UPDATE ${this.s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
+           FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${this.s}.runs r ON r.run_id = c.run_id
+           WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')
+           RETURNING d.run_id
          )
-         SELECT pg_notify($2, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
-        [runIds, this.withdrawnChannel],
+         SELECT pg_notify($3, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
+        [runs.map((run) => run.runId), runs.map((run) => run.epoch), this.withdrawnChannel],
       );
     });
   }

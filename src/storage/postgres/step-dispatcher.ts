@@ -26,7 +26,8 @@ export class PgStepDispatcher implements StepDispatch {
   private inserting = false;
   private readonly toCollect = new Set<string>();
   private collecting = false;
-  private readonly toCancel = new Set<string>();
+  /** Runs whose attempts to cancel, with the epoch of their execution here. */
+  private readonly toCancel = new Map<string, number>();
   private canceling = false;
   private toDelete: string[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
@@ -90,11 +91,11 @@ export class PgStepDispatcher implements StepDispatch {
     });
   }
 
-  stop(runId: string, cancel: boolean): void {
+  stop(runId: string, epoch: number, cancel: boolean): void {
     for (const [attemptId, waiter] of this.waiting) if (waiter.runId === runId) this.waiting.delete(attemptId);
     this.queued = this.queued.filter((attempt) => attempt.runId !== runId);
     if (!cancel) return;
-    this.toCancel.add(runId);
+    this.toCancel.set(runId, epoch);
     void this.cancelNow();
   }
 
@@ -190,10 +191,10 @@ export class PgStepDispatcher implements StepDispatch {
     this.canceling = true;
     try {
       while (this.toCancel.size > 0) {
-        const runIds = [...this.toCancel];
+        const runs = [...this.toCancel].map(([runId, epoch]) => ({ runId, epoch }));
         this.toCancel.clear();
         await this.attempts
-          .cancel(runIds)
+          .cancel(runs)
           .catch((error: unknown) => this.logger.warn('weft: canceling dispatched steps failed', error));
       }
     } finally {
