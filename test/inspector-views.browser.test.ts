@@ -40,12 +40,55 @@ const held = () =>
     )
     .commit();
 
+/** Opens for the items of the `leads` foreach: an item finishes once its gate opens, or fails when its run is canceled. */
+const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+function gate(email: string): { opened: Promise<void>; open: () => void } {
+  let entry = gates.get(email);
+  if (!entry) {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    entry = { opened, open };
+    gates.set(email, entry);
+  }
+  return entry;
+}
+const lead = z.object({ email: z.string() });
+/** A foreach, three items at a time, whose items finish only when the test opens their gates. */
+const leads = createWorkflow({
+  id: 'leads',
+  inputSchema: z.object({ emails: z.array(z.string()) }),
+  outputSchema: z.any(),
+})
+  .then(
+    createStep({
+      id: 'split-leads',
+      inputSchema: z.object({ emails: z.array(z.string()) }),
+      outputSchema: z.array(lead),
+      execute: async ({ inputData }) => inputData.emails.map((email) => ({ email })),
+    }),
+  )
+  .foreach(
+    createStep({
+      id: 'enrich-lead',
+      inputSchema: lead,
+      outputSchema: lead,
+      execute: async ({ inputData, abortSignal }) => {
+        const canceled = new Promise<void>((resolve) => abortSignal.addEventListener('abort', () => resolve()));
+        await Promise.race([gate(inputData.email).opened, canceled]);
+        if (abortSignal.aborted) throw new Error(`Lookup of ${inputData.email} was canceled`);
+        return inputData;
+      },
+    }),
+    { concurrency: 3 },
+  )
+  .commit();
+
 let t: TestServer;
 let server: ListeningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  t = await openTestServer({}, { ...testWorkflows, routing, held: held() });
+  t = await openTestServer({}, { ...testWorkflows, routing, held: held(), leads });
   server = await listen(t.app, { port: 0, host: '127.0.0.1' });
   browser = await launchChromium();
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
@@ -58,6 +101,16 @@ afterAll(async () => {
 });
 
 type CheckedPage = Page & { errors: string[] };
+
+/** A duration as the inspector prints it: `7.5 ms`, `840 ms`, `1.2 s` (a loaded machine makes milliseconds seconds). */
+const DURATION_TEXT = String.raw`\d+(?:\.\d)? m?s`;
+const DURATION = new RegExp(`^${DURATION_TEXT}$`);
+
+/** The milliseconds of a DURATION text. */
+function milliseconds(text: string): number {
+  const [value, unit] = text.split(' ');
+  return Number(value) * (unit === 's' ? 1000 : 1);
+}
 
 async function openPage(path = '/', width = 1440, base = server.url): Promise<CheckedPage> {
   const page = (await browser.newPage({ viewport: { width, height: 900 } })) as CheckedPage;
@@ -209,11 +262,11 @@ describe('inspector views', () => {
     for (const i of [0, 1]) {
       expect(await tries.nth(i).getAttribute('data-status')).toBe('failed');
       expect(await tries.nth(i).locator('.try-error').textContent()).toBe('Warehouse API of "east" timed out');
-      expect(await tries.nth(i).locator('.try-took').textContent()).toMatch(/^\d+ ms$/);
+      expect(await tries.nth(i).locator('.try-took').textContent()).toMatch(DURATION);
     }
     expect(await tries.nth(2).getAttribute('data-status')).toBe('success');
     expect(await page.locator('.detail-took').textContent()).toMatch(
-      /^3 attempts, \d+ ms in all \(last took \d+ ms\)$/,
+      new RegExp(`^3 attempts, ${DURATION_TEXT} in all \\(last took ${DURATION_TEXT}\\)$`),
     );
     expect(await page.locator('.graph-card .fg-node[data-step="fetch-counts"] .fg-tries').textContent()).toBe('×3');
     expect(page.errors).toEqual([]);
@@ -230,11 +283,14 @@ describe('inspector views', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500)); // idle time before the travel
     await page.locator('.tl-row[data-step="double"]').click();
     await page.getByRole('button', { name: 'Time travel from this step' }).click();
+    const travelledAt = Date.now();
     await page.locator('dialog').getByRole('button', { name: 'Travel and run' }).click();
     await expect.poll(() => page.locator('.attempt[data-current="true"]').getAttribute('data-attempt')).toBe('2');
     await expect.poll(() => page.locator('.run-header .badge').getAttribute('data-status')).toBe('success');
-    // The header times the current attempt, not the idle time since the run was created.
-    expect(await page.locator('.run-age').textContent()).toMatch(/^took \d+(\.\d)? ms$/);
+    // The header times the current attempt (begun after the click), not the idle time since the run was created.
+    const took = (await page.locator('.run-age').textContent()) ?? '';
+    expect(took).toMatch(new RegExp(`^took ${DURATION_TEXT}$`));
+    expect(milliseconds(took.slice('took '.length))).toBeLessThanOrEqual(Date.now() - travelledAt + 50);
     expect(await actions()).toEqual(finishedActions);
 
     const current = page.locator('.attempt[data-current="true"]');
@@ -257,11 +313,11 @@ describe('inspector views', () => {
     const emails = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'tyrell', 'cyberdyne'].map(
       (c) => `sales@${c}.com`,
     );
-    const runId = await startRun('enrich-leads', { campaign: 'spring', emails }, false);
+    const runId = await startRun('leads', { emails }, false);
     const page = await openPage(`/#/runs/${runId}`);
     const items = page.locator('.tl-row.tl-item');
     const statuses = () => items.evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.status));
-    // Three at a time: items in flight show as running, the ones not begun yet as pending.
+    // Three at a time, none finishing until told: items in flight show as running, the ones not begun yet as pending.
     await expect
       .poll(async () => {
         const seen = await statuses();
@@ -274,12 +330,13 @@ describe('inspector views', () => {
       .locator('.run-actions button')
       .evaluateAll((bs) => bs.map((b) => b.dataset.action));
     // Let one item finish, then cancel the rest.
+    gate(emails[0]!).open();
     await expect.poll(statuses, { timeout: 10_000 }).toContain('success');
     await t.app.request(`/api/runs/${runId}/cancel`, jsonInit('POST', {}));
     await expect.poll(() => page.locator('.run-header .badge').getAttribute('data-status')).toBe('canceled');
     await expect.poll(statuses).toContain('canceled');
     const done = items.filter({ has: page.locator('.dot-success') }).first();
-    expect(await done.locator('.tl-dur').textContent()).toMatch(/^\d+ ms$/);
+    expect(await done.locator('.tl-dur').textContent()).toMatch(DURATION);
     expect(await page.locator('.tl-row[data-step="enrich-lead"]').getAttribute('data-status')).toBe('canceled');
     const stepResult = page.locator('.event-row[data-type="workflow-step-result"]').filter({ hasText: 'enrich-lead' });
     await expect.poll(() => stepResult.locator('.ev-type').getAttribute('class')).toContain('ev-canceled');

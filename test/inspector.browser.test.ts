@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type ListeningServer } from '../src/server/index.js';
-import { claimInput, jsonInit, openTestServer, type TestServer } from './server-fixtures.js';
+import { createManualClock } from '../src/testing.js';
+import { claimInput, jsonInit, openTestServer, testWorkflows, type TestServer } from './server-fixtures.js';
 
 let t: TestServer;
 let server: ListeningServer;
@@ -21,12 +22,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function openPage(path = '/'): Promise<Page> {
+async function openPage(path = '/', base = server.url): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   (page as Page & { errors: string[] }).errors = errors;
-  await page.goto(server.url + path);
+  await page.goto(base + path);
   return page;
 }
 
@@ -109,39 +110,54 @@ describe('inspector', () => {
   });
 
   it('follows a sleeping run live until it finishes, and filters the runs list by status', async () => {
-    const res = await t.app.request(
-      '/api/runs',
-      jsonInit('POST', {
-        workflowId: 'trial-reminder',
-        inputData: { customer: 'Initech', plan: 'business', trialSeconds: 2 },
-      }),
-    );
-    const { runId } = (await res.json()) as { runId: string };
-    const page = await openPage(`/#/runs/${runId}`);
-    const badge = page.locator('.run-header .badge');
-    await expect.poll(() => badge.getAttribute('data-status'), { timeout: 10_000 }).toBe('waiting');
-    await expect
-      .poll(() => page.locator('.tl-row[data-step="trial-period"]').getAttribute('data-status'))
-      .toBe('waiting');
-    await expect.poll(() => page.locator('.live-dot.on').count()).toBe(1);
-    await expect.poll(() => badge.getAttribute('data-status'), { timeout: 15_000 }).toBe('success');
-    await expect.poll(() => page.locator('.event-row[data-type="workflow-step-waiting"]').count()).toBe(2);
-    await expect.poll(() => page.locator('.io-grid').textContent()).toContain('converted');
+    // The sleeps end when the test moves this engine's clock: the page sees the run waiting however slowly it loads.
+    const clock = createManualClock(Date.now());
+    const sleepy = await openTestServer({}, testWorkflows, undefined, clock);
+    const sleepyServer = await listen(sleepy.app, { port: 0, host: '127.0.0.1' });
+    try {
+      const res = await sleepy.app.request(
+        '/api/runs',
+        jsonInit('POST', {
+          workflowId: 'trial-reminder',
+          inputData: { customer: 'Initech', plan: 'business', trialSeconds: 2 },
+        }),
+      );
+      const { runId } = (await res.json()) as { runId: string };
+      const page = await openPage(`/#/runs/${runId}`, sleepyServer.url);
+      const badge = page.locator('.run-header .badge');
+      await expect.poll(() => badge.getAttribute('data-status'), { timeout: 10_000 }).toBe('waiting');
+      await expect
+        .poll(() => page.locator('.tl-row[data-step="trial-period"]').getAttribute('data-status'))
+        .toBe('waiting');
+      await expect.poll(() => page.locator('.live-dot.on').count()).toBe(1);
+      // The trial (1.5 s), then the grace period (0.5 s): each wakes once its sleep has begun.
+      for (const ms of [1500, 500]) {
+        await expect.poll(() => clock.sleepers(), { timeout: 10_000 }).toBe(1);
+        clock.advance(ms);
+      }
+      await expect.poll(() => badge.getAttribute('data-status'), { timeout: 15_000 }).toBe('success');
+      await expect.poll(() => page.locator('.event-row[data-type="workflow-step-waiting"]').count()).toBe(2);
+      await expect.poll(() => page.locator('.io-grid').textContent()).toContain('converted');
 
-    await t.app.request(
-      '/api/runs',
-      jsonInit('POST', { workflowId: 'expense-approval', inputData: claimInput, wait: true }),
-    );
-    const listed = () =>
-      page
-        .locator('.run-item')
-        .evaluateAll((els) => [...new Set(els.map((e) => (e as HTMLElement).dataset.status))].sort().join());
-    await expect.poll(listed, { timeout: 5000 }).toBe('success,suspended');
-    await page.locator('.chip[data-status="success"]').click();
-    await expect.poll(listed).toBe('success');
-    await page.locator('.chip[data-status="success"]').click();
-    await expect.poll(listed).toBe('success,suspended');
-    await page.close();
+      await sleepy.app.request(
+        '/api/runs',
+        jsonInit('POST', { workflowId: 'expense-approval', inputData: claimInput, wait: true }),
+      );
+      const listed = () =>
+        page
+          .locator('.run-item')
+          .evaluateAll((els) => [...new Set(els.map((e) => (e as HTMLElement).dataset.status))].sort().join());
+      await expect.poll(listed, { timeout: 5000 }).toBe('success,suspended');
+      await page.locator('.chip[data-status="success"]').click();
+      await expect.poll(listed).toBe('success');
+      await page.locator('.chip[data-status="success"]').click();
+      await expect.poll(listed).toBe('success,suspended');
+      expect((page as Page & { errors: string[] }).errors).toEqual([]);
+      await page.close();
+    } finally {
+      await sleepyServer.close();
+      await sleepy.close();
+    }
   });
 
   it('asks for the token when the server needs one', async () => {

@@ -131,6 +131,75 @@ describe.concurrent('scheduled runs', () => {
     }
   });
 
+  it('call onStart once per fire when it outlasts the claimer grace (1 s): another instance leaves a start in progress alone', async () => {
+    const path = join(dir, `s${++files}.db`);
+    const started: string[] = [];
+    /** The workflow of one instance: its onStart takes 2.5 s, its fires are started without waiting for the last run. */
+    const slowStart = () =>
+      createWorkflow({
+        id: 'slow-start',
+        inputSchema: z.object({ n: z.number() }),
+        outputSchema: z.object({ n: z.number() }),
+        schedule: { cron: EVERY_SECOND, inputData: { n: 1 }, overlap: 'allow' },
+        options: {
+          onStart: async ({ runId }) => {
+            started.push(runId);
+            await pause(2500);
+          },
+        },
+      })
+        .then(
+          createStep({
+            id: 'work',
+            inputSchema: z.object({ n: z.number() }),
+            outputSchema: z.object({ n: z.number() }),
+            execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+          }),
+        )
+        .commit();
+    const instances = [0, 1].map(
+      () => new Weft({ workflows: { wf: slowStart() }, storage: new SqliteStorage({ path }), scheduler: TICK }),
+    );
+    try {
+      await untilRuns(instances[0]!, 'wf_slow-start', 'success', 2);
+    } finally {
+      await Promise.all(instances.map((weft) => weft.close()));
+    }
+    expect(started.length).toBeGreaterThanOrEqual(2);
+    expect(started.filter((runId, i) => started.indexOf(runId) !== i)).toEqual([]);
+  });
+
+  it('take a changed inputData, stored by another process, from their next fire on: the running scheduler is not restarted', async () => {
+    const path = join(dir, `s${++files}.db`);
+    const running = new Weft({
+      workflows: { wf: scheduled('changing', { inputData: { n: 1 } }) },
+      storage: new SqliteStorage({ path }),
+      scheduler: TICK,
+    });
+    try {
+      await untilRuns(running, 'wf_changing', 'success', 1);
+      // A new version of the code stores its declaration (as `weft schedules` does) and exits.
+      const deployed = new Weft({
+        workflows: { wf: scheduled('changing', { inputData: { n: 10 } }) },
+        storage: new SqliteStorage({ path }),
+        scheduler: false,
+      });
+      await deployed.schedules.sync();
+      await deployed.close();
+      const syncedAt = Date.now();
+      await until(
+        async () => (await runsOf(running, 'wf_changing')).some((r) => r.fireAt > syncedAt + 1000 && r.view.result),
+        'a fire after the change',
+        10_000,
+        50,
+      );
+      const later = (await runsOf(running, 'wf_changing')).filter((r) => r.fireAt > syncedAt + 1000 && r.view.result);
+      expect(later.map((r) => r.view.result)).toEqual(later.map(() => ({ n: 11 })));
+    } finally {
+      await running.close();
+    }
+  });
+
   it("with overlap 'allow', start a fire while the previous run is active", async () => {
     const wf = scheduled('allowing', { overlap: 'allow' }, { ms: 2200 });
     const weft = new Weft({ workflows: { wf }, storage: new MemoryStorage(), scheduler: TICK });

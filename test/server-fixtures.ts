@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { createStep, createWorkflow, Weft } from '../src/index.js';
+import { createStep, createWorkflow, Weft, type Clock } from '../src/index.js';
 import { createServer, type ServerOptions } from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { workflows as exampleWorkflows } from '../examples/index.js';
@@ -80,14 +80,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Opens a Weft on a new SQLite file in a temp dir and builds its server app. */
+/** Opens a Weft on a new SQLite file in a temp dir (with `clock`, e.g. a manual one) and builds its server app. */
 export async function openTestServer(
   options: ServerOptions = {},
   workflows: Record<string, any> = testWorkflows,
   dir = mkdtempSync(join(tmpdir(), 'weft-server-')),
+  clock?: Clock,
 ): Promise<TestServer> {
   const dbPath = join(dir, 'weft.db');
-  const weft = new Weft({ workflows, storage: new SqliteStorage({ path: dbPath }), recovery: false });
+  const weft = new Weft({
+    workflows,
+    storage: new SqliteStorage({ path: dbPath }),
+    recovery: false,
+    ...(clock ? { clock } : {}),
+  });
   await weft.init();
   const quiet = { warn() {}, error() {} };
   const app = createServer(weft, { logger: quiet, ...options });

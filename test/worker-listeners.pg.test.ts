@@ -21,6 +21,10 @@ await describeWithPostgres('weft worker listeners', 'the worker listener test', 
   it('runs 20 jobs at once without a MaxListenersExceededWarning', async () => {
     let inFlight = 0;
     let most = 0;
+    // Each step waits until more than 10 are in flight (Node's listener limit) or 10 s passed: on a loaded
+    // machine jobs are enqueued and fetched slower than fixed-length steps would end.
+    let crowded!: () => void;
+    const crowd = new Promise<void>((resolve) => (crowded = resolve));
     const slow = createWorkflow({
       id: 'slow',
       inputSchema: z.object({ n: z.number() }),
@@ -33,7 +37,8 @@ await describeWithPostgres('weft worker listeners', 'the worker listener test', 
           outputSchema: z.object({ n: z.number() }),
           execute: async ({ inputData }) => {
             most = Math.max(most, ++inFlight);
-            await new Promise((resolve) => setTimeout(resolve, 150));
+            if (most > 10) crowded();
+            await Promise.race([crowd, new Promise((resolve) => setTimeout(resolve, 10_000))]);
             inFlight--;
             return inputData;
           },

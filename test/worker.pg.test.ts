@@ -140,7 +140,7 @@ await describeWithPostgres('weft/worker', 'the worker tests', () => {
           .split('\n')
           .filter((l) => l.startsWith('RUN ')),
       );
-      expect(reported).toHaveLength(20);
+      expect(reported, workers.map((w) => `${w.name}:\n${w.output()}`).join('\n')).toHaveLength(20);
     });
 
     it('finishes the run of a worker killed inside a step on the other worker once the lease expires', async () => {

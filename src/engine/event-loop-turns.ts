@@ -9,7 +9,14 @@ const CHECK_EVERY = 16;
 const MAX_BATCH = 4096;
 
 let callsSinceCheck = 0;
+/** When the current stretch of continuous execution began. */
 let sliceStart = 0;
+/**
+ * True from the start of a stretch until the event loop next reaches its check phase: while it
+ * holds, timers and I/O have had no turn since `sliceStart`. Once it is false, the loop was free
+ * (idle, or busy with others) and the next check starts a new stretch instead of yielding.
+ */
+let stretchGoesOn = false;
 /** Executions waiting for a turn, first come first served. */
 let waiting: (() => void)[] = [];
 /** How many waiting executions one turn lets go on: adapted so that a turn takes about one slice. */
@@ -31,6 +38,10 @@ export function eventLoopTurn(): Promise<void> | undefined {
   if (waiting.length === 0) {
     if (++callsSinceCheck < CHECK_EVERY) return undefined;
     callsSinceCheck = 0;
+    if (!stretchGoesOn) {
+      startStretch(performance.now());
+      return undefined;
+    }
     if (performance.now() - sliceStart < BUSY_SLICE_MS) return undefined;
   }
   return new Promise((resolve) => {
@@ -42,6 +53,18 @@ export function eventLoopTurn(): Promise<void> | undefined {
   });
 }
 
+const stretchEnded = (): void => {
+  stretchGoesOn = false;
+};
+
+/** Starts a stretch of continuous execution at `now`; it ends at the loop's next check phase. */
+function startStretch(now: number): void {
+  sliceStart = now;
+  if (stretchGoesOn) return;
+  stretchGoesOn = true;
+  macrotask(stretchEnded);
+}
+
 function releaseBatch(): void {
   const now = performance.now();
   if (releasedAt > 0) {
@@ -49,7 +72,7 @@ function releaseBatch(): void {
     const factor = Math.min(2, BUSY_SLICE_MS / Math.max(now - releasedAt, 0.01));
     batch = Math.max(1, Math.min(MAX_BATCH, Math.round(batch * factor)));
   }
-  sliceStart = now;
+  startStretch(now);
   const released = waiting.length <= batch ? waiting : waiting.splice(0, batch);
   if (released === waiting) waiting = [];
   if (waiting.length > 0) {

@@ -32,7 +32,11 @@ const ACTIVE = new Set(['pending', 'running', 'waiting']);
 const MAX_FIRES_PER_TICK = 100;
 /** Fires read per schedule and tick: the recent runs that decide overlap, and pending fires to start. */
 const FIRES_READ = 50;
-/** A pending fire claimed by another process is left to it for this long before this one starts it. */
+/**
+ * A pending fire claimed by another process is left to it for this long before this one starts it,
+ * and for as long again after each sign that a start is in progress (its run's `updatedAt`, renewed
+ * every third of this by the process starting it until the run is claimed: a slow `onStart`).
+ */
 const CLAIMER_GRACE_MS = 1000;
 
 /** The declared schedule of a stored one in this process's code, if any. */
@@ -287,7 +291,10 @@ export class Scheduler {
       return;
     }
     for (const fire of pending as ScheduleFire[]) {
-      if (fire.claimedAt <= now - CLAIMER_GRACE_MS) this.startRun(workflow, row, fire.runId);
+      if (fire.claimedAt > now - CLAIMER_GRACE_MS) continue;
+      const run = await this.host.storage.getRun(fire.runId);
+      if (run?.status === 'pending' && run.updatedAt <= now - CLAIMER_GRACE_MS)
+        this.startRun(workflow, row, fire.runId);
     }
   }
 
@@ -298,6 +305,7 @@ export class Scheduler {
    */
   startRun(workflow: Workflow, row: StoredSchedule, runId: string): void {
     this.starting.add(runId);
+    const stopSigning = this.signStartInProgress(runId);
     const started = (async () => (await workflow.createRun({ runId })).start(startArgs(row)))();
     started
       .catch(async (error: unknown) => {
@@ -306,9 +314,29 @@ export class Scheduler {
         if (refusedBeforeClaim(error)) await this.host.cancelRun(runId).catch(() => undefined);
       })
       .finally(() => {
+        stopSigning();
         this.starting.delete(runId);
         // A queued fire may start now that this run stopped.
         this.wake();
       });
+  }
+
+  /**
+   * Until the run is claimed, renews its `updatedAt` (a compare-and-set on `pending`) every third of
+   * the grace, so that other processes leave its start to this one however long `onStart` takes.
+   * Returns the function that stops it.
+   */
+  private signStartInProgress(runId: string): () => void {
+    const { storage, clock, logger } = this.host;
+    const timer = setInterval(() => {
+      storage.updateRun(runId, { status: ['pending'] }, { updatedAt: clock.now() }).then(
+        (row) => {
+          if (row === null) clearInterval(timer); // claimed (or canceled): the run row speaks for itself now
+        },
+        (error: unknown) => logger.debug(`weft: could not renew the start of scheduled run "${runId}"`, error),
+      );
+    }, CLAIMER_GRACE_MS / 3);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 }

@@ -133,8 +133,8 @@ interface RunStore {
   /** Deletes the run and its journal. Returns false when there was no such run. */
   deleteRun(runId: string): Promise<boolean>;
   /**
-   * Deletes, in one transaction, up to `limit` finished runs matching `filter`, with their journals;
-   * returns how many. A run that is active, suspended, paused or pending is never touched, nor one
+   * Deletes, in one transaction, up to `limit` finished runs matching `filter`, with their journals
+   * and, for scheduled runs, their schedule fires (found by the key the run id names); returns how many. A run that is active, suspended, paused or pending is never touched, nor one
    * whose status or `updatedAt` changes while it is pruned (a time travel starting, say). The caller
    * repeats until fewer than `limit` come back, so writers get their turn between batches.
    */

@@ -6,7 +6,7 @@ import { WeftError } from '../errors.js';
 import type { Weft } from '../run/weft.js';
 import type { Logger as WeftLogger } from '../workflow/types.js';
 import { DEFAULT_QUEUE_SCHEMA, parseJob, taskIdentifier, workflowOfTask } from './job-payload.js';
-import { releaseAbandonedJobs } from './abandoned-jobs.js';
+import { HeldJobs, releaseAbandonedJobs } from './abandoned-jobs.js';
 import { QueuePool } from './queue-pool.js';
 import { runJob, type WorkerRunReport } from './run-job.js';
 import { runServicesOf } from '../run/weft.js';
@@ -101,7 +101,7 @@ const MAX_RESTART_DELAY_MS = 5_000;
  * stops (success, failure, suspension, cancel). Several workers, on one or many machines, share
  * the queue; the engine's compare-and-set claims make each run execute once, and a worker that
  * dies is replaced run by run through lease expiry and recovery, and job by job through
- * `releaseAbandonedJobs` (every lease / 4).
+ * `releaseAbandonedJobs` (every lease / 4, when it also renews the locks of the jobs executing here).
  *
  * A lost connection does not stop the worker: graphile-worker shuts its job queue down when it
  * cannot record a job's completion, and the worker then starts a new one at once (runs in flight
@@ -126,11 +126,17 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
       `Invalid attemptConcurrency ${String(options.attemptConcurrency)}: expected a whole number, 1 or more`,
     );
   }
+  const held = new HeldJobs();
   const task: Task = async (payload, helpers) => {
     const workflowId = workflowOfTask(helpers.job.task_identifier);
     const job = parseJob(payload, helpers.job.id);
-    const report = await runJob(weft, workflowId, job, helpers.abortSignal);
-    options.onRun?.(report);
+    const release = held.hold(helpers.job);
+    try {
+      const report = await runJob(weft, workflowId, job, helpers.abortSignal);
+      options.onRun?.(report);
+    } finally {
+      release();
+    }
   };
   const taskList: TaskList = Object.fromEntries(workflows.map((id) => [taskIdentifier(id), task]));
   const schema = options.schema ?? DEFAULT_QUEUE_SCHEMA;
@@ -206,7 +212,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WeftWorker> 
 
   const releasing = setInterval(
     () =>
-      void releaseAbandonedJobs(weft, pool, { schema, utils }, weft.leaseMs).catch((error: unknown) =>
+      void releaseAbandonedJobs(weft, pool, { schema, utils, held }, weft.leaseMs).catch((error: unknown) =>
         weft.logger.warn('weft worker: looking for abandoned jobs failed; will retry', error),
       ),
     Math.max(50, Math.floor(weft.leaseMs / 4)),

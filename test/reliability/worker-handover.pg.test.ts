@@ -1,16 +1,18 @@
 // Workers that die or stop: a start fetched by a worker that died before claiming its run starts on
-// another worker about a lease later (not after graphile-worker's four hours), and a worker stopped
-// with SIGTERM hands its runs over at once (another worker finishes them before the lease would expire).
+// another worker about a lease later (not after graphile-worker's four hours), while a live worker slow
+// to claim keeps its job; a worker stopped with SIGTERM hands its runs over at once (another worker
+// finishes them before the lease would expire).
 // Skipped with a warning when Postgres is unreachable, unless WEFT_REQUIRE_PG=1 (then it fails).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { Weft } from '../../src/index.js';
+import { Weft, type Logger } from '../../src/index.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
-import { createWorkflowQueue, type WorkflowQueue } from '../../src/worker/index.js';
+import type { JournalEntry, RunChange, RunCondition, StoredRun } from '../../src/storage/types.js';
+import { createWorkflowQueue, runWorker, type WorkerRunReport, type WorkflowQueue } from '../../src/worker/index.js';
 import { printed, reap, spawnChild, type Child } from '../support/child-processes.js';
 import { PG_URL, describeWithPostgres } from '../support/postgres.js';
-import { until } from '../support/wait.js';
+import { pause, until } from '../support/wait.js';
 import { workerWorkflows } from '../fixtures/worker-workflows.js';
 import { reliabilityWorkflows } from './fixtures/reliability-workflows.js';
 
@@ -103,6 +105,61 @@ await describeWithPostgres('worker hand-over', 'the worker hand-over tests', () 
     expect(delay).toBeLessThan(6_000);
     expect(survivor.output()).toContain('freed the jobs of 1 worker');
     await until(async () => (await lockedJobs(runId)) === 0, 'the job to be completed', 5_000, 50);
+  });
+
+  it('leaves the start fetched by a live worker that is slow to claim its run to that worker, however long past a lease', async () => {
+    const LEASE_MS = 200;
+    /** Claims a pending run five leases after the worker fetched its start (a loaded machine, a slow database). */
+    class SlowClaims extends PostgresStorage {
+      override async updateRun(
+        runId: string,
+        condition: RunCondition,
+        change: RunChange & { bumpEpoch?: boolean },
+        entries?: readonly JournalEntry[],
+      ): Promise<StoredRun | null> {
+        if (change.bumpEpoch && condition.status?.includes('pending')) await pause(5 * LEASE_MS);
+        return super.updateRun(runId, condition, change, entries);
+      }
+    }
+    const freed: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn: (message) => void freed.push(message), error() {} };
+    const inProcess = async (Storage: typeof PostgresStorage) => {
+      const reports: WorkerRunReport[] = [];
+      const engine = new Weft({
+        workflows: workerWorkflows(() => Promise.resolve()),
+        storage: new Storage({ connectionString: PG_URL, schema: WEFT_SCHEMA }),
+        leaseMs: LEASE_MS,
+        logger,
+      });
+      const running = await runWorker({
+        weft: engine,
+        connectionString: PG_URL,
+        schema: QUEUE_SCHEMA,
+        concurrency: 1,
+        pollInterval: 100,
+        onRun: (report) => reports.push(report),
+      });
+      const close = async (): Promise<void> => {
+        await running.stop();
+        await engine.close();
+      };
+      return { reports, close };
+    };
+    const slow = await inProcess(SlowClaims);
+    let quick: Awaited<ReturnType<typeof inProcess>> | undefined;
+    try {
+      const { runId } = await queue.enqueueStart('count', { inputData: { n: 0 } });
+      await until(async () => (await lockedJobs(runId)) === 1, 'the slow worker to fetch the start', 10_000, 20);
+      quick = await inProcess(PostgresStorage);
+      await until(() => slow.reports.length > 0, 'the slow worker to end its job', 10_000, 20);
+      // Only the worker that fetched the start executed it: its job was neither freed nor fetched again.
+      const reported = [...slow.reports, ...quick.reports].map((r) => `${r.runId === runId}:${r.outcome}`);
+      expect(reported).toEqual(['true:success']);
+      expect(freed.filter((m) => m.includes('freed the jobs'))).toEqual([]);
+      expect((await weft.getRun(runId))?.result).toEqual({ n: 2 });
+    } finally {
+      await Promise.all([slow.close(), quick?.close()]);
+    }
   });
 
   it('hands the runs of a worker stopped with SIGTERM over at once: another worker continues them at once', async () => {

@@ -46,6 +46,41 @@ export function describePruneRuns(current: CurrentStorage): void {
       expect((await s.listRuns()).total).toBe(kept.length);
     });
 
+    it('deletes the schedule fires of the runs it deletes, and keeps the fires of the runs it keeps', async () => {
+      const s = current();
+      const fireAt = (n: number): number => T0 + n * 1000;
+      const runOf = (n: number): string => `sched_wf_a__b_7_${fireAt(n)}`;
+      await s.syncSchedules(
+        ['wf'],
+        [
+          {
+            scheduleId: 'wf_a__b_7',
+            workflowId: 'wf',
+            cron: '* * * * * *',
+            timezone: null,
+            spec: '{}',
+            nextFireAt: null,
+          },
+        ],
+        T0,
+      );
+      for (const n of [1, 2, 3]) {
+        expect(
+          await s.claimScheduleFire({
+            scheduleId: 'wf_a__b_7',
+            fire: { fireAt: fireAt(n), runId: runOf(n), manual: true },
+            at: T0,
+          }),
+        ).toBe(true);
+      }
+      for (const n of [1, 2]) await s.updateRun(runOf(n), {}, { status: 'success', updatedAt: T0 + 10 });
+      await s.updateRun(runOf(3), {}, { status: 'success', updatedAt: T0 + 1000 });
+      expect(await s.pruneRuns({ statuses: ['success'], updatedBefore: T0 + 500, limit: 100 })).toBe(2);
+      const fires = await s.listScheduleFires('wf_a__b_7', 10);
+      expect(fires.map((f) => [f.runId, f.runStatus])).toEqual([[runOf(3), 'success']]);
+      expect((await s.listRuns({ scheduleId: 'wf_a__b_7' })).runs.map((r) => r.runId)).toEqual([runOf(3)]);
+    });
+
     it('deletes at most `limit` runs per call, and the rest on the next calls', async () => {
       const s = current();
       for (let i = 0; i < 7; i++) await runIn(s, `r${i}`, 'success', T0 + 1);

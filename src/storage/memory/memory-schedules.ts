@@ -8,6 +8,7 @@ import type {
   ScheduleStore,
   StoredSchedule,
 } from '../types.js';
+import { fireKeyOfRun } from '../fire-key.js';
 
 type Fire = Omit<ScheduleFire, 'runStatus'>;
 
@@ -109,6 +110,15 @@ export class MemorySchedules implements ScheduleStore {
       .sort((a, b) => b.fireAt - a.fireAt)
       .slice(0, limit)
       .map((fire) => ({ ...fire, runStatus: this.runStatus(fire.runId) }));
+  }
+
+  /** Deletes the fires that made these runs (deleted by retention). */
+  deleteFiresOf(runIds: readonly string[]): void {
+    for (const runId of runIds) {
+      const key = fireKeyOfRun(runId);
+      const fires = key && this.fires.get(key.scheduleId);
+      if (fires?.get(key!.fireAt)?.runId === runId) fires.delete(key!.fireAt);
+    }
   }
 
   /** The run ids of the schedule's fires, for `listRuns({ scheduleId })`. */

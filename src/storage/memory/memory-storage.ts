@@ -127,14 +127,15 @@ export class MemoryStorage implements WeftStorage {
 
   async pruneRuns(filter: PruneFilter): Promise<number> {
     checkPruneFilter(filter);
-    let deleted = 0;
+    const deleted: string[] = [];
     for (const [runId, { row }] of this.runs) {
-      if (deleted === filter.limit) break;
+      if (deleted.length === filter.limit) break;
       if (row.updatedAt >= filter.updatedBefore || !filter.statuses.includes(row.status)) continue;
       this.runs.delete(runId);
-      deleted++;
+      deleted.push(runId);
     }
-    return deleted;
+    this.schedules.deleteFiresOf(deleted);
+    return deleted.length;
   }
 
   async updateRun(

@@ -1,9 +1,10 @@
-// Retention on Postgres: one batch of old finished runs deleted with their journals.
+// Retention on Postgres: one batch of old finished runs deleted with their journals and schedule fires.
 import type { PoolClient } from 'pg';
+import { fireKeyOfRun } from '../fire-key.js';
 import type { PruneFilter } from '../types.js';
 
 /**
- * Deletes one batch of runs matching `filter`, and their journals, on `client` inside a transaction;
+ * Deletes one batch of runs matching `filter`, their journals and the fires of scheduled ones, on `client` inside a transaction;
  * returns how many. Rows another transaction holds are skipped (`SKIP LOCKED`), and the conditions are
  * checked again on the row deleted, so a run a time travel claims meanwhile stays. Freed space is
  * reused once autovacuum has seen it.
@@ -21,6 +22,17 @@ export async function pruneBatch(client: PoolClient, s: string, filter: PruneFil
   );
   if (rows.length > 0) {
     await client.query(`DELETE FROM ${s}.journal WHERE run_id = ANY($1::text[])`, [rows.map((row) => row.run_id)]);
+  }
+  const fires = rows.flatMap(({ run_id: runId }) => {
+    const key = fireKeyOfRun(runId);
+    return key ? [{ ...key, runId }] : [];
+  });
+  if (fires.length > 0) {
+    await client.query(
+      `DELETE FROM ${s}.schedule_fires f USING unnest($1::text[], $2::bigint[], $3::text[]) AS d(schedule_id, fire_at, run_id)
+       WHERE f.schedule_id = d.schedule_id AND f.fire_at = d.fire_at AND f.run_id = d.run_id`,
+      [fires.map((f) => f.scheduleId), fires.map((f) => f.fireAt), fires.map((f) => f.runId)],
+    );
   }
   return rows.length;
 }

@@ -204,10 +204,13 @@ describe('SqliteStorage', () => {
       await storage.appendJournal('r1', epoch, [{ seq: i, type: 'custom', data: JSON.stringify(page), at: i }]);
       if (i % 100 === 0) largest = Math.max(largest, walSize());
     }
-    // Each commit adds at least one 4 KB page to the WAL (two here: the entry and its key); unless
-    // checkpoints let it restart, it holds them all. It restarts at about 8000 pages (later when a
-    // checkpoint is starved on a loaded machine), far below the 48,000 this writes.
-    expect(largest).toBeLessThan((seq * 4096) / 2);
+    // Each commit adds at least two 4 KB pages to the WAL (the entry and its key): unless checkpoints
+    // let it restart, it holds them all (about 280 MB). It restarts at about 8000 pages, later when the
+    // worker thread is descheduled in the middle of a checkpoint on a loaded machine (the writer's own
+    // checkpoints find it busy meanwhile: 12,500 pages were seen on two cores at a load of 15).
+    // A WAL that does not stop growing passes half of the least that was written.
+    const written = seq * 2 * 4096;
+    expect(largest).toBeLessThan(written / 2);
     const db = new Database(path, { readonly: true });
     try {
       expect(db.prepare('SELECT COUNT(*) FROM journal').pluck().get()).toBe(seq);
