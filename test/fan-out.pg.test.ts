@@ -291,10 +291,12 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect(steps.left.output).toEqual({ side: 'left', n: 51, init: 5, before: 50 });
       expect(steps.right.output).toEqual({ side: 'right', n: 52, init: 5, before: 50 });
       expect(steps.down.output).toEqual({ side: 'down', n: 54, init: 5, before: 50 });
-      // Three children took the coordinator's slots; the fourth went out.
+      // The fourth child of the parallel found the coordinator's three slots taken, and went out.
       const projection = await loadProjection(weft.storage, runId);
       const dispatched = [...projection.records.values()].filter((r) => r.dispatch !== undefined).map((r) => r.id);
-      expect(dispatched).toEqual(['down']);
+      expect(dispatched).toContain('down');
+      // Others may too (a branch child included), should the slots be busy with a claim on its way.
+      expect(['left', 'right', 'up', 'down', 'small']).toEqual(expect.arrayContaining(dispatched));
       expect((await effects(runId)).map((r) => r.step).sort()).toEqual([
         'down',
         'left',
@@ -338,8 +340,9 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       await settles(runId, 'suspended');
       const suspended = await resultOf(runId);
       expect((suspended as any).suspended).toEqual([['approve']]);
-      // Items 0-2 took the coordinator's slots; item 3, dispatched, suspended on a worker.
-      expect((await journaledItems(runId, 'approve')).dispatch).toHaveLength(1);
+      // Item 3 found the coordinator's three slots taken: dispatched, it suspended on a worker.
+      const before = await loadProjection(weft.storage, runId);
+      expect([...before.records.values()].find((r) => r.id === 'approve' && r.item === 3)?.dispatch).toBeDefined();
       expect((await weft.getRun(runId))!.foreachItems!.approve![3]).toMatchObject({
         status: 'suspended',
         suspendPayload: { waiting: 3 },
@@ -360,7 +363,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
     });
 
     it('retries a dispatched item that fails, recording each attempt', async () => {
-      // Items 0-2 take the coordinator's slots; item 3 goes out, and so do its retries.
+      // Item 3 finds the coordinator's three slots taken: it goes out, and so do its retries.
       const inputData = [0, 1, 0, 2].map((fails, i) => ({ i, fails }));
       const { runId } = await queue.enqueueStart('flaky', { inputData, requestContext: { tenant: 'acme' } });
       await settles(runId, 'success');
@@ -375,7 +378,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect([0, 1, 2, 3].map(attempts)).toEqual([[0], [0, 1], [0], [0, 1, 2]]);
       const projection = await loadProjection(weft.storage, runId);
       const dispatched = [...projection.records.values()].filter((r) => r.id === 'fetch' && r.dispatch !== undefined);
-      expect(dispatched.map((r) => r.item)).toEqual([3]);
+      expect(dispatched.map((r) => r.item)).toContain(3);
       const view = await weft.getRun(runId);
       const items = view!.foreachItems!.fetch!;
       expect(items[0]!.tries).toBeUndefined();
@@ -402,15 +405,14 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       );
       const projection = await loadProjection(weft.storage, runId);
       const records = [...projection.records.values()];
-      // The nested runs and their first step executed in the run's own process; one parallel child of each went
-      // out (the coordinator's three slots took the others), to a worker that had read the journal before.
+      // The nested runs and their first step executed in the run's own process. Of each one's parallel, the
+      // fourth child found the coordinator's three slots taken and went out, in three rounds: to a worker that
+      // had read the journal for an earlier one.
       expect(records.filter((r) => r.id === 'part').every((r) => r.dispatch === undefined)).toBe(true);
       expect(records.filter((r) => r.id.endsWith('double')).every((r) => r.dispatch === undefined)).toBe(true);
-      expect(records.filter((r) => r.dispatch !== undefined).map((r) => r.id)).toEqual([
-        'part.less',
-        'part.less',
-        'part.less',
-      ]);
+      const dispatched = records.filter((r) => r.dispatch !== undefined).map((r) => r.id);
+      expect(dispatched.filter((id) => id === 'part.less')).toHaveLength(3);
+      expect(['part.plus', 'part.minus', 'part.more', 'part.less']).toEqual(expect.arrayContaining(dispatched));
       const rows = await effects(runId);
       expect(new Set(rows.filter((r) => r.step === 'double').map((r) => r.worker)).size).toBe(1);
       expect(itemsOf(rows, 'end').length).toBe(15);
@@ -498,6 +500,18 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       return itemsOf(rows, 'start', worker).filter((i) => !ended.has(i));
     };
 
+    /**
+     * True when both slots of `worker` hold an item that hangs (started after its first item ended, with
+     * `hang.after` 1): it can end no item before it is killed.
+     */
+    const stuckIn = (rows: readonly EffectRow[], worker: string): boolean => {
+      const mine = rows.filter((r) => r.worker === worker);
+      const firstEnd = mine.find((r) => r.event === 'end');
+      const late = mine.filter((r) => r.event === 'start' && firstEnd !== undefined && r.at > firstEnd.at);
+      const open = new Set(inFlight(rows, worker));
+      return late.filter((r) => open.has(r.item!)).length === 2;
+    };
+
     it("continues a killed worker's items on the other worker, without executing its finished items again", async () => {
       const workers = await pair();
       const inputData = { items: range(12), ms: 50, hang: { on: 'helper' as const, after: 1 } };
@@ -516,9 +530,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
         const { ended } = await journaledItems(runId, 'square');
         const finished = itemsOf(rows, 'end', helper.name);
         // Both its slots hold an item: none is claimed there without having started.
-        return (
-          finished.length > 0 && finished.every((i) => ended.includes(i)) && inFlight(rows, helper.name).length === 2
-        );
+        return finished.length > 0 && finished.every((i) => ended.includes(i)) && stuckIn(rows, helper.name);
       }, 'the helper to finish an item and be inside two others');
       const before = await effects(runId, 'square');
       const finishedByHelper = itemsOf(before, 'end', helper.name);
@@ -604,7 +616,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
         return (
           finished.length > 0 &&
           finished.every((i) => journaled.includes(i)) &&
-          inFlight(rows, victim.name).length === 2 &&
+          stuckIn(rows, victim.name) &&
           inFlight(rows, survivor.name).length > 0
         );
       }, 'items to end on both workers and to be executing on both');
@@ -628,13 +640,14 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       const survivorStarts = itemsOf(rows, 'start', survivor.name);
       expect(new Set(survivorStarts).size).toBe(survivorStarts.length);
       expect((await weft.storage.getRun(runId))?.epoch).toBeGreaterThan(1);
-      // The items the coordinator was inside ran again with restart: true; the others, once, without.
-      expect(
-        itemsOf(
-          rows.filter((r) => r.restart === true),
-          'start',
-        ),
-      ).toEqual(onVictim);
+      // The items the coordinator was inside ran again with restart: true. So may an item whose step it had
+      // started but no worker had taken yet: it had not run.
+      const restarted = itemsOf(
+        rows.filter((r) => r.restart === true),
+        'start',
+      );
+      expect(restarted).toEqual(expect.arrayContaining(onVictim));
+      for (const i of restarted) if (!onVictim.includes(i)) expect(itemsOf(before, 'start')).not.toContain(i);
     });
 
     it('lets the successor of a coordinator that stalled past its lease finish the run when the stalled one wakes', async () => {
