@@ -80,7 +80,11 @@ const signaling = createWorkflow({ id: 'signaling', inputSchema: z.array(z.numbe
   .commit();
 
 /** Runs `outer` to its end here and returns what a worker would read: the graph, the journal, the services. */
-async function finishedRun(): Promise<{ weft: Weft; projection: RunProjection; runId: string }> {
+async function finishedRun(): Promise<{
+  runId: string;
+  projection: RunProjection;
+  around: Parameters<typeof executeAttempt>[1];
+}> {
   const weft = new Weft({ workflows: { outer, signaling }, storage: new MemoryStorage(), recovery: false });
   engines.push(weft);
   const run = await weft.getWorkflow('outer').createRun();
@@ -88,7 +92,12 @@ async function finishedRun(): Promise<{ weft: Weft; projection: RunProjection; r
   expect(result).toMatchObject({ status: 'success' });
   const projection = new RunProjection();
   projection.applyStored(await weft.storage.readJournal(run.runId), run.runId);
-  return { weft, projection, runId: run.runId };
+  const services = runServicesOf(weft);
+  return {
+    runId: run.runId,
+    projection,
+    around: { graph: outer.graph, projection, services, signal: new AbortController().signal },
+  };
 }
 
 function attemptAt(runId: string, workflowId: string, key: string, inputData: number): DispatchedAttempt {
@@ -108,13 +117,7 @@ function attemptAt(runId: string, workflowId: string, key: string, inputData: nu
 
 describe('executeAttempt', () => {
   it('gives a foreach item the context its run would: step results and init data from the journal, state and request context as dispatched', async () => {
-    const { weft, projection, runId } = await finishedRun();
-    const around = {
-      graph: outer.graph,
-      projection,
-      services: runServicesOf(weft),
-      signal: new AbortController().signal,
-    };
+    const { runId, around } = await finishedRun();
     const result = await executeAttempt(attemptAt(runId, 'outer', '1[1]', 2), around);
     expect(result).toEqual({
       value: {
@@ -130,22 +133,16 @@ describe('executeAttempt', () => {
   });
 
   it('inside a nested workflow, sees that level’s steps and input, and the enclosing level’s steps', async () => {
-    const { weft, projection, runId } = await finishedRun();
-    const around = {
-      graph: outer.graph,
-      projection,
-      services: runServicesOf(weft),
-      signal: new AbortController().signal,
-    };
+    const { runId, around } = await finishedRun();
     const result = await executeAttempt(attemptAt(runId, 'outer', '2/1[0]', 10), around);
     // The nested workflow's input is what the outer foreach gave it.
     expect(result?.value).toMatchObject({
       input: 10,
       prep: [1, 2],
       inner: [10, 20],
-      init: projection.records.get('1')?.output,
+      init: around.projection.records.get('1')?.output,
     });
-    expect(projection.records.get('1')?.output).toHaveLength(2);
+    expect(around.projection.records.get('1')?.output).toHaveLength(2);
   });
 
   it('reports what the step asked for and wrote: suspension with labels, bail, state update, a thrown error', async () => {
