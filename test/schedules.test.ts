@@ -162,6 +162,15 @@ describe.concurrent('scheduled runs', () => {
     );
     try {
       await untilRuns(instances[0]!, 'wf_slow-start', 'success', 2);
+      // No more fires; the starts in progress end before the instances close.
+      await instances[0]!.schedules.pause('wf_slow-start');
+      await until(
+        async () =>
+          (await instances[0]!.listRuns({ scheduleId: 'wf_slow-start' })).runs.every((r) => r.status === 'success'),
+        'the starts in progress to end',
+        15_000,
+        50,
+      );
     } finally {
       await Promise.all(instances.map((weft) => weft.close()));
     }

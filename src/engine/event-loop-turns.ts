@@ -9,14 +9,14 @@ const CHECK_EVERY = 16;
 const MAX_BATCH = 4096;
 
 let callsSinceCheck = 0;
-/** When the current stretch of continuous execution began. */
+/** When the current slice of continuous execution began. */
 let sliceStart = 0;
 /**
- * True from the start of a stretch until the event loop next reaches its check phase: while it
- * holds, timers and I/O have had no turn since `sliceStart`. Once it is false, the loop was free
- * (idle, or busy with others) and the next check starts a new stretch instead of yielding.
+ * A macrotask armed when the slice began has not run yet: the event loop has not turned since. Once
+ * it ran, the slice is over (the loop was idle, or busy with others) and the next check that finds it
+ * used up starts a new one instead of yielding.
  */
-let stretchGoesOn = false;
+let turnPending = false;
 /** Executions waiting for a turn, first come first served. */
 let waiting: (() => void)[] = [];
 /** How many waiting executions one turn lets go on: adapted so that a turn takes about one slice. */
@@ -38,11 +38,13 @@ export function eventLoopTurn(): Promise<void> | undefined {
   if (waiting.length === 0) {
     if (++callsSinceCheck < CHECK_EVERY) return undefined;
     callsSinceCheck = 0;
-    if (!stretchGoesOn) {
-      startStretch(performance.now());
+    const now = performance.now();
+    if (now - sliceStart < BUSY_SLICE_MS) return undefined;
+    if (!turnPending) {
+      // The loop turned since the slice began: this stretch began after that, so it has a slice of its own.
+      startSlice(now);
       return undefined;
     }
-    if (performance.now() - sliceStart < BUSY_SLICE_MS) return undefined;
   }
   return new Promise((resolve) => {
     waiting.push(resolve);
@@ -53,16 +55,16 @@ export function eventLoopTurn(): Promise<void> | undefined {
   });
 }
 
-const stretchEnded = (): void => {
-  stretchGoesOn = false;
+const turned = (): void => {
+  turnPending = false;
 };
 
-/** Starts a stretch of continuous execution at `now`; it ends at the loop's next check phase. */
-function startStretch(now: number): void {
+/** Starts a slice at `now`, arming the macrotask that tells when the loop next turns (at most one a slice). */
+function startSlice(now: number): void {
   sliceStart = now;
-  if (stretchGoesOn) return;
-  stretchGoesOn = true;
-  macrotask(stretchEnded);
+  if (turnPending) return;
+  turnPending = true;
+  macrotask(turned);
 }
 
 function releaseBatch(): void {
@@ -72,7 +74,7 @@ function releaseBatch(): void {
     const factor = Math.min(2, BUSY_SLICE_MS / Math.max(now - releasedAt, 0.01));
     batch = Math.max(1, Math.min(MAX_BATCH, Math.round(batch * factor)));
   }
-  startStretch(now);
+  startSlice(now);
   const released = waiting.length <= batch ? waiting : waiting.splice(0, batch);
   if (released === waiting) waiting = [];
   if (waiting.length > 0) {
