@@ -1,13 +1,14 @@
-// A worker process of the fan-out workload (F1): serves the `spread` workflow (a foreach of CPU-bound items)
-// with runWorker, fanning it out or not. Prints READY once it serves, and ITEMS <n> (items it executed) when
-// told to stop.
-//   tsx bench/postgres/fan-out-worker.ts <database url> <fan-out: 1|0> <attempt concurrency>
+// A worker process of the fan-out workload (F1): serves the `spread` workflow (a foreach of items that wait
+// on another system, or that compute) with runWorker, fanning it out or not. Prints READY once it serves, and
+// ITEMS <n> (items it executed) when told to stop.
+//   tsx bench/postgres/fan-out-worker.ts <database url> <fan-out: 1|0> <attempt concurrency> <wait|cpu>
 import { createHash } from 'node:crypto';
 import { loadWeft, loadWeftPostgres } from '../weft-module.js';
 
-const [url, fanOut, attemptConcurrency] = process.argv.slice(2) as [string, string, string];
-/** The CPU an item costs: this many SHA-256 digests of 1 KiB (about 2 ms here). */
-const HASHES = Number(process.env.WEFT_BENCH_ITEM_HASHES ?? 1500);
+const [url, fanOut, attemptConcurrency, kind] = process.argv.slice(2) as [string, string, string, string];
+/** What an item waits for (a call to another system), and the CPU it costs: SHA-256 digests of 32 bytes. */
+const WAIT_MS = 10;
+const HASHES = kind === 'cpu' ? Number(process.env.WEFT_BENCH_ITEM_HASHES ?? 1500) : 100;
 const block = Buffer.alloc(1024, 7);
 
 const [{ Weft, createStep, createWorkflow }, { PostgresStorage, QueuePool, runWorker }, { z }] = await Promise.all([
@@ -22,6 +23,7 @@ const item = createStep({
   outputSchema: z.number(),
   execute: async ({ inputData }) => {
     executed++;
+    if (kind !== 'cpu') await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
     let digest = block;
     for (let i = 0; i < HASHES; i++) digest = createHash('sha256').update(digest).digest();
     return inputData + (digest[0]! % 1);

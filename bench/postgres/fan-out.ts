@@ -1,8 +1,10 @@
-// `npm run bench -- --fan-out [--items N] [--reps N]`: workload F1, one run whose foreach of N CPU-bound
-// items (about 2 ms of CPU each, concurrency 64) is executed by worker processes on Postgres: by 1 worker and by
-// 2 workers with fan-out (`runWorker({ fanOut })`), and by 1 worker without it (the items in the run's
-// own process). Modes alternate; each sample runs on a fresh database. Prints the median ms per mode and
-// the ratios, the spread of the reps, and how the items were shared between the workers.
+// `npm run bench -- --fan-out [--items N] [--reps N] [--cpu]`: workload F1, one run whose foreach of N items
+// (concurrency 64) is executed by worker processes on Postgres, each executing 8 items at once
+// (`attemptConcurrency`): by 1 worker and by 2 workers with fan-out (`runWorker({ fanOut })`), and by 1
+// worker without it (the items in the run's own process). An item waits 10 ms on another system (a timer)
+// and computes about 0.1 ms; with --cpu it computes about 2 ms instead. Modes alternate; each sample runs
+// on a fresh database. Prints the median ms per mode and the ratios, the spread of the reps, and how the
+// items were shared between the workers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -36,10 +38,18 @@ interface Worker {
   output: () => string;
 }
 
-function startWorker(url: string, fanOut: boolean): Promise<Worker> {
+function startWorker(url: string, fanOut: boolean, kind: string): Promise<Worker> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./fan-out-worker.ts', import.meta.url)), url, fanOut ? '1' : '0', '8'],
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./fan-out-worker.ts', import.meta.url)),
+      url,
+      fanOut ? '1' : '0',
+      '8',
+      kind,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -78,7 +88,7 @@ interface Sample {
   deadlocks: number;
 }
 
-async function sample(admin: pg.Pool, mode: Mode, items: number): Promise<Sample> {
+async function sample(admin: pg.Pool, mode: Mode, items: number, kind: string): Promise<Sample> {
   await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${DATABASE}`);
   const url = databaseUrl(DATABASE);
@@ -101,8 +111,8 @@ async function sample(admin: pg.Pool, mode: Mode, items: number): Promise<Sample
   const workers: Worker[] = [];
   try {
     // The first worker migrates the queue; the others start once it is ready.
-    workers.push(await startWorker(url, mode.fanOut));
-    for (let i = 1; i < mode.workers; i++) workers.push(await startWorker(url, mode.fanOut));
+    workers.push(await startWorker(url, mode.fanOut, kind));
+    for (let i = 1; i < mode.workers; i++) workers.push(await startWorker(url, mode.fanOut, kind));
     const began = performance.now();
     const { runId } = await queue.enqueueStart('spread', { inputData: Array.from({ length: items }, (_, i) => i) });
     for (;;) {
@@ -138,13 +148,14 @@ export async function runFanOutGroup(argv: readonly string[]): Promise<void> {
   };
   const items = at('--items') ?? 10_000;
   const reps = at('--reps') ?? 3;
+  const kind = argv.includes('--cpu') ? 'cpu' : 'wait';
   const admin = new pg.Pool({ connectionString: SERVER, max: 1 });
   const samples = new Map<string, Sample[]>(MODES.map((m) => [m.id, []]));
   try {
     for (let rep = 0; rep < reps; rep++) {
       const order = rep % 2 === 0 ? MODES : [...MODES].reverse();
       for (const mode of order) {
-        const s = await sample(admin, mode, items);
+        const s = await sample(admin, mode, items, kind);
         samples.get(mode.id)!.push(s);
         process.stderr.write(
           `  rep ${rep + 1} ${mode.id}: ${formatNumber(s.ms)} ms, items per worker ${s.items.join(' / ')}\n`,
@@ -155,7 +166,10 @@ export async function runFanOutGroup(argv: readonly string[]): Promise<void> {
     await admin.end();
   }
   const med = (id: string): number => median(samples.get(id)!.map((s) => s.ms)) ?? Number.NaN;
-  console.log(`\nF1: one run, foreach of ${formatNumber(items)} CPU-bound items (concurrency 64), ${reps} reps\n`);
+  const what = kind === 'cpu' ? 'items computing about 2 ms each' : 'items waiting 10 ms each on another system';
+  console.log(
+    `\nF1: one run, foreach of ${formatNumber(items)} ${what} (concurrency 64, 8 per worker), ${reps} reps\n`,
+  );
   console.log('| mode | ms (median) | max/min of reps | items per worker (last rep) |');
   console.log('|---|---:|---:|---|');
   for (const mode of MODES) {
