@@ -7,7 +7,7 @@ import { loadWeft, loadWeftPostgres } from '../weft-module.js';
 
 const [url, fanOut, attemptConcurrency, kind] = process.argv.slice(2) as [string, string, string, string];
 /** What an item waits for (a call to another system), and the CPU it costs: SHA-256 digests of 32 bytes. */
-const WAIT_MS = 10;
+const WAIT_MS = Number(process.env.WEFT_BENCH_ITEM_WAIT_MS ?? 20);
 const HASHES = kind === 'cpu' ? Number(process.env.WEFT_BENCH_ITEM_HASHES ?? 1500) : 100;
 const block = Buffer.alloc(1024, 7);
 
