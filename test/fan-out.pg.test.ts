@@ -128,6 +128,15 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
     );
     return rows;
   }
+  /** The worker executing the run: the one that ran its first step. */
+  async function coordinatorOf(runId: string): Promise<string> {
+    let coordinator = '';
+    await until(async () => {
+      coordinator = (await effects(runId)).find((r) => r.step === 'prep')?.worker ?? '';
+      return coordinator !== '';
+    }, 'the run to start');
+    return coordinator;
+  }
 
   /** The items of `step` whose `event` was recorded, by index (an item twice if it was recorded twice). */
   const itemsOf = (rows: readonly EffectRow[], event: string, worker?: string): number[] =>
@@ -563,11 +572,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       const workers = await pair();
       const inputData = { items: range(12), ms: 50, hang: { on: 'helper' as const, after: 1 } };
       const { runId } = await queue.enqueueStart('squares', { inputData });
-      let coordinator = '';
-      await until(async () => {
-        coordinator = (await effects(runId)).find((r) => r.step === 'prep')?.worker ?? '';
-        return coordinator !== '';
-      }, 'the run to start');
+      const coordinator = await coordinatorOf(runId);
       const helper = workers.find((w) => w.name !== coordinator)!;
       // An item it started after its first end never ends there.
       await until(async () => {
@@ -600,11 +605,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       const workers = await pair();
       const inputData = { items: range(12), ms: 50, hang: { on: 'coordinator' as const, after: 1 } };
       const { runId } = await queue.enqueueStart('squares', { inputData });
-      let coordinator = '';
-      await until(async () => {
-        coordinator = (await effects(runId)).find((r) => r.step === 'prep')?.worker ?? '';
-        return coordinator !== '';
-      }, 'the run to start');
+      const coordinator = await coordinatorOf(runId);
       const victim = workers.find((w) => w.name === coordinator)!;
       const survivor = workers.find((w) => w !== victim)!;
       // Items ended on both, recorded in the journal; the coordinator is inside one, the survivor inside another.
@@ -653,11 +654,8 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
     it('lets the successor of a coordinator that stalled past its lease finish the run when the stalled one wakes', async () => {
       const workers = await pair();
       const { runId } = await queue.enqueueStart('squares', { inputData: { items: range(12), ms: 250 } });
-      let coordinator = '';
-      await until(async () => {
-        coordinator = (await effects(runId)).find((r) => r.step === 'prep')?.worker ?? '';
-        return coordinator !== '' && (await journaledItems(runId, 'square')).ended.length > 0;
-      }, 'an item to end');
+      const coordinator = await coordinatorOf(runId);
+      await until(async () => (await journaledItems(runId, 'square')).ended.length > 0, 'an item to end');
       const stalled = workers.find((w) => w.name === coordinator)!;
       const epoch = (await weft.storage.getRun(runId))!.epoch;
       stalled.child.kill('SIGSTOP');

@@ -102,7 +102,8 @@ async function finishedRun(): Promise<{
 
 function attemptAt(runId: string, workflowId: string, key: string, inputData: number): DispatchedAttempt {
   return {
-    attemptId: `d:0`,
+    attemptId: 'd:0',
+    dispatchId: 'd',
     runId,
     workflowId,
     epoch: 1,

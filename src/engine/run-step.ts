@@ -403,7 +403,7 @@ function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> 
   // Timed only when a retry may record it: the common step reads no clock here.
   if (r.attempts > 1) r.attemptStartedAt = exec.services.clock.now();
   let running: Promise<unknown>;
-  if (r.dispatch !== undefined) running = dispatched(r, ctx, n);
+  if (r.dispatch !== undefined) running = dispatched(r, r.dispatch, ctx, n);
   else {
     try {
       running = Promise.resolve(r.cstep.step.execute(ctx));
@@ -452,10 +452,11 @@ function callExecute(r: Running, ctx: StepContext, n: number): Promise<Outcome> 
  * Attempt `n` of a dispatched step: executed by any worker. Settles as `execute` would have here: with
  * its value, or rejected with its error; what it wrote is recorded first, and its signals set on `ctx`.
  */
-function dispatched(r: Running, ctx: StepContext, n: number): Promise<unknown> {
+function dispatched(r: Running, dispatchId: string, ctx: StepContext, n: number): Promise<unknown> {
   const { exec } = r;
   const sent = exec.dispatch!.attempt({
-    attemptId: `${r.dispatch}:${n}`,
+    attemptId: `${dispatchId}:${n}`,
+    dispatchId,
     runId: exec.runId,
     workflowId: exec.workflowId,
     epoch: exec.writer.epoch,

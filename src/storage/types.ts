@@ -327,6 +327,8 @@ export interface WeftStorage extends RunStore, JournalStore, LeaseStore, Schedul
 export interface DispatchedAttempt {
   /** Unique per attempt: the step's dispatch id and the attempt's number (`<id>:<n>`). */
   attemptId: string;
+  /** The step's dispatch id, which every attempt of the step shares (its start entry carries it). */
+  dispatchId: string;
   runId: string;
   workflowId: string;
   /** The coordinator's epoch: a worker reads the run's journal once per epoch. */

@@ -191,6 +191,7 @@ export class AttemptRunner {
     return executeAttempt(
       {
         attemptId: row.attemptId,
+        dispatchId: row.dispatchId,
         runId: row.runId,
         workflowId: row.workflowId,
         epoch: row.epoch,
@@ -217,9 +218,8 @@ export class AttemptRunner {
       read = { epoch, projection: loadProjection(storage, runId), usedAt: now };
       this.journals.set(runId, read);
     } else {
-      const dispatch = row.attemptId.slice(0, row.attemptId.lastIndexOf(':'));
       read.projection = read.projection.then(async (projection) => {
-        if (projection.records.get(row.stepKey)?.dispatch === dispatch) return projection;
+        if (projection.records.get(row.stepKey)?.dispatch === row.dispatchId) return projection;
         projection.applyStored(await storage.readJournal(runId, { afterSeq: projection.lastSeq }), runId);
         return projection;
       });

@@ -17,6 +17,7 @@ export interface NewAttempt {
 /** An attempt a worker claimed. */
 export interface ClaimedAttempt {
   attemptId: string;
+  dispatchId: string;
   runId: string;
   workflowId: string;
   stepKey: string;
@@ -115,6 +116,7 @@ export class PgDispatchedAttempts {
     return this.guard('claim step attempts', async () => {
       const { rows } = await this.pool.query<{
         attempt_id: string;
+        dispatch_id: string;
         run_id: string;
         workflow_id: string;
         step_key: string;
@@ -137,11 +139,12 @@ export class PgDispatchedAttempts {
          UPDATE ${this.s}.dispatched d
          SET status = 'running', owner = $1, lease_expires_at = $5, tries = d.tries + 1
          FROM due WHERE d.attempt_id = due.attempt_id
-         RETURNING d.attempt_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call, d.tries`,
+         RETURNING d.attempt_id, d.dispatch_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call, d.tries`,
         [owner, workflowIds, limit, now, expiresAt],
       );
       return rows.map((row) => ({
         attemptId: row.attempt_id,
+        dispatchId: row.dispatch_id,
         runId: row.run_id,
         workflowId: row.workflow_id,
         stepKey: row.step_key,

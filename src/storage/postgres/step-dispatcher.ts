@@ -80,7 +80,7 @@ export class PgStepDispatcher implements StepDispatch {
       this.waiting.set(attempt.attemptId, { runId: attempt.runId, resolve, reject });
       this.queued.push({
         attemptId: attempt.attemptId,
-        dispatchId: attempt.attemptId.slice(0, attempt.attemptId.lastIndexOf(':')),
+        dispatchId: attempt.dispatchId,
         runId: attempt.runId,
         workflowId: attempt.workflowId,
         stepKey: attempt.key,
