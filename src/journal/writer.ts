@@ -55,6 +55,12 @@ export interface JournalWriterOptions {
   announce?: Announce;
   /** The claim the first write makes, when the run is not claimed yet. */
   claim?: DeferredClaim;
+  /**
+   * The run's journal as stored before this writer's entries, which the writer extends with each entry
+   * it writes (`journal`), up to `maxJournal` entries (past that it lets the copy go).
+   */
+  journal?: JournalEntry[];
+  maxJournal?: number;
 }
 
 /** Entry types a step adds while it executes (`writer.write`, `writer.custom`). */
@@ -93,6 +99,8 @@ export class JournalWriter {
     this.maxOutputEntries = options.maxOutputEntries;
     this.now = options.now;
     this.announce = options.announce;
+    this.copy = options.journal;
+    this.maxJournal = options.maxJournal ?? Infinity;
     const { claim } = options;
     this.claim = claim;
     this.onClaimed = claim?.claimed;
@@ -246,7 +254,23 @@ export class JournalWriter {
   private takePending(): JournalEntry[] {
     const batch = this.pending;
     this.pending = [];
+    const { copy } = this;
+    if (copy) {
+      if (copy.length + batch.length > this.maxJournal) this.copy = undefined;
+      else for (const entry of batch) copy.push(entry);
+    }
     return batch;
+  }
+
+  private copy: JournalEntry[] | undefined;
+  private readonly maxJournal: number;
+
+  /**
+   * The run's whole journal as this writer's writes left it (given the journal before them), once
+   * they are all stored; undefined when none was given or it grew past `maxJournal`.
+   */
+  get journal(): readonly JournalEntry[] | undefined {
+    return this.pending.length === 0 ? this.copy : undefined;
   }
 
   /** Writes what is queued. Resolves once stored; rejects (and keeps rejecting) if a write failed. */

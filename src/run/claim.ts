@@ -11,6 +11,8 @@ export interface ClaimSpec {
   verb: string;
   from: readonly RunStatus[];
   epoch?: number;
+  /** The `updatedAt` of the row last seen, when the claim requires it unchanged since (a resume planned from a copy). */
+  seen?: number | undefined;
   /** The workflow input's JSON text, stored on the row by a start. */
   input?: string;
 }
@@ -31,7 +33,10 @@ function claimChange(services: RunServices, input: string | undefined): RunChang
 }
 
 function claimCondition(spec: ClaimSpec): RunCondition {
-  return spec.epoch === undefined ? { status: spec.from } : { status: spec.from, epoch: spec.epoch };
+  const condition: RunCondition = { status: spec.from };
+  if (spec.epoch !== undefined) condition.epoch = spec.epoch;
+  if (spec.seen !== undefined) condition.updatedAt = spec.seen;
+  return condition;
 }
 
 /** Why a claim found the run in no state to take: RUN_ALREADY_CLAIMED with what was found, or RUN_NOT_FOUND. */

@@ -8,7 +8,8 @@ import { JournalWriter, type DeferredClaim } from '../journal/writer.js';
 import type { RunProjection } from '../journal/projection.js';
 import { notSerializable } from '../journal/serialize-error.js';
 import { toJson } from '../journal/encoding.js';
-import type { StoredRun } from '../storage/types.js';
+import type { JournalEntry, StoredRun } from '../storage/types.js';
+import { MAX_COPIED_ENTRIES } from './suspended-runs.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { WorkflowResult } from '../workflow/types.js';
 import { claimNow, deferredClaim, type ClaimSpec } from './claim.js';
@@ -28,6 +29,11 @@ interface ExecutionStart extends Pick<
 > {
   /** Written with the execution's first write (with the claim, for most verbs). */
   opening: OpeningEntry;
+  /**
+   * The journal as stored before this execution (the one `projection` folds), when the verb read it or
+   * knows it: should the run suspend, this process keeps a copy of it (`SuspendedRuns`).
+   */
+  journal?: readonly JournalEntry[];
 }
 
 /** What a verb asks of the pipeline: what to claim, and where execution begins. */
@@ -117,6 +123,9 @@ async function executeToStop(
   const { projection } = start;
   const graph = workflow.graph;
   const release = services.local.holdHandle(owner);
+  // A copy of the run from an earlier suspension no longer tells where it stands.
+  services.suspended?.forget(run.runId);
+  const copying = services.suspended !== undefined && start.journal !== undefined;
   const writer = new JournalWriter({
     store: services.storage,
     runId: run.runId,
@@ -127,6 +136,8 @@ async function executeToStop(
     now: services.clock.now,
     announce: announceToListeners(run.runId, run.workflowId, services.local.listenersOf, projection),
     claim,
+    journal: copying ? [...start.journal!] : undefined,
+    maxJournal: MAX_COPIED_ENTRIES,
   });
   const exec = new Execution({
     runId: run.runId,

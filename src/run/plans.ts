@@ -6,7 +6,7 @@ import { RunProjection } from '../journal/projection.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import { readRunAndJournal, type RunWithJournal } from '../storage/read-run.js';
-import type { RunStatus } from '../storage/types.js';
+import type { RunStatus, StoredRun } from '../storage/types.js';
 import { projectionOf } from './load-projection.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { AnySchema } from '../workflow/types.js';
@@ -137,6 +137,7 @@ export async function planStart(
       requestContext,
       perStep: args.perStep === true,
       opening: ['run-start', startData],
+      journal: [],
     },
     outputOptions: args.outputOptions,
   };
@@ -160,14 +161,50 @@ async function settledRun(services: RunServices, runId: string): Promise<RunWith
   }
 }
 
-/** The resume of suspended steps: which ones (see `resolveResumeTarget`), with their resume data checked. */
+/** A run as a resume plans from it; `seen` is set when it is this process's copy (see `SuspendedRuns`). */
+type ResumedRun = RunWithJournal & { seen?: number };
+
+/** This process's copy of a run that suspended here, unless the run executes here now. */
+function copiedRun(services: RunServices, runId: string): ResumedRun | undefined {
+  const copy = services.local.execution(runId) ? undefined : services.suspended?.get(runId);
+  if (!copy) return undefined;
+  const { epoch, updatedAt, journal } = copy;
+  // Only what a resume looks at: its claim requires the rest of the row unchanged.
+  const run = { runId, status: 'suspended', epoch, updatedAt } as StoredRun;
+  return { run, journal, seen: updatedAt };
+}
+
+/**
+ * The resume of suspended steps: which ones (see `resolveResumeTarget`), with their resume data checked.
+ * Planned from this process's copy of the run when it has one and `fromStorage` is not set: the claim then
+ * requires the row unchanged since the copy (`fromCopy`), and a refused claim means the copy was out of
+ * date (`Run.resume` plans again from storage). A copy that the arguments do not fit is checked against
+ * storage before an error is thrown.
+ */
 export async function planResume(
   services: RunServices,
   workflow: Workflow,
   runId: string,
   args: ResumeArgs,
-): Promise<RunPlan> {
-  const read = await settledRun(services, runId);
+  fromStorage = false,
+): Promise<RunPlan & { fromCopy: boolean }> {
+  const copy = fromStorage ? undefined : copiedRun(services, runId);
+  if (copy) {
+    try {
+      return await resumePlan(workflow, runId, args, copy);
+    } catch {
+      // Out of date, perhaps: what storage holds decides.
+    }
+  }
+  return resumePlan(workflow, runId, args, await settledRun(services, runId));
+}
+
+async function resumePlan(
+  workflow: Workflow,
+  runId: string,
+  args: ResumeArgs,
+  read: ResumedRun | null,
+): Promise<RunPlan & { fromCopy: boolean }> {
   if (!read) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
   const row = read.run;
   if (row.status !== 'suspended') {
@@ -195,7 +232,7 @@ export async function planResume(
   if (args.label) data.label = args.label;
   if (args.perStep) data.perStep = true;
   return {
-    claim: { verb: 'resume', from: ['suspended'], epoch: row.epoch },
+    claim: { verb: 'resume', from: ['suspended'], epoch: row.epoch, seen: read.seen },
     begin: {
       projection,
       requestContext,
@@ -204,8 +241,10 @@ export async function planResume(
       resumeData,
       resumeLabel: args.label || undefined,
       opening: ['run-resume', data],
+      journal: read.journal,
     },
     outputOptions: args.outputOptions,
+    fromCopy: read.seen !== undefined,
   };
 }
 
@@ -288,6 +327,7 @@ export async function planTimeTravel(
       resumeKeys: travel.resumeKeys,
       resumeData: args.resumeData,
       opening: ['run-time-travel', { ...travel.data, requestContext: requestContext.toJSON() }],
+      journal: read.journal,
     },
     outputOptions: args.outputOptions,
   };

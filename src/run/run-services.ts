@@ -2,6 +2,7 @@
 import type { ExecutionServices } from '../engine/execution.js';
 import type { StepDispatch, WeftStorage } from '../storage/types.js';
 import type { LocalRuns } from './local-runs.js';
+import type { SuspendedRuns } from './suspended-runs.js';
 
 /**
  * The services a run's handle, its plans and the pipeline that executes them are given (by `Weft`, which
@@ -18,6 +19,11 @@ export interface RunServices extends ExecutionServices {
   readonly maxOutputEntries: number;
   /** The runs executing in this process, their handles and live listeners. */
   readonly local: LocalRuns;
+  /**
+   * The journals of runs that suspended here lately, from which a resume here plans without reading the
+   * run back; none for a store that keeps values in this process (reading it costs nothing).
+   */
+  readonly suspended: SuspendedRuns | undefined;
   /**
    * Where step attempts go to be executed by any worker (made on first use), when the storage is shared
    * by workers: a restarted step that was dispatched is collected there, never executed again here.

@@ -128,7 +128,16 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
    * `onClaimed` (internal) is called once this call owns the run; streams relay events from then on.
    */
   async resume(args: ResumeArgs = {}, onClaimed?: () => void): Promise<WorkflowResult<TInput, TOutput>> {
-    return this.perform(await planResume(this.services, this.workflow, this.runId, args), onClaimed);
+    const plan = await planResume(this.services, this.workflow, this.runId, args);
+    try {
+      return await this.perform(plan, onClaimed);
+    } catch (error) {
+      // Planned from this process's copy of the run, which another caller made stale (resumed, canceled,
+      // deleted it...) before the claim: nothing was claimed or run, so plan again from storage.
+      if (plan.fromCopy && (WeftError.is(error, 'RUN_ALREADY_CLAIMED') || WeftError.is(error, 'RUN_NOT_FOUND')))
+        return this.perform(await planResume(this.services, this.workflow, this.runId, args, true), onClaimed);
+      throw error;
+    }
   }
 
   async resumeAsync(args: ResumeArgs = {}): Promise<{ runId: string }> {

@@ -23,6 +23,7 @@ import { cancelRun } from './cancel-run.js';
 import { defaultStorage } from './default-storage.js';
 import { loadProjection } from './load-projection.js';
 import { LocalRuns } from './local-runs.js';
+import { SuspendedRuns } from './suspended-runs.js';
 import { recoverExpiredRuns } from './recovery.js';
 import { buildView } from './result.js';
 import { RunHandle } from './run.js';
@@ -180,6 +181,7 @@ export class Weft<
       leaseMs: this.leaseMs,
       maxOutputEntries: this.maxOutputEntries,
       local: this.#local,
+      suspended: storage.keepsValues ? undefined : new SuspendedRuns(),
       init: () => this.init(),
       stepDispatch: () => storage.stepDispatch?.({ now: clock.now, logger: this.logger }),
       fanOut: new Set(),
@@ -432,6 +434,7 @@ export class Weft<
   async deleteRun(runId: string): Promise<boolean> {
     await this.init();
     this.#local.execution(runId)?.cancel();
+    this.#services.suspended?.forget(runId);
     return this.storage.deleteRun(runId);
   }
 

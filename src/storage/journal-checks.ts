@@ -70,7 +70,8 @@ function entryShapeProblem(value: JournalEntry): string | null {
 export function conditionHolds(row: StoredRun, condition: RunCondition): boolean {
   return (
     (condition.status === undefined || condition.status.includes(row.status)) &&
-    (condition.epoch === undefined || condition.epoch === row.epoch)
+    (condition.epoch === undefined || condition.epoch === row.epoch) &&
+    (condition.updatedAt === undefined || condition.updatedAt === row.updatedAt)
   );
 }
 

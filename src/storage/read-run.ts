@@ -4,7 +4,7 @@ import type { JournalEntry, StoredRun, WeftStorage } from './types.js';
 /** A run's row and its whole journal. */
 export interface RunWithJournal {
   run: StoredRun;
-  journal: JournalEntry[];
+  journal: readonly JournalEntry[];
 }
 
 /**

@@ -79,6 +79,11 @@ export interface RunCondition {
   status?: readonly RunStatus[];
   /** The run's epoch must equal this. */
   epoch?: number;
+  /**
+   * The run's `updatedAt` must equal this: the row has not changed since it was seen with that value
+   * (nor been deleted and created again under the same id).
+   */
+  updatedAt?: number;
 }
 
 /**

@@ -99,6 +99,33 @@ export function describeUpdateRun(current: CurrentStorage): void {
       expect(await current().updateRun('r1', { status: ['running'], epoch: claimed.epoch }, change)).not.toBeNull();
     });
 
+    it('applies the change only while updatedAt is the one seen', async () => {
+      const claimed = await claimRun(current(), 'r1');
+      const change = { status: 'suspended' as const, updatedAt: T0 + 5 };
+      expect(await current().updateRun('r1', { updatedAt: claimed.updatedAt + 1 }, change)).toBeNull();
+      expect(await current().getRun('r1')).toEqual(claimed);
+      const row = await current().updateRun('r1', { epoch: claimed.epoch, updatedAt: claimed.updatedAt }, change);
+      expect(row).toMatchObject({ status: 'suspended', updatedAt: T0 + 5 });
+      // The row changed since: the value seen before no longer holds.
+      expect(await current().updateRun('r1', { updatedAt: claimed.updatedAt }, { updatedAt: T0 + 6 })).toBeNull();
+    });
+
+    it('checks updatedAt on a run just created and on runs changed together', async () => {
+      const created = current().createRun(newRun('fresh'));
+      const seenWrong = current().updateRun('fresh', { updatedAt: T0 + 1 }, { status: 'running', updatedAt: T0 + 2 });
+      const seenRight = current().updateRun('fresh', { updatedAt: T0 }, { status: 'running', updatedAt: T0 + 3 });
+      await created;
+      expect(await seenWrong).toBeNull();
+      expect(await seenRight).toMatchObject({ status: 'running', updatedAt: T0 + 3 });
+      await Promise.all(['a', 'b', 'c'].map((id) => current().createRun(newRun(id))));
+      const changed = await Promise.all(
+        ['a', 'b', 'c'].map((id, i) =>
+          current().updateRun(id, { status: ['pending'], updatedAt: i === 1 ? T0 + 1 : T0 }, { updatedAt: T0 + 9 }),
+        ),
+      );
+      expect(changed.map((row) => row?.updatedAt ?? null)).toEqual([T0 + 9, null, T0 + 9]);
+    });
+
     it('bumps the epoch by one when asked', async () => {
       await current().createRun(newRun('r1'));
       const first = await current().updateRun('r1', {}, { status: 'running', updatedAt: T0 + 1, bumpEpoch: true });

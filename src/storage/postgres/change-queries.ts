@@ -32,9 +32,9 @@ export function changeBatchText(s: string): string {
   return `
       WITH i AS (
         SELECT * FROM unnest($1::text[], $2::bool[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::int[],
-          $8::bigint[], $9::text[], $10::bool[], $11::int[], $12::text[], $13::bigint[], $14::bigint[], $15::text[],
-          $16::text[])
-          AS i(run_id, is_new, workflow_id, resource_id, created_at, cond_status, cond_epoch,
+          $8::bigint[], $9::bigint[], $10::text[], $11::bool[], $12::int[], $13::text[], $14::bigint[], $15::bigint[],
+          $16::text[], $17::text[])
+          AS i(run_id, is_new, workflow_id, resource_id, created_at, cond_status, cond_epoch, cond_updated_at,
             updated_at, status, bump_epoch, mask, lease_owner, lease_expires_at, wake_at, input, outcome)
       ), locked AS (
         SELECT run_id FROM ${s}.runs WHERE run_id IN (SELECT run_id FROM i WHERE NOT is_new)
@@ -48,6 +48,7 @@ export function changeBatchText(s: string): string {
         WHERE r.run_id = l.run_id
           AND (i.cond_status IS NULL OR r.status = ANY (string_to_array(i.cond_status, ',')))
           AND (i.cond_epoch IS NULL OR r.epoch = i.cond_epoch)
+          AND (i.cond_updated_at IS NULL OR r.updated_at = i.cond_updated_at)
         RETURNING ${RUN_COLUMNS.split(', ')
           .map((column) => `r.${column}`)
           .join(', ')}
@@ -60,14 +61,14 @@ export function changeBatchText(s: string): string {
         ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}
       ), changed AS (
         SELECT * FROM updated UNION ALL SELECT * FROM created
-      ), ${entriesOf(s, 'changed', 17)}
+      ), ${entriesOf(s, 'changed', 18)}
       SELECT c.*, (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM notified) AS notified
       FROM changed c`;
 }
 
 /** The values of `changeBatchText` for `items`, notifying `channel`. */
 export function changeBatchValues(channel: string, items: readonly ChangeItem[]): unknown[] {
-  const columns: unknown[][] = Array.from({ length: 16 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 17 }, () => []);
   for (const { runId, newRun, condition, change } of items) {
     let mask = 0;
     for (const [field, bit] of Object.entries(SETS)) {
@@ -81,6 +82,7 @@ export function changeBatchValues(channel: string, items: readonly ChangeItem[])
       newRun?.createdAt ?? null,
       condition.status === undefined ? null : condition.status.join(','),
       condition.epoch ?? null,
+      condition.updatedAt ?? null,
       change.updatedAt,
       change.status ?? null,
       change.bumpEpoch === true,

@@ -1,5 +1,5 @@
 // What a suspend → resume round trip sends to Postgres: the start's claim and suspension, then the
-// resume's one read of the run with its journal, its claim and the run's end.
+// resume's claim and the run's end; a resume in another process first reads the run with its journal.
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
@@ -12,9 +12,10 @@ import { PG_URL, describeWithPostgres, statementsOf, suiteStorages } from '../..
 await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round trip tests', () => {
   const storages = suiteStorages(`weft_rt_${randomBytes(4).toString('hex')}`);
 
-  it('suspends a new run in two statements and resumes it to its end in three', async () => {
+  /** A workflow whose one step suspends, then adds the resume data's `m` to its input's `n`. */
+  function waitsWorkflow() {
     const num = z.object({ n: z.number() });
-    const waits = createWorkflow({ id: 'waits', inputSchema: num, outputSchema: num })
+    return createWorkflow({ id: 'waits', inputSchema: num, outputSchema: num })
       .then(
         createStep({
           id: 'wait',
@@ -26,6 +27,10 @@ await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round
         }),
       )
       .commit();
+  }
+
+  it('suspends a new run in two statements and resumes it here to its end in two', async () => {
+    const waits = waitsWorkflow();
     const storage = new PostgresStorage({ connectionString: PG_URL, schema: storages.schema() });
     const weft = new Weft({ workflows: { waits }, storage, recovery: false });
     storages.closeAfter(weft);
@@ -36,7 +41,29 @@ await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round
     expect(started.count).toBe(2);
     const resumed = await statementsOf(() => run.resume({ resumeData: { m: 2 } }));
     expect(resumed.value).toMatchObject({ status: 'success', result: { n: 3 } });
-    expect(resumed.count).toBe(3);
+    expect(resumed.count).toBe(2);
     expect(await storage.getRun(run.runId)).toMatchObject({ status: 'success', epoch: 2 });
+  });
+
+  it('resumes in another process in three statements: the run and its journal read in one', async () => {
+    const schema = storages.schema();
+    const open = async () => {
+      const waits = waitsWorkflow();
+      const weft = new Weft({
+        workflows: { waits },
+        storage: new PostgresStorage({ connectionString: PG_URL, schema }),
+        recovery: false,
+      });
+      storages.closeAfter(weft);
+      await weft.init();
+      return waits;
+    };
+    const [here, there] = [await open(), await open()];
+    const run = await here.createRun();
+    expect((await run.start({ inputData: { n: 1 } })).status).toBe('suspended');
+    const elsewhere = await there.createRun({ runId: run.runId });
+    const resumed = await statementsOf(() => elsewhere.resume({ resumeData: { m: 2 } }));
+    expect(resumed.value).toMatchObject({ status: 'success', result: { n: 3 } });
+    expect(resumed.count).toBe(3);
   });
 });

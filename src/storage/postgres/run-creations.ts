@@ -153,11 +153,12 @@ export class RunCreations {
     });
   }
 }
-/** True when a claim's `condition` holds for a run just created (pending, epoch 0). */
+/** True when a claim's `condition` holds for a run just created (pending, epoch 0); one on `updatedAt` is checked against the stored row. */
 export function holdsForNewRun(condition: RunCondition): boolean {
   return (
     (condition.status === undefined || condition.status.includes('pending')) &&
-    (condition.epoch === undefined || condition.epoch === 0)
+    (condition.epoch === undefined || condition.epoch === 0) &&
+    condition.updatedAt === undefined
   );
 }
 

@@ -80,6 +80,10 @@ export function updateRunQuery(
     values.push(condition.epoch);
     where.push(`epoch = $${values.length}`);
   }
+  if (condition.updatedAt !== undefined) {
+    values.push(condition.updatedAt);
+    where.push(`updated_at = $${values.length}`);
+  }
   return {
     text: `UPDATE ${s}.runs SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${RUN_COLUMNS}`,
     values,

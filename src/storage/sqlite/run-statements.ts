@@ -13,6 +13,7 @@ export interface UpdateRunParams {
   runId: string;
   statuses: string | null;
   epoch: number | null;
+  seenUpdatedAt: number | null;
   setStatus: number;
   status: string | null;
   setLeaseOwner: number;
@@ -61,6 +62,7 @@ export function prepareRunStatements(db: Database): RunStatements {
        WHERE run_id = @runId
          AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
          AND (@epoch IS NULL OR epoch = @epoch)
+         AND (@seenUpdatedAt IS NULL OR updated_at = @seenUpdatedAt)
        RETURNING ${RUN_COLUMNS}`,
     ),
     renew: db.prepare(
@@ -93,6 +95,7 @@ export function updateRunParams(
     runId,
     statuses: condition.status === undefined ? null : JSON.stringify(condition.status),
     epoch: condition.epoch ?? null,
+    seenUpdatedAt: condition.updatedAt ?? null,
     setStatus,
     status,
     setLeaseOwner,
