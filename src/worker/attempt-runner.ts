@@ -128,26 +128,50 @@ export class AttemptRunner {
 
   /** Claims attempts while slots are free. */
   private fill(): void {
-    if (this.stopped) return;
+    const free = this.startClaim();
+    if (free === 0) return;
+    const { services, attempts, workflows } = this.options;
+    const now = services.clock.now();
+    this.claimed(
+      free,
+      attempts.claim(services.instanceId, workflows, free, now, now + services.leaseMs),
+      'claiming step attempts failed; will retry',
+    );
+  }
+
+  /**
+   * How many attempts a claim may take now (the slots free), reserved for it; 0 when it must not claim
+   * (stopped, no slot free, or a claim on its way, which claims again once back).
+   */
+  private startClaim(): number {
+    if (this.stopped) return 0;
     if (this.claiming) {
       this.claimAgain = true;
-      return;
+      return 0;
     }
     const free = this.options.concurrency - this.running.size - this.local;
-    if (free <= 0) return;
+    if (free <= 0) return 0;
     this.claiming = true;
     this.reserved = free;
     this.claimAgain = false;
-    const { services, attempts, workflows } = this.options;
-    const now = services.clock.now();
-    attempts
-      .claim(services.instanceId, workflows, free, now, now + services.leaseMs)
+    return free;
+  }
+
+  /** Executes what a claim of up to `free` attempts took (hands it back if this runner stopped meanwhile). */
+  private claimed(free: number, claim: Promise<ClaimedAttempt[]>, failure: string): Promise<void> {
+    const { services, attempts } = this.options;
+    return claim
       .then(
-        (claimed) => {
-          for (const row of claimed) this.execute(row);
-          if (claimed.length === free) this.claimAgain = true;
+        (rows) => {
+          if (this.stopped) {
+            const ids = rows.map((row) => row.attemptId);
+            if (ids.length > 0) void attempts.release(services.instanceId, ids).catch(() => undefined);
+            return;
+          }
+          for (const row of rows) this.execute(row);
+          if (rows.length === free) this.claimAgain = true;
         },
-        (error: unknown) => services.logger.warn('weft worker: claiming step attempts failed; will retry', error),
+        (error: unknown) => services.logger.warn(`weft worker: ${failure}`, error),
       )
       .finally(() => {
         this.claiming = false;
@@ -177,7 +201,8 @@ export class AttemptRunner {
       .finally(() => {
         this.running.delete(row.attemptId);
         if (this.running.size === 0) this.idle?.();
-        this.fill();
+        // A result on its way claims the next attempts with it (`completeNow`).
+        if (!this.completing) this.fill();
       });
   }
 
@@ -250,17 +275,38 @@ export class AttemptRunner {
     this.completing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.completeNow());
   }
 
+  /**
+   * Stores the results queued, and claims as many attempts as slots are free in the same statement (one
+   * round trip per item for a worker kept busy, rather than one to hand a result in and one to claim).
+   */
   private async completeNow(): Promise<void> {
-    const { attempts, services } = this.options;
+    const { attempts, services, workflows } = this.options;
     while (this.completions.length > 0) {
       const batch = this.completions;
       this.completions = [];
+      const free = this.startClaim();
       // A failure leaves the attempts claimed: their leases expire and other workers execute them again.
-      await attempts
-        .complete(services.instanceId, batch)
-        .catch((error: unknown) => services.logger.warn('weft worker: storing step attempt results failed', error));
+      if (free > 0) {
+        const now = services.clock.now();
+        const expiresAt = now + services.leaseMs;
+        await this.claimed(
+          free,
+          attempts.completeAndClaim(services.instanceId, batch, {
+            workflowIds: workflows,
+            limit: free,
+            now,
+            expiresAt,
+          }),
+          'storing step attempt results and claiming more failed',
+        );
+      } else {
+        await attempts
+          .complete(services.instanceId, batch)
+          .catch((error: unknown) => services.logger.warn('weft worker: storing step attempt results failed', error));
+      }
     }
     this.completing = undefined;
+    this.fill();
   }
 
   /** Renews the leases of the attempts executing here; aborts those no longer held. */

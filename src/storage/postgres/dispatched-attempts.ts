@@ -1,5 +1,6 @@
 // Step attempts dispatched to any worker: stored by the run's coordinator, claimed and completed by workers.
 import type { Pool } from 'pg';
+import type { NamedStatement, StatementNames } from './statement-names.js';
 
 /** An attempt as the coordinator stores it. */
 export interface NewAttempt {
@@ -45,17 +46,25 @@ export class PgDispatchedAttempts {
   readonly doneChannel: string;
   readonly withdrawnChannel: string;
 
+  /** The statements, their texts made once per schema (prepared once per connection when names are on). */
+  private readonly sql: Record<keyof ReturnType<typeof attemptTexts>, NamedStatement>;
+
   constructor(
     private readonly pool: Pool,
     /** The quoted schema. */
-    private readonly s: string,
+    s: string,
     channel: string,
     /** Runs a statement, retried while the connection is re-established, its errors named. */
     private readonly guard: <T>(action: string, fn: () => Promise<T>) => Promise<T>,
+    names: StatementNames,
   ) {
     this.readyChannel = `${channel}:dispatched`;
     this.doneChannel = `${channel}:attempted`;
     this.withdrawnChannel = `${channel}:withdrawn`;
+    const texts = attemptTexts(s);
+    this.sql = Object.fromEntries(
+      Object.entries(texts).map(([key, text]) => [key, names.statement(text)]),
+    ) as typeof this.sql;
   }
 
   /**
@@ -66,27 +75,8 @@ export class PgDispatchedAttempts {
   insert(attempts: readonly NewAttempt[], now: number): Promise<AttemptOutcome[]> {
     return this.guard('dispatch step attempts', async () => {
       const column = <K extends keyof NewAttempt>(key: K): NewAttempt[K][] => attempts.map((a) => a[key]);
-      // The final SELECT reads the table as it was before this statement's insert: rows done earlier.
-      // It refers to `woken` so that the notification is sent (a CTE nobody reads is not executed).
       const { rows } = await this.pool.query<{ attempt_id: string; result: string }>(
-        `WITH given AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
-             AS t(attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call)
-         ), stored AS (
-           INSERT INTO ${this.s}.dispatched
-             (attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call, status, created_at)
-           SELECT attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call, 'ready', $8 FROM given
-           ON CONFLICT (attempt_id) DO UPDATE
-             SET status = 'ready', call = EXCLUDED.call, epoch = EXCLUDED.epoch, owner = NULL,
-                 lease_expires_at = NULL, created_at = EXCLUDED.created_at
-             WHERE ${this.s}.dispatched.status = 'canceled'
-           RETURNING 1
-         ), woken AS (
-           SELECT pg_notify($9, '') FROM (SELECT 1 FROM stored LIMIT 1) one
-         )
-         SELECT d.attempt_id, d.result FROM ${this.s}.dispatched d JOIN given g ON g.attempt_id = d.attempt_id
-         WHERE d.status = 'done' AND (SELECT count(*) FROM woken) >= 0`,
-        [
+        this.sql.insert.with([
           column('attemptId'),
           column('dispatchId'),
           column('runId'),
@@ -96,7 +86,7 @@ export class PgDispatchedAttempts {
           column('call'),
           now,
           this.readyChannel,
-        ],
+        ]),
       );
       return rows.map((row) => ({ attemptId: row.attempt_id, result: row.result }));
     });
@@ -114,44 +104,10 @@ export class PgDispatchedAttempts {
     expiresAt: number,
   ): Promise<ClaimedAttempt[]> {
     return this.guard('claim step attempts', async () => {
-      const { rows } = await this.pool.query<{
-        attempt_id: string;
-        dispatch_id: string;
-        run_id: string;
-        workflow_id: string;
-        step_key: string;
-        epoch: number;
-        call: string;
-        tries: number;
-      }>(
-        `WITH ready AS (
-           SELECT attempt_id, created_at FROM ${this.s}.dispatched
-           WHERE status = 'ready' AND workflow_id = ANY($2::text[])
-           ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
-         ), expired AS (
-           SELECT attempt_id, created_at FROM ${this.s}.dispatched
-           WHERE status = 'running' AND lease_expires_at < $4 AND workflow_id = ANY($2::text[])
-           LIMIT $3 FOR UPDATE SKIP LOCKED
-         ), due AS (
-           SELECT attempt_id FROM (SELECT * FROM expired UNION ALL SELECT * FROM ready) both_kinds
-           ORDER BY created_at LIMIT $3
-         )
-         UPDATE ${this.s}.dispatched d
-         SET status = 'running', owner = $1, lease_expires_at = $5, tries = d.tries + 1
-         FROM due WHERE d.attempt_id = due.attempt_id
-         RETURNING d.attempt_id, d.dispatch_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call, d.tries`,
-        [owner, workflowIds, limit, now, expiresAt],
+      const { rows } = await this.pool.query<ClaimedRow>(
+        this.sql.claim.with([owner, workflowIds, limit, now, expiresAt]),
       );
-      return rows.map((row) => ({
-        attemptId: row.attempt_id,
-        dispatchId: row.dispatch_id,
-        runId: row.run_id,
-        workflowId: row.workflow_id,
-        stepKey: row.step_key,
-        epoch: row.epoch,
-        call: row.call,
-        tries: row.tries,
-      }));
+      return rows.map(claimedAttempt);
     });
   }
 
@@ -162,18 +118,41 @@ export class PgDispatchedAttempts {
   complete(owner: string, outcomes: readonly AttemptOutcome[]): Promise<string[]> {
     return this.guard('complete step attempts', async () => {
       const { rows } = await this.pool.query<{ attempt_id: string }>(
-        `WITH done AS (
-           UPDATE ${this.s}.dispatched d SET status = 'done', result = r.result, owner = NULL, lease_expires_at = NULL
-           FROM unnest($2::text[], $3::text[]) AS r(attempt_id, result)
-           WHERE d.attempt_id = r.attempt_id AND d.owner = $1 AND d.status = 'running'
-           RETURNING d.attempt_id, d.run_id
-         ), told AS (
-           SELECT pg_notify($4, run_id) FROM (SELECT DISTINCT run_id FROM done) runs
-         )
-         SELECT attempt_id FROM done WHERE (SELECT count(*) FROM told) >= 0`,
-        [owner, outcomes.map((o) => o.attemptId), outcomes.map((o) => o.result), this.doneChannel],
+        this.sql.complete.with([
+          owner,
+          outcomes.map((o) => o.attemptId),
+          outcomes.map((o) => o.result),
+          this.doneChannel,
+        ]),
       );
       return rows.map((row) => row.attempt_id);
+    });
+  }
+
+  /**
+   * `complete`, then `claim` of up to `limit` more, in one statement (one round trip, one commit): a
+   * worker whose attempts finished takes the next ones as it hands their results in. Returns what it
+   * claimed; the results are stored as `complete` stores them.
+   */
+  completeAndClaim(
+    owner: string,
+    outcomes: readonly AttemptOutcome[],
+    claim: { workflowIds: readonly string[]; limit: number; now: number; expiresAt: number },
+  ): Promise<ClaimedAttempt[]> {
+    return this.guard('complete and claim step attempts', async () => {
+      const { rows } = await this.pool.query<ClaimedRow>(
+        this.sql.completeAndClaim.with([
+          owner,
+          claim.workflowIds,
+          claim.limit,
+          claim.now,
+          claim.expiresAt,
+          outcomes.map((o) => o.attemptId),
+          outcomes.map((o) => o.result),
+          this.doneChannel,
+        ]),
+      );
+      return rows.map(claimedAttempt);
     });
   }
 
@@ -181,8 +160,7 @@ export class PgDispatchedAttempts {
   results(attemptIds: readonly string[]): Promise<AttemptOutcome[]> {
     return this.guard('read step attempts', async () => {
       const { rows } = await this.pool.query<{ attempt_id: string; result: string }>(
-        `SELECT attempt_id, result FROM ${this.s}.dispatched WHERE attempt_id = ANY($1::text[]) AND status = 'done'`,
-        [attemptIds],
+        this.sql.results.with([attemptIds]),
       );
       return rows.map((row) => ({ attemptId: row.attempt_id, result: row.result }));
     });
@@ -192,9 +170,7 @@ export class PgDispatchedAttempts {
   renew(owner: string, attemptIds: readonly string[], expiresAt: number): Promise<string[]> {
     return this.guard('renew step attempts', async () => {
       const { rows } = await this.pool.query<{ attempt_id: string }>(
-        `UPDATE ${this.s}.dispatched SET lease_expires_at = $3
-         WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING attempt_id`,
-        [owner, attemptIds, expiresAt],
+        this.sql.renew.with([owner, attemptIds, expiresAt]),
       );
       return rows.map((row) => row.attempt_id);
     });
@@ -203,14 +179,7 @@ export class PgDispatchedAttempts {
   /** Hands attempts `owner` holds back as ready, for another worker (this one stops). */
   release(owner: string, attemptIds: readonly string[]): Promise<void> {
     return this.guard('release step attempts', async () => {
-      await this.pool.query(
-        `WITH freed AS (
-           UPDATE ${this.s}.dispatched SET status = 'ready', owner = NULL, lease_expires_at = NULL
-           WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING 1
-         )
-         SELECT pg_notify($3, '') FROM (SELECT 1 FROM freed LIMIT 1) one`,
-        [owner, attemptIds, this.readyChannel],
-      );
+      await this.pool.query(this.sql.release.with([owner, attemptIds, this.readyChannel]));
     });
   }
 
@@ -223,14 +192,7 @@ export class PgDispatchedAttempts {
   cancel(runs: readonly { runId: string; epoch: number }[]): Promise<void> {
     return this.guard('cancel step attempts', async () => {
       await this.pool.query(
-        `WITH canceled AS (
-           UPDATE ${this.s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
-           FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${this.s}.runs r ON r.run_id = c.run_id
-           WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')
-           RETURNING d.run_id
-         )
-         SELECT pg_notify($3, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
-        [runs.map((run) => run.runId), runs.map((run) => run.epoch), this.withdrawnChannel],
+        this.sql.cancel.with([runs.map((run) => run.runId), runs.map((run) => run.epoch), this.withdrawnChannel]),
       );
     });
   }
@@ -238,7 +200,122 @@ export class PgDispatchedAttempts {
   /** Deletes every attempt of these steps (their outcomes are recorded in the journal). */
   delete(dispatchIds: readonly string[]): Promise<void> {
     return this.guard('delete step attempts', async () => {
-      await this.pool.query(`DELETE FROM ${this.s}.dispatched WHERE dispatch_id = ANY($1::text[])`, [dispatchIds]);
+      await this.pool.query(this.sql.delete.with([dispatchIds]));
     });
   }
+}
+
+/** A claimed row as the claim statements return it. */
+interface ClaimedRow {
+  attempt_id: string;
+  dispatch_id: string;
+  run_id: string;
+  workflow_id: string;
+  step_key: string;
+  epoch: number;
+  call: string;
+  tries: number;
+}
+
+function claimedAttempt(row: ClaimedRow): ClaimedAttempt {
+  return {
+    attemptId: row.attempt_id,
+    dispatchId: row.dispatch_id,
+    runId: row.run_id,
+    workflowId: row.workflow_id,
+    stepKey: row.step_key,
+    epoch: row.epoch,
+    call: row.call,
+    tries: row.tries,
+  };
+}
+
+/**
+ * The claim of up to $3 attempts of the workflows $2 for owner $1 until $5 (now: $4), as CTEs, the last
+ * named `claimed`: ready attempts oldest first and those whose lease expired, rows other workers are
+ * claiming skipped. `also` is a further condition of the attempts taken.
+ */
+function claimSql(s: string, also = 'TRUE'): string {
+  return `ready AS (
+      SELECT attempt_id, created_at FROM ${s}.dispatched
+      WHERE status = 'ready' AND workflow_id = ANY($2::text[]) AND ${also}
+      ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+    ), expired AS (
+      SELECT attempt_id, created_at FROM ${s}.dispatched
+      WHERE status = 'running' AND lease_expires_at < $4 AND workflow_id = ANY($2::text[]) AND ${also}
+      LIMIT $3 FOR UPDATE SKIP LOCKED
+    ), due AS (
+      SELECT attempt_id FROM (SELECT * FROM expired UNION ALL SELECT * FROM ready) both_kinds
+      ORDER BY created_at LIMIT $3
+    ), claimed AS (
+      UPDATE ${s}.dispatched d
+      SET status = 'running', owner = $1, lease_expires_at = $5, tries = d.tries + 1
+      FROM due WHERE d.attempt_id = due.attempt_id
+      RETURNING d.attempt_id, d.dispatch_id, d.run_id, d.workflow_id, d.step_key, d.epoch, d.call, d.tries
+    )`;
+}
+
+/**
+ * Stores the results $7 of the attempts $6 that owner $1 holds, as a CTE named `done` (with `told`,
+ * which notifies channel $8 of their runs), the parameter numbers as given.
+ */
+function completeSql(s: string, owner: string, ids: string, results: string, channel: string): string {
+  return `done AS (
+      UPDATE ${s}.dispatched d SET status = 'done', result = r.result, owner = NULL, lease_expires_at = NULL
+      FROM unnest(${ids}::text[], ${results}::text[]) AS r(attempt_id, result)
+      WHERE d.attempt_id = r.attempt_id AND d.owner = ${owner} AND d.status = 'running'
+      RETURNING d.attempt_id, d.run_id
+    ), told AS (
+      SELECT pg_notify(${channel}, run_id) FROM (SELECT DISTINCT run_id FROM done) runs
+    )`;
+}
+
+/** The statements of the dispatched attempts in schema `s` (quoted). */
+function attemptTexts(s: string) {
+  return {
+    // The final SELECT reads the table as it was before this statement's insert: rows done earlier.
+    // It refers to `woken` so that the notification is sent (a CTE nobody reads is not executed).
+    insert: `WITH given AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
+          AS t(attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call)
+      ), stored AS (
+        INSERT INTO ${s}.dispatched
+          (attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call, status, created_at)
+        SELECT attempt_id, dispatch_id, run_id, workflow_id, step_key, epoch, call, 'ready', $8 FROM given
+        ON CONFLICT (attempt_id) DO UPDATE
+          SET status = 'ready', call = EXCLUDED.call, epoch = EXCLUDED.epoch, owner = NULL,
+              lease_expires_at = NULL, created_at = EXCLUDED.created_at
+          WHERE ${s}.dispatched.status = 'canceled'
+        RETURNING 1
+      ), woken AS (
+        SELECT pg_notify($9, '') FROM (SELECT 1 FROM stored LIMIT 1) one
+      )
+      SELECT d.attempt_id, d.result FROM ${s}.dispatched d JOIN given g ON g.attempt_id = d.attempt_id
+      WHERE d.status = 'done' AND (SELECT count(*) FROM woken) >= 0`,
+    claim: `WITH ${claimSql(s)} SELECT * FROM claimed`,
+    complete: `WITH ${completeSql(s, '$1', '$2', '$3', '$4')}
+      SELECT attempt_id FROM done WHERE (SELECT count(*) FROM told) >= 0`,
+    // Every CTE sees the snapshot of before the statement, where the attempts being completed are still
+    // `running` (with a lease that may have expired): the claim leaves them out, so that no row is
+    // updated twice. The final filter, evaluated once before any row, makes `told` notify.
+    completeAndClaim: `WITH ${completeSql(s, '$1', '$6', '$7', '$8')},
+      ${claimSql(s, 'attempt_id <> ALL($6::text[])')}
+      SELECT * FROM claimed WHERE (SELECT count(*) FROM told) >= 0`,
+    results: `SELECT attempt_id, result FROM ${s}.dispatched WHERE attempt_id = ANY($1::text[]) AND status = 'done'`,
+    renew: `UPDATE ${s}.dispatched SET lease_expires_at = $3
+      WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING attempt_id`,
+    release: `WITH freed AS (
+        UPDATE ${s}.dispatched SET status = 'ready', owner = NULL, lease_expires_at = NULL
+        WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING 1
+      )
+      SELECT pg_notify($3, '') FROM (SELECT 1 FROM freed LIMIT 1) one`,
+    cancel: `WITH canceled AS (
+        UPDATE ${s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
+        FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${s}.runs r ON r.run_id = c.run_id
+        WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')
+        RETURNING d.run_id
+      )
+      SELECT pg_notify($3, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
+    delete: `DELETE FROM ${s}.dispatched WHERE dispatch_id = ANY($1::text[])`,
+  };
 }

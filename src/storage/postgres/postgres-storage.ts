@@ -175,8 +175,12 @@ export class PostgresStorage implements WeftStorage {
           }),
       },
     );
-    this.attempts = new PgDispatchedAttempts(this.pool, this.s, this.channel, (action, fn) =>
-      this.guard(action, undefined, fn),
+    this.attempts = new PgDispatchedAttempts(
+      this.pool,
+      this.s,
+      this.channel,
+      (action, fn) => this.guard(action, undefined, fn),
+      this.names,
     );
     this.batcher = new PgAppendBatcher(
       this.pool,
