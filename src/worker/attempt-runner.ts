@@ -132,7 +132,8 @@ export class AttemptRunner {
     if (free === 0) return;
     const { services, attempts, workflows } = this.options;
     const now = services.clock.now();
-    this.claimed(
+    // Never rejects: `claimed` logs a failed claim.
+    void this.claimed(
       free,
       attempts.claim(services.instanceId, workflows, free, now, now + services.leaseMs),
       'claiming step attempts failed; will retry',
