@@ -1,6 +1,8 @@
 // What a suspend → resume round trip sends to Postgres: the start's claim and suspension, then the
 // resume's claim and the run's end; a resume in another process first reads the run with its journal.
+// And each of those statements runs on the plan prepared for it, not planned again at every execution.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { Weft } from '../../run/weft.js';
@@ -65,5 +67,44 @@ await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round
     const resumed = await statementsOf(() => elsewhere.resume({ resumeData: { m: 2 } }));
     expect(resumed.value).toMatchObject({ status: 'success', result: { n: 3 } });
     expect(resumed.count).toBe(3);
+  });
+
+  it('runs every statement of runs, steps, suspensions and resumes on the plan it prepared, not planned again each time', async () => {
+    // One connection, so that its prepared statements are all of them.
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    storages.closeAfter({ close: () => pool.end() });
+    const num = z.object({ n: z.number() });
+    const add = (id: string) =>
+      createStep({
+        id,
+        inputSchema: num,
+        outputSchema: num,
+        execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+      });
+    const steps = createWorkflow({ id: 'steps', inputSchema: num, outputSchema: num })
+      .then(add('a'))
+      .then(add('b'))
+      .then(add('c'))
+      .commit();
+    const waits = waitsWorkflow();
+    const storage = new PostgresStorage({ pool, schema: storages.schema() });
+    const weft = new Weft({ workflows: { steps, waits }, storage, recovery: false });
+    storages.closeAfter(weft);
+    await weft.init();
+    for (let i = 0; i < 20; i++) {
+      expect((await (await steps.createRun()).start({ inputData: { n: i } })).status).toBe('success');
+      const run = await waits.createRun();
+      await run.start({ inputData: { n: i } });
+      expect((await run.resume({ resumeData: { m: 1 } })).status).toBe('success');
+    }
+    const { rows } = await pool.query<{ statement: string; generic_plans: string; custom_plans: string }>(
+      `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'weft\\_%'`,
+    );
+    const executed = rows.filter((row) => Number(row.generic_plans) + Number(row.custom_plans) >= 20);
+    // The inserts with their claims, the appends of step boundaries, the suspensions, the resumes' claims, the ends.
+    expect(executed.length).toBeGreaterThanOrEqual(4);
+    // Postgres plans a prepared statement for its values its first 5 times, then keeps the generic plan if it is no worse.
+    for (const row of executed)
+      expect({ statement: row.statement, custom: Number(row.custom_plans) }).toMatchObject({ custom: 5 });
   });
 });
