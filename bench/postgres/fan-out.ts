@@ -3,7 +3,8 @@
 // (`attemptConcurrency`): by 1 worker and by 2 workers with fan-out (`runWorker({ fanOut })`), and by 1
 // worker without it (the items in the run’s own process, 64 at once: that worker's limit of 8 applies to
 // dispatched steps only). An item waits 20 ms on another system (a timer; WEFT_BENCH_ITEM_WAIT_MS changes
-// it) and computes about 0.1 ms; with --cpu it computes about 2 ms instead. Modes alternate; each sample
+// it) and computes about 0.1 ms; with --cpu it computes instead (1,500 SHA-256 digests: 2 to 6 ms of CPU with
+// the garbage collection they cause, depending on the machine). Modes alternate; each sample
 // runs on a fresh database. Prints the median ms per mode and the ratios, the spread of the reps, and how the
 // items were shared between the workers.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -169,7 +170,7 @@ export async function runFanOutGroup(argv: readonly string[]): Promise<void> {
   const med = (id: string): number => median(samples.get(id)!.map((s) => s.ms)) ?? Number.NaN;
   const what =
     kind === 'cpu'
-      ? 'items computing about 2 ms each'
+      ? 'items computing 1,500 SHA-256 digests each'
       : `items waiting ${process.env.WEFT_BENCH_ITEM_WAIT_MS ?? 20} ms each on another system`;
   console.log(
     `\nF1: one run, foreach of ${formatNumber(items)} ${what} (concurrency 64, 8 per worker), ${reps} reps\n`,
