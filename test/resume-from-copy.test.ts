@@ -95,9 +95,10 @@ async function twoInstances(store: Store) {
 
 /** Counts the reads of runs and journals that `storage` serves. */
 function countReads(storage: WeftStorage): () => number {
-  const spies = (['getRun', 'readJournal', 'readRunWithJournal'] as const)
-    .filter((method) => typeof storage[method] === 'function')
-    .map((method) => vi.spyOn(storage, method));
+  const methods = storage as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const spies = ['getRun', 'readJournal', 'readRunWithJournal']
+    .filter((method) => typeof methods[method] === 'function')
+    .map((method) => vi.spyOn(methods, method));
   return () => spies.reduce((total, spy) => total + spy.mock.calls.length, 0);
 }
 
@@ -185,19 +186,25 @@ describe.each(stores)('resuming from the copy of a suspended run, on $name', (st
     }
   });
 
-  it('lets one of two resumes at once resume the step; the other finds the run past it', async () => {
+  it('lets one of two resumes at once resume the step, and refuses the other, which resumes nothing later', async () => {
     const { here, close } = await twoInstances(store);
     try {
       const run = await here.wf.createRun();
       await run.start({ inputData: { n: 1 } });
+      // Neither names a step: the loser must not go on to resume `second` once the winner suspends there.
       const both = await Promise.allSettled([
-        run.resume({ step: 'first', resumeData: { ok: true } }),
-        run.resume({ step: 'first', resumeData: { ok: true } }),
+        run.resume({ resumeData: { ok: true } }),
+        run.resume({ resumeData: { ok: true } }),
       ]);
-      expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect(both.filter((r) => r.status === 'rejected')).toHaveLength(1);
-      // `first` ran once to suspend and once resumed; `second` waits.
+      const won = both.filter((r) => r.status === 'fulfilled');
+      const lost = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(won[0]!.value.status).toBe('suspended');
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.reason).toMatchObject({ code: 'RUN_ALREADY_CLAIMED' });
+      // `first` ran to suspend and once resumed; `second` ran once, to suspend.
       expect(here.calls).toEqual(['first', 'first', 'second']);
+      expect((await here.weft.getRun(run.runId))?.status).toBe('suspended');
     } finally {
       await close();
     }

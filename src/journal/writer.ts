@@ -57,10 +57,12 @@ export interface JournalWriterOptions {
   claim?: DeferredClaim;
   /**
    * The run's journal as stored before this writer's entries, which the writer extends with each entry
-   * it writes (`journal`), up to `maxJournal` entries (past that it lets the copy go).
+   * it writes (`takeJournal`), up to `maxJournal` entries and `maxJournalText` characters of JSON text
+   * (past either it lets the copy go).
    */
   journal?: JournalEntry[];
   maxJournal?: number;
+  maxJournalText?: number;
 }
 
 /** Entry types a step adds while it executes (`writer.write`, `writer.custom`). */
@@ -101,6 +103,7 @@ export class JournalWriter {
     this.announce = options.announce;
     this.copy = options.journal;
     this.maxJournal = options.maxJournal ?? Infinity;
+    this.maxJournalText = options.maxJournalText ?? Infinity;
     const { claim } = options;
     this.claim = claim;
     this.onClaimed = claim?.claimed;
@@ -254,23 +257,43 @@ export class JournalWriter {
   private takePending(): JournalEntry[] {
     const batch = this.pending;
     this.pending = [];
-    const { copy } = this;
-    if (copy) {
-      if (copy.length + batch.length > this.maxJournal) this.copy = undefined;
-      else for (const entry of batch) copy.push(entry);
+    if (batch.length > 0) {
+      if (this.afterJournal) this.afterJournal();
+      else if (this.copy) this.extendCopy(this.copy, batch);
     }
     return batch;
   }
 
   private copy: JournalEntry[] | undefined;
+  private copyText = 0;
   private readonly maxJournal: number;
+  private readonly maxJournalText: number;
+  /** Called at each write after the journal was taken. */
+  private afterJournal: (() => void) | undefined = undefined;
+
+  private extendCopy(copy: JournalEntry[], batch: readonly JournalEntry[]): void {
+    if (copy.length + batch.length > this.maxJournal) {
+      this.copy = undefined;
+      return;
+    }
+    for (const entry of batch) {
+      this.copyText += entry.data.length;
+      copy.push(entry);
+    }
+    if (this.copyText > this.maxJournalText) this.copy = undefined;
+  }
 
   /**
-   * The run's whole journal as this writer's writes left it (given the journal before them), once
-   * they are all stored; undefined when none was given or it grew past `maxJournal`.
+   * The run's whole journal as this writer's writes left it (given the journal before them), once they
+   * are all stored: undefined when none was given, it grew past its bounds, or entries wait to be
+   * written. The writer copies no more; `later` is called at each write it still makes (a step's output
+   * written after its end, say), which the journal taken lacks.
    */
-  get journal(): readonly JournalEntry[] | undefined {
-    return this.pending.length === 0 ? this.copy : undefined;
+  takeJournal(later: () => void): readonly JournalEntry[] | undefined {
+    const journal = this.pending.length === 0 ? this.copy : undefined;
+    this.copy = undefined;
+    this.afterJournal = later;
+    return journal;
   }
 
   /** Writes what is queued. Resolves once stored; rejects (and keeps rejecting) if a write failed. */

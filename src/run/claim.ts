@@ -63,7 +63,10 @@ export async function claimNow(services: RunServices, runId: string, spec: Claim
   const turn = eventLoopTurn();
   if (turn) await turn;
   const row = await services.storage.updateRun(runId, claimCondition(spec), claimChange(services, spec.input));
-  if (row) return row;
+  if (row) {
+    services.suspended?.forget(runId);
+    return row;
+  }
   throw await claimRefused(services, runId, spec);
 }
 
@@ -82,7 +85,11 @@ export function deferredClaim(
     claimed,
     async write(entries, final) {
       const row = await services.storage.updateRun(runId, condition, final ? { ...change, ...final } : change, entries);
-      if (row) return row.epoch;
+      if (row) {
+        // This process's copy of the run, if any, no longer tells where it stands.
+        services.suspended?.forget(runId);
+        return row.epoch;
+      }
       await created;
       throw await claimRefused(services, runId, spec);
     },

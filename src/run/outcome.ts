@@ -155,9 +155,10 @@ export async function recordOutcome(
     }
     if (!stored) return lostOwnership(services, exec, undefined, outputOptions);
   }
-  if (end.status === 'suspended') {
-    const { journal } = writer;
-    if (journal) services.suspended?.remember(runId, { epoch: writer.epoch, updatedAt: change.updatedAt, journal });
+  const { suspended } = services;
+  if (suspended && end.status === 'suspended') {
+    const journal = writer.takeJournal(() => suspended.forget(runId));
+    if (journal) suspended.remember(runId, { epoch: writer.epoch, updatedAt: change.updatedAt, journal });
   }
   if (workflow.options.onFinish || workflow.options.onError) await runCallbacks(services, workflow, exec, end);
   return buildResult(projection, runId, outputOptions);

@@ -9,7 +9,7 @@ import type { RunProjection } from '../journal/projection.js';
 import { notSerializable } from '../journal/serialize-error.js';
 import { toJson } from '../journal/encoding.js';
 import type { JournalEntry, StoredRun } from '../storage/types.js';
-import { MAX_COPIED_ENTRIES } from './suspended-runs.js';
+import { MAX_COPIED_ENTRIES, MAX_COPIED_TEXT } from './suspended-runs.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { WorkflowResult } from '../workflow/types.js';
 import { claimNow, deferredClaim, type ClaimSpec } from './claim.js';
@@ -123,8 +123,6 @@ async function executeToStop(
   const { projection } = start;
   const graph = workflow.graph;
   const release = services.local.holdHandle(owner);
-  // A copy of the run from an earlier suspension no longer tells where it stands.
-  services.suspended?.forget(run.runId);
   const copying = services.suspended !== undefined && start.journal !== undefined;
   const writer = new JournalWriter({
     store: services.storage,
@@ -138,6 +136,7 @@ async function executeToStop(
     claim,
     journal: copying ? [...start.journal!] : undefined,
     maxJournal: MAX_COPIED_ENTRIES,
+    maxJournalText: MAX_COPIED_TEXT,
   });
   const exec = new Execution({
     runId: run.runId,

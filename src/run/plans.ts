@@ -8,6 +8,7 @@ import { formatIssues, validate, type Issue, type ValidationResult } from '../sc
 import { readRunAndJournal, type RunWithJournal } from '../storage/read-run.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import { projectionOf } from './load-projection.js';
+import type { SuspendedCopy } from './suspended-runs.js';
 import type { Workflow } from '../workflow/create-workflow.js';
 import type { AnySchema } from '../workflow/types.js';
 import { storable, type RunPlan } from './pipeline.js';
@@ -161,8 +162,8 @@ async function settledRun(services: RunServices, runId: string): Promise<RunWith
   }
 }
 
-/** A run as a resume plans from it; `seen` is set when it is this process's copy (see `SuspendedRuns`). */
-type ResumedRun = RunWithJournal & { seen?: number };
+/** A run as a resume plans from it; `copy` is set when it is this process's copy (see `SuspendedRuns`). */
+type ResumedRun = RunWithJournal & { copy?: SuspendedCopy };
 
 /** This process's copy of a run that suspended here, unless the run executes here now. */
 function copiedRun(services: RunServices, runId: string): ResumedRun | undefined {
@@ -171,15 +172,15 @@ function copiedRun(services: RunServices, runId: string): ResumedRun | undefined
   const { epoch, updatedAt, journal } = copy;
   // Only what a resume looks at: its claim requires the rest of the row unchanged.
   const run = { runId, status: 'suspended', epoch, updatedAt } as StoredRun;
-  return { run, journal, seen: updatedAt };
+  return { run, journal, copy };
 }
 
 /**
  * The resume of suspended steps: which ones (see `resolveResumeTarget`), with their resume data checked.
- * Planned from this process's copy of the run when it has one and `fromStorage` is not set: the claim then
- * requires the row unchanged since the copy (`fromCopy`), and a refused claim means the copy was out of
- * date (`Run.resume` plans again from storage). A copy that the arguments do not fit is checked against
- * storage before an error is thrown.
+ * Planned from this process's copy of the run when it has one and `fromStorage` is not set (`fromCopy`):
+ * the claim then requires the row unchanged since the copy, and a refused claim means the copy was out
+ * of date (`Run.resume` plans again from storage, unless the copy was superseded here). A copy that the
+ * arguments do not fit is checked against storage before an error is thrown.
  */
 export async function planResume(
   services: RunServices,
@@ -187,7 +188,7 @@ export async function planResume(
   runId: string,
   args: ResumeArgs,
   fromStorage = false,
-): Promise<RunPlan & { fromCopy: boolean }> {
+): Promise<RunPlan & { fromCopy?: SuspendedCopy | undefined }> {
   const copy = fromStorage ? undefined : copiedRun(services, runId);
   if (copy) {
     try {
@@ -204,7 +205,7 @@ async function resumePlan(
   runId: string,
   args: ResumeArgs,
   read: ResumedRun | null,
-): Promise<RunPlan & { fromCopy: boolean }> {
+): Promise<RunPlan & { fromCopy?: SuspendedCopy | undefined }> {
   if (!read) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
   const row = read.run;
   if (row.status !== 'suspended') {
@@ -232,7 +233,7 @@ async function resumePlan(
   if (args.label) data.label = args.label;
   if (args.perStep) data.perStep = true;
   return {
-    claim: { verb: 'resume', from: ['suspended'], epoch: row.epoch, seen: read.seen },
+    claim: { verb: 'resume', from: ['suspended'], epoch: row.epoch, seen: read.copy?.updatedAt },
     begin: {
       projection,
       requestContext,
@@ -244,7 +245,7 @@ async function resumePlan(
       journal: read.journal,
     },
     outputOptions: args.outputOptions,
-    fromCopy: read.seen !== undefined,
+    fromCopy: read.copy,
   };
 }
 

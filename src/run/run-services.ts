@@ -21,7 +21,8 @@ export interface RunServices extends ExecutionServices {
   readonly local: LocalRuns;
   /**
    * The journals of runs that suspended here lately, from which a resume here plans without reading the
-   * run back; none for a store that keeps values in this process (reading it costs nothing).
+   * run back; none for a store that keeps values in this process (reading it costs nothing) or that does
+   * not check `RunCondition.updatedAt`.
    */
   readonly suspended: SuspendedRuns | undefined;
   /**

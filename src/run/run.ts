@@ -132,9 +132,17 @@ export class RunHandle<TInput = any, TOutput = any> implements Run<TInput, TOutp
     try {
       return await this.perform(plan, onClaimed);
     } catch (error) {
-      // Planned from this process's copy of the run, which another caller made stale (resumed, canceled,
-      // deleted it...) before the claim: nothing was claimed or run, so plan again from storage.
-      if (plan.fromCopy && (WeftError.is(error, 'RUN_ALREADY_CLAIMED') || WeftError.is(error, 'RUN_NOT_FOUND')))
+      // Planned from this process's copy of the run, which another process made stale (resumed, canceled,
+      // deleted it...) before the claim: nothing was claimed or run, so plan again from storage. A copy
+      // superseded here, or a run executing here, means a caller in this process won: this one lost, as
+      // it would have without the copy.
+      const copy = plan.fromCopy;
+      if (
+        copy &&
+        !copy.superseded &&
+        !this.services.local.execution(this.runId) &&
+        (WeftError.is(error, 'RUN_ALREADY_CLAIMED') || WeftError.is(error, 'RUN_NOT_FOUND'))
+      )
         return this.perform(await planResume(this.services, this.workflow, this.runId, args, true), onClaimed);
       throw error;
     }

@@ -9,6 +9,13 @@ export interface SuspendedCopy {
   updatedAt: number;
   /** The whole journal as stored (entries with their JSON text), in seq order. */
   journal: readonly JournalEntry[];
+  /**
+   * Set once the copy no longer tells where the run stands because of this process: the run was
+   * claimed here since (by another resume, a time travel...), deleted here, or written to after its
+   * suspension. A resume planned from it and refused then lost to that, rather than to a change made
+   * elsewhere.
+   */
+  superseded?: boolean;
 }
 
 /** Runs copied at most; the oldest copy goes first. */
@@ -16,8 +23,10 @@ const MAX_RUNS = 1000;
 /** The longest journal copied: a longer one is read back from storage on resume. */
 export const MAX_COPIED_ENTRIES = 2000;
 /** The most JSON text one copied journal holds (characters). */
-const MAX_RUN_TEXT = 256 * 1024;
-/** The most JSON text all copies hold together (characters); the oldest copies go first. */
+export const MAX_COPIED_TEXT = 256 * 1024;
+/** What an entry costs beyond its text (its object, seq, type and time), counted as characters of text. */
+const ENTRY_OVERHEAD = 100;
+/** The most all copies hold together (characters of text and `ENTRY_OVERHEAD`s); the oldest copies go first. */
 const MAX_TOTAL_TEXT = 32 * 1024 * 1024;
 
 /**
@@ -34,8 +43,9 @@ export class SuspendedRuns {
   /** Keeps `copy` as the run's latest, unless its journal is too large to be worth keeping. */
   remember(runId: string, copy: SuspendedCopy): void {
     this.forget(runId);
+    const { length } = copy.journal;
     const text = textOf(copy.journal);
-    if (copy.journal.length > MAX_COPIED_ENTRIES || text > MAX_RUN_TEXT) return;
+    if (length > MAX_COPIED_ENTRIES || text - ENTRY_OVERHEAD * length > MAX_COPIED_TEXT) return;
     this.copies.set(runId, { copy, text });
     this.text += text;
     while (this.copies.size > MAX_RUNS || this.text > MAX_TOTAL_TEXT) this.forget(this.copies.keys().next().value!);
@@ -45,17 +55,19 @@ export class SuspendedRuns {
     return this.copies.get(runId)?.copy;
   }
 
-  /** Drops the run's copy: it executes here again, or is gone. */
+  /** Drops the run's copy, marked `superseded`: the run was claimed or deleted here, or written to since. */
   forget(runId: string): void {
     const kept = this.copies.get(runId);
     if (!kept) return;
+    kept.copy.superseded = true;
     this.copies.delete(runId);
     this.text -= kept.text;
   }
 }
 
+/** What a journal's copy costs: its text and `ENTRY_OVERHEAD` per entry. */
 function textOf(journal: readonly JournalEntry[]): number {
   let text = 0;
-  for (const entry of journal) text += entry.data.length;
+  for (const entry of journal) text += entry.data.length + ENTRY_OVERHEAD;
   return text;
 }

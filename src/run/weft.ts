@@ -181,7 +181,8 @@ export class Weft<
       leaseMs: this.leaseMs,
       maxOutputEntries: this.maxOutputEntries,
       local: this.#local,
-      suspended: storage.keepsValues ? undefined : new SuspendedRuns(),
+      // Reading a store that keeps values costs nothing; one that does not check `updatedAt` cannot tell a stale copy.
+      suspended: storage.keepsValues || !storage.checksUpdatedAt ? undefined : new SuspendedRuns(),
       init: () => this.init(),
       stepDispatch: () => storage.stepDispatch?.({ now: clock.now, logger: this.logger }),
       fanOut: new Set(),

@@ -133,6 +133,12 @@ interface RunStore {
    * whose id it just made before going on: a start issued at once is committed with it.
    */
   readonly writesInOrder?: boolean;
+  /**
+   * True when `updateRun` checks `RunCondition.updatedAt` (every store of this package does, and the
+   * conformance suite checks it). The engine plans a resume from its copy of a suspended run only then:
+   * a store that ignored the condition could let it claim a run deleted and created again since.
+   */
+  readonly checksUpdatedAt?: boolean;
   getRun(runId: string): Promise<StoredRun | null>;
   listRuns(filter?: RunFilter): Promise<{ runs: StoredRun[]; total: number }>;
   /** Deletes the run and its journal. Returns false when there was no such run. */

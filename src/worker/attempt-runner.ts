@@ -281,6 +281,15 @@ export class AttemptRunner {
    * round trip per item for a worker kept busy, rather than one to hand a result in and one to claim).
    */
   private async completeNow(): Promise<void> {
+    try {
+      await this.completeQueued();
+    } finally {
+      this.completing = undefined;
+      this.fill();
+    }
+  }
+
+  private async completeQueued(): Promise<void> {
     const { attempts, services, workflows } = this.options;
     while (this.completions.length > 0) {
       const batch = this.completions;
@@ -306,8 +315,6 @@ export class AttemptRunner {
           .catch((error: unknown) => services.logger.warn('weft worker: storing step attempt results failed', error));
       }
     }
-    this.completing = undefined;
-    this.fill();
   }
 
   /** Renews the leases of the attempts executing here; aborts those no longer held. */

@@ -57,6 +57,7 @@ export class MemoryStorage implements WeftStorage {
   readonly kind = 'memory';
   readonly keepsValues = true;
   readonly writesInOrder = true;
+  readonly checksUpdatedAt = true;
   readonly notifier: JournalNotifier;
   private readonly runs = new Map<string, MemoryRun>();
   private readonly listeners = new Map<string, Set<() => void>>();

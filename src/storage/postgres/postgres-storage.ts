@@ -105,6 +105,7 @@ export class PostgresStorage implements WeftStorage {
   readonly kind = 'postgres';
   /** Every operation sees the runs created before it (see `createRun`). */
   readonly writesInOrder = true;
+  readonly checksUpdatedAt = true;
   readonly notifier: PgJournalNotifier;
   /** The schema, as given. */
   readonly schema: string;

@@ -129,6 +129,7 @@ export class SqliteStorage implements WeftStorage {
   readonly kind = 'sqlite';
   /** Writes are queued and committed in order, and every read commits the queue first. */
   readonly writesInOrder = true;
+  readonly checksUpdatedAt = true;
   private open: OpenDatabase | undefined;
   private closed = false;
 
