@@ -172,8 +172,11 @@ describe('crash recovery with killed processes', () => {
     await until(async () => {
       if (!existsSync(scene.db)) return false;
       await storage.init();
-      return (await storage.getRun(scene.runId))?.status === 'waiting';
-    });
+      const status = (await storage.getRun(scene.runId))?.status;
+      // Woken already: this machine was too slow to see the sleep, and the test would wait in vain.
+      if (status === 'success') throw new Error('the run finished its sleep before the test saw it waiting');
+      return status === 'waiting';
+    }, 'the run to wait in its sleep');
     const wakeAt = (await storage.getRun(scene.runId))!.wakeAt!;
     child.kill('SIGKILL');
     await done;
