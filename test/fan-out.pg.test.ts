@@ -115,6 +115,15 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
     }, `run ${runId} to be ${status}`);
   }
 
+  /** Waits for a `squares` run of items 0..11 to succeed, and checks its result. */
+  async function squaresSucceed(runId: string): Promise<void> {
+    await settles(runId, 'success');
+    expect((await resultOf(runId)).result).toEqual({
+      sum: range(12).reduce((a, i) => a + i * i, 0),
+      order: range(12),
+    });
+  }
+
   /** The run's result as a caller of `start` would have it. */
   async function resultOf(runId: string): Promise<WorkflowResult> {
     return buildResult(await loadProjection(weft.storage, runId), runId);
@@ -547,11 +556,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       helper.child.kill('SIGKILL');
       expect(await helper.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
-      await settles(runId, 'success');
-      expect((await resultOf(runId)).result).toEqual({
-        sum: range(12).reduce((a, i) => a + i * i, 0),
-        order: range(12),
-      });
+      await squaresSucceed(runId);
       const rows = await effects(runId, 'square');
       expect(itemsOf(rows, 'end')).toEqual(range(12));
       // What the helper finished was not executed again; what it was inside was, on the survivor.
@@ -585,11 +590,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       expect(await helper.exited, helper.output()).toEqual({ code: 0, signal: null });
       const stuck = inFlight(await effects(runId, 'square'), helper.name);
       expect(stuck.length).toBeGreaterThan(0);
-      await settles(runId, 'success');
-      expect((await resultOf(runId)).result).toEqual({
-        sum: range(12).reduce((a, i) => a + i * i, 0),
-        order: range(12),
-      });
+      await squaresSucceed(runId);
       const rows = await effects(runId, 'square');
       expect(itemsOf(rows, 'end')).toEqual(range(12));
       expect(itemsOf(rows, 'start', coordinator)).toEqual(expect.arrayContaining(stuck));
@@ -627,11 +628,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
       victim.child.kill('SIGKILL');
       expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
-      await settles(runId, 'success');
-      expect((await resultOf(runId)).result).toEqual({
-        sum: range(12).reduce((a, i) => a + i * i, 0),
-        order: range(12),
-      });
+      await squaresSucceed(runId);
       const rows = await effects(runId, 'square');
       expect(itemsOf(rows, 'end')).toEqual(range(12));
       // Items journaled before the kill were not executed again; those executing on the survivor were awaited.
@@ -672,11 +669,7 @@ await describeWithPostgres('weft/fan-out', 'the fan-out tests', () => {
         stalled.child.kill('SIGCONT');
       }
       // Waking, the stalled process finds the run is no longer its own: it stops there, leaving the attempts alone.
-      await settles(runId, 'success');
-      expect((await resultOf(runId)).result).toEqual({
-        sum: range(12).reduce((a, i) => a + i * i, 0),
-        order: range(12),
-      });
+      await squaresSucceed(runId);
       expect(itemsOf(await effects(runId, 'square'), 'end')).toEqual(expect.arrayContaining(range(12)));
       expect(stalled.alive()).toBe(true);
     });

@@ -6,7 +6,7 @@ import { RunProjection } from '../journal/projection.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
 import { readRunAndJournal, type RunWithJournal } from '../storage/read-run.js';
-import type { RunStatus, StoredRun } from '../storage/types.js';
+import type { JournalEntry, RunStatus } from '../storage/types.js';
 import { projectionOf } from './load-projection.js';
 import type { SuspendedCopy } from './suspended-runs.js';
 import type { Workflow } from '../workflow/create-workflow.js';
@@ -162,17 +162,27 @@ async function settledRun(services: RunServices, runId: string): Promise<RunWith
   }
 }
 
-/** A run as a resume plans from it; `copy` is set when it is this process's copy (see `SuspendedRuns`). */
-type ResumedRun = RunWithJournal & { copy?: SuspendedCopy };
+/**
+ * What a resume plans from: the run's status and epoch and its journal, as storage holds them or as this
+ * process copied them when the run suspended here (`copy`, see `SuspendedRuns`).
+ */
+interface ResumeSource {
+  status: RunStatus;
+  epoch: number;
+  journal: readonly JournalEntry[];
+  copy?: SuspendedCopy;
+}
 
 /** This process's copy of a run that suspended here, unless the run executes here now. */
-function copiedRun(services: RunServices, runId: string): ResumedRun | undefined {
+function copiedRun(services: RunServices, runId: string): ResumeSource | undefined {
   const copy = services.local.execution(runId) ? undefined : services.suspended?.get(runId);
-  if (!copy) return undefined;
-  const { epoch, updatedAt, journal } = copy;
-  // Only what a resume looks at: its claim requires the rest of the row unchanged.
-  const run = { runId, status: 'suspended', epoch, updatedAt } as StoredRun;
-  return { run, journal, copy };
+  return copy && { status: 'suspended', epoch: copy.epoch, journal: copy.journal, copy };
+}
+
+/** The run as storage holds it once settled (see `settledRun`). */
+async function storedRun(services: RunServices, runId: string): Promise<ResumeSource | null> {
+  const read = await settledRun(services, runId);
+  return read && { status: read.run.status, epoch: read.run.epoch, journal: read.journal };
 }
 
 /**
@@ -197,22 +207,21 @@ export async function planResume(
       // Out of date, perhaps: what storage holds decides.
     }
   }
-  return resumePlan(workflow, runId, args, await settledRun(services, runId));
+  return resumePlan(workflow, runId, args, await storedRun(services, runId));
 }
 
 async function resumePlan(
   workflow: Workflow,
   runId: string,
   args: ResumeArgs,
-  read: ResumedRun | null,
+  read: ResumeSource | null,
 ): Promise<RunPlan & { fromCopy?: SuspendedCopy | undefined }> {
   if (!read) throw new WeftError('RUN_NOT_FOUND', `Cannot resume run "${runId}": no such run in storage`, { runId });
-  const row = read.run;
-  if (row.status !== 'suspended') {
+  if (read.status !== 'suspended') {
     throw new WeftError(
       'RUN_NOT_SUSPENDED',
-      `Cannot resume run "${runId}": its status is "${row.status}", expected "suspended" (This workflow run was not suspended)`,
-      { runId, workflowId: workflow.id, actualStatus: row.status },
+      `Cannot resume run "${runId}": its status is "${read.status}", expected "suspended" (This workflow run was not suspended)`,
+      { runId, workflowId: workflow.id, actualStatus: read.status },
     );
   }
   const projection = projectionOf(runId, read.journal);
@@ -233,7 +242,7 @@ async function resumePlan(
   if (args.label) data.label = args.label;
   if (args.perStep) data.perStep = true;
   return {
-    claim: { verb: 'resume', from: ['suspended'], epoch: row.epoch, seen: read.copy?.updatedAt },
+    claim: { verb: 'resume', from: ['suspended'], epoch: read.epoch, seen: read.copy?.updatedAt },
     begin: {
       projection,
       requestContext,
