@@ -131,52 +131,62 @@ describe.concurrent('scheduled runs', () => {
     }
   });
 
-  it('call onStart once per fire when it outlasts the claimer grace (1 s): another instance leaves a start in progress alone', async () => {
-    const path = join(dir, `s${++files}.db`);
-    const started: string[] = [];
-    /** The workflow of one instance: its onStart takes 2.5 s, its fires are started without waiting for the last run. */
-    const slowStart = () =>
-      createWorkflow({
-        id: 'slow-start',
-        inputSchema: z.object({ n: z.number() }),
-        outputSchema: z.object({ n: z.number() }),
-        schedule: { cron: EVERY_SECOND, inputData: { n: 1 }, overlap: 'allow' },
-        options: {
-          onStart: async ({ runId }) => {
-            started.push(runId);
-            await pause(2500);
+  it.each([
+    { overlap: 'allow' as const, onStartMs: 2500, when: 'when it outlasts the claimer grace (1 s)' },
+    {
+      overlap: 'queue' as const,
+      onStartMs: 400,
+      when: "with overlap 'queue', where any instance may start the next fire",
+    },
+  ])(
+    'call onStart once per fire $when: another instance leaves a start in progress alone',
+    async ({ overlap, onStartMs }) => {
+      const path = join(dir, `s${++files}.db`);
+      const started: string[] = [];
+      /** The workflow of one instance: its onStart takes `onStartMs`. */
+      const slowStart = () =>
+        createWorkflow({
+          id: 'slow-start',
+          inputSchema: z.object({ n: z.number() }),
+          outputSchema: z.object({ n: z.number() }),
+          schedule: { cron: EVERY_SECOND, inputData: { n: 1 }, overlap },
+          options: {
+            onStart: async ({ runId }) => {
+              started.push(runId);
+              await pause(onStartMs);
+            },
           },
-        },
-      })
-        .then(
-          createStep({
-            id: 'work',
-            inputSchema: z.object({ n: z.number() }),
-            outputSchema: z.object({ n: z.number() }),
-            execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
-          }),
-        )
-        .commit();
-    const instances = [0, 1].map(
-      () => new Weft({ workflows: { wf: slowStart() }, storage: new SqliteStorage({ path }), scheduler: TICK }),
-    );
-    try {
-      await untilRuns(instances[0]!, 'wf_slow-start', 'success', 2);
-      // No more fires; the starts in progress end before the instances close.
-      await instances[0]!.schedules.pause('wf_slow-start');
-      await until(
-        async () =>
-          (await instances[0]!.listRuns({ scheduleId: 'wf_slow-start' })).runs.every((r) => r.status === 'success'),
-        'the starts in progress to end',
-        15_000,
-        50,
+        })
+          .then(
+            createStep({
+              id: 'work',
+              inputSchema: z.object({ n: z.number() }),
+              outputSchema: z.object({ n: z.number() }),
+              execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+            }),
+          )
+          .commit();
+      const instances = [0, 1].map(
+        () => new Weft({ workflows: { wf: slowStart() }, storage: new SqliteStorage({ path }), scheduler: TICK }),
       );
-    } finally {
-      await Promise.all(instances.map((weft) => weft.close()));
-    }
-    expect(started.length).toBeGreaterThanOrEqual(2);
-    expect(started.filter((runId, i) => started.indexOf(runId) !== i)).toEqual([]);
-  });
+      try {
+        await untilRuns(instances[0]!, 'wf_slow-start', 'success', overlap === 'queue' ? 4 : 2);
+        // No more fires; the starts in progress end before the instances close.
+        await instances[0]!.schedules.pause('wf_slow-start');
+        await until(
+          async () =>
+            (await instances[0]!.listRuns({ scheduleId: 'wf_slow-start' })).runs.every((r) => r.status === 'success'),
+          'the starts in progress to end',
+          15_000,
+          50,
+        );
+      } finally {
+        await Promise.all(instances.map((weft) => weft.close()));
+      }
+      expect(started.length).toBeGreaterThanOrEqual(2);
+      expect(started.filter((runId, i) => started.indexOf(runId) !== i)).toEqual([]);
+    },
+  );
 
   it('take a changed inputData, stored by another process, from their next fire on: the running scheduler is not restarted', async () => {
     const path = join(dir, `s${++files}.db`);

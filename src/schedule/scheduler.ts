@@ -252,7 +252,7 @@ export class Scheduler {
         );
       } else {
         // A queued fire waits, pending, for the active run to stop (startPending starts it).
-        if (spec.overlap !== 'queue' || !active) this.startRun(workflow, row, runId);
+        if (spec.overlap !== 'queue' || !active) this.startRun(workflow, row, runId, now);
         const fire: ScheduleFire = {
           scheduleId: row.scheduleId,
           fireAt,
@@ -287,26 +287,35 @@ export class Scheduler {
     const now = this.host.clock.now();
     if (spec.overlap === 'queue') {
       const running = fires.some((f) => f.runStatus === 'running' || f.runStatus === 'waiting');
-      if (!running && !fires.some((f) => this.starting.has(f.runId))) this.startRun(workflow, row, pending[0]!.runId);
+      if (running || fires.some((f) => this.starting.has(f.runId))) return;
+      // The oldest queued fire, unless another process is starting it: one that it reserved lately.
+      const run = await this.host.storage.getRun(pending[0]!.runId);
+      if (run?.status === 'pending' && (run.updatedAt === run.createdAt || run.updatedAt <= now - CLAIMER_GRACE_MS))
+        this.startRun(workflow, row, run.runId, run.updatedAt);
       return;
     }
     for (const fire of pending as ScheduleFire[]) {
       if (fire.claimedAt > now - CLAIMER_GRACE_MS) continue;
       const run = await this.host.storage.getRun(fire.runId);
       if (run?.status === 'pending' && run.updatedAt <= now - CLAIMER_GRACE_MS)
-        this.startRun(workflow, row, fire.runId);
+        this.startRun(workflow, row, fire.runId, run.updatedAt);
     }
   }
 
   /**
    * Starts a fire's run (created pending by its claim) as `createRun({ runId }).start()` does, without
-   * waiting for it. A start another process won is fine; a start refused before its claim (the input no
-   * longer matches the schema) cancels the run, so that it is not tried again at every tick.
+   * waiting for it, once it has reserved the start (`reserveStart`, from the run's `updatedAt` as
+   * `seen`). A start another process reserved or won is fine; a start refused before its claim (the
+   * input no longer matches the schema) cancels the run, so that it is not tried again at every tick.
    */
-  startRun(workflow: Workflow, row: StoredSchedule, runId: string): void {
+  startRun(workflow: Workflow, row: StoredSchedule, runId: string, seen: number): void {
     this.starting.add(runId);
-    const stopSigning = this.signStartInProgress(runId);
-    const started = (async () => (await workflow.createRun({ runId })).start(startArgs(row)))();
+    let stopSigning = (): void => undefined;
+    const started = (async () => {
+      if (!(await this.reserveStart(runId, seen))) return;
+      stopSigning = this.signStartInProgress(runId);
+      await (await workflow.createRun({ runId })).start(startArgs(row));
+    })();
     started
       .catch(async (error: unknown) => {
         if (WeftError.is(error, 'RUN_ALREADY_CLAIMED') || WeftError.is(error, 'ENGINE_CLOSED')) return;
@@ -319,6 +328,20 @@ export class Scheduler {
         // A queued fire may start now that this run stopped.
         this.wake();
       });
+  }
+
+  /**
+   * Moves the pending run's `updatedAt` on from `seen`, on condition that it still is `seen`: of the
+   * processes that saw the fire free to start, one only starts it (and calls `onStart`). The others
+   * then see a start in progress (see `signStartInProgress`). A store that does not check `updatedAt`
+   * gets the plain compare-and-set on `pending`, as before.
+   */
+  private async reserveStart(runId: string, seen: number): Promise<boolean> {
+    const { storage, clock } = this.host;
+    const condition = storage.checksUpdatedAt
+      ? { status: ['pending'] as const, updatedAt: seen }
+      : { status: ['pending'] as const };
+    return (await storage.updateRun(runId, condition, { updatedAt: Math.max(clock.now(), seen + 1) })) !== null;
   }
 
   /**

@@ -121,7 +121,7 @@ export class Schedules {
       });
       if (!claimed) continue;
       const workflow = this.host.listWorkflows()[row.workflowId];
-      if (workflow && this.scheduler) this.scheduler.startRun(workflow, row, runId);
+      if (workflow && this.scheduler) this.scheduler.startRun(workflow, row, runId, now);
       else if (workflow) await (await workflow.createRun({ runId })).startAsync(startArgs(row));
       return { runId, startedHere: workflow !== undefined };
     }
