@@ -36,7 +36,8 @@ export interface AttemptOutcome {
 
 /**
  * The `dispatched` table: an attempt is `ready` once stored, `running` while a worker holds its lease,
- * `done` with its result, or `canceled`. A claim takes ready attempts and those whose lease expired
+ * and `done` with its result; a canceled attempt is deleted (rows `canceled` are those of older versions,
+ * which a dispatch under their id makes ready again). A claim takes ready attempts and those whose lease expired
  * (their worker died), so each attempt that finished did so once: a second worker's completion of an
  * attempt it no longer holds changes nothing.
  */
@@ -184,10 +185,11 @@ export class PgDispatchedAttempts {
   }
 
   /**
-   * Cancels the attempts of these runs that are not done, and tells the workers executing them, which
-   * stop them at once (or, should the notification be lost, at their next lease renewal). Not those of
-   * a run that moved past the given epoch without being canceled: another coordinator took it over
-   * (this one stalled past its lease) and awaits them.
+   * Deletes the attempts of these runs that are not done, and those done of the runs that are canceled
+   * (no one records them), and tells the workers executing them, which stop them at once (or, should the
+   * notification be lost, at their next lease renewal). Not those of a run that moved past the given
+   * epoch without being canceled: another coordinator took it over (this one stalled past its lease)
+   * and awaits them.
    */
   cancel(runs: readonly { runId: string; epoch: number }[]): Promise<void> {
     return this.guard('cancel step attempts', async () => {
@@ -309,13 +311,17 @@ function attemptTexts(s: string) {
         WHERE attempt_id = ANY($2::text[]) AND owner = $1 AND status = 'running' RETURNING 1
       )
       SELECT pg_notify($3, '') FROM (SELECT 1 FROM freed LIMIT 1) one`,
+    // Every attempt of a canceled run goes, done ones too (no one records them); of a run at the given
+    // epoch but not canceled (its cancel is not stored yet), those not done. Workers learn it from the
+    // notification, or from their next renewal, which no longer finds the rows.
     cancel: `WITH canceled AS (
-        UPDATE ${s}.dispatched d SET status = 'canceled', owner = NULL, lease_expires_at = NULL
-        FROM unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${s}.runs r ON r.run_id = c.run_id
-        WHERE d.run_id = c.run_id AND d.status IN ('ready', 'running') AND (r.epoch = c.epoch OR r.status = 'canceled')
-        RETURNING d.run_id
+        DELETE FROM ${s}.dispatched d
+        USING unnest($1::text[], $2::int[]) AS c(run_id, epoch) JOIN ${s}.runs r ON r.run_id = c.run_id
+        WHERE d.run_id = c.run_id
+          AND (r.status = 'canceled' OR (r.epoch = c.epoch AND d.status IN ('ready', 'running')))
+        RETURNING d.run_id, d.status
       )
-      SELECT pg_notify($3, run_id) FROM (SELECT DISTINCT run_id FROM canceled) runs`,
+      SELECT pg_notify($3, run_id) FROM (SELECT DISTINCT run_id FROM canceled WHERE status <> 'done') runs`,
     delete: `DELETE FROM ${s}.dispatched WHERE dispatch_id = ANY($1::text[])`,
   };
 }
