@@ -36,6 +36,24 @@ export function entries(from: number, to: number): JournalEntry[] {
   return out;
 }
 
+/**
+ * Entries `from..to` whose data is text a statement must carry exactly: quotes, backslashes, braces,
+ * commas, a newline, non-ASCII and an astral character, the empty JSON object and a long string.
+ */
+export function awkwardEntries(from: number, to: number): JournalEntry[] {
+  const texts = [
+    '{"q":"\\"quoted\\" and \\\\ back"}',
+    '{"array":"{1,2},{\\"a\\"}","nul":null}',
+    '{"line":"a\\nb\\tc","uni":"été 東京 😀"}',
+    '{}',
+    JSON.stringify({ long: 'x'.repeat(5000) }),
+  ];
+  const out: JournalEntry[] = [];
+  for (let seq = from; seq <= to; seq++)
+    out.push(entry(seq, seq % 2 ? 'step-start' : 'step-end', texts[seq % texts.length]));
+  return out;
+}
+
 /** Seqs of the entries, in the order given. */
 export function seqs(list: readonly JournalEntry[]): number[] {
   return list.map((e) => e.seq);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../types.js';
 import type { CurrentStorage } from './fixtures.js';
-import { claimRun, entries, entry, expectWeftError, seqs } from './fixtures.js';
+import { awkwardEntries, claimRun, entries, entry, expectWeftError, seqs } from './fixtures.js';
 
 /** Registers the tests of appending to and reading the journal. */
 export function describeJournalStore(current: CurrentStorage): void {
@@ -12,6 +12,17 @@ export function describeJournalStore(current: CurrentStorage): void {
       const batch = [entry(1, 'run-start', '{"input":1}'), entry(2, 'step-start'), entry(3, 'step-end')];
       await current().appendJournal('r1', epoch, batch);
       expect(await current().readJournal('r1')).toEqual(batch);
+    });
+
+    it('stores appends of 1 to 10 entries and of 40, with their text exactly', async () => {
+      const { epoch } = await claimRun(current(), 'r1');
+      const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 40];
+      let next = 1;
+      for (const size of sizes) {
+        await current().appendJournal('r1', epoch, awkwardEntries(next, next + size - 1));
+        next += size;
+      }
+      expect(await current().readJournal('r1')).toEqual(awkwardEntries(1, next - 1));
     });
 
     it('appends successive batches after each other', async () => {

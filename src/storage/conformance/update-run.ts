@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../types.js';
 import type { CurrentStorage } from './fixtures.js';
-import { T0, claimRun, entries, entry, expectWeftError, newRun, seqs } from './fixtures.js';
+import { T0, awkwardEntries, claimRun, entries, entry, expectWeftError, newRun, seqs } from './fixtures.js';
 
 /** Registers the tests of changing a run by compare-and-set. */
 export function describeUpdateRun(current: CurrentStorage): void {
@@ -156,6 +156,18 @@ export function describeUpdateRun(current: CurrentStorage): void {
       );
       expect(row?.status).toBe('running');
       expect(await current().readJournal('r1')).toEqual(entries(1, 2));
+    });
+
+    it('appends any number of entries with the change, with their text exactly', async () => {
+      const { epoch } = await claimRun(current(), 'r1');
+      let next = 1;
+      for (const size of [1, 7, 8, 9, 25]) {
+        const batch = awkwardEntries(next, next + size - 1);
+        const row = await current().updateRun('r1', { epoch }, { updatedAt: T0 + next }, batch);
+        expect(row?.updatedAt).toBe(T0 + next);
+        next += size;
+      }
+      expect(await current().readJournal('r1')).toEqual(awkwardEntries(1, next - 1));
     });
 
     it('appends after entries already in the journal', async () => {

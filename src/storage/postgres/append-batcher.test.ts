@@ -12,7 +12,9 @@ function scriptedPool(answer: (runIds: string[]) => BatchOutcomeRow[]): { pool: 
   const statements: string[][] = [];
   const pool = {
     query: async (query: { values: unknown[] }) => {
-      const runIds = query.values[0] as string[];
+      // A batch of many runs gives their ids as an array; a batch of one run, its id.
+      const first = query.values[0] as string | string[];
+      const runIds = Array.isArray(first) ? first : [first];
       statements.push(runIds);
       await new Promise((resolve) => setTimeout(resolve, 5));
       return { rows: answer(runIds) };

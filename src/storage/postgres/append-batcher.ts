@@ -3,7 +3,13 @@ import type { Pool } from 'pg';
 import type { WeftError } from '../../errors.js';
 import { ownershipLost, seqNotAfterJournal } from '../journal-checks.js';
 import type { BatchItem, BatchOutcomeRow } from './journal-queries.js';
-import { appendBatchText, appendBatchValues } from './journal-queries.js';
+import {
+  appendBatchText,
+  appendBatchValues,
+  appendOneText,
+  appendOneValues,
+  LISTED_ENTRIES,
+} from './journal-queries.js';
 import { BatchQueue } from './batch-queue.js';
 import { withReconnects } from './connection-loss.js';
 import type { NamedStatement, StatementNames } from './statement-names.js';
@@ -26,11 +32,13 @@ export class PgAppendBatcher {
   private readonly queue = new BatchQueue<PendingAppend>((batch) => this.send(batch));
   /** The statement's text, the same for every batch of this schema: built and named once. */
   private readonly statement: NamedStatement;
+  /** The statements of a batch of one run, by its number of entries (see `appendOneText`), made on first use. */
+  private readonly single: NamedStatement[] = [];
 
   constructor(
     private readonly pool: Pool,
-    names: StatementNames,
-    s: string,
+    private readonly names: StatementNames,
+    private readonly s: string,
     private readonly channel: string,
     private readonly wrapFailure: AppendFailureWrapper,
     /** How long a batch whose connection was lost is sent again (see `withReconnects`). */
@@ -44,14 +52,21 @@ export class PgAppendBatcher {
     return new Promise<void>((resolve, reject) => this.queue.push({ ...item, resolve, reject }));
   }
 
+  /** The statement of `batch`: of one run (the common case when runs do not execute side by side), or of many. */
+  private query(batch: readonly PendingAppend[]) {
+    const count = batch[0]!.entries.length;
+    if (batch.length > 1 || count > LISTED_ENTRIES) return this.statement.with(appendBatchValues(this.channel, batch));
+    const statement = (this.single[count] ??= this.names.statement(appendOneText(this.s, count)));
+    return statement.with(appendOneValues(this.channel, batch[0]!));
+  }
+
   /** Sends `batch`, again on a new connection while the connection is lost; `retried` once an attempt was. */
   private async send(batch: PendingAppend[], retried = false): Promise<void> {
     let rows: BatchOutcomeRow[];
     try {
       rows = await withReconnects(async (again) => {
         retried ||= again;
-        return (await this.pool.query<BatchOutcomeRow>(this.statement.with(appendBatchValues(this.channel, batch))))
-          .rows;
+        return (await this.pool.query<BatchOutcomeRow>(this.query(batch))).rows;
       }, this.reconnectWindowMs);
     } catch (error) {
       if (batch.length === 1) batch[0]!.reject(this.wrapFailure(batch[0]!.runId, error));
