@@ -43,6 +43,31 @@ function scheduled(
     .commit();
 }
 
+/** A workflow on `cron` (default every second) whose onStart records the run in `started`, then takes `onStartMs`. */
+function slowStartWorkflow(overlap: 'allow' | 'queue', onStartMs: number, started: string[], cron = EVERY_SECOND) {
+  return createWorkflow({
+    id: 'slow-start',
+    inputSchema: z.object({ n: z.number() }),
+    outputSchema: z.object({ n: z.number() }),
+    schedule: { cron, inputData: { n: 1 }, overlap },
+    options: {
+      onStart: async ({ runId }) => {
+        started.push(runId);
+        await pause(onStartMs);
+      },
+    },
+  })
+    .then(
+      createStep({
+        id: 'work',
+        inputSchema: z.object({ n: z.number() }),
+        outputSchema: z.object({ n: z.number() }),
+        execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
+      }),
+    )
+    .commit();
+}
+
 /** The runs of a schedule, oldest fire first, with their fire times and stored views. */
 async function runsOf(weft: Weft, scheduleId: string) {
   const { runs } = await weft.listRuns({ scheduleId });
@@ -143,29 +168,7 @@ describe.concurrent('scheduled runs', () => {
     async ({ overlap, onStartMs }) => {
       const path = join(dir, `s${++files}.db`);
       const started: string[] = [];
-      /** The workflow of one instance: its onStart takes `onStartMs`. */
-      const slowStart = () =>
-        createWorkflow({
-          id: 'slow-start',
-          inputSchema: z.object({ n: z.number() }),
-          outputSchema: z.object({ n: z.number() }),
-          schedule: { cron: EVERY_SECOND, inputData: { n: 1 }, overlap },
-          options: {
-            onStart: async ({ runId }) => {
-              started.push(runId);
-              await pause(onStartMs);
-            },
-          },
-        })
-          .then(
-            createStep({
-              id: 'work',
-              inputSchema: z.object({ n: z.number() }),
-              outputSchema: z.object({ n: z.number() }),
-              execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
-            }),
-          )
-          .commit();
+      const slowStart = () => slowStartWorkflow(overlap, onStartMs, started);
       const instances = [0, 1].map(
         () => new Weft({ workflows: { wf: slowStart() }, storage: new SqliteStorage({ path }), scheduler: TICK }),
       );
@@ -187,6 +190,25 @@ describe.concurrent('scheduled runs', () => {
       expect(started.filter((runId, i) => started.indexOf(runId) !== i)).toEqual([]);
     },
   );
+
+  it('call onStart once for a fire triggered by an instance without a scheduler while another one fires the schedule', async () => {
+    const path = join(dir, `s${++files}.db`);
+    const started: string[] = [];
+    const wf = () => slowStartWorkflow('queue', 2500, started, '0 0 0 1 1 *');
+    const firing = new Weft({ workflows: { wf: wf() }, storage: new SqliteStorage({ path }), scheduler: TICK });
+    const triggering = new Weft({ workflows: { wf: wf() }, storage: new SqliteStorage({ path }), scheduler: false });
+    try {
+      await triggering.schedules.sync();
+      firing.schedules.start();
+      // The fire is started where it was triggered; the other instance sees the start in progress.
+      const { runId, startedHere } = await triggering.schedules.trigger('wf_slow-start');
+      expect(startedHere).toBe(true);
+      await until(async () => (await firing.getRun(runId))?.status === 'success', 'the triggered run', 15_000, 50);
+      expect(started).toEqual([runId]);
+    } finally {
+      await Promise.all([firing.close(), triggering.close()]);
+    }
+  });
 
   it('take a changed inputData, stored by another process, from their next fire on: the running scheduler is not restarted', async () => {
     const path = join(dir, `s${++files}.db`);

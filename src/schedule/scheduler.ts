@@ -290,7 +290,9 @@ export class Scheduler {
       if (running || fires.some((f) => this.starting.has(f.runId))) return;
       // The oldest queued fire, unless another process is starting it: one that it reserved lately.
       const run = await this.host.storage.getRun(pending[0]!.runId);
-      if (run?.status === 'pending' && (run.updatedAt === run.createdAt || run.updatedAt <= now - CLAIMER_GRACE_MS))
+      // Untouched since its claim, it is free; a store that cannot reserve it waits out the grace.
+      const untouched = run?.updatedAt === run?.createdAt && this.host.storage.checksUpdatedAt === true;
+      if (run?.status === 'pending' && (untouched || run.updatedAt <= now - CLAIMER_GRACE_MS))
         this.startRun(workflow, row, run.runId, run.updatedAt);
       return;
     }
@@ -303,63 +305,80 @@ export class Scheduler {
   }
 
   /**
-   * Starts a fire's run (created pending by its claim) as `createRun({ runId }).start()` does, without
-   * waiting for it, once it has reserved the start (`reserveStart`, from the run's `updatedAt` as
-   * `seen`). A start another process reserved or won is fine; a start refused before its claim (the
-   * input no longer matches the schema) cancels the run, so that it is not tried again at every tick.
+   * Starts a fire's run without waiting for it (`startScheduledRun`), and looks for a queued fire to
+   * start once it stops.
    */
   startRun(workflow: Workflow, row: StoredSchedule, runId: string, seen: number): void {
     this.starting.add(runId);
-    let stopSigning = (): void => undefined;
-    const started = (async () => {
-      if (!(await this.reserveStart(runId, seen))) return;
-      stopSigning = this.signStartInProgress(runId);
-      await (await workflow.createRun({ runId })).start(startArgs(row));
-    })();
-    started
-      .catch(async (error: unknown) => {
-        if (WeftError.is(error, 'RUN_ALREADY_CLAIMED') || WeftError.is(error, 'ENGINE_CLOSED')) return;
-        this.host.logger.error(`weft: scheduled run "${runId}" of schedule "${row.scheduleId}" could not start`, error);
-        if (refusedBeforeClaim(error)) await this.host.cancelRun(runId).catch(() => undefined);
-      })
-      .finally(() => {
-        stopSigning();
-        this.starting.delete(runId);
-        // A queued fire may start now that this run stopped.
-        this.wake();
-      });
+    void startScheduledRun(this.host, workflow, row, runId, seen).finally(() => {
+      this.starting.delete(runId);
+      // A queued fire may start now that this run stopped.
+      this.wake();
+    });
   }
+}
 
-  /**
-   * Moves the pending run's `updatedAt` on from `seen`, on condition that it still is `seen`: of the
-   * processes that saw the fire free to start, one only starts it (and calls `onStart`). The others
-   * then see a start in progress (see `signStartInProgress`). A store that does not check `updatedAt`
-   * gets the plain compare-and-set on `pending`, as before.
-   */
-  private async reserveStart(runId: string, seen: number): Promise<boolean> {
-    const { storage, clock } = this.host;
-    const condition = storage.checksUpdatedAt
-      ? { status: ['pending'] as const, updatedAt: seen }
-      : { status: ['pending'] as const };
-    return (await storage.updateRun(runId, condition, { updatedAt: Math.max(clock.now(), seen + 1) })) !== null;
+/**
+ * Starts a fire's run (created pending by its claim) as `createRun({ runId }).start()` does, once this
+ * process has reserved its start (`reserveStart`, from the run's `updatedAt` as `seen`); settles when
+ * the run stops or its start was given up. A start another process reserved or won is fine; a start
+ * refused before its claim (the input no longer matches the schema) cancels the run, so that it is
+ * not tried again at every tick.
+ */
+export async function startScheduledRun(
+  host: ScheduleHost,
+  workflow: Workflow,
+  row: StoredSchedule,
+  runId: string,
+  seen: number,
+): Promise<void> {
+  let reservation: { stop(): void } | null = null;
+  try {
+    reservation = await reserveStart(host, runId, seen);
+    if (reservation) await (await workflow.createRun({ runId })).start(startArgs(row));
+  } catch (error) {
+    if (WeftError.is(error, 'RUN_ALREADY_CLAIMED') || WeftError.is(error, 'ENGINE_CLOSED')) return;
+    host.logger.error(`weft: scheduled run "${runId}" of schedule "${row.scheduleId}" could not start`, error);
+    if (refusedBeforeClaim(error)) await host.cancelRun(runId).catch(() => undefined);
+  } finally {
+    reservation?.stop();
   }
+}
 
-  /**
-   * Until the run is claimed, renews its `updatedAt` (a compare-and-set on `pending`) every third of
-   * the grace, so that other processes leave its start to this one however long `onStart` takes.
-   * Returns the function that stops it.
-   */
-  private signStartInProgress(runId: string): () => void {
-    const { storage, clock, logger } = this.host;
-    const timer = setInterval(() => {
-      storage.updateRun(runId, { status: ['pending'] }, { updatedAt: clock.now() }).then(
-        (row) => {
-          if (row === null) clearInterval(timer); // claimed (or canceled): the run row speaks for itself now
+/**
+ * Reserves the start of the pending run `runId`, last seen with `updatedAt` `seen`: a compare-and-set
+ * that moves `updatedAt` on, so that of the processes that saw the fire free to start, one only starts
+ * it (and calls `onStart`). Until `stop` or the claim, it renews `updatedAt` every third of the grace,
+ * each time from the value it wrote last, never back in time: the others see a start in progress
+ * however long `onStart` takes. Null: another process reserved or claimed the run first. A store that
+ * does not check `updatedAt` gets compare-and-sets on `pending` alone.
+ */
+async function reserveStart(host: ScheduleHost, runId: string, seen: number): Promise<{ stop(): void } | null> {
+  const { storage, clock, logger } = host;
+  let last = seen;
+  const renew = async (): Promise<boolean> => {
+    const next = Math.max(clock.now(), last + 1);
+    const condition = storage.checksUpdatedAt ? { updatedAt: last } : {};
+    let held = (await storage.updateRun(runId, { status: ['pending'], ...condition }, { updatedAt: next })) !== null;
+    // Refused after a lost connection, the write may be this very one, committed.
+    if (!held) held = (await storage.getRun(runId))?.updatedAt === next;
+    if (held) last = next;
+    return held;
+  };
+  if (!(await renew())) return null;
+  let renewing = false;
+  const timer = setInterval(() => {
+    if (renewing) return;
+    renewing = true;
+    renew()
+      .then(
+        (held) => {
+          if (!held) clearInterval(timer); // claimed (or canceled): the run row speaks for itself now
         },
         (error: unknown) => logger.debug(`weft: could not renew the start of scheduled run "${runId}"`, error),
-      );
-    }, CLAIMER_GRACE_MS / 3);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
+      )
+      .finally(() => (renewing = false));
+  }, CLAIMER_GRACE_MS / 3);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -6,7 +6,7 @@ import { scheduledRunId, type ScheduleCatchup, type ScheduleOverlap } from './de
 import {
   Scheduler,
   parseSpec,
-  startArgs,
+  startScheduledRun,
   syncDeclared,
   type ScheduleHost,
   type SchedulerOptions,
@@ -122,7 +122,7 @@ export class Schedules {
       if (!claimed) continue;
       const workflow = this.host.listWorkflows()[row.workflowId];
       if (workflow && this.scheduler) this.scheduler.startRun(workflow, row, runId, now);
-      else if (workflow) await (await workflow.createRun({ runId })).startAsync(startArgs(row));
+      else if (workflow) void startScheduledRun(this.host, workflow, row, runId, now);
       return { runId, startedHere: workflow !== undefined };
     }
     throw new WeftError('STORAGE_ERROR', `Could not record a manual fire of schedule "${scheduleId}"; try again`);

@@ -96,13 +96,22 @@ export function appendBatchText(s: string): string {
  * parameter `$first + 5`, is notified of each of those runs that somebody follows.
  */
 export function entriesOf(s: string, runs: string, first: number): string {
-  const [runId, seq, type, data, at, channel] = [0, 1, 2, 3, 4, 5].map((i) => `$${first + i}`);
+  const [runId, seq, type, data, at] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  const rows = `unnest(${runId}::text[], ${seq}::bigint[], ${type}::text[], ${data}::text[], ${at}::bigint[])
+          AS e(run_id, seq, type, data, at)`;
+  return insertedAndNotified(s, runs, rows, 'e.run_id', `$${first + 5}`);
+}
+
+/**
+ * The CTEs `inserted`, which inserts the entries `rows` (a FROM item `e`) of run `runId` (an expression)
+ * when the CTE `runs` holds that run, and `notified`, which notifies `channel` of each run of `runs`
+ * that somebody follows (delivered at commit).
+ */
+function insertedAndNotified(s: string, runs: string, rows: string, runId: string, channel: string): string {
   return `inserted AS (
         INSERT INTO ${s}.journal (run_id, seq, type, data, at)
-        SELECT e.run_id, e.seq, e.type, e.data, e.at
-        FROM unnest(${runId}::text[], ${seq}::bigint[], ${type}::text[], ${data}::text[], ${at}::bigint[])
-          AS e(run_id, seq, type, data, at)
-        WHERE e.run_id IN (SELECT run_id FROM ${runs})
+        SELECT ${runId}, e.seq, e.type, e.data, e.at FROM ${rows}
+        WHERE ${runId} IN (SELECT run_id FROM ${runs})
         RETURNING 1
       ), notified AS (
         SELECT pg_notify(${channel}, x.run_id) FROM ${runs} x
@@ -116,6 +125,9 @@ export function entriesOf(s: string, runs: string, first: number): string {
  * (see `entryRows`). The entries' first seq is parameter $4.
  */
 export function appendOneText(s: string, count: number): string {
+  if (!Number.isInteger(count) || count < 1 || count > LISTED_ENTRIES) {
+    throw new RangeError(`appendOneText takes 1 to ${LISTED_ENTRIES} entries, not ${count}`);
+  }
   return `
       WITH head AS (
         SELECT r.run_id, r.epoch, (SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = $1) AS last_seq
@@ -123,14 +135,7 @@ export function appendOneText(s: string, count: number): string {
         FOR SHARE
       ), accepted AS (
         SELECT h.run_id FROM head h WHERE h.epoch = $2 AND coalesce(h.last_seq, 0) < $4
-      ), inserted AS (
-        INSERT INTO ${s}.journal (run_id, seq, type, data, at)
-        SELECT $1, e.seq, e.type, e.data, e.at FROM ${entryRows(4, count)}
-        WHERE EXISTS (SELECT 1 FROM accepted)
-        RETURNING 1
-      ), notified AS (
-        SELECT pg_notify($3, $1) FROM accepted WHERE EXISTS (SELECT 1 FROM ${s}.followed f WHERE f.run_id = $1)
-      )
+      ), ${insertedAndNotified(s, 'accepted', entryRows(4, count), '$1', '$3')}
       SELECT h.run_id, h.epoch, h.last_seq, EXISTS (SELECT 1 FROM accepted) AS accepted,
         (SELECT count(*) FROM notified) AS notified
       FROM head h`;
