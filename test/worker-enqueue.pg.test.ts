@@ -3,7 +3,7 @@
 // share both, and a start already queued, or a run already past pending, is left as it is.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Weft, createStep, createWorkflow } from '../src/index.js';
 import { PostgresStorage } from '../src/storage/postgres/index.js';
@@ -66,6 +66,42 @@ await describeWithPostgres('enqueueStart', 'the enqueue cost test', () => {
     } finally {
       await queue.close();
       await weft.close();
+    }
+  });
+
+  it("shares the store's pool without graphile-worker's warning, and a lost connection of a client checked out from it is no crash", async () => {
+    const num = z.object({ n: z.number() });
+    const wf = createWorkflow({ id: 'one', inputSchema: num, outputSchema: num })
+      .then(createStep({ id: 'one', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => inputData }))
+      .commit();
+    // A pool of the caller's, with no listener of its own, as a user may hand it to the store.
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 3 });
+    const weft = new Weft({
+      workflows: { wf },
+      storage: new PostgresStorage({ pool, schema: `${PREFIX}_shared` }),
+      recovery: false,
+    });
+    const warn = vi.spyOn(console, 'warn');
+    const queue = createWorkflowQueue({ weft, schema: `${PREFIX}_shared_queue` });
+    try {
+      await queue.enqueueStart('one', { inputData: { n: 1 } });
+      expect(warn.mock.calls.flat().join('\n')).not.toMatch(/error handlers/);
+
+      // A client checked out and idle between two statements (as in a transaction) loses its backend.
+      const client = await pool.connect();
+      const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      client.release(true);
+      // The pool and the queue go on with new connections.
+      const { runId } = await queue.enqueueStart('one', { inputData: { n: 2 } });
+      expect((await weft.storage.getRun(runId))?.status).toBe('pending');
+    } finally {
+      warn.mockRestore();
+      await queue.close();
+      await weft.close();
+      await pool.end();
     }
   });
 });

@@ -157,6 +157,12 @@ export class PostgresStorage implements WeftStorage {
     // process; the pool drops that client and opens another when needed. A pool of the caller's that
     // has no listener gets this one too (pg would otherwise throw the error as an uncaught exception).
     if (this.ownsPool || this.pool.listenerCount('error') === 0) this.pool.on('error', () => undefined);
+    // Nor may the error of a client checked out without a statement in flight (between two statements
+    // of a transaction; held by graphile-worker when a queue shares this pool, whose utilities warn
+    // about a pool that lacks this listener). The statement in flight, if any, fails as before.
+    if (this.ownsPool || this.pool.listenerCount('connect') === 0) {
+      this.pool.on('connect', (client) => client.on('error', () => undefined));
+    }
     const config: ClientConfig = options.pool ? options.pool.options : { connectionString: options.connectionString };
     this.notifier = new PgJournalNotifier(
       config,
