@@ -52,7 +52,7 @@ export function parseSpec(row: StoredSchedule): ScheduleSpec {
 }
 
 /** What a schedule's runs start with. */
-export function startArgs(row: StoredSchedule): {
+function startArgs(row: StoredSchedule): {
   inputData: unknown;
   initialState?: Record<string, unknown>;
   requestContext?: Record<string, unknown>;
