@@ -359,9 +359,8 @@ async function reserveStart(host: ScheduleHost, runId: string, seen: number): Pr
   const renew = async (): Promise<boolean> => {
     const next = Math.max(clock.now(), last + 1);
     const condition = storage.checksUpdatedAt ? { updatedAt: last } : {};
-    let held = (await storage.updateRun(runId, { status: ['pending'], ...condition }, { updatedAt: next })) !== null;
-    // Refused after a lost connection, the write may be this very one, committed.
-    if (!held) held = (await storage.getRun(runId))?.updatedAt === next;
+    // (After a lost connection the store itself finds out whether the lost attempt had committed.)
+    const held = (await storage.updateRun(runId, { status: ['pending'], ...condition }, { updatedAt: next })) !== null;
     if (held) last = next;
     return held;
   };
