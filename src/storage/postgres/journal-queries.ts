@@ -15,8 +15,13 @@ function columns(entries: readonly JournalEntry[]): unknown[] {
   return [entries.map((e) => e.seq), entries.map((e) => e.type), entries.map((e) => e.data), entries.map((e) => e.at)];
 }
 
-/** Entries written as rows of parameters in a statement's text, at most: more go as four arrays. */
-export const LISTED_ENTRIES = 8;
+/**
+ * Entries written as rows of parameters in a statement's text, at most: more go as four arrays. Each
+ * count has a statement text of its own, prepared on each connection that meets it (a prepared
+ * statement of this size holds about 200 KiB of the server backend's memory): 4 covers the common
+ * writes (a step's end and the next one's start, a claim with its first entries, a run's end).
+ */
+export const LISTED_ENTRIES = 4;
 
 /**
  * `count` entries of one run from parameter `$first` on, as a FROM item `e(seq, type, data, at)`: up to
