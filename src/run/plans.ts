@@ -5,7 +5,7 @@ import type { RunResumeData, RunStartData } from '../journal/entries.js';
 import { RunProjection } from '../journal/projection.js';
 import { RequestContext } from '../request-context.js';
 import { formatIssues, validate, type Issue, type ValidationResult } from '../schema/validate.js';
-import { readRunAndJournal, type RunWithJournal } from '../storage/read-run.js';
+import { readRunAndJournal } from '../storage/read-run.js';
 import type { JournalEntry, RunStatus } from '../storage/types.js';
 import { projectionOf } from './load-projection.js';
 import type { SuspendedCopy } from './suspended-runs.js';
@@ -149,20 +149,6 @@ const RESUME_WAIT_MS = 2000;
 const RESUME_POLL_MS = 25;
 
 /**
- * The run's row and journal once it is not pending, running or waiting, or the last ones seen after a
- * bounded wait. Read together: one round trip where the store allows (`readRunAndJournal`).
- */
-async function settledRun(services: RunServices, runId: string): Promise<RunWithJournal | null> {
-  const deadline = Date.now() + RESUME_WAIT_MS;
-  for (;;) {
-    await services.local.execution(runId)?.finished;
-    const read = await readRunAndJournal(services.storage, runId);
-    if (!read || !['pending', 'running', 'waiting'].includes(read.run.status) || Date.now() >= deadline) return read;
-    await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
-  }
-}
-
-/**
  * What a resume plans from: the run's status and epoch and its journal, as storage holds them or as this
  * process copied them when the run suspended here (`copy`, see `SuspendedRuns`).
  */
@@ -179,10 +165,22 @@ function copiedRun(services: RunServices, runId: string): ResumeSource | undefin
   return copy && { status: 'suspended', epoch: copy.epoch, journal: copy.journal, copy };
 }
 
-/** The run as storage holds it once settled (see `settledRun`). */
-async function storedRun(services: RunServices, runId: string): Promise<ResumeSource | null> {
-  const read = await settledRun(services, runId);
-  return read && { status: read.run.status, epoch: read.run.epoch, journal: read.journal };
+/**
+ * The run as storage holds it once it is not pending, running or waiting, or as last seen after a
+ * bounded wait. Row and journal are read together: one round trip where the store allows
+ * (`readRunAndJournal`).
+ */
+async function settledRun(services: RunServices, runId: string): Promise<ResumeSource | null> {
+  const deadline = Date.now() + RESUME_WAIT_MS;
+  for (;;) {
+    await services.local.execution(runId)?.finished;
+    const read = await readRunAndJournal(services.storage, runId);
+    if (!read) return null;
+    const { status, epoch } = read.run;
+    if (!['pending', 'running', 'waiting'].includes(status) || Date.now() >= deadline)
+      return { status, epoch, journal: read.journal };
+    await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
+  }
 }
 
 /**
@@ -207,7 +205,7 @@ export async function planResume(
       // Out of date, perhaps: what storage holds decides.
     }
   }
-  return resumePlan(workflow, runId, args, await storedRun(services, runId));
+  return resumePlan(workflow, runId, args, await settledRun(services, runId));
 }
 
 async function resumePlan(
