@@ -17,11 +17,14 @@ const sqlite = (): SqliteStorage => new SqliteStorage({ path: join(dir, `s${++fi
 const EVERY_SECOND = '* * * * * *';
 const TICK = { tickIntervalMs: 100 };
 
-/** A workflow `id` on `schedule` whose one step waits `ms`, then returns `{ n: n + 1 }` or throws when `fail`. */
+/**
+ * A workflow `id` on `schedule` whose one step waits `ms`, then returns `{ n: n + 1 }` or throws when `fail`;
+ * with `onStart`, that is the workflow's `onStart`.
+ */
 function scheduled(
   id: string,
   schedule: Partial<WorkflowScheduleConfig<{ n: number }>> | undefined,
-  options: { ms?: number; fail?: boolean } = {},
+  options: { ms?: number; fail?: boolean; onStart?: (info: { runId: string }) => Promise<void> } = {},
 ) {
   const step = createStep({
     id: 'work',
@@ -38,34 +41,24 @@ function scheduled(
     inputSchema: z.object({ n: z.number() }),
     outputSchema: z.object({ n: z.number() }),
     ...(schedule ? { schedule: { cron: EVERY_SECOND, inputData: { n: 1 }, ...schedule } } : {}),
+    ...(options.onStart ? { options: { onStart: options.onStart } } : {}),
   })
     .then(step)
     .commit();
 }
 
-/** A workflow on `cron` (default every second) whose onStart records the run in `started`, then takes `onStartMs`. */
+/** The workflow `slow-start` on `cron` whose onStart records the run in `started`, then takes `onStartMs`. */
 function slowStartWorkflow(overlap: 'allow' | 'queue', onStartMs: number, started: string[], cron = EVERY_SECOND) {
-  return createWorkflow({
-    id: 'slow-start',
-    inputSchema: z.object({ n: z.number() }),
-    outputSchema: z.object({ n: z.number() }),
-    schedule: { cron, inputData: { n: 1 }, overlap },
-    options: {
+  return scheduled(
+    'slow-start',
+    { cron, overlap },
+    {
       onStart: async ({ runId }) => {
         started.push(runId);
         await pause(onStartMs);
       },
     },
-  })
-    .then(
-      createStep({
-        id: 'work',
-        inputSchema: z.object({ n: z.number() }),
-        outputSchema: z.object({ n: z.number() }),
-        execute: async ({ inputData }) => ({ n: inputData.n + 1 }),
-      }),
-    )
-    .commit();
+  );
 }
 
 /** The runs of a schedule, oldest fire first, with their fire times and stored views. */
