@@ -42,6 +42,44 @@ export function describeUpdateRun(current: CurrentStorage): void {
       expect(row).toEqual({ ...claimed, outcome: '{}', updatedAt: T0 + 9 });
     });
 
+    it('returns the row as getRun reads it, whichever fields the change sets, with or without entries', async () => {
+      await current().createRun(newRun('r1', { resourceId: 'res-1' }));
+      const changes = [
+        { status: 'running', bumpEpoch: true, leaseOwner: 'me', leaseExpiresAt: T0 + 60_000, input: '{"in":"put"}' },
+        {},
+        { wakeAt: T0 + 500 },
+        { status: 'suspended', leaseOwner: null, leaseExpiresAt: null, wakeAt: null, outcome: '{"suspended":[]}' },
+        { outcome: '{"result":1}' },
+      ] as const;
+      let at = T0;
+      let seq = 0;
+      for (const change of changes) {
+        for (const withEntries of [false, true]) {
+          const added = withEntries ? entries(seq + 1, seq + 2) : undefined;
+          const row = await current().updateRun('r1', {}, { ...change, updatedAt: ++at }, added);
+          expect(row).toEqual(await current().getRun('r1'));
+          if (added) seq += added.length;
+        }
+      }
+      // A claim issued at once after the run's creation (a store may make both in one write).
+      const created = current().createRun(newRun('r2', { resourceId: 'res-2', claimFollows: true }));
+      const claimed = await current().updateRun(
+        'r2',
+        { status: ['pending'], epoch: 0 },
+        {
+          status: 'running',
+          bumpEpoch: true,
+          leaseOwner: 'me',
+          leaseExpiresAt: T0 + 1,
+          input: '{}',
+          updatedAt: T0 + 1,
+        },
+        entries(1, 2),
+      );
+      await created;
+      expect(claimed).toEqual(await current().getRun('r2'));
+    });
+
     it('ignores change fields whose value is undefined', async () => {
       const claimed = await claimRun(current(), 'r1');
       const row = await current().updateRun('r1', {}, { status: undefined, leaseOwner: undefined, updatedAt: T0 + 9 });

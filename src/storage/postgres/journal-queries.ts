@@ -229,6 +229,8 @@ export function toJournalEntry(row: PgJournalRow): JournalEntry {
  * `entries` as ONE statement: one round trip and one commit where a transaction took five. The
  * entries go in only if the update applied, and the channel is notified at commit. A seq already in
  * the journal fails the whole statement on the journal's key (SQLSTATE 23505), the update included.
+ * It answers with the update's columns and `notified`, which makes the SELECT of that name run (unlike an
+ * insert, a SELECT in WITH runs only when referenced).
  */
 export function updateWithEntriesQuery(
   s: string,
@@ -250,7 +252,7 @@ export function updateWithEntriesQuery(
         SELECT pg_notify($${n + 2}, $${n + 1}) FROM updated
         WHERE EXISTS (SELECT 1 FROM ${s}.followed f WHERE f.run_id = $${n + 1})
       )
-      SELECT updated.*, (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM notified) AS notified
+      SELECT updated.*, (SELECT count(*) FROM notified) AS notified
       FROM updated`,
     values: [...update.values, runId, channel, ...entryValues(entries)],
   };

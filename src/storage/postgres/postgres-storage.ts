@@ -50,7 +50,7 @@ import { PgDispatchedAttempts } from './dispatched-attempts.js';
 import { PgStepDispatcher } from './step-dispatcher.js';
 import type { PgQuery, PgRunRow } from './run-queries.js';
 import { StatementNames, type NamedStatement } from './statement-names.js';
-import { RUN_COLUMNS, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
+import { RUN_COLUMNS, changedRun, listRunsQueries, toStoredRun, updateRunQuery } from './run-queries.js';
 import { RunOrder } from './run-order.js';
 import type { HeldCreation } from './run-creations.js';
 import { RunCreations, holdsForNewRun, insertChangedRunQuery, insertRunsQuery } from './run-creations.js';
@@ -374,7 +374,7 @@ export class PostgresStorage implements WeftStorage {
     return this.guardChange(newRun ? 'create' : 'update', item, lost, async () => {
       try {
         const { rows } = await this.send<PgRunRow>(query);
-        return rows[0] ? toStoredRun(rows[0]) : null;
+        return rows[0] ? changedRun(runId, change, rows[0]) : null;
       } catch (error) {
         // A seq the journal holds: the statement changed nothing; say how far the journal reaches.
         if (newRun || !entries || entries.length === 0 || (error as { code?: unknown }).code !== '23505') throw error;

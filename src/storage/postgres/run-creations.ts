@@ -2,7 +2,7 @@
 // entries in one statement.
 import type { NewRun, RunChange, RunCondition, StoredRun } from '../types.js';
 import type { PgQuery } from './run-queries.js';
-import { RUN_COLUMNS } from './run-queries.js';
+import { RUN_COLUMNS, readBack } from './run-queries.js';
 
 /** A `createRun` not sent yet. */
 export interface HeldCreation {
@@ -191,7 +191,7 @@ export function insertRunsQuery(s: string, runs: readonly NewRun[]): PgQuery {
 
 /**
  * Inserts a new run with a claim's `change` already applied (the epoch bumped from 0 when asked), answering
- * with the row; an id in use inserts nothing and answers with no row. As `updateRunQuery`'s UPDATE, it can
+ * as `updateRunQuery` does (`changedRun` makes the row); an id in use inserts nothing and answers with no row. As `updateRunQuery`'s UPDATE, it can
  * carry journal entries (`updateWithEntriesQuery`).
  */
 export function insertChangedRunQuery(s: string, run: NewRun, change: RunChange & { bumpEpoch?: boolean }): PgQuery {
@@ -199,7 +199,7 @@ export function insertChangedRunQuery(s: string, run: NewRun, change: RunChange 
     text: `INSERT INTO ${s}.runs (run_id, workflow_id, resource_id, status, epoch, created_at, updated_at,
         lease_owner, lease_expires_at, wake_at, input, outcome)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-      ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
+      ON CONFLICT (run_id) DO NOTHING RETURNING ${readBack(change)}`,
     values: [
       run.runId,
       run.workflowId,
