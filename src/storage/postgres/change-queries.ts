@@ -37,8 +37,9 @@ export function changeBatchText(s: string): string {
           AS i(run_id, is_new, workflow_id, resource_id, created_at, cond_status, cond_epoch, cond_updated_at,
             updated_at, status, bump_epoch, mask, lease_owner, lease_expires_at, wake_at, input, outcome)
       ), locked AS (
-        SELECT run_id FROM ${s}.runs WHERE run_id IN (SELECT run_id FROM i WHERE NOT is_new)
-        ORDER BY run_id FOR NO KEY UPDATE
+        SELECT r.run_id
+        FROM (SELECT run_id FROM i WHERE NOT is_new ORDER BY run_id COLLATE "C") b
+        CROSS JOIN LATERAL (SELECT run_id FROM ${s}.runs WHERE run_id = b.run_id FOR NO KEY UPDATE) r
       ), updated AS (
         UPDATE ${s}.runs r SET updated_at = i.updated_at, status = coalesce(i.status, r.status),
           epoch = r.epoch + CASE WHEN i.bump_epoch THEN 1 ELSE 0 END,

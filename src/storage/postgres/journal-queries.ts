@@ -83,9 +83,8 @@ export function appendBatchText(s: string): string {
         SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS b(run_id, epoch, first_seq)
       ), head AS (
         SELECT r.run_id, r.epoch, (SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = r.run_id) AS last_seq
-        FROM ${s}.runs r WHERE r.run_id = ANY(CAST((SELECT $1::text[]) AS text[]))
-        ORDER BY r.run_id
-        FOR SHARE
+        FROM (SELECT run_id FROM unnest(CAST((SELECT $1::text[]) AS text[])) AS u(run_id) ORDER BY run_id COLLATE "C") b
+        CROSS JOIN LATERAL (SELECT run_id, epoch FROM ${s}.runs WHERE run_id = b.run_id FOR SHARE) r
       ), accepted AS (
         SELECT b.run_id FROM batch b JOIN head h ON h.run_id = b.run_id
         WHERE h.epoch = b.epoch AND coalesce(h.last_seq, 0) < b.first_seq
