@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { Weft } from '../../run/weft.js';
 import { createStep } from '../../workflow/create-step.js';
 import { createWorkflow } from '../../workflow/create-workflow.js';
+import { changeBatchText, changeBatchValues } from './change-queries.js';
+import { appendBatchText, appendBatchValues } from './journal-queries.js';
 import { PostgresStorage } from './postgres-storage.js';
 import { PG_URL, describeWithPostgres, statementsOf, suiteStorages } from '../../../test/support/postgres.js';
 
@@ -107,5 +109,45 @@ await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round
     // Postgres plans a prepared statement for its values its first 5 times, then keeps the generic plan if it is no worse.
     for (const row of executed)
       expect({ statement: row.statement, custom: Number(row.custom_plans) }).toMatchObject({ custom: 5 });
+  });
+
+  it('looks the runs of a batch up by key, in id order, even while the runs table is small', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    storages.closeAfter({ close: () => pool.end() });
+    const schema = storages.schema();
+    const storage = new PostgresStorage({ pool, schema });
+    storages.closeAfter({ close: () => storage.close() });
+    await storage.init();
+    const s = `"${schema}"`;
+    // A thousand runs: a table small enough that a scan of it all looks cheap to the planner.
+    await pool.query(
+      `INSERT INTO ${s}.runs (run_id, workflow_id, status, epoch, created_at, updated_at)
+       SELECT 'run-' || i, 'wf', 'running', 1, i, i FROM generate_series(1, 1000) AS i`,
+    );
+    await pool.query(`ANALYZE ${s}.runs`);
+    const runIds = ['run-7', 'run-250', 'run-31'];
+    const entry = { seq: 1, type: 'step-end', data: '{}', at: 1 };
+    const appends = runIds.map((runId) => ({ runId, epoch: 1, entries: [entry] }));
+    const changes = runIds.map((runId) => ({
+      runId,
+      condition: { epoch: 1 },
+      change: { status: 'success' as const, updatedAt: 2 },
+      entries: [entry],
+    }));
+    // The plan kept after the first executions: the generic one, made without the values.
+    await pool.query('SET plan_cache_mode = force_generic_plan');
+    const planOf = async (name: string, text: string, values: unknown[]) => {
+      const { rows } = await pool.query<{ 'QUERY PLAN': string }>({ name, text: `EXPLAIN ${text}`, values });
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    };
+    const append = await planOf('append_plan', appendBatchText(s), appendBatchValues('c', appends));
+    expect(append).not.toContain('Seq Scan on runs');
+    // Sorted by id first (as every statement that locks runs takes them), then locked one by one.
+    expect(append).toMatch(/Sort Key: \S+ COLLATE "C"[\s\S]*LockRows[\s\S]*Index Scan using runs_pkey on runs/);
+    const change = await planOf('change_plan', changeBatchText(s), changeBatchValues('c', changes));
+    // The rows are locked as found by key; the update that follows may join them as the planner likes.
+    const locked = change.slice(change.indexOf('CTE locked'), change.indexOf('CTE updated'));
+    expect(locked).toMatch(/Sort Key: \S+ COLLATE "C"[\s\S]*LockRows[\s\S]*Index Scan using runs_pkey on runs/);
+    expect(locked).not.toContain('Seq Scan on runs');
   });
 });
