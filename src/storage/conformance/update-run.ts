@@ -78,6 +78,12 @@ export function describeUpdateRun(current: CurrentStorage): void {
       );
       await created;
       expect(claimed).toEqual(await current().getRun('r2'));
+      // The same without entries, and without a new epoch.
+      const bare = current().createRun(newRun('r3', { claimFollows: true }));
+      const held = await current().updateRun('r3', { status: ['pending'] }, { leaseOwner: 'me', updatedAt: T0 + 2 });
+      await bare;
+      expect(held).toEqual(await current().getRun('r3'));
+      expect(held).toMatchObject({ status: 'pending', epoch: 0, leaseOwner: 'me' });
     });
 
     it('ignores change fields whose value is undefined', async () => {

@@ -21,7 +21,7 @@ const r = (column: string, bit: number): string =>
 
 /**
  * The compare-and-sets of many runs as ONE statement (one round trip, one commit), each applied on its
- * own: the stored rows are locked in id order (`FOR NO KEY UPDATE`, the order of every other statement
+ * own: the stored rows are locked in id order, each found by its key (`FOR NO KEY UPDATE`, the order of every other statement
  * that locks runs, so that none deadlock) and updated where their condition holds; held runs are
  * inserted with their change applied, unless the id is in use; the entries of the runs changed are
  * inserted, and the channel is notified for those somebody follows. Answers with the rows changed; a
@@ -58,7 +58,7 @@ export function changeBatchText(s: string): string {
           lease_owner, lease_expires_at, wake_at, input, outcome)
         SELECT run_id, workflow_id, resource_id, coalesce(status, 'pending'), CASE WHEN bump_epoch THEN 1 ELSE 0 END,
           created_at, updated_at, lease_owner, lease_expires_at, wake_at, input, outcome
-        FROM i WHERE is_new ORDER BY run_id
+        FROM i WHERE is_new ORDER BY run_id COLLATE "C"
         ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}
       ), changed AS (
         SELECT * FROM updated UNION ALL SELECT * FROM created

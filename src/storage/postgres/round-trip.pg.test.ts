@@ -111,7 +111,7 @@ await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round
       expect({ statement: row.statement, custom: Number(row.custom_plans) }).toMatchObject({ custom: 5 });
   });
 
-  it('looks the runs of a batch up by key, in id order, even while the runs table is small', async () => {
+  it('looks the runs of a batch up by key, in id order, in its generic plan, on a runs table of 1,000 rows', async () => {
     const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
     storages.closeAfter({ close: () => pool.end() });
     const schema = storages.schema();
@@ -134,11 +134,23 @@ await describeWithPostgres('Suspend and resume on Postgres', 'the Postgres round
       change: { status: 'success' as const, updatedAt: 2 },
       entries: [entry],
     }));
-    // The plan kept after the first executions: the generic one, made without the values.
+    // The plan kept after the first executions: the generic one, made without the values (values bound
+    // to an EXPLAIN itself are planned as constants, hence PREPARE, and EXECUTE with literals).
     await pool.query('SET plan_cache_mode = force_generic_plan');
+    const element = (value: unknown) => (value === null ? 'NULL' : `"${String(value).replace(/[\\"]/g, '\\$&')}"`);
+    const literal = (value: unknown) =>
+      value === null || value === undefined
+        ? 'NULL'
+        : pg.escapeLiteral(Array.isArray(value) ? `{${value.map(element).join(',')}}` : String(value));
     const planOf = async (name: string, text: string, values: unknown[]) => {
-      const { rows } = await pool.query<{ 'QUERY PLAN': string }>({ name, text: `EXPLAIN ${text}`, values });
-      return rows.map((row) => row['QUERY PLAN']).join('\n');
+      await pool.query(`PREPARE ${name} AS ${text}`);
+      const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN EXECUTE ${name}(${values.map(literal).join(', ')})`,
+      );
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      // A generic plan refers to the statement's parameters.
+      expect(plan).toMatch(/\$\d/);
+      return plan;
     };
     const append = await planOf('append_plan', appendBatchText(s), appendBatchValues('c', appends));
     expect(append).not.toContain('Seq Scan on runs');
