@@ -71,27 +71,18 @@ export function readBack(change: RunChange): string {
   return columns.join(', ');
 }
 
-/** The row of `runId` after `change`: what the change set, and the rest as read back (`readBack`, or whole rows). */
+/**
+ * The row of `runId` after `change`: the fields the change set (`CHANGE_COLUMNS`, `updatedAt`) taken from
+ * it, the others from `row`, which holds at least the columns `readBack` names.
+ */
 export function changedRun(runId: string, change: RunChange, row: Partial<PgRunRow>): StoredRun {
-  const { status, leaseOwner, leaseExpiresAt, wakeAt, input, outcome } = change;
-  return {
-    runId,
-    workflowId: row.workflow_id!,
-    resourceId: row.resource_id!,
-    status: status ?? (row.status as RunStatus),
-    epoch: Number(row.epoch),
-    createdAt: Number(row.created_at),
-    updatedAt: change.updatedAt,
-    leaseOwner: leaseOwner !== undefined ? leaseOwner : row.lease_owner!,
-    leaseExpiresAt: leaseExpiresAt !== undefined ? leaseExpiresAt : numberOrNull(row.lease_expires_at),
-    wakeAt: wakeAt !== undefined ? wakeAt : numberOrNull(row.wake_at),
-    input: input !== undefined ? input : row.input!,
-    outcome: outcome !== undefined ? outcome : row.outcome!,
-  };
-}
-
-function numberOrNull(value: string | null | undefined): number | null {
-  return value === null || value === undefined ? null : Number(value);
+  const run = toStoredRun({ ...row, run_id: runId } as PgRunRow);
+  const fields = run as unknown as Record<string, unknown>;
+  for (const field of Object.keys(CHANGE_COLUMNS) as (keyof typeof CHANGE_COLUMNS)[]) {
+    if (change[field] !== undefined) fields[field] = change[field];
+  }
+  run.updatedAt = change.updatedAt;
+  return run;
 }
 
 /**
