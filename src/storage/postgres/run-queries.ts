@@ -59,9 +59,10 @@ const CHANGE_COLUMNS = {
 const READ_BACK = ['epoch', 'workflow_id', 'resource_id', 'created_at'];
 
 /**
- * The columns a compare-and-set answers with: those its change does not set. Each statement then sends
- * back only what the store does not know (a run's input once, at its start, not at every claim and end),
- * and the driver parses a few fields rather than twelve.
+ * The columns a compare-and-set answers with: those its change does not set. A run's end does not send
+ * back the outcome it just wrote, nor a start the input it stored, and the driver parses a few fields
+ * rather than twelve. The input, which only a start sets, still comes back with every later claim, end
+ * and suspension: `updateRun` answers with the whole row.
  */
 export function readBack(change: RunChange): string {
   const columns = [...READ_BACK];
