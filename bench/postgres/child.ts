@@ -1,23 +1,37 @@
 // One sample of one Postgres workload on one engine, in a process of its own (DBOS is a process-wide
 // singleton; a fresh process also starts both engines equally cold). Prints one JSON line: the time,
 // the statements sent, and the runs done. `count` 0 opens the engine and does nothing: the baseline
-// that the parent subtracts to get commits per run.
-//   tsx bench/postgres/child.ts <weft|dbos> <P1|P2|P3|P4> <database url> <count>
+// that the parent subtracts to get commits per run. `floor` (P1, P3) replays Weft's statements alone (floor.ts).
+//   tsx bench/postgres/child.ts <weft|dbos|floor> <P1|P2|P3|P4> <database url> <count>
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { statementCount } from './count-statements.js';
+import { floor, type Unit } from './floor.js';
 import { dbosProducer, openDbos, openWeft, weftProducer, type PgEngine, type PgEngineName } from './engines.js';
 
-const [engineName, workload, url, countText] = process.argv.slice(2) as [PgEngineName, string, string, string];
+const [engineName, workload, url, countText] = process.argv.slice(2) as [
+  PgEngineName | 'floor',
+  string,
+  string,
+  string,
+];
 const count = Number(countText);
 const WARMUP = 5;
 /** Queue workers: two processes, each with this many runs at once. */
 const WORKERS = 2;
 const WORKER_CONCURRENCY = 10;
 
+/** What P1 and P3 repeat, one after another. */
+const units: Record<string, Unit> = {
+  P1: (engine, n) => engine.tenSteps(n),
+  P3: (engine, n) => engine.roundTrip(n),
+};
+
 async function inProcess(measure: (engine: PgEngine) => Promise<void>): Promise<number> {
   const engine = engineName === 'weft' ? await openWeft(url) : await openDbos(url);
-  for (let i = 0; i < WARMUP; i++) await (workload === 'P3' ? engine.roundTrip(i) : engine.tenSteps(i));
+  // P2 warms up as P1 does.
+  const unit = (units[workload] ?? units.P1)!;
+  for (let i = 0; i < WARMUP; i++) await unit(engine, i);
   const before = statementCount();
   const started = performance.now();
   await measure(engine);
@@ -80,7 +94,7 @@ let workerStatements = 0;
 const measures: Record<string, () => Promise<number>> = {
   P1: () =>
     inProcess(async (engine) => {
-      for (let i = 0; i < count; i++) await engine.tenSteps(i);
+      for (let i = 0; i < count; i++) await units.P1!(engine, i);
     }),
   P2: () =>
     inProcess(async (engine) => {
@@ -88,13 +102,14 @@ const measures: Record<string, () => Promise<number>> = {
     }),
   P3: () =>
     inProcess(async (engine) => {
-      for (let i = 0; i < count; i++) await engine.roundTrip(i);
+      for (let i = 0; i < count; i++) await units.P3!(engine, i);
     }),
   P4: queued,
 };
 
-const measure = measures[workload];
-if (!measure) throw new Error(`unknown workload ${workload}`);
+const unit = units[workload];
+const measure = engineName === 'floor' ? unit && (() => floor(url, unit, WARMUP, count)) : measures[workload];
+if (!measure) throw new Error(`no ${engineName} sample of workload ${workload}`);
 const ms = await measure();
 process.stdout.write(`${JSON.stringify({ ms, statements, count })}\n`);
 process.exit(0);

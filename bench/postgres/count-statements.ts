@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 
 let statements = 0;
+let recorder: ((args: readonly unknown[]) => void) | undefined;
 
 /** Patches `Client.prototype.query` of the `pg` module that `fromModule` (a path or URL) resolves. */
 export function countStatementsOf(fromModule: string): void {
@@ -11,6 +12,7 @@ export function countStatementsOf(fromModule: string): void {
   const query = proto.query;
   proto.query = function counted(this: unknown, ...args: unknown[]) {
     statements += 1;
+    recorder?.(args);
     return query.apply(this, args);
   };
   (proto as { __counted?: boolean }).__counted = true;
@@ -19,4 +21,9 @@ export function countStatementsOf(fromModule: string): void {
 /** Statements counted so far. */
 export function statementCount(): number {
   return statements;
+}
+
+/** Hands `record` the arguments of every query counted from now on; `undefined` stops. */
+export function recordStatements(record: ((args: readonly unknown[]) => void) | undefined): void {
+  recorder = record;
 }

@@ -18,6 +18,8 @@ interface PgWorkload {
   /** The figure reported, from the sample's time and size. */
   measure: string;
   value(ms: number, count: number): number;
+  /** Also sample the floor, Weft's statements of one such unit replayed alone (floor.ts): the unit's name. */
+  floor?: string;
 }
 
 const workloads: PgWorkload[] = [
@@ -27,6 +29,7 @@ const workloads: PgWorkload[] = [
     size: { full: 100, quick: 30 },
     measure: 'µs per step',
     value: (ms, count) => (ms * 1000) / (count * 10),
+    floor: '10-step run',
   },
   {
     id: 'P2',
@@ -41,6 +44,7 @@ const workloads: PgWorkload[] = [
     size: { full: 100, quick: 30 },
     measure: 'µs per round trip',
     value: (ms, count) => (ms * 1000) / count,
+    floor: 'round trip',
   },
   {
     id: 'P4',
@@ -92,7 +96,7 @@ interface ChildResult {
 }
 
 /** One sample on a fresh database: the child's time and statements, and the database's commits and deadlocks. */
-async function sample(engine: PgEngineName, w: PgWorkload, count: number): Promise<ChildResult> {
+async function sample(engine: PgEngineName | 'floor', w: PgWorkload, count: number): Promise<ChildResult> {
   const name = `weft_bench_${engine}`;
   await freshDatabase(name);
   const child = spawn(
@@ -152,6 +156,7 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
   );
   console.log(`Postgres: ${rows[0]!.version.split(' on ')[0]}, synchronous_commit = ${rows[0]!.sync}`);
   const lines: string[] = [];
+  const floors: string[] = [];
   let deadlocks = 0;
   let warnings = 0;
   for (const w of chosen) {
@@ -164,6 +169,7 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
     const connections: Record<PgEngineName, number> = { weft: 0, dbos: 0 };
     // The baseline: opening the engine and its warm-up, whose commits are not the workload's.
     const baseline: Record<PgEngineName, number> = { weft: 0, dbos: 0 };
+    const floorValues: number[] = [];
     for (const engine of ENGINES) baseline[engine] = (await sample(engine, w, 0)).stats.commits;
     for (let rep = 0; rep < options.reps; rep++) {
       const order = rep % 2 === 0 ? ENGINES : [...ENGINES].reverse();
@@ -180,6 +186,11 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
         warnings += result.warnings;
         process.stderr.write(`${w.id} ${engine} rep ${rep + 1}: ${formatNumber(value)} ${w.measure}\n`);
       }
+      if (w.floor) {
+        const value = w.value((await sample('floor', w, count)).ms, count);
+        floorValues.push(value);
+        process.stderr.write(`${w.id} floor rep ${rep + 1}: ${formatNumber(value)} ${w.measure}\n`);
+      }
     }
     const weft = median(values.weft)!;
     const dbos = median(values.dbos)!;
@@ -189,6 +200,14 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
         `${spread(values.weft)} / ${spread(values.dbos)} | ${perRun.weft.commits.toFixed(1)} / ${perRun.dbos.commits.toFixed(1)} | ` +
         `${perRun.weft.statements.toFixed(1)} / ${perRun.dbos.statements.toFixed(1)} | ${connections.weft} / ${connections.dbos} |`,
     );
+    const floor = median(floorValues);
+    if (floor !== undefined) {
+      floors.push(
+        `${w.id} floor: Weft's ${perRun.weft.statements.toFixed(0)} statements of one ${w.floor} replayed alone ` +
+          `(same driver, no engine): ${formatNumber(floor)} ${w.measure}, ${(floor / dbos).toFixed(3)} × DBOS; ` +
+          `the engine adds ${formatNumber(weft - floor)} ${w.measure} (${spread(floorValues)} max/min of reps)`,
+      );
+    }
   }
   await admin.end();
   console.log('');
@@ -198,5 +217,6 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
   console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const line of lines) console.log(line);
   console.log('');
+  for (const line of floors) console.log(line);
   console.log(`deadlocks: ${deadlocks}; MaxListenersExceededWarning: ${warnings}`);
 }
