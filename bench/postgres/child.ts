@@ -108,7 +108,12 @@ const measures: Record<string, () => Promise<number>> = {
 };
 
 const unit = units[workload];
-const measure = engineName === 'floor' ? unit && (() => floor(url, unit, WARMUP, count)) : measures[workload];
+const replayed = async (replay: Unit): Promise<number> => {
+  const result = await floor(url, replay, WARMUP, count);
+  statements = result.statements;
+  return result.ms;
+};
+const measure = engineName === 'floor' ? unit && (() => replayed(unit)) : measures[workload];
 if (!measure) throw new Error(`no ${engineName} sample of workload ${workload}`);
 const ms = await measure();
 process.stdout.write(`${JSON.stringify({ ms, statements, count })}\n`);

@@ -56,11 +56,16 @@ function mostNamed(candidates: unknown[], statements: Captured[]): string {
 }
 
 /**
- * Replays Weft's statements of one `unit` `warmup` times, then `count` times measured; returns the measured
- * milliseconds. Each statement must change its row, as it did for the engine: a replay that changed nothing
- * is an error.
+ * Replays Weft's statements of one `unit` `warmup` times, then `count` times measured; answers with the
+ * measured milliseconds and the statements replayed meanwhile. Each statement must change its row, as it
+ * did for the engine: a replay that changed nothing is an error.
  */
-export async function floor(url: string, unit: Unit, warmup: number, count: number): Promise<number> {
+export async function floor(
+  url: string,
+  unit: Unit,
+  warmup: number,
+  count: number,
+): Promise<{ ms: number; statements: number }> {
   const { statements, runId } = await captureUnit(url, unit);
   const pg = createRequire(new URL('../../src/storage/postgres/postgres-storage.ts', import.meta.url).href)(
     'pg',
@@ -79,5 +84,5 @@ export async function floor(url: string, unit: Unit, warmup: number, count: numb
   for (let i = 0; i < count; i++) await replay();
   const ms = performance.now() - started;
   await pool.end();
-  return ms;
+  return { ms, statements: statements.length * count };
 }

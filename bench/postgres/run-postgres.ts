@@ -170,6 +170,7 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
     // The baseline: opening the engine and its warm-up, whose commits are not the workload's.
     const baseline: Record<PgEngineName, number> = { weft: 0, dbos: 0 };
     const floorValues: number[] = [];
+    let floorStatements = 0;
     for (const engine of ENGINES) baseline[engine] = (await sample(engine, w, 0)).stats.commits;
     for (let rep = 0; rep < options.reps; rep++) {
       const order = rep % 2 === 0 ? ENGINES : [...ENGINES].reverse();
@@ -187,8 +188,12 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
         process.stderr.write(`${w.id} ${engine} rep ${rep + 1}: ${formatNumber(value)} ${w.measure}\n`);
       }
       if (w.floor) {
-        const value = w.value((await sample('floor', w, count)).ms, count);
+        const result = await sample('floor', w, count);
+        const value = w.value(result.ms, count);
         floorValues.push(value);
+        floorStatements = result.statements / count;
+        deadlocks += result.stats.deadlocks;
+        warnings += result.warnings;
         process.stderr.write(`${w.id} floor rep ${rep + 1}: ${formatNumber(value)} ${w.measure}\n`);
       }
     }
@@ -203,7 +208,7 @@ export async function runPostgresGroup(argv: readonly string[]): Promise<void> {
     const floor = median(floorValues);
     if (floor !== undefined) {
       floors.push(
-        `${w.id} floor: Weft's ${perRun.weft.statements.toFixed(0)} statements of one ${w.floor} replayed alone ` +
+        `${w.id} floor: Weft's ${floorStatements} statements of one ${w.floor} replayed alone ` +
           `(same driver, no engine): ${formatNumber(floor)} ${w.measure}, ${(floor / dbos).toFixed(3)} × DBOS; ` +
           `the engine adds ${formatNumber(weft - floor)} ${w.measure} (${spread(floorValues)} max/min of reps)`,
       );
