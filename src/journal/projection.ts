@@ -31,6 +31,8 @@ export interface StepRecord extends StepResult {
   usage?: StepUsage;
   /** The id its attempts were dispatched under (`StepStartData.dispatch`). */
   dispatch?: string;
+  /** When it ended suspended: its place among the run's suspensions, in journal order (1, 2, ...). */
+  suspendOrder?: number;
 }
 
 export class RunProjection {
@@ -58,6 +60,8 @@ export class RunProjection {
   perStep = false;
   /** `writer.write` and `writer.custom` entries seen, across every execution of the run. */
   outputEntries = 0;
+  /** Suspensions seen, numbering `StepRecord.suspendOrder`. */
+  private suspensions = 0;
 
   /** Folds in stored entries of run `runId`, in order, refusing any this Weft cannot read (`readEntry`). */
   applyStored(entries: readonly JournalEntry[], runId: string): void {
@@ -215,6 +219,7 @@ export class RunProjection {
       rec.suspendPayload = d.suspendPayload;
       rec.suspendedAt = d.suspendedAt ?? d.endedAt;
     }
+    if (d.status === 'suspended') rec.suspendOrder = ++this.suspensions;
     if (d.suspendOutput !== undefined) rec.suspendOutput = d.suspendOutput;
     if (d.resumeLabels !== undefined) rec.resumeLabels = d.resumeLabels;
     if (d.metadata !== undefined) rec.metadata = { ...rec.metadata, ...d.metadata };

@@ -5,11 +5,16 @@ import { totalUsage, type StepUsage } from '../workflow/step-usage.js';
 import type { StepResult, WorkflowResult, WorkflowResultBase } from '../workflow/types.js';
 import type { OutputOptions, WorkflowRunView } from '../workflow/run-types.js';
 
-/** Suspended steps with nothing suspended inside them (foreach items count as inside their foreach). */
+/**
+ * Suspended steps with nothing suspended inside them (foreach items count as inside their foreach), in
+ * the graph's order, except that the arms of a branch (`.branch`) come in the order they suspended:
+ * Mastra lists the suspended paths so (arms that suspended in turn), and a resume that names no step
+ * resumes the first.
+ */
 export function suspendedLeaves(projection: RunProjection): StepRecord[] {
   const suspended: StepRecord[] = [];
   for (const rec of projection.records.values()) if (rec.status === 'suspended') suspended.push(rec);
-  return suspended.filter(
+  const leaves = suspended.filter(
     (rec) =>
       !suspended.some(
         (o) =>
@@ -19,6 +24,36 @@ export function suspendedLeaves(projection: RunProjection): StepRecord[] {
           '/['.includes(o.key[rec.key.length]!),
       ),
   );
+  return leaves.length < 2 ? leaves : branchArmsInSuspensionOrder(projection, leaves);
+}
+
+/** `leaves` with those inside top-level branch arms reordered among their places by when their arm suspended. */
+function branchArmsInSuspensionOrder(projection: RunProjection, leaves: StepRecord[]): StepRecord[] {
+  const places: number[] = [];
+  const arms: { leaf: StepRecord; order: number }[] = [];
+  leaves.forEach((leaf, place) => {
+    const top = topLevelKey(leaf.key);
+    const arm = parentBlock(top);
+    if (arm === undefined || !projection.branches.has(arm)) return;
+    places.push(place);
+    arms.push({ leaf, order: projection.records.get(top)?.suspendOrder ?? 0 });
+  });
+  if (arms.length < 2) return leaves;
+  arms.sort((a, b) => a.order - b.order);
+  const ordered = [...leaves];
+  places.forEach((place, i) => (ordered[place] = arms[i]!.leaf));
+  return ordered;
+}
+
+/** The key of the top-level step a key lies in: its first segment, without an item or a nested path. */
+function topLevelKey(key: string): string {
+  return key.split(/[/[@]/, 1)[0]!;
+}
+
+/** The block holding the child `key` ('3' for '3.1'), or undefined when `key` is no block's child. */
+function parentBlock(key: string): string | undefined {
+  const dot = key.lastIndexOf('.');
+  return dot < 0 ? undefined : key.slice(0, dot);
 }
 
 function withoutMeta(payload: unknown): unknown {
