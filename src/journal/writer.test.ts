@@ -287,6 +287,7 @@ describe('JournalWriter', () => {
     const { writer, announced } = writerFor(watched, { epoch: 0, claim });
     writer.add('step-start', start());
     const first = writer.flush();
+    await Promise.resolve(); // the claim goes out a microtask after the flush that asks for it
     writer.add('step-end', end());
     const second = writer.flush();
     await Promise.all([first, second]);
@@ -354,6 +355,7 @@ describe('JournalWriter', () => {
     const { writer, announced } = writerFor(store, { epoch });
     writer.add('step-start', start('0'));
     const first = writer.flush();
+    await Promise.resolve(); // the write goes out a microtask after the flush that asks for it
     writer.add('step-start', start('1'));
     const second = writer.flush();
     writer.add('step-start', start('2'));
@@ -366,6 +368,36 @@ describe('JournalWriter', () => {
     expect(batches).toEqual([[1], [2, 3]]);
     expect(announced).toEqual([1, 2, 3]);
     expect(await storedSeqs(storage)).toEqual([1, 2, 3]);
+  });
+
+  it('gathers what is added in the same pass as a flush into its write: the arms of a block start together', async () => {
+    const storage = await sqlite();
+    const epoch = await claimedRun(storage);
+    const { store, batches } = recording(storage);
+    const { writer } = writerFor(store, { epoch });
+    const flushes = ['0', '1', '2'].map((key) => {
+      writer.add('step-start', start(key));
+      return writer.flush();
+    });
+    expect(batches).toEqual([]); // nothing sent yet: the write waits a microtask for its siblings
+    expect(new Set(flushes).size).toBe(1);
+    await flushes[0];
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(await storedSeqs(storage)).toEqual([1, 2, 3]);
+  });
+
+  it('gathers the starts of a block into the claim of a run that has not been written yet', async () => {
+    const storage = await sqlite();
+    await storage.createRun({ runId: RUN, workflowId: 'wf', resourceId: null, createdAt: 0 });
+    const { store, batches } = recording(storage);
+    const { writer } = writerFor(store, { epoch: 0, claim: pendingClaim(storage) });
+    writer.add('step-start', start('0'));
+    const first = writer.flush();
+    writer.add('step-start', start('1'));
+    const second = writer.flush();
+    await Promise.all([first, second]);
+    expect(batches).toEqual([]); // both went with the claim
+    expect(await storedSeqs(storage)).toEqual([1, 2]);
   });
 
   it('keeps an announcement that throws away from the run', async () => {

@@ -307,6 +307,30 @@ export class JournalWriter {
    */
   flushNow(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.gathering) return this.gathering;
+    // A store that writes asynchronously gets the run's next write a microtask later when none is on its
+    // way: what the run adds meanwhile goes with it. The arms of a parallel or branch block (the first
+    // items of a foreach) start in one pass: each flushes its start before its code runs, and they all
+    // begin once the one write holding every start is stored, rather than the first a write ahead of
+    // the others (as in the reference, where they start together).
+    if (!this.store.appendJournalNow && this.inFlight === 0 && (this.claim || this.pending.length > 0)) {
+      this.gathering = Promise.resolve().then(this.sendGathered);
+      return this.gathering;
+    }
+    return this.send();
+  }
+
+  /** The write gathered by `flushNow`, after the microtask. */
+  private gathering: Promise<void> | undefined = undefined;
+
+  private readonly sendGathered = (): Promise<void> => {
+    this.gathering = undefined;
+    return this.send() ?? this.chain;
+  };
+
+  /** `flushNow` without gathering: writes what is queued now. */
+  private send(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     const { claim } = this;
     if (claim) {
       this.claim = undefined;
@@ -364,7 +388,7 @@ export class JournalWriter {
 
   private readonly writeNext = (): Promise<void> => {
     this.nextWrite = undefined;
-    return this.flushNow() ?? this.chain;
+    return this.send() ?? this.chain;
   };
 
   private inFlight = 0;
