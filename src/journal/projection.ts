@@ -31,7 +31,7 @@ export interface StepRecord extends StepResult {
   usage?: StepUsage;
   /** The id its attempts were dispatched under (`StepStartData.dispatch`). */
   dispatch?: string;
-  /** When it ended suspended: its place among the run's suspensions, in journal order (1, 2, ...). */
+  /** When it ended suspended: its place among the run's suspensions, in journal order (1, 2, ...), kept across its resumes. */
   suspendOrder?: number;
 }
 
@@ -191,6 +191,8 @@ export class RunProjection {
       rec.suspendPayload = prev.suspendPayload;
       rec.suspendedAt = prev.suspendedAt!;
     }
+    // Resumed, it keeps its place among the suspensions should it suspend again (as Mastra's suspended paths keep theirs).
+    if (prev?.status === 'suspended' && prev.suspendOrder !== undefined) rec.suspendOrder = prev.suspendOrder;
     if (d.resumePayload !== undefined || d.resumedAt !== undefined) {
       rec.resumePayload = d.resumePayload;
       rec.resumedAt = d.resumedAt!;
@@ -219,7 +221,7 @@ export class RunProjection {
       rec.suspendPayload = d.suspendPayload;
       rec.suspendedAt = d.suspendedAt ?? d.endedAt;
     }
-    if (d.status === 'suspended') rec.suspendOrder = ++this.suspensions;
+    if (d.status === 'suspended') rec.suspendOrder ??= ++this.suspensions;
     if (d.suspendOutput !== undefined) rec.suspendOutput = d.suspendOutput;
     if (d.resumeLabels !== undefined) rec.resumeLabels = d.resumeLabels;
     if (d.metadata !== undefined) rec.metadata = { ...rec.metadata, ...d.metadata };

@@ -386,6 +386,20 @@ describe('JournalWriter', () => {
     expect(await storedSeqs(storage)).toEqual([1, 2, 3]);
   });
 
+  it('settle waits for a write still gathering, so the last change never overtakes it', async () => {
+    const storage = await sqlite();
+    const epoch = await claimedRun(storage);
+    const { store, batches } = recording(storage);
+    const { writer, announced } = writerFor(store, { epoch });
+    writer.add('step-start', start('0'));
+    void writer.flushNow(); // as a step's output flush does, nobody awaiting it
+    const settled = writer.settle();
+    expect(settled).toBeInstanceOf(Promise);
+    await settled;
+    expect(batches).toEqual([[1]]);
+    expect(announced).toEqual([1]);
+  });
+
   it('gathers the starts of a block into the claim of a run that has not been written yet', async () => {
     const storage = await sqlite();
     await storage.createRun({ runId: RUN, workflowId: 'wf', resourceId: null, createdAt: 0 });

@@ -406,9 +406,9 @@ export class JournalWriter {
 
   /** Waits for writes in flight, ignoring their failure (the caller reads `failed`). */
   settle(): Promise<void> | undefined {
-    if (this.inFlight === 0 && this.nextWrite === undefined) return undefined;
-    // The write on its way, then the one that follows it, if asked for meanwhile.
-    return (this.nextWrite ?? this.chain).then(noop, noop).then(() => this.settle());
+    if (this.inFlight === 0 && this.nextWrite === undefined && this.gathering === undefined) return undefined;
+    // The write gathering (not sent yet), or the one on its way, then the one that follows it, if asked for meanwhile.
+    return (this.gathering ?? this.nextWrite ?? this.chain).then(noop, noop).then(() => this.settle());
   }
 
   get failed(): unknown {

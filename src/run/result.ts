@@ -7,9 +7,8 @@ import type { OutputOptions, WorkflowRunView } from '../workflow/run-types.js';
 
 /**
  * Suspended steps with nothing suspended inside them (foreach items count as inside their foreach), in
- * the graph's order, except that the arms of a branch (`.branch`) come in the order they suspended:
- * Mastra lists the suspended paths so (arms that suspended in turn), and a resume that names no step
- * resumes the first.
+ * the graph's order, except that the arms of a branch (`.branch`) come in the order they suspended, as
+ * Mastra lists its suspended paths (`result.suspended`, which callers resume in turn).
  */
 export function suspendedLeaves(projection: RunProjection): StepRecord[] {
   const suspended: StepRecord[] = [];
