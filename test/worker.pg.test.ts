@@ -174,6 +174,8 @@ await describeWithPostgres('weft/worker', 'the worker tests', () => {
       expect(await jobsOf(runId)).toBe(1);
       await startWorkers('a');
       await until(async () => (await statusOf(runId)) === 'success', 'the run to succeed');
+      // The worker completes its job once the run's end is stored: a moment after the status reads success.
+      await until(async () => (await jobsOf(runId)) === 0, 'the worker to complete the start job');
       await queue.enqueueStart('count', { runId, inputData: { n: 1 } });
       expect(await jobsOf(runId)).toBe(0);
       await pause(500);

@@ -25,6 +25,9 @@ export interface PgProducer {
 const STEPS = 10;
 const here = import.meta.url;
 
+/** The module whose `pg` is the driver copy Weft loads: the one its storage module resolves. */
+export const WEFT_DRIVER_FROM = new URL('../../src/storage/postgres/postgres-storage.ts', here).href;
+
 /** Where bench/package.json installs the compared engine. */
 const benchRequire = createRequire(new URL('../package.json', here));
 
@@ -69,8 +72,7 @@ async function importDbos(): Promise<DbosModule> {
 
 async function importWeft() {
   const [core, postgres, { z }] = await Promise.all([loadWeft(), loadWeftPostgres(), import('zod')]);
-  // The driver copy Weft loads: the one its storage module resolves.
-  countStatementsOf(new URL('../../src/storage/postgres/postgres-storage.ts', here).href);
+  countStatementsOf(WEFT_DRIVER_FROM);
   return { ...core, ...postgres, z };
 }
 

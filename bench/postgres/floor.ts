@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type PgModule from 'pg';
 import { recordStatements } from './count-statements.js';
-import { openWeft, type PgEngine } from './engines.js';
+import { openWeft, WEFT_DRIVER_FROM, type PgEngine } from './engines.js';
 
 interface Captured {
   text: string;
@@ -67,9 +67,7 @@ export async function floor(
   count: number,
 ): Promise<{ ms: number; statements: number }> {
   const { statements, runId } = await captureUnit(url, unit);
-  const pg = createRequire(new URL('../../src/storage/postgres/postgres-storage.ts', import.meta.url).href)(
-    'pg',
-  ) as typeof PgModule;
+  const pg = createRequire(WEFT_DRIVER_FROM)('pg') as typeof PgModule;
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   const replay = async () => {
     const id = randomUUID();

@@ -18,6 +18,7 @@ import {
   nodeKey,
   parseSegment,
   previousNodeKey,
+  rootBlockChild,
   segmentNode,
   withoutRepetition,
 } from './step-keys.js';
@@ -82,6 +83,13 @@ describe('reading keys', () => {
     expect(inSiblingBranch('3', '2.1')).toBe(false);
     expect(inSiblingBranch('4/1.0', '4/1.2')).toBe(true);
     expect(inSiblingBranch('2.10', '2.1')).toBe(true); // child 10 is not child 1
+  });
+
+  it('finds the child of a root-level block that a key lies in, and the block', () => {
+    expect(rootBlockChild('3.1')).toEqual({ block: '3', child: '3.1' });
+    expect(rootBlockChild('3.12/0')).toEqual({ block: '3', child: '3.12' });
+    expect(rootBlockChild('3.1/2[4]')).toEqual({ block: '3', child: '3.1' });
+    for (const key of ['3', '2[4]', '2@1', '4/2.1']) expect(rootBlockChild(key)).toBeUndefined();
   });
 
   it('tells a key inside another (a child, iteration, item or nested step) from one that only shares its digits', () => {

@@ -47,6 +47,17 @@ export function nestedPrefix(key: string): string {
   return `${key}/`;
 }
 
+/**
+ * The child of a root-level parallel or branch block that `key` lies in (`3.1` for `3.1` and `3.1/0`), with
+ * the block's key (`3`); undefined when `key` lies in no such child.
+ */
+export function rootBlockChild(key: string): { block: string; child: string } | undefined {
+  const segment = parseSegment(keySegments(key)[0]!);
+  if (segment?.child === undefined) return undefined;
+  const block = nodeKey('', segment.node);
+  return { block, child: childKey(block, segment.child) };
+}
+
 /** The segments of a key, outermost first, unparsed (`4/0.1` → ['4', '0.1']). */
 export function keySegments(key: string): string[] {
   return key.split('/');

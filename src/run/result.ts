@@ -1,5 +1,6 @@
 // Builds what callers see from a projection: the run result and the stored-run view.
 import { stepTries, toStepResult, type RunProjection, type StepRecord } from '../journal/projection.js';
+import { rootBlockChild } from '../journal/step-keys.js';
 import type { RunStatus, StoredRun } from '../storage/types.js';
 import { totalUsage, type StepUsage } from '../workflow/step-usage.js';
 import type { StepResult, WorkflowResult, WorkflowResultBase } from '../workflow/types.js';
@@ -26,33 +27,21 @@ export function suspendedLeaves(projection: RunProjection): StepRecord[] {
   return leaves.length < 2 ? leaves : branchArmsInSuspensionOrder(projection, leaves);
 }
 
-/** `leaves` with those inside top-level branch arms reordered among their places by when their arm suspended. */
+/** `leaves` with those inside root-level branch arms reordered among their places by when their arm suspended. */
 function branchArmsInSuspensionOrder(projection: RunProjection, leaves: StepRecord[]): StepRecord[] {
   const places: number[] = [];
   const arms: { leaf: StepRecord; order: number }[] = [];
   leaves.forEach((leaf, place) => {
-    const top = topLevelKey(leaf.key);
-    const arm = parentBlock(top);
-    if (arm === undefined || !projection.branches.has(arm)) return;
+    const arm = rootBlockChild(leaf.key);
+    if (arm === undefined || !projection.branches.has(arm.block)) return;
     places.push(place);
-    arms.push({ leaf, order: projection.records.get(top)?.suspendOrder ?? 0 });
+    arms.push({ leaf, order: projection.records.get(arm.child)?.suspendOrder ?? 0 });
   });
   if (arms.length < 2) return leaves;
   arms.sort((a, b) => a.order - b.order);
   const ordered = [...leaves];
   places.forEach((place, i) => (ordered[place] = arms[i]!.leaf));
   return ordered;
-}
-
-/** The key of the top-level step a key lies in: its first segment, without an item or a nested path. */
-function topLevelKey(key: string): string {
-  return key.split(/[/[@]/, 1)[0]!;
-}
-
-/** The block holding the child `key` ('3' for '3.1'), or undefined when `key` is no block's child. */
-function parentBlock(key: string): string | undefined {
-  const dot = key.lastIndexOf('.');
-  return dot < 0 ? undefined : key.slice(0, dot);
 }
 
 function withoutMeta(payload: unknown): unknown {
